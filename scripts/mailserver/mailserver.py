@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Starts and stops a self-contained Cyrus IMAP (JMAP) server and an SMTP sink on 127.0.0.1.
+
+  mailserver.py start DIR [--seed-demo]   configure and start under DIR (new, or a stopped one)
+  mailserver.py stop DIR                  stop everything started under DIR
+
+Everything lives under DIR: config, spool, sockets, pid files, the sink's messages. Ports are chosen by
+the kernel, so two runs on one machine never collide. After start, DIR/server.env holds the facts
+(ports, users, sink folder) as KEY=value lines for scripts and tests.
+"""
+import argparse
+import base64
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CYRUS_BIN = "/usr/lib/cyrus/bin"
+DOMAIN = "example.org"
+# (login, password); the first is the demo account the app signs in to.
+USERS = [("demo@" + DOMAIN, "demo-password"), ("bob@" + DOMAIN, "bob-password")]
+ADMIN = ("admin", "admin-password")
+SPECIAL_FOLDERS = ["Drafts", "Sent", "Trash", "Junk", "Archive"]
+
+
+def log(msg):
+    print("mailserver: " + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit("mailserver: %s did not start listening on 127.0.0.1:%d within %ds" % (what, port, timeout))
+
+
+def imapd_conf(base, smtp_port):
+    folders = " | ".join(SPECIAL_FOLDERS)
+    lines = {
+        "configdirectory": base + "/lib",
+        "defaultpartition": "default",
+        "partition-default": base + "/spool",
+        "sievedir": base + "/lib/sieve",
+        "mboxname_lockpath": base + "/run/lock",
+        "lmtpsocket": base + "/run/socket/lmtp",
+        "idlesocket": base + "/run/socket/idle",
+        "notifysocket": base + "/run/socket/notify",
+        "servername": "localhost",
+        "admins": ADMIN[0],
+        "allowplaintext": "yes",
+        "sasl_pwcheck_method": "auxprop",
+        "sasl_auxprop_plugin": "sasldb",
+        "sasl_sasldb_path": base + "/etc/sasldb2",
+        "sasl_mech_list": "PLAIN LOGIN",
+        "virtdomains": "userid",
+        "unixhierarchysep": "yes",
+        "altnamespace": "yes",
+        "httpmodules": "jmap",
+        "httpallowcors": "*",
+        "conversations": "1",
+        "conversations_db": "twoskip",
+        "smtp_backend": "host",
+        "smtp_host": "127.0.0.1:%d/noauth" % smtp_port,
+        "search_engine": "xapian",
+        "defaultsearchtier": "t1",
+        "t1searchpartition-default": base + "/search",
+        "sync_log": "1",
+        "sync_log_channels": "squatter",
+        "autocreate_quota": "0",
+        "autocreate_inbox_folders": folders,
+        "autocreate_subscribe_folders": folders,
+        "jmap_pushpoll": "1s",
+        "jmap_preview_length": "200",
+        "syslog_prefix": "petrel-cyrus",
+    }
+    text = "".join("%s: %s\n" % kv for kv in lines.items())
+    text += "".join("xlist-%s: %s\n" % (f.lower(), f) for f in SPECIAL_FOLDERS)
+    return text
+
+
+def cyrus_conf(base, conf, http_port, imap_port):
+    c = "-C " + conf
+    return """START {
+  recover cmd="%(bin)s/ctl_cyrusdb %(c)s -r"
+}
+SERVICES {
+  imap     cmd="%(bin)s/imapd %(c)s -U 30" listen="127.0.0.1:%(imap)d" prefork=0 maxchild=20
+  http     cmd="%(bin)s/httpd %(c)s -U 30" listen="127.0.0.1:%(http)d" prefork=0 maxchild=20
+  lmtpunix cmd="%(bin)s/lmtpd %(c)s" listen="%(base)s/run/socket/lmtp" prefork=0 maxchild=5
+}
+EVENTS {
+  checkpoint cmd="%(bin)s/ctl_cyrusdb %(c)s -c" period=30
+}
+DAEMON {
+  squatter cmd="%(bin)s/squatter %(c)s -R"
+}
+""" % {"bin": CYRUS_BIN, "c": c, "base": base, "http": http_port, "imap": imap_port}
+
+
+def make_dirs(base):
+    for d in ["etc", "lib/db", "lib/proc", "lib/socket", "lib/log", "lib/msg", "lib/user", "lib/quota",
+              "lib/lock", "lib/sieve", "spool/stage.", "search", "run/proc", "run/lock", "run/socket",
+              "tmp", "sink"]:
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    cyrus = pwd.getpwnam("cyrus")
+    for root, dirs, files in os.walk(base):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), cyrus.pw_uid, cyrus.pw_gid)
+    os.chown(base, cyrus.pw_uid, cyrus.pw_gid)
+
+
+def set_password(base, login, password):
+    user, _, realm = login.partition("@")
+    realm = realm or "localhost"
+    subprocess.run(["saslpasswd2", "-f", base + "/etc/sasldb2", "-u", realm, "-p", "-c", user],
+                   input=password.encode(), check=True)
+
+
+def imap_login(port, login, password):
+    """One IMAP login: Cyrus creates the INBOX and special folders on it (a JMAP login does not)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rwb")
+        f.readline()
+        f.write(b'a LOGIN "%s" "%s"\r\n' % (login.encode(), password.encode()))
+        f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                raise SystemExit("mailserver: IMAP closed the connection during login as " + login)
+            if line.startswith(b"a "):
+                if not line.startswith(b"a OK"):
+                    raise SystemExit("mailserver: IMAP login as %s failed: %s" % (login, line.decode().strip()))
+                break
+        f.write(b"b LOGOUT\r\n")
+        f.flush()
+
+
+def read_env(base):
+    env = {}
+    with open(os.path.join(base, "server.env")) as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            env[key] = value
+    return env
+
+
+def start(base, seed_demo):
+    base = os.path.abspath(base)
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    if os.path.exists(os.path.join(base, "run", "master.pid")):
+        raise SystemExit("mailserver: %s already has a running server; stop it first" % base)
+    http_port, imap_port, smtp_port = free_port(), free_port(), free_port()
+    conf = base + "/etc/imapd.conf"
+    make_dirs(base)
+    with open(conf, "w") as f:
+        f.write(imapd_conf(base, smtp_port))
+    with open(base + "/etc/cyrus.conf", "w") as f:
+        f.write(cyrus_conf(base, conf, http_port, imap_port))
+    for login, password in USERS + [ADMIN]:
+        set_password(base, login, password)
+    make_dirs(base)  # again: the files written above must belong to cyrus too
+
+    # The sink first: Cyrus advertises submission only if it can reach its SMTP host.
+    with open(base + "/sink.log", "ab") as logf:
+        sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(smtp_port),
+                                 "--dir", base + "/sink"], stdout=logf, stderr=logf, start_new_session=True)
+    with open(base + "/run/smtp-sink.pid", "w") as f:
+        f.write(str(sink.pid))
+    wait_for_port(smtp_port, 10, "the SMTP sink")
+
+    subprocess.run(["/usr/sbin/cyrmaster", "-C", conf, "-M", base + "/etc/cyrus.conf",
+                    "-p", base + "/run/master.pid", "-d"], check=True)
+    wait_for_port(http_port, 30, "Cyrus httpd")
+    wait_for_port(imap_port, 30, "Cyrus imapd")
+
+    for login, password in USERS:
+        imap_login(imap_port, login, password)
+
+    with open(base + "/server.env", "w") as f:
+        f.write("JMAP_URL=http://127.0.0.1:%d\n" % http_port)
+        f.write("JMAP_PORT=%d\nIMAP_PORT=%d\nSMTP_PORT=%d\n" % (http_port, imap_port, smtp_port))
+        f.write("SINK_DIR=%s/sink\n" % base)
+        f.write("DEMO_USER=%s\nDEMO_PASSWORD=%s\n" % USERS[0])
+        f.write("OTHER_USER=%s\nOTHER_PASSWORD=%s\n" % USERS[1])
+    log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
+
+    if seed_demo:
+        sys.path.insert(0, HERE)
+        import demo_mail
+        demo_mail.seed("http://127.0.0.1:%d" % http_port, *USERS[0])
+
+
+def kill_pidfile(path, sig=signal.SIGTERM, timeout=10):
+    try:
+        with open(path) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def stop(base):
+    base = os.path.abspath(base)
+    kill_pidfile(base + "/run/master.pid")
+    kill_pidfile(base + "/run/smtp-sink.pid")
+    # A service child that outlived its master would keep a port: end anything still using this config.
+    conf = base + "/etc/imapd.conf"
+    subprocess.run(["pkill", "-KILL", "-f", "-e", "[-]C " + conf], check=False, stdout=subprocess.DEVNULL)
+    log("stopped " + base)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_start = sub.add_parser("start")
+    p_start.add_argument("dir")
+    p_start.add_argument("--seed-demo", action="store_true", help="fill the demo account with realistic mail")
+    p_stop = sub.add_parser("stop")
+    p_stop.add_argument("dir")
+    args = parser.parse_args()
+    if args.cmd == "start":
+        try:
+            start(args.dir, args.seed_demo)
+        except BaseException:
+            stop(args.dir)
+            raise
+    else:
+        stop(args.dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+//! Petrel: a webmail client in Rust and WebAssembly.
+//!
+//! The crate is split so that the mail core can run in a page, a dedicated worker or a service worker:
+//!
+//! - [`auth`], [`net`], [`jmap`], [`mail`]: the DOM-free core. They use only the global scope's
+//!   `fetch` (a window's or a worker's), never `window` or `document`, and know nothing of Leptos.
+//!   `tests/architecture.rs` fails the build of the tests if that ever changes.
+//! - [`ui`]: the Leptos app. Components render state and send intents to the core.
+
+pub mod auth;
+pub mod jmap;
+pub mod mail;
+pub mod net;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,141 @@
+//! `fetch` from whichever global scope the code runs in (window, dedicated or service worker).
+
+use js_sys::{Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+use super::{HttpResponse, NetError};
+
+/// One HTTP request. Built by the protocol layers; headers may carry credentials and are never logged.
+#[derive(Clone)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Responses larger than this fail with [`NetError::TooLarge`] without being buffered.
+    pub body_limit: usize,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        HttpRequest { method: "GET", url: url.into(), headers: Vec::new(), body: None, body_limit: super::DEFAULT_BODY_LIMIT }
+    }
+
+    pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
+        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: Some(body), body_limit: super::DEFAULT_BODY_LIMIT }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+}
+
+/// Aborts the fetch when the future that owns it is dropped before it finished.
+struct AbortOnDrop {
+    controller: AbortController,
+    finished: bool,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.controller.abort();
+        }
+    }
+}
+
+fn js_message(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+fn is_abort(value: &JsValue) -> bool {
+    value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.name()) == "AbortError").unwrap_or(false)
+}
+
+/// Performs `request` and reads the whole body, up to `request.body_limit` bytes.
+pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
+    let controller = AbortController::new().map_err(|e| NetError::NoFetch(js_message(&e)))?;
+    let mut guard = AbortOnDrop { controller, finished: false };
+
+    let headers = Headers::new().map_err(|e| NetError::NoFetch(js_message(&e)))?;
+    for (name, value) in &request.headers {
+        headers.append(name, value).map_err(|e| NetError::NoFetch(js_message(&e)))?;
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method);
+    init.set_headers(&headers);
+    init.set_signal(Some(&guard.controller.signal()));
+    // Credentials go in the Authorization header we set; cookies are never wanted.
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    if let Some(body) = &request.body {
+        init.set_body(&Uint8Array::from(body.as_slice()));
+    }
+
+    let global: Object = js_sys::global();
+    let fetch_fn: Function = Reflect::get(&global, &JsValue::from_str("fetch"))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| NetError::NoFetch("no fetch in this global scope".into()))?;
+    let promise = fetch_fn
+        .call2(&global, &JsValue::from_str(&request.url), &init)
+        .map_err(|e| NetError::Unreachable(js_message(&e)))?;
+    let response: Response = JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .map_err(|e| if is_abort(&e) { NetError::Aborted } else { NetError::Unreachable(js_message(&e)) })?
+        .dyn_into()
+        .map_err(|_| NetError::NoFetch("fetch did not return a Response".into()))?;
+
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let content_type = header("content-type");
+    let retry_after = header("retry-after");
+    if let Some(length) = header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
+        if length > request.body_limit {
+            return Err(NetError::TooLarge { limit: request.body_limit });
+        }
+    }
+    let body = read_body(&response, request.body_limit).await?;
+    guard.finished = true;
+    Ok(HttpResponse { status: response.status(), url: response.url(), content_type, retry_after, body })
+}
+
+/// Reads a body chunk by chunk, stopping (and cancelling the stream) as soon as it passes `limit`.
+async fn read_body(response: &Response, limit: usize) -> Result<Vec<u8>, NetError> {
+    let Some(stream) = response.body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| NetError::NoFetch("response body has no default reader".into()))?;
+    let mut body = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| if is_abort(&e) { NetError::Aborted } else { NetError::Interrupted(js_message(&e)) })?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            return Ok(body);
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|v| v.dyn_into().ok())
+            .ok_or_else(|| NetError::Interrupted("response body chunk was not bytes".into()))?;
+        if body.len() + value.length() as usize > limit {
+            let _ = reader.cancel();
+            return Err(NetError::TooLarge { limit });
+        }
+        let start = body.len();
+        body.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut body[start..]);
+    }
+}
