@@ -1,0 +1,172 @@
+//! Reverse proxy for the JMAP paths, streaming both ways (so server push flows through).
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use http_body_util::BodyExt;
+
+use crate::config::Config;
+use crate::{text_response, Body};
+
+pub type UpstreamClient = Client<HttpConnector, Incoming>;
+
+pub fn client() -> UpstreamClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+    Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+}
+
+/// Whether `path` belongs to JMAP (RFC 8620 §2.2 discovery and the server's own `/jmap/` tree).
+pub fn is_jmap_path(path: &str) -> bool {
+    path == "/.well-known/jmap" || path == "/jmap" || path.starts_with("/jmap/")
+}
+
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] =
+    ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<Incoming>) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let allowed_origin = origin.filter(|o| config.allows_origin(o));
+
+    // Preflights are answered here: some servers (Cyrus before 3.13) demand auth on OPTIONS.
+    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let mut response = text_response(StatusCode::NO_CONTENT, "");
+        *response.body_mut() = crate::empty_body();
+        if let Some(origin) = &allowed_origin {
+            let requested = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+            let h = response.headers_mut();
+            add_cors(h, origin);
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+            if let Some(requested) = requested {
+                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+            }
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+        return response;
+    }
+
+    let Some(upstream) = &config.jmap_upstream else {
+        return text_response(StatusCode::BAD_GATEWAY, "this gateway has no JMAP server configured (--jmap-upstream)");
+    };
+    let (mut parts, body) = request.into_parts();
+    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let target = format!("{}://{}{}", upstream.scheme_str().unwrap_or("http"), upstream.authority().map(|a| a.as_str()).unwrap_or(""), path_and_query);
+    let Ok(target) = target.parse::<Uri>() else {
+        return text_response(StatusCode::BAD_REQUEST, "bad request path");
+    };
+    let public_host = parts.headers.get(header::HOST).cloned();
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::ORIGIN);
+    if let Some(host) = public_host {
+        parts.headers.insert("x-forwarded-host", host);
+    }
+    parts.headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if let Some(authority) = upstream.authority() {
+        if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+            parts.headers.insert(header::HOST, v);
+        }
+    }
+    parts.uri = target;
+    parts.version = hyper::Version::HTTP_11;
+
+    let upstream_response = match client.request(Request::from_parts(parts, body)).await {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = if e.is_connect() { "is not reachable" } else { "broke off the exchange" };
+            return text_response(StatusCode::BAD_GATEWAY, &format!("the mail server at {upstream} {reason}"));
+        }
+    };
+    let (mut parts, body) = upstream_response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let cors_names: Vec<HeaderName> =
+        parts.headers.keys().filter(|k| k.as_str().starts_with("access-control-")).cloned().collect();
+    for name in cors_names {
+        parts.headers.remove(name);
+    }
+    parts.headers.remove("alt-svc");
+    rewrite_location(&mut parts.headers, upstream);
+    if let Some(origin) = &allowed_origin {
+        add_cors(&mut parts.headers, origin);
+        parts.headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location"));
+    }
+    // No buffering: each upstream frame is passed on as it arrives (event streams depend on it).
+    Response::from_parts(parts, body.map_err(|e| Box::new(e) as crate::BoxError).boxed_unsync())
+}
+
+fn add_cors(headers: &mut hyper::HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+/// Upstream redirects name the upstream's own address, which the browser cannot reach: keep the
+/// path so the redirect stays on the gateway.
+fn rewrite_location(headers: &mut hyper::HeaderMap, upstream: &Uri) {
+    let Some(location) = headers.get(header::LOCATION).and_then(|l| l.to_str().ok()) else { return };
+    let Ok(uri) = location.parse::<Uri>() else { return };
+    if uri.authority().is_some() && uri.authority() == upstream.authority() {
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+        if let Ok(v) = HeaderValue::from_str(&path) {
+            headers.insert(header::LOCATION, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jmap_paths() {
+        for p in ["/.well-known/jmap", "/jmap", "/jmap/", "/jmap/download/a/b/c"] {
+            assert!(is_jmap_path(p), "{p}");
+        }
+        for p in ["/", "/jmapx", "/.well-known/jmapx", "/index.html"] {
+            assert!(!is_jmap_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn redirects_to_the_upstream_stay_on_the_gateway() {
+        let upstream: Uri = "http://127.0.0.1:5000".parse().unwrap();
+        let mut h = hyper::HeaderMap::new();
+        h.insert(header::LOCATION, HeaderValue::from_static("http://127.0.0.1:5000/jmap?x=1"));
+        rewrite_location(&mut h, &upstream);
+        assert_eq!(h[header::LOCATION], "/jmap?x=1");
+        h.insert(header::LOCATION, HeaderValue::from_static("https://elsewhere.example/jmap"));
+        rewrite_location(&mut h, &upstream);
+        assert_eq!(h[header::LOCATION], "https://elsewhere.example/jmap");
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_dropped() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade, X-Secret-Hop"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::CONTENT_TYPE));
+    }
+}

@@ -1,0 +1,75 @@
+//! The one error type of the JMAP layer, with messages a user can act on.
+
+use crate::net::NetError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JmapError {
+    #[error("{0}")]
+    Network(#[from] NetError),
+    #[error("the server refused these credentials: check the username and password (or token)")]
+    Unauthorized,
+    #[error("this account may not use the server (access forbidden)")]
+    Forbidden,
+    #[error("no JMAP server answers at {url}: {reason}")]
+    NotJmap { url: String, reason: String },
+    #[error("the server is rate limiting requests; try again{}", retry_hint(*.retry_after_secs))]
+    RateLimited { retry_after_secs: Option<u64> },
+    #[error("the server is temporarily unavailable (HTTP {status}); try again{}", retry_hint(*.retry_after_secs))]
+    Unavailable { status: u16, retry_after_secs: Option<u64> },
+    #[error("the server answered with HTTP {status}: {detail}")]
+    Http { status: u16, detail: String },
+    /// A request-level error (RFC 8620 §3.6.1), e.g. `urn:ietf:params:jmap:error:limit`.
+    #[error("the server rejected the request ({kind}{}): {detail}", limit.as_deref().map(|l| format!(", limit {l}")).unwrap_or_default())]
+    Request { kind: String, limit: Option<String>, detail: String },
+    /// A method-level error (RFC 8620 §3.6.2).
+    #[error("the server could not do {method} ({kind}){}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Method { method: String, kind: String, description: Option<String> },
+    #[error("the server's answer broke the JMAP protocol: {0}")]
+    Protocol(String),
+    #[error("the account has no {0} capability on this server")]
+    MissingCapability(String),
+}
+
+fn retry_hint(secs: Option<u64>) -> String {
+    match secs {
+        Some(s) => format!(" in {s} s"),
+        None => " later".to_owned(),
+    }
+}
+
+impl JmapError {
+    /// Whether repeating the same request later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            JmapError::Network(NetError::Unreachable(_) | NetError::Interrupted(_)) => true,
+            JmapError::RateLimited { .. } | JmapError::Unavailable { .. } => true,
+            JmapError::Method { kind, .. } => kind == "serverUnavailable" || kind == "serverFail",
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_as_advice() {
+        assert_eq!(
+            JmapError::RateLimited { retry_after_secs: Some(30) }.to_string(),
+            "the server is rate limiting requests; try again in 30 s"
+        );
+        let e = JmapError::Request { kind: "limit".into(), limit: Some("maxCallsInRequest".into()), detail: "too many".into() };
+        assert_eq!(e.to_string(), "the server rejected the request (limit, limit maxCallsInRequest): too many");
+        let e = JmapError::Method { method: "Mailbox/get".into(), kind: "accountNotFound".into(), description: None };
+        assert_eq!(e.to_string(), "the server could not do Mailbox/get (accountNotFound)");
+    }
+
+    #[test]
+    fn transient_classification() {
+        assert!(JmapError::Unavailable { status: 503, retry_after_secs: None }.is_transient());
+        assert!(JmapError::Network(NetError::Unreachable("x".into())).is_transient());
+        assert!(!JmapError::Unauthorized.is_transient());
+        assert!(!JmapError::Network(NetError::TooLarge { limit: 1 }).is_transient());
+    }
+}

@@ -1,0 +1,24 @@
+//! JMAP (RFC 8620) for the browser: session discovery, method calls and their errors.
+//!
+//! Parsing and interpretation are plain functions over bytes, tested natively; [`client`] (wasm only)
+//! moves the bytes through [`crate::net`].
+
+pub mod error;
+pub mod request;
+pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+pub mod client;
+
+pub use error::JmapError;
+pub use request::{Invocation, Request, Response};
+pub use session::Session;
+
+/// Capability URIs this client knows.
+pub mod capability {
+    pub const CORE: &str = "urn:ietf:params:jmap:core";
+    pub const MAIL: &str = "urn:ietf:params:jmap:mail";
+    pub const SUBMISSION: &str = "urn:ietf:params:jmap:submission";
+    pub const WEBSOCKET: &str = "urn:ietf:params:jmap:websocket";
+    pub const BLOB: &str = "urn:ietf:params:jmap:blob";
+}

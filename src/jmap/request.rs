@@ -1,0 +1,178 @@
+//! The request and response envelopes of the JMAP API (RFC 8620 §3.3-3.4).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::session::{body_excerpt, status_error};
+use super::{capability, JmapError};
+use crate::net::HttpResponse;
+
+/// One method call or response: `[name, arguments, callId]` on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invocation(pub String, pub Value, pub String);
+
+/// A batch of method calls sent in one HTTP request.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    using: BTreeSet<String>,
+    calls: Vec<Invocation>,
+}
+
+impl Request {
+    pub fn new() -> Self {
+        let mut request = Request::default();
+        request.using.insert(capability::CORE.to_owned());
+        request
+    }
+
+    /// Declares a capability the calls need.
+    pub fn using(mut self, capability: &str) -> Self {
+        self.using.insert(capability.to_owned());
+        self
+    }
+
+    /// Adds a method call and returns its call id, by which its response is taken.
+    pub fn call(&mut self, method: &str, arguments: Value) -> String {
+        let id = format!("c{}", self.calls.len());
+        self.calls.push(Invocation(method.to_owned(), arguments, id.clone()));
+        id
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let body = json!({ "using": self.using, "methodCalls": self.calls });
+        body.to_string().into_bytes()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    method_responses: Vec<Invocation>,
+    pub session_state: String,
+}
+
+impl Response {
+    /// The arguments answering `call_id`, which must be a `method` response. An `error` invocation
+    /// for the same id wins over any success (RFC 8620 §3.6.2).
+    pub fn take(&mut self, call_id: &str, method: &str) -> Result<Value, JmapError> {
+        if let Some(err) = self.method_responses.iter().find(|i| i.2 == call_id && i.0 == "error") {
+            return Err(JmapError::Method {
+                method: method.to_owned(),
+                kind: err.1.get("type").and_then(Value::as_str).unwrap_or("unknown").to_owned(),
+                description: err.1.get("description").and_then(Value::as_str).map(str::to_owned),
+            });
+        }
+        let position = self
+            .method_responses
+            .iter()
+            .position(|i| i.2 == call_id && i.0 == method)
+            .ok_or_else(|| JmapError::Protocol(format!("no {method} response for call {call_id}")))?;
+        Ok(self.method_responses.swap_remove(position).1)
+    }
+}
+
+/// A problem-details body (RFC 7807) of a request-level error.
+#[derive(Deserialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    limit: Option<String>,
+    detail: Option<String>,
+}
+
+/// Interprets the HTTP response to an API request.
+pub fn interpret_api_response(response: &HttpResponse) -> Result<Response, JmapError> {
+    if response.status == 400 {
+        if let Ok(problem) = serde_json::from_slice::<Problem>(&response.body) {
+            let kind = problem.kind.trim_start_matches("urn:ietf:params:jmap:error:").to_owned();
+            let detail = problem.detail.unwrap_or_else(|| body_excerpt(&response.body));
+            return Err(JmapError::Request { kind, limit: problem.limit, detail });
+        }
+    }
+    if let Some(err) = status_error(response) {
+        return Err(err);
+    }
+    serde_json::from_slice(&response.body)
+        .map_err(|e| JmapError::Protocol(format!("the API response is not a JMAP Response ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            url: "http://x/jmap/".into(),
+            content_type: Some("application/json".into()),
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn request_envelope() {
+        let mut request = Request::new().using(capability::MAIL);
+        let id = request.call("Mailbox/get", json!({"accountId": "a"}));
+        assert_eq!(id, "c0");
+        let v: Value = serde_json::from_slice(&request.to_json()).unwrap();
+        assert_eq!(v["using"], json!(["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]));
+        assert_eq!(v["methodCalls"], json!([["Mailbox/get", {"accountId": "a"}, "c0"]]));
+    }
+
+    #[test]
+    fn takes_responses_by_call_id() {
+        let mut r = interpret_api_response(&ok(
+            r#"{"methodResponses": [["Mailbox/get", {"list": []}, "c0"]], "sessionState": "7"}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.session_state, "7");
+        assert_eq!(r.take("c0", "Mailbox/get").unwrap(), json!({"list": []}));
+        assert!(matches!(r.take("c0", "Mailbox/get"), Err(JmapError::Protocol(_))));
+    }
+
+    #[test]
+    fn error_invocation_wins_over_success() {
+        let mut r = interpret_api_response(&ok(r#"{"methodResponses": [
+            ["Mailbox/get", {"list": []}, "c0"],
+            ["error", {"type": "accountNotFound", "description": "no such account"}, "c0"]
+        ], "sessionState": "0"}"#))
+        .unwrap();
+        assert_eq!(
+            r.take("c0", "Mailbox/get"),
+            Err(JmapError::Method {
+                method: "Mailbox/get".into(),
+                kind: "accountNotFound".into(),
+                description: Some("no such account".into())
+            })
+        );
+    }
+
+    #[test]
+    fn request_level_errors_carry_the_limit() {
+        let mut resp = ok(r#"{"type": "urn:ietf:params:jmap:error:limit", "limit": "maxCallsInRequest",
+            "status": 400, "detail": "Too many calls"}"#);
+        resp.status = 400;
+        assert_eq!(
+            interpret_api_response(&resp).unwrap_err(),
+            JmapError::Request { kind: "limit".into(), limit: Some("maxCallsInRequest".into()), detail: "Too many calls".into() }
+        );
+    }
+
+    #[test]
+    fn malformed_responses_are_protocol_errors() {
+        for body in ["", "{}", "[1,2]", r#"{"methodResponses": [["x"]], "sessionState": "0"}"#] {
+            assert!(matches!(interpret_api_response(&ok(body)), Err(JmapError::Protocol(_))), "{body:?}");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The JMAP Session resource (RFC 8620 §2): where it is, and what it says.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use super::{capability, JmapError};
+use crate::net::HttpResponse;
+
+/// Sessions larger than this are refused: a real one is a few kilobytes.
+pub const SESSION_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Turns what a user typed into the URL of a JMAP session resource.
+///
+/// Accepts a session URL (`https://host/jmap/session`), a server origin (`https://host`, becomes
+/// `/.well-known/jmap`), a bare host (`mail.example.com`, https assumed except on loopback) or an
+/// email address (its domain, RFC 8620 §2.2 autodiscovery).
+pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(not_jmap(input, "enter the server address"));
+    }
+    let with_scheme = if input.contains("://") {
+        input.to_owned()
+    } else {
+        let host = match input.rsplit_once('@') {
+            Some((_, domain)) if !input.contains('/') => domain,
+            _ => input,
+        };
+        let host_only = host.split(['/', ':']).next().unwrap_or("");
+        let loopback = host_only == "localhost" || host_only.starts_with("127.") || host_only == "[::1]";
+        format!("{}://{host}", if loopback { "http" } else { "https" })
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| not_jmap(input, &format!("not a valid address ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(not_jmap(input, "the address must start with http:// or https://"));
+    }
+    if url.host_str().unwrap_or("").is_empty() {
+        return Err(not_jmap(input, "the address has no host name"));
+    }
+    if url.path() == "/" || url.path().is_empty() {
+        url.set_path("/.well-known/jmap");
+    }
+    url.set_fragment(None);
+    Ok(url)
+}
+
+fn not_jmap(url: &str, reason: &str) -> JmapError {
+    JmapError::NotJmap { url: url.to_owned(), reason: reason.to_owned() }
+}
+
+/// The server's core limits (RFC 8620 §2, `urn:ietf:params:jmap:core`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreLimits {
+    pub max_size_upload: u64,
+    pub max_concurrent_upload: u32,
+    pub max_size_request: u64,
+    pub max_concurrent_requests: u32,
+    pub max_calls_in_request: u32,
+    pub max_objects_in_get: u32,
+    pub max_objects_in_set: u32,
+    #[serde(default)]
+    pub collation_algorithms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub name: String,
+    #[serde(default)]
+    pub is_personal: bool,
+    #[serde(default)]
+    pub is_read_only: bool,
+    #[serde(default)]
+    pub account_capabilities: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSession {
+    capabilities: BTreeMap<String, Value>,
+    accounts: BTreeMap<String, Account>,
+    primary_accounts: BTreeMap<String, String>,
+    username: String,
+    api_url: String,
+    download_url: String,
+    upload_url: String,
+    event_source_url: Option<String>,
+    state: String,
+}
+
+/// A parsed session with every URL made absolute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Where the session was read from, after redirects; other URLs are resolved against it.
+    pub url: Url,
+    pub username: String,
+    pub api_url: Url,
+    /// URL templates (RFC 6570 level 1), absolute but not yet expanded.
+    pub download_url: String,
+    pub upload_url: String,
+    pub event_source_url: Option<String>,
+    pub state: String,
+    pub capabilities: BTreeMap<String, Value>,
+    pub core: CoreLimits,
+    pub accounts: BTreeMap<String, Account>,
+    pub primary_accounts: BTreeMap<String, String>,
+}
+
+impl Session {
+    /// Parses a session body fetched from `url` (the final URL, after redirects).
+    pub fn parse(url: &Url, body: &[u8]) -> Result<Session, JmapError> {
+        let raw: RawSession = serde_json::from_slice(body)
+            .map_err(|e| not_jmap(url.as_str(), &format!("the answer is not a JMAP session ({e})")))?;
+        let core_value = raw
+            .capabilities
+            .get(capability::CORE)
+            .ok_or_else(|| not_jmap(url.as_str(), "the session lacks the core capability"))?;
+        let core: CoreLimits = serde_json::from_value(core_value.clone())
+            .map_err(|e| JmapError::Protocol(format!("core capability limits are malformed ({e})")))?;
+        let api_url = url
+            .join(&raw.api_url)
+            .map_err(|e| JmapError::Protocol(format!("apiUrl {:?} is not a URL ({e})", raw.api_url)))?;
+        Ok(Session {
+            url: url.clone(),
+            username: raw.username,
+            api_url,
+            download_url: resolve_template(url, &raw.download_url),
+            upload_url: resolve_template(url, &raw.upload_url),
+            event_source_url: raw.event_source_url.map(|t| resolve_template(url, &t)),
+            state: raw.state,
+            capabilities: raw.capabilities,
+            core,
+            accounts: raw.accounts,
+            primary_accounts: raw.primary_accounts,
+        })
+    }
+
+    /// The account to use for `capability`: the primary one, else the only one that has it.
+    pub fn primary_account(&self, capability: &str) -> Result<&str, JmapError> {
+        if let Some(id) = self.primary_accounts.get(capability) {
+            return Ok(id);
+        }
+        let mut with = self.accounts.iter().filter(|(_, a)| a.account_capabilities.contains_key(capability));
+        match (with.next(), with.next()) {
+            (Some((id, _)), None) => Ok(id),
+            _ => Err(JmapError::MissingCapability(capability.to_owned())),
+        }
+    }
+
+    pub fn has_capability(&self, capability: &str) -> bool {
+        self.capabilities.contains_key(capability)
+    }
+}
+
+/// Makes a URL template absolute without touching its `{variables}` (a URL parser would escape them).
+fn resolve_template(base: &Url, template: &str) -> String {
+    let lower = template.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("ws") {
+        return template.to_owned();
+    }
+    let origin = base.origin().ascii_serialization();
+    if template.starts_with("//") {
+        format!("{}:{template}", base.scheme())
+    } else if template.starts_with('/') {
+        format!("{origin}{template}")
+    } else {
+        let path = base.path();
+        let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
+        format!("{origin}{dir}{template}")
+    }
+}
+
+/// Maps an HTTP status that is not success to the error a user should see.
+pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
+    let retry_after_secs = response.retry_after.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
+    match response.status {
+        200..=299 => None,
+        401 => Some(JmapError::Unauthorized),
+        403 => Some(JmapError::Forbidden),
+        404 | 405 => Some(not_jmap(&response.url, &format!("HTTP {} (no JMAP here)", response.status))),
+        429 => Some(JmapError::RateLimited { retry_after_secs }),
+        502..=504 => Some(JmapError::Unavailable { status: response.status, retry_after_secs }),
+        status => Some(JmapError::Http { status, detail: body_excerpt(&response.body) }),
+    }
+}
+
+/// A short, printable piece of a body for error messages.
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.trim().is_empty() { "(empty body)".to_owned() } else { flat.trim().to_owned() }
+}
+
+/// Interprets the response to a session request.
+pub fn interpret_session_response(response: &HttpResponse) -> Result<Session, JmapError> {
+    if let Some(err) = status_error(response) {
+        return Err(err);
+    }
+    if !response.is_json() {
+        return Err(not_jmap(&response.url, "the server answered with something other than JSON"));
+    }
+    let url = Url::parse(&response.url).map_err(|e| JmapError::Protocol(format!("bad response URL ({e})")))?;
+    Session::parse(&url, &response.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CYRUS_SESSION: &str = r#"{
+        "username": "demo@example.org", "apiUrl": "/jmap/",
+        "downloadUrl": "/jmap/download/{accountId}/{blobId}/{name}?accept={type}",
+        "uploadUrl": "/jmap/upload/{accountId}/",
+        "eventSourceUrl": "/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
+        "state": "0",
+        "capabilities": {
+            "urn:ietf:params:jmap:core": {"maxSizeUpload": 1073741824, "maxConcurrentUpload": 5,
+                "maxSizeRequest": 10485760, "maxConcurrentRequests": 5, "maxCallsInRequest": 50,
+                "maxObjectsInGet": 4096, "maxObjectsInSet": 4096, "collationAlgorithms": []},
+            "urn:ietf:params:jmap:mail": {}
+        },
+        "accounts": {"demo@example.org": {"name": "demo@example.org", "isPersonal": true, "isReadOnly": false,
+            "accountCapabilities": {"urn:ietf:params:jmap:mail": {}}}},
+        "primaryAccounts": {"urn:ietf:params:jmap:mail": "demo@example.org"}
+    }"#;
+
+    fn response(status: u16, ct: &str, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            url: "http://127.0.0.1:8080/jmap".into(),
+            content_type: Some(ct.into()),
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn session_urls_from_user_input() {
+        let cases = [
+            ("https://mail.example.com", "https://mail.example.com/.well-known/jmap"),
+            ("https://mail.example.com/", "https://mail.example.com/.well-known/jmap"),
+            ("mail.example.com", "https://mail.example.com/.well-known/jmap"),
+            ("alice@example.com", "https://example.com/.well-known/jmap"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080/.well-known/jmap"),
+            ("localhost:8080", "http://localhost:8080/.well-known/jmap"),
+            ("https://api.fastmail.com/jmap/session", "https://api.fastmail.com/jmap/session"),
+            ("  http://127.0.0.1:9/jmap/  ", "http://127.0.0.1:9/jmap/"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(session_url_for(input).unwrap().as_str(), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn bad_addresses_are_refused_with_reasons() {
+        for input in ["", "   ", "ftp://example.com", "http://", "https://exa mple.com"] {
+            let err = session_url_for(input).unwrap_err();
+            assert!(matches!(err, JmapError::NotJmap { .. }), "{input:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn parses_cyrus_session_with_relative_urls() {
+        let s = interpret_session_response(&response(200, "application/json", CYRUS_SESSION)).unwrap();
+        assert_eq!(s.api_url.as_str(), "http://127.0.0.1:8080/jmap/");
+        assert_eq!(s.download_url, "http://127.0.0.1:8080/jmap/download/{accountId}/{blobId}/{name}?accept={type}");
+        assert_eq!(s.upload_url, "http://127.0.0.1:8080/jmap/upload/{accountId}/");
+        assert_eq!(s.core.max_calls_in_request, 50);
+        assert_eq!(s.core.max_objects_in_get, 4096);
+        assert_eq!(s.primary_account(capability::MAIL).unwrap(), "demo@example.org");
+        assert!(matches!(s.primary_account(capability::SUBMISSION), Err(JmapError::MissingCapability(_))));
+    }
+
+    #[test]
+    fn keeps_absolute_urls_and_resolves_relative_paths() {
+        let base = Url::parse("https://mail.example.com/jmap/session").unwrap();
+        assert_eq!(resolve_template(&base, "https://cdn.example.com/d/{blobId}"), "https://cdn.example.com/d/{blobId}");
+        assert_eq!(resolve_template(&base, "/up/{accountId}"), "https://mail.example.com/up/{accountId}");
+        assert_eq!(resolve_template(&base, "up/{accountId}"), "https://mail.example.com/jmap/up/{accountId}");
+        assert_eq!(resolve_template(&base, "//other.example/x"), "https://other.example/x");
+    }
+
+    #[test]
+    fn errors_a_user_can_act_on() {
+        assert_eq!(interpret_session_response(&response(401, "text/html", "no")), Err(JmapError::Unauthorized));
+        assert!(matches!(interpret_session_response(&response(404, "text/html", "")), Err(JmapError::NotJmap { .. })));
+        assert!(matches!(
+            interpret_session_response(&response(200, "text/html", "<html>welcome</html>")),
+            Err(JmapError::NotJmap { .. })
+        ));
+        assert!(matches!(
+            interpret_session_response(&response(200, "application/json", r#"{"hello": 1}"#)),
+            Err(JmapError::NotJmap { .. })
+        ));
+        let mut busy = response(503, "text/plain", "");
+        busy.retry_after = Some("120".into());
+        assert_eq!(
+            interpret_session_response(&busy),
+            Err(JmapError::Unavailable { status: 503, retry_after_secs: Some(120) })
+        );
+    }
+
+    #[test]
+    fn truncated_or_garbage_json_is_a_typed_error_not_a_panic() {
+        let truncated = &CYRUS_SESSION[..CYRUS_SESSION.len() / 2];
+        assert!(interpret_session_response(&response(200, "application/json", truncated)).is_err());
+        for junk in ["", "null", "[]", "\u{0}\u{1}", "{\"capabilities\": 5}"] {
+            assert!(interpret_session_response(&response(200, "application/json", junk)).is_err(), "{junk:?}");
+        }
+    }
+}
