@@ -63,11 +63,11 @@ fn percent_decode(s: &str) -> Option<String> {
     (!decoded.contains('\0') && !decoded.contains('\\')).then_some(decoded)
 }
 
-/// Trunk names hashed assets `name-<16 hex>.ext`; those never change and may be cached for good.
+/// Trunk names hashed assets `name-<hex hash>.ext` (12 to 16 digits); those never change and may be cached for good.
 fn is_hashed_asset(path: &Path) -> bool {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').map(|(_, h)| h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit())).unwrap_or(false)
+    stem.rsplit_once('-').map(|(_, h)| h.len() >= 12 && h.chars().all(|c| c.is_ascii_hexdigit())).unwrap_or(false)
 }
 
 /// The CSP for the app page: only our own scripts (plus the hashes of the inline loader Trunk
@@ -188,6 +188,7 @@ mod tests {
     fn hashed_assets_are_recognised() {
         assert!(is_hashed_asset(Path::new("petrel-1a2b3c4d5e6f7a8b_bg.wasm")));
         assert!(is_hashed_asset(Path::new("petrel-1a2b3c4d5e6f7a8b.js")));
+        assert!(is_hashed_asset(Path::new("petrel-3d9fd2e948c917f.js")));
         assert!(!is_hashed_asset(Path::new("index.html")));
         assert!(!is_hashed_asset(Path::new("my-app.css")));
     }

@@ -97,6 +97,16 @@ pub fn parse_get(arguments: Value) -> Result<Vec<Mailbox>, JmapError> {
         .collect())
 }
 
+/// Fetches every mailbox of the signed-in account.
+#[cfg(target_arch = "wasm32")]
+pub async fn fetch_all(client: &crate::jmap::client::JmapClient) -> Result<Vec<Mailbox>, JmapError> {
+    let account = client.session().primary_account(CAPABILITY)?.to_owned();
+    let mut request = Request::new().using(CAPABILITY);
+    let call = request_all(&mut request, &account);
+    let mut response = client.send(&request).await?;
+    parse_get(response.take(&call, "Mailbox/get")?)
+}
+
 /// A mailbox with its children, for the folder tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxNode {

@@ -38,7 +38,7 @@ impl HttpResponse {
 /// Why an HTTP exchange did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
-    #[error("could not reach the server ({0}); check the address and your connection")]
+    #[error("could not reach the server ({0}); check the address and your connection (a server on another address must also allow Petrel's address, CORS)")]
     Unreachable(String),
     #[error("the server's response was larger than {limit} bytes and was not read")]
     TooLarge { limit: usize },

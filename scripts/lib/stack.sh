@@ -1,0 +1,39 @@
+# Starts Petrel's local stack (Cyrus + SMTP sink, gateway) under one run folder and stops all of it
+# on exit, also when a step fails or the user presses Ctrl-C. Sourced by scripts/run and scripts/test.
+
+STACK_DIR=""
+GATEWAY_PID=""
+
+stack_stop() {
+  local status=$?
+  if [ -n "$GATEWAY_PID" ]; then
+    kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
+    GATEWAY_PID=""
+  fi
+  if [ -n "$STACK_DIR" ] && [ -d "$STACK_DIR" ]; then
+    python3 scripts/mailserver/mailserver.py stop "$STACK_DIR/mail" 2>/dev/null || true
+    [ "${PETREL_KEEP_RUN_DIR:-0}" = 1 ] || rm -rf "$STACK_DIR"
+    STACK_DIR=""
+  fi
+  return $status
+}
+
+# stack_start [gateway flags...]: mail server with the demo account, then the gateway in front of it.
+# Sets STACK_DIR, GATEWAY_URL, and exports the mail server's facts (JMAP_URL, SINK_DIR, DEMO_USER, ...).
+stack_start() {
+  trap stack_stop EXIT
+  trap 'exit 130' INT TERM
+  # Under /tmp: Cyrus's unix sockets need short paths, and each run gets its own folder and ports.
+  STACK_DIR=$(mktemp -d /tmp/petrel-run.XXXXXX)
+  chmod 755 "$STACK_DIR"
+  step "starting Cyrus JMAP and the SMTP sink in $STACK_DIR"
+  python3 scripts/mailserver/mailserver.py start "$STACK_DIR/mail" --seed-demo
+  set -a; source "$STACK_DIR/mail/server.env"; set +a
+  local port=${PETREL_PORT:-$(free_port)}
+  GATEWAY_URL="http://127.0.0.1:$port"
+  step "starting the gateway on $GATEWAY_URL"
+  target/debug/petrel-gateway --listen "127.0.0.1:$port" --app-dir dist --jmap-upstream "$JMAP_URL" "$@" \
+    > "$STACK_DIR/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  wait_for_port "$port" 30 || { cat "$STACK_DIR/gateway.log" >&2; die "the gateway did not start"; }
+}

@@ -1,0 +1,19 @@
+//! The Leptos app. Components render state and turn user actions into calls on the core.
+
+mod account;
+mod app;
+mod icons;
+mod mailbox_tree;
+mod remembered;
+mod sign_in;
+
+pub use account::{sign_in, SignInAttempt, SignedIn};
+pub use app::App;
+
+use leptos::prelude::*;
+
+/// Entry point of the browser app: mounts [`App`] on `<body>`, in demo mode if the server offers it.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true /> });
+}

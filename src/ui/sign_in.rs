@@ -1,0 +1,73 @@
+//! The sign-in screen: server, username and a password or token.
+
+use leptos::prelude::*;
+
+use super::account::SignInAttempt;
+use super::remembered;
+use crate::auth::Credentials;
+
+#[component]
+pub fn SignInForm(
+    on_submit: Callback<SignInAttempt>,
+    pending: Signal<bool>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let last = remembered::load().unwrap_or_default();
+    let server = RwSignal::new(if last.server.is_empty() { remembered::page_origin() } else { last.server });
+    let username = RwSignal::new(last.username);
+    let secret = RwSignal::new(String::new());
+    let use_token = RwSignal::new(false);
+    let form_error = RwSignal::new(None::<String>);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (server_value, user, secret_value) = (server.get(), username.get(), secret.get());
+        let problem = if server_value.trim().is_empty() {
+            Some("Enter your mail server's address.")
+        } else if !use_token.get() && user.trim().is_empty() {
+            Some("Enter your username.")
+        } else if secret_value.is_empty() {
+            Some(if use_token.get() { "Enter your access token." } else { "Enter your password." })
+        } else {
+            None
+        };
+        form_error.set(problem.map(str::to_owned));
+        if problem.is_some() {
+            return;
+        }
+        let credentials = if use_token.get() {
+            Credentials::bearer(secret_value.trim())
+        } else {
+            Credentials::basic(user.trim(), secret_value)
+        };
+        on_submit.run(SignInAttempt { server: server_value.trim().to_owned(), credentials });
+    };
+
+    let shown_error = move || form_error.get().or_else(|| error.get());
+    view! {
+        <main class="sign-in-page">
+            <form id="sign-in" class="sign-in card" on:submit=submit novalidate=true aria-labelledby="sign-in-title">
+                <h1 id="sign-in-title" class="brand">"Petrel"</h1>
+                <p class="subtitle">"Sign in to your mail"</p>
+                <label for="server">"Server"</label>
+                <input id="server" name="server" type="text" inputmode="url" autocomplete="url" spellcheck="false"
+                    placeholder="https://mail.example.com or you@example.com" bind:value=server />
+                <label for="username">"Username"</label>
+                <input id="username" name="username" type="text" autocomplete="username" spellcheck="false"
+                    disabled=move || use_token.get() bind:value=username />
+                <label for="password">{move || if use_token.get() { "Access token" } else { "Password" }}</label>
+                <input id="password" name="password" type="password"
+                    autocomplete=move || if use_token.get() { "off" } else { "current-password" }
+                    bind:value=secret />
+                <label class="checkbox">
+                    <input id="use-token" type="checkbox" bind:checked=use_token />
+                    "Sign in with an access token instead"
+                </label>
+                <p class="error" role="alert" aria-live="assertive">{shown_error}</p>
+                <button id="sign-in-button" type="submit" class="primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+        </main>
+    }
+}
