@@ -6,6 +6,7 @@ GATEWAY_PID=""
 
 stack_stop() {
   local status=$?
+  trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
   if [ -n "$GATEWAY_PID" ]; then
     kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
     GATEWAY_PID=""
@@ -18,7 +19,8 @@ stack_stop() {
   return $status
 }
 
-# stack_start [gateway flags...]: mail server with the demo account, then the gateway in front of it.
+# stack_start [--demo] [gateway flags...]: mail server with the demo account, then the gateway in front
+# of it; --demo makes the app sign in to the demo account by itself.
 # Sets STACK_DIR, GATEWAY_URL, and exports the mail server's facts (JMAP_URL, SINK_DIR, DEMO_USER, ...).
 stack_start() {
   trap stack_stop EXIT
@@ -29,10 +31,14 @@ stack_start() {
   step "starting Cyrus JMAP and the SMTP sink in $STACK_DIR"
   python3 scripts/mailserver/mailserver.py start "$STACK_DIR/mail" --seed-demo
   set -a; source "$STACK_DIR/mail/server.env"; set +a
+  if [ "${1:-}" = "--demo" ]; then
+    shift
+    set -- --demo-login "$DEMO_USER:$DEMO_PASSWORD" "$@"
+  fi
   local port=${PETREL_PORT:-$(free_port)}
   GATEWAY_URL="http://127.0.0.1:$port"
   step "starting the gateway on $GATEWAY_URL"
-  target/debug/petrel-gateway --listen "127.0.0.1:$port" --app-dir dist --jmap-upstream "$JMAP_URL" "$@" \
+  "${CARGO_TARGET_DIR:-target}/debug/petrel-gateway" --listen "127.0.0.1:$port" --app-dir dist --jmap-upstream "$JMAP_URL" "$@" \
     > "$STACK_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   wait_for_port "$port" 30 || { cat "$STACK_DIR/gateway.log" >&2; die "the gateway did not start"; }
