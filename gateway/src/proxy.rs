@@ -49,8 +49,8 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
 
     // Preflights are answered here: some servers (Cyrus before 3.13) demand auth on OPTIONS.
     if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        let mut response = text_response(StatusCode::NO_CONTENT, "");
-        *response.body_mut() = crate::empty_body();
+        let mut response = Response::new(crate::empty_body());
+        *response.status_mut() = StatusCode::NO_CONTENT;
         if let Some(origin) = &allowed_origin {
             let requested = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
             let h = response.headers_mut();
