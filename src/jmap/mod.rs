@@ -3,15 +3,18 @@
 //! Parsing and interpretation are plain functions over bytes, tested natively; [`client`] (wasm only)
 //! moves the bytes through [`crate::net`].
 
+pub mod batch;
 pub mod error;
+pub mod push;
 pub mod request;
 pub mod session;
+pub mod set;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 
 pub use error::JmapError;
-pub use request::{Invocation, Request, Response};
+pub use request::{Call, Invocation, Request, Response};
 pub use session::Session;
 
 /// Capability URIs this client knows.

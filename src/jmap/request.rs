@@ -33,11 +33,23 @@ impl Request {
         self
     }
 
-    /// Adds a method call and returns its call id, by which its response is taken.
-    pub fn call(&mut self, method: &str, arguments: Value) -> String {
+    /// Adds a method call; the handle takes its response and builds references to its result.
+    pub fn call(&mut self, method: &str, arguments: Value) -> Call {
         let id = format!("c{}", self.calls.len());
         self.calls.push(Invocation(method.to_owned(), arguments, id.clone()));
-        id
+        Call { id, method: method.to_owned() }
+    }
+
+    pub fn calls(&self) -> &[Invocation] {
+        &self.calls
+    }
+
+    pub(crate) fn using_list(&self) -> BTreeSet<String> {
+        self.using.clone()
+    }
+
+    pub(crate) fn from_parts(using: BTreeSet<String>, calls: Vec<Invocation>) -> Request {
+        Request { using, calls }
     }
 
     pub fn len(&self) -> usize {
@@ -54,17 +66,37 @@ impl Request {
     }
 }
 
+/// A method call in a [`Request`]: its id and method name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: String,
+    pub method: String,
+}
+
+impl Call {
+    /// A result reference (RFC 8620 §3.7) to `path` in this call's response, for use as the value
+    /// of a `#`-prefixed argument of a later call, e.g. `"#ids": query.result("/ids")`.
+    pub fn result(&self, path: &str) -> Value {
+        json!({ "resultOf": self.id, "name": self.method, "path": path })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
-    method_responses: Vec<Invocation>,
+    pub(crate) method_responses: Vec<Invocation>,
     pub session_state: String,
 }
 
 impl Response {
-    /// The arguments answering `call_id`, which must be a `method` response. An `error` invocation
-    /// for the same id wins over any success (RFC 8620 §3.6.2).
-    pub fn take(&mut self, call_id: &str, method: &str) -> Result<Value, JmapError> {
+    /// The arguments answering `call`. An `error` invocation for the same id wins over any success
+    /// (RFC 8620 §3.6.2).
+    pub fn take(&mut self, call: &Call) -> Result<Value, JmapError> {
+        self.take_by_id(&call.id, &call.method)
+    }
+
+    /// Like [`Response::take`] for a call id and method given apart.
+    pub fn take_by_id(&mut self, call_id: &str, method: &str) -> Result<Value, JmapError> {
         if let Some(err) = self.method_responses.iter().find(|i| i.2 == call_id && i.0 == "error") {
             return Err(JmapError::Method {
                 method: method.to_owned(),
@@ -83,20 +115,26 @@ impl Response {
 
 /// A problem-details body (RFC 7807) of a request-level error.
 #[derive(Deserialize)]
-struct Problem {
+pub(crate) struct Problem {
     #[serde(rename = "type")]
     kind: String,
     limit: Option<String>,
     detail: Option<String>,
 }
 
+impl Problem {
+    pub(crate) fn into_error(self, body: &[u8]) -> JmapError {
+        let kind = self.kind.trim_start_matches("urn:ietf:params:jmap:error:").to_owned();
+        let detail = self.detail.unwrap_or_else(|| body_excerpt(body));
+        JmapError::Request { kind, limit: self.limit, detail }
+    }
+}
+
 /// Interprets the HTTP response to an API request.
 pub fn interpret_api_response(response: &HttpResponse) -> Result<Response, JmapError> {
     if response.status == 400 {
         if let Ok(problem) = serde_json::from_slice::<Problem>(&response.body) {
-            let kind = problem.kind.trim_start_matches("urn:ietf:params:jmap:error:").to_owned();
-            let detail = problem.detail.unwrap_or_else(|| body_excerpt(&response.body));
-            return Err(JmapError::Request { kind, limit: problem.limit, detail });
+            return Err(problem.into_error(&response.body));
         }
     }
     if let Some(err) = status_error(response) {
@@ -123,8 +161,8 @@ mod tests {
     #[test]
     fn request_envelope() {
         let mut request = Request::new().using(capability::MAIL);
-        let id = request.call("Mailbox/get", json!({"accountId": "a"}));
-        assert_eq!(id, "c0");
+        let call = request.call("Mailbox/get", json!({"accountId": "a"}));
+        assert_eq!(call.id, "c0");
         let v: Value = serde_json::from_slice(&request.to_json()).unwrap();
         assert_eq!(v["using"], json!(["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]));
         assert_eq!(v["methodCalls"], json!([["Mailbox/get", {"accountId": "a"}, "c0"]]));
@@ -137,8 +175,8 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.session_state, "7");
-        assert_eq!(r.take("c0", "Mailbox/get").unwrap(), json!({"list": []}));
-        assert!(matches!(r.take("c0", "Mailbox/get"), Err(JmapError::Protocol(_))));
+        assert_eq!(r.take_by_id("c0", "Mailbox/get").unwrap(), json!({"list": []}));
+        assert!(matches!(r.take_by_id("c0", "Mailbox/get"), Err(JmapError::Protocol(_))));
     }
 
     #[test]
@@ -149,13 +187,22 @@ mod tests {
         ], "sessionState": "0"}"#))
         .unwrap();
         assert_eq!(
-            r.take("c0", "Mailbox/get"),
+            r.take_by_id("c0", "Mailbox/get"),
             Err(JmapError::Method {
                 method: "Mailbox/get".into(),
                 kind: "accountNotFound".into(),
                 description: Some("no such account".into())
             })
         );
+    }
+
+    #[test]
+    fn result_references_name_the_call_and_path() {
+        let mut request = Request::new().using(capability::MAIL);
+        let query = request.call("Email/query", json!({"accountId": "a"}));
+        request.call("Email/get", json!({"accountId": "a", "#ids": query.result("/ids")}));
+        let v: Value = serde_json::from_slice(&request.to_json()).unwrap();
+        assert_eq!(v["methodCalls"][1][1]["#ids"], json!({"resultOf": "c0", "name": "Email/query", "path": "/ids"}));
     }
 
     #[test]

@@ -154,6 +154,54 @@ impl Session {
     pub fn has_capability(&self, capability: &str) -> bool {
         self.capabilities.contains_key(capability)
     }
+
+    pub fn download_url(&self, account_id: &str, blob_id: &str, name: &str, content_type: &str) -> String {
+        expand_template(
+            &self.download_url,
+            &[("accountId", account_id), ("blobId", blob_id), ("name", name), ("type", content_type)],
+        )
+    }
+
+    pub fn upload_url(&self, account_id: &str) -> String {
+        expand_template(&self.upload_url, &[("accountId", account_id)])
+    }
+
+    /// The push stream URL for these data types (`*` for all), closing after a state event or not,
+    /// with a ping every `ping_secs` (0: none).
+    pub fn event_source_url(&self, types: &[&str], close_after_state: bool, ping_secs: u32) -> Option<String> {
+        let template = self.event_source_url.as_deref()?;
+        let types = if types.is_empty() { "*".to_owned() } else { types.join(",") };
+        let ping = ping_secs.to_string();
+        let close = if close_after_state { "state" } else { "no" };
+        Some(expand_template(template, &[("types", &types), ("closeafter", close), ("ping", &ping)]))
+    }
+}
+
+/// Expands an RFC 6570 level 1 template: each `{name}` becomes its value, percent-encoded except
+/// for unreserved characters; unknown names expand to nothing, as the RFC says.
+pub fn expand_template(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &rest[open + 1..open + close];
+        if let Some((_, value)) = vars.iter().find(|(n, _)| *n == name) {
+            for byte in value.bytes() {
+                if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                    out.push(byte as char);
+                } else {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Makes a URL template absolute without touching its `{variables}` (a URL parser would escape them).
@@ -282,6 +330,22 @@ mod tests {
         assert_eq!(resolve_template(&base, "/up/{accountId}"), "https://mail.example.com/up/{accountId}");
         assert_eq!(resolve_template(&base, "up/{accountId}"), "https://mail.example.com/jmap/up/{accountId}");
         assert_eq!(resolve_template(&base, "//other.example/x"), "https://other.example/x");
+    }
+
+    #[test]
+    fn url_templates_expand_with_escaping() {
+        let s = interpret_session_response(&response(200, "application/json", CYRUS_SESSION)).unwrap();
+        assert_eq!(
+            s.download_url("demo@example.org", "G1a2", "Invoice 2026/11 ☕.pdf", "application/pdf"),
+            "http://127.0.0.1:8080/jmap/download/demo%40example.org/G1a2/Invoice%202026%2F11%20%E2%98%95.pdf?accept=application%2Fpdf"
+        );
+        assert_eq!(s.upload_url("a b"), "http://127.0.0.1:8080/jmap/upload/a%20b/");
+        assert_eq!(
+            s.event_source_url(&["Email", "Mailbox"], false, 30).unwrap(),
+            "http://127.0.0.1:8080/jmap/eventsource/?types=Email%2CMailbox&closeafter=no&ping=30"
+        );
+        assert_eq!(expand_template("/x/{unknown}/{a}", &[("a", "~ok-._")]), "/x//~ok-._");
+        assert_eq!(expand_template("/broken/{a", &[("a", "1")]), "/broken/{a");
     }
 
     #[test]

@@ -66,8 +66,8 @@ struct RawMailbox {
 
 const PROPERTIES: [&str; 7] = ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails"];
 
-/// Adds a `Mailbox/get` of every mailbox of `account_id` to `request`; returns the call id.
-pub fn request_all(request: &mut Request, account_id: &str) -> String {
+/// Adds a `Mailbox/get` of every mailbox of `account_id` to `request`.
+pub fn request_all(request: &mut Request, account_id: &str) -> crate::jmap::Call {
     request.call("Mailbox/get", json!({ "accountId": account_id, "ids": null, "properties": PROPERTIES }))
 }
 
@@ -104,7 +104,7 @@ pub async fn fetch_all(client: &crate::jmap::client::JmapClient) -> Result<Vec<M
     let mut request = Request::new().using(CAPABILITY);
     let call = request_all(&mut request, &account);
     let mut response = client.send(&request).await?;
-    parse_get(response.take(&call, "Mailbox/get")?)
+    parse_get(response.take(&call)?)
 }
 
 /// A mailbox with its children, for the folder tree.

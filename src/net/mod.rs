@@ -3,6 +3,8 @@
 //! [`HttpResponse`] and [`NetError`] are plain data so the protocol code that interprets them can be
 //! tested natively; [`fetch`] (wasm only) performs requests in a window or a worker alike.
 
+pub mod backoff;
+
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
