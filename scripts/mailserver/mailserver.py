@@ -95,14 +95,14 @@ def imapd_conf(base, smtp_port):
     return text
 
 
-def cyrus_conf(base, conf, http_port, imap_port):
+def cyrus_conf(base, conf, http_port, imap_port, httpd):
     c = "-C " + conf
     return """START {
   recover cmd="%(bin)s/ctl_cyrusdb %(c)s -r"
 }
 SERVICES {
   imap     cmd="%(bin)s/imapd %(c)s -U 30" listen="127.0.0.1:%(imap)d" prefork=0 maxchild=20
-  http     cmd="%(bin)s/httpd %(c)s -U 30" listen="127.0.0.1:%(http)d" prefork=0 maxchild=20
+  http     cmd="%(httpd)s %(c)s -U 30" listen="127.0.0.1:%(http)d" prefork=0 maxchild=20
   lmtpunix cmd="%(bin)s/lmtpd %(c)s" listen="%(base)s/run/socket/lmtp" prefork=0 maxchild=5
 }
 EVENTS {
@@ -111,7 +111,7 @@ EVENTS {
 DAEMON {
   squatter cmd="%(bin)s/squatter %(c)s -R"
 }
-""" % {"bin": CYRUS_BIN, "c": c, "base": base, "http": http_port, "imap": imap_port}
+""" % {"bin": CYRUS_BIN, "c": c, "base": base, "http": http_port, "imap": imap_port, "httpd": httpd}
 
 
 def make_dirs(base):
@@ -161,7 +161,7 @@ def read_env(base):
     return env
 
 
-def start(base, seed_demo):
+def start(base, seed_demo, httpd):
     base = os.path.abspath(base)
     os.makedirs(base, exist_ok=True)
     os.chmod(base, 0o755)
@@ -170,10 +170,15 @@ def start(base, seed_demo):
     http_port, imap_port, smtp_port = free_port(), free_port(), free_port()
     conf = base + "/etc/imapd.conf"
     make_dirs(base)
+    if httpd != CYRUS_BIN + "/httpd":
+        # The services run as the cyrus user, who may not be able to reach the build cache.
+        os.makedirs(base + "/bin", exist_ok=True)
+        shutil.copy2(httpd, base + "/bin/httpd")
+        httpd = base + "/bin/httpd"
     with open(conf, "w") as f:
         f.write(imapd_conf(base, smtp_port))
     with open(base + "/etc/cyrus.conf", "w") as f:
-        f.write(cyrus_conf(base, conf, http_port, imap_port))
+        f.write(cyrus_conf(base, conf, http_port, imap_port, httpd))
     for login, password in USERS + [ADMIN]:
         set_password(base, login, password)
     make_dirs(base)  # again: the files written above must belong to cyrus too
@@ -198,6 +203,7 @@ def start(base, seed_demo):
         f.write("JMAP_URL=http://127.0.0.1:%d\n" % http_port)
         f.write("JMAP_PORT=%d\nIMAP_PORT=%d\nSMTP_PORT=%d\n" % (http_port, imap_port, smtp_port))
         f.write("SINK_DIR=%s/sink\n" % base)
+        f.write("PUSH=%d\n" % (0 if httpd == CYRUS_BIN + "/httpd" else 1))  # 1: WebSocket and EventSource
         f.write("DEMO_USER=%s\nDEMO_PASSWORD=%s\n" % USERS[0])
         f.write("OTHER_USER=%s\nOTHER_PASSWORD=%s\n" % USERS[1])
     log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
@@ -252,12 +258,14 @@ def main():
     p_start = sub.add_parser("start")
     p_start.add_argument("dir")
     p_start.add_argument("--seed-demo", action="store_true", help="fill the demo account with realistic mail")
+    p_start.add_argument("--httpd", default=CYRUS_BIN + "/httpd",
+                         help="the Cyrus httpd to run (build-push-httpd.sh makes one with WebSocket and EventSource push)")
     p_stop = sub.add_parser("stop")
     p_stop.add_argument("dir")
     args = parser.parse_args()
     if args.cmd == "start":
         try:
-            start(args.dir, args.seed_demo)
+            start(args.dir, args.seed_demo, os.path.abspath(args.httpd))
         except BaseException:
             stop(args.dir)
             raise
