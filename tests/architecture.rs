@@ -1,5 +1,7 @@
 //! The mail core must run in workers: no DOM, no window, no Leptos outside `src/ui`.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::fs;
 use std::path::Path;
 

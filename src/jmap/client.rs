@@ -1,41 +1,192 @@
-//! A signed-in JMAP connection: the session and the credentials that opened it.
+//! A signed-in JMAP connection: session, limits, and the HTTP calls (wasm only).
+//!
+//! - One logical request may become several HTTP requests ([`super::batch`]), sent in order.
+//! - At most `maxConcurrentRequests` are in flight; the rest wait their turn ([`Gate`]).
+//! - Identical read-only requests in flight at once share one fetch; dropping every caller of a
+//!   request aborts its fetch.
+//! - A response whose `sessionState` differs from the session's makes the client refetch the session.
+//! - Reads refused with 429/503 are retried after `Retry-After` (bounded); writes are never retried
+//!   here (the outbox decides that).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared, WeakShared};
+
+use super::batch::{self, Limits};
 use super::request::interpret_api_response;
 use super::session::{interpret_session_response, session_url_for, SESSION_BODY_LIMIT};
 use super::{JmapError, Request, Response, Session};
 use crate::auth::Credentials;
-use crate::net::{fetch, HttpRequest, DEFAULT_BODY_LIMIT};
+use crate::net::backoff::Backoff;
+use crate::net::gate::Gate;
+use crate::net::{fetch, sleep, HttpRequest, DEFAULT_BODY_LIMIT};
 
-#[derive(Debug, Clone)]
-pub struct JmapClient {
-    session: Session,
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    /// Cap on each API response body.
+    pub body_limit: usize,
+    pub session_body_limit: usize,
+    /// How often a rate-limited or unavailable read is tried again.
+    pub read_retries: u32,
+    /// Longer `Retry-After` waits are not sat out: the error goes to the caller.
+    pub max_retry_wait_secs: u64,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            body_limit: DEFAULT_BODY_LIMIT,
+            session_body_limit: SESSION_BODY_LIMIT,
+            read_retries: 2,
+            max_retry_wait_secs: 30,
+        }
+    }
+}
+
+type SharedCall = Shared<LocalBoxFuture<'static, Result<Response, JmapError>>>;
+
+struct Inner {
     credentials: Credentials,
+    options: ClientOptions,
+    session: RefCell<Session>,
+    gate: Gate,
+    in_flight: RefCell<HashMap<Vec<u8>, WeakShared<LocalBoxFuture<'static, Result<Response, JmapError>>>>>,
+}
+
+/// Cheap to clone: clones share the session, the limit on requests in flight and coalescing.
+#[derive(Clone)]
+pub struct JmapClient {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for JmapClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JmapClient").field("session", &self.inner.session.borrow().url.as_str()).finish()
+    }
+}
+
+async fn fetch_session(url: &str, credentials: &Credentials, limit: usize) -> Result<Session, JmapError> {
+    let request = HttpRequest::get(url)
+        .header("accept", "application/json")
+        .header("authorization", credentials.authorization_header())
+        .body_limit(limit);
+    interpret_session_response(&fetch(request).await?)
 }
 
 impl JmapClient {
     /// Discovers and fetches the session for `server` (see [`session_url_for`]) and signs in.
     pub async fn connect(server: &str, credentials: Credentials) -> Result<JmapClient, JmapError> {
+        Self::connect_with(server, credentials, ClientOptions::default()).await
+    }
+
+    pub async fn connect_with(server: &str, credentials: Credentials, options: ClientOptions) -> Result<JmapClient, JmapError> {
         let url = session_url_for(server)?;
-        let request = HttpRequest::get(url.as_str())
-            .header("accept", "application/json")
-            .header("authorization", credentials.authorization_header())
-            .body_limit(SESSION_BODY_LIMIT);
-        let response = fetch(request).await?;
-        let session = interpret_session_response(&response)?;
-        Ok(JmapClient { session, credentials })
+        let session = fetch_session(url.as_str(), &credentials, options.session_body_limit).await?;
+        let gate = Gate::new(session.core.max_concurrent_requests as usize);
+        Ok(JmapClient {
+            inner: Rc::new(Inner { credentials, options, session: RefCell::new(session), gate, in_flight: RefCell::default() }),
+        })
     }
 
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// The current session (a copy: it may be replaced when the server's changes).
+    pub fn session(&self) -> Session {
+        self.inner.session.borrow().clone()
     }
 
-    /// Sends one batch of method calls.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// Requests waiting for a free slot under `maxConcurrentRequests`.
+    pub fn requests_waiting(&self) -> usize {
+        self.inner.gate.waiting()
+    }
+
+    /// Fetches the session again from where it was last read.
+    pub async fn refresh_session(&self) -> Result<(), JmapError> {
+        let url = self.inner.session.borrow().url.to_string();
+        let session = fetch_session(&url, &self.inner.credentials, self.inner.options.session_body_limit).await?;
+        *self.inner.session.borrow_mut() = session;
+        Ok(())
+    }
+
+    /// Sends the method calls of `request`, split to the server's limits, and returns one response.
     pub async fn send(&self, request: &Request) -> Result<Response, JmapError> {
-        let http = HttpRequest::post(self.session.api_url.as_str(), request.to_json())
+        let limits = Limits::from(&self.inner.session.borrow().core);
+        let plan = batch::plan(request, &limits)?;
+        let mut responses = Vec::with_capacity(plan.requests.len());
+        for part in &plan.requests {
+            responses.push(self.send_one(part).await?);
+        }
+        let response = plan.merge(responses)?;
+        let stale = response.session_state != self.inner.session.borrow().state;
+        if stale {
+            // A failed refresh keeps the old session: the response itself is still good.
+            let _ = self.refresh_session().await;
+        }
+        Ok(response)
+    }
+
+    async fn send_one(&self, request: &Request) -> Result<Response, JmapError> {
+        let body = request.to_json();
+        if !request.is_read_only() {
+            return post(self.inner.clone(), body, false).await;
+        }
+        let existing = self.inner.in_flight.borrow().get(&body).and_then(WeakShared::upgrade);
+        let call: SharedCall = match existing {
+            Some(call) => call,
+            None => {
+                let inner = self.inner.clone();
+                let key = body.clone();
+                let call = async move {
+                    let result = post(inner.clone(), key.clone(), true).await;
+                    inner.in_flight.borrow_mut().remove(&key);
+                    result
+                }
+                .boxed_local()
+                .shared();
+                if let Some(weak) = call.downgrade() {
+                    self.inner.in_flight.borrow_mut().insert(body, weak);
+                }
+                call
+            }
+        };
+        call.await
+    }
+}
+
+/// One HTTP request to the API, waiting its turn under the concurrency limit.
+async fn post(inner: Rc<Inner>, body: Vec<u8>, retry_reads: bool) -> Result<Response, JmapError> {
+    let backoff = Backoff::new(500, inner.options.max_retry_wait_secs * 1000);
+    let mut attempt = 0;
+    loop {
+        let api_url = inner.session.borrow().api_url.to_string();
+        let http = HttpRequest::post(api_url, body.clone())
             .header("content-type", "application/json")
             .header("accept", "application/json")
-            .header("authorization", self.credentials.authorization_header())
-            .body_limit(DEFAULT_BODY_LIMIT);
-        interpret_api_response(&fetch(http).await?)
+            .header("authorization", inner.credentials.authorization_header())
+            .body_limit(inner.options.body_limit);
+        let result = {
+            let _permit = inner.gate.acquire().await;
+            fetch(http).await.map_err(JmapError::from).and_then(|r| interpret_api_response(&r))
+        };
+        let wait = match &result {
+            Err(JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. })
+                if retry_reads && attempt < inner.options.read_retries =>
+            {
+                let secs = retry_after_secs.map(|s| s * 1000).unwrap_or_else(|| backoff.delay_ms(attempt, js_sys::Math::random()));
+                (secs <= inner.options.max_retry_wait_secs * 1000).then_some(secs)
+            }
+            _ => None,
+        };
+        match wait {
+            Some(ms) => {
+                sleep(ms as u32).await;
+                attempt += 1;
+            }
+            None => return result,
+        }
     }
 }

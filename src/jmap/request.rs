@@ -60,6 +60,13 @@ impl Request {
         self.calls.is_empty()
     }
 
+    /// Whether every call only reads: such requests may be repeated and shared.
+    pub fn is_read_only(&self) -> bool {
+        self.calls.iter().all(|Invocation(name, _, _)| {
+            name == "Core/echo" || ["/get", "/query", "/changes", "/queryChanges"].iter().any(|s| name.ends_with(s))
+        })
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         let body = json!({ "using": self.using, "methodCalls": self.calls });
         body.to_string().into_bytes()
@@ -153,7 +160,7 @@ mod tests {
             status: 200,
             url: "http://x/jmap/".into(),
             content_type: Some("application/json".into()),
-            retry_after: None,
+            retry_after_secs: None,
             body: body.as_bytes().to_vec(),
         }
     }
@@ -194,6 +201,17 @@ mod tests {
                 description: Some("no such account".into())
             })
         );
+    }
+
+    #[test]
+    fn read_only_requests() {
+        let mut reads = Request::new();
+        reads.call("Email/query", json!({}));
+        reads.call("Mailbox/changes", json!({}));
+        assert!(reads.is_read_only());
+        let mut writes = reads.clone();
+        writes.call("Email/set", json!({}));
+        assert!(!writes.is_read_only());
     }
 
     #[test]

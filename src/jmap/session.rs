@@ -224,7 +224,7 @@ fn resolve_template(base: &Url, template: &str) -> String {
 
 /// Maps an HTTP status that is not success to the error a user should see.
 pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
-    let retry_after_secs = response.retry_after.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after_secs = response.retry_after_secs;
     match response.status {
         200..=299 => None,
         401 => Some(JmapError::Unauthorized),
@@ -281,7 +281,7 @@ mod tests {
             status,
             url: "http://127.0.0.1:8080/jmap".into(),
             content_type: Some(ct.into()),
-            retry_after: None,
+            retry_after_secs: None,
             body: body.as_bytes().to_vec(),
         }
     }
@@ -361,7 +361,7 @@ mod tests {
             Err(JmapError::NotJmap { .. })
         ));
         let mut busy = response(503, "text/plain", "");
-        busy.retry_after = Some("120".into());
+        busy.retry_after_secs = Some(120);
         assert_eq!(
             interpret_session_response(&busy),
             Err(JmapError::Unavailable { status: 503, retry_after_secs: Some(120) })

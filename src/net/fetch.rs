@@ -99,7 +99,8 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
 
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let content_type = header("content-type");
-    let retry_after = header("retry-after");
+    let retry_after_secs =
+        header("retry-after").and_then(|v| super::retry_after::parse_retry_after(&v, (now_ms() / 1000.0) as u64));
     if let Some(length) = header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
         if length > request.body_limit {
             return Err(NetError::TooLarge { limit: request.body_limit });
@@ -107,7 +108,7 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
     }
     let body = read_body(&response, request.body_limit).await?;
     guard.finished = true;
-    Ok(HttpResponse { status: response.status(), url: response.url(), content_type, retry_after, body })
+    Ok(HttpResponse { status: response.status(), url: response.url(), content_type, retry_after_secs, body })
 }
 
 /// Reads a body chunk by chunk, stopping (and cancelling the stream) as soon as it passes `limit`.
@@ -138,4 +139,26 @@ async fn read_body(response: &Response, limit: usize) -> Result<Vec<u8>, NetErro
         body.resize(start + value.length() as usize, 0);
         value.copy_to(&mut body[start..]);
     }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Resolves after `ms` milliseconds, using the global scope's `setTimeout` (window or worker).
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = Reflect::get(&global, &JsValue::from_str("setTimeout")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        match set_timeout {
+            Some(f) => {
+                let _ = f.call2(&global, &resolve, &JsValue::from(ms));
+            }
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }

@@ -4,11 +4,13 @@
 //! tested natively; [`fetch`] (wasm only) performs requests in a window or a worker alike.
 
 pub mod backoff;
+pub mod gate;
+pub mod retry_after;
 
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
-pub use fetch::{fetch, HttpRequest};
+pub use fetch::{fetch, now_ms, sleep, HttpRequest};
 
 /// Upper bound on response bodies unless a caller asks for another: a hostile or broken server must
 /// not be able to make the client buffer without limit.
@@ -21,7 +23,8 @@ pub struct HttpResponse {
     /// The URL the response came from, after redirects: relative URLs in it resolve against this.
     pub url: String,
     pub content_type: Option<String>,
-    pub retry_after: Option<String>,
+    /// `Retry-After`, in seconds from when the response arrived.
+    pub retry_after_secs: Option<u64>,
     pub body: Vec<u8>,
 }
 
@@ -61,7 +64,7 @@ mod tests {
             status: 200,
             url: "http://x/".into(),
             content_type: ct.map(str::to_owned),
-            retry_after: None,
+            retry_after_secs: None,
             body: vec![],
         }
     }

@@ -1,7 +1,5 @@
 //! Signing in: from what the user typed to a connected account with its folders.
 
-use std::sync::Arc;
-
 use crate::auth::Credentials;
 use crate::jmap::client::JmapClient;
 use crate::jmap::JmapError;
@@ -17,7 +15,7 @@ pub struct SignInAttempt {
 /// A signed-in account, ready to show.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
-    pub client: Arc<JmapClient>,
+    pub client: JmapClient,
     pub mailboxes: Vec<Mailbox>,
 }
 
@@ -30,5 +28,5 @@ impl SignedIn {
 pub async fn sign_in(attempt: SignInAttempt) -> Result<SignedIn, JmapError> {
     let client = JmapClient::connect(&attempt.server, attempt.credentials).await?;
     let mailboxes = mailbox::fetch_all(&client).await?;
-    Ok(SignedIn { client: Arc::new(client), mailboxes })
+    Ok(SignedIn { client, mailboxes })
 }

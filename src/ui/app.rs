@@ -36,7 +36,8 @@ pub fn App(
     #[prop(optional)]
     demo_sign_in: bool,
 ) -> impl IntoView {
-    let account = RwSignal::new(None::<SignedIn>);
+    // The client holds JS handles (!Send): a local signal.
+    let account = RwSignal::new_local(None::<SignedIn>);
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 

@@ -1,0 +1,134 @@
+//! The JMAP client against the real Cyrus server through the gateway, in headless Chromium:
+//! limits, splitting, coalescing, result references and errors.
+
+#![cfg(target_arch = "wasm32")]
+
+use futures_util::future::join_all;
+use petrel::auth::Credentials;
+use petrel::jmap::client::JmapClient;
+use petrel::jmap::set::SetResponse;
+use petrel::jmap::{capability, JmapError, Request};
+use serde_json::{json, Value};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn gateway() -> &'static str {
+    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
+}
+
+async fn client() -> JmapClient {
+    let creds = Credentials::basic(
+        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
+        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
+    );
+    JmapClient::connect(gateway(), creds).await.expect("sign in")
+}
+
+fn performance() -> web_sys::Performance {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"performance".into()).expect("performance").unchecked_into()
+}
+
+/// How many fetches went to `url` since the last `performance.clearResourceTimings()`.
+fn fetches_to(url: &str) -> usize {
+    let entries = performance().get_entries_by_type("resource");
+    (0..entries.length())
+        .filter_map(|i| entries.get(i).dyn_into::<web_sys::PerformanceEntry>().ok())
+        .filter(|e| e.name() == url)
+        .count()
+}
+
+fn account(client: &JmapClient) -> String {
+    client.session().primary_account(capability::MAIL).expect("mail account").to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn more_calls_than_the_server_allows_are_split_and_answered_in_order() {
+    let client = client().await;
+    let max = client.session().core.max_calls_in_request as usize;
+    let mut request = Request::new();
+    let calls: Vec<_> = (0..max + 7).map(|i| request.call("Core/echo", json!({ "n": i }))).collect();
+    performance().clear_resource_timings();
+    let mut response = client.send(&request).await.expect("split request succeeds");
+    assert_eq!(fetches_to(client.session().api_url.as_str()), 2, "{} calls need two HTTP requests", max + 7);
+    for (i, call) in calls.iter().enumerate() {
+        assert_eq!(response.take(call).expect("each call answered")["n"], i);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn identical_reads_in_flight_share_one_fetch() {
+    let client = client().await;
+    let account = account(&client);
+    let mut mailboxes = Request::new().using(capability::MAIL);
+    let call = mailboxes.call("Mailbox/get", json!({ "accountId": account, "properties": ["name"] }));
+    let mut other = Request::new().using(capability::MAIL);
+    other.call("Mailbox/get", json!({ "accountId": account, "properties": ["role"] }));
+    performance().clear_resource_timings();
+    let results = join_all([client.send(&mailboxes), client.send(&mailboxes), client.send(&mailboxes), client.send(&other)]).await;
+    assert_eq!(fetches_to(client.session().api_url.as_str()), 2, "three identical reads, one other");
+    for r in results {
+        r.expect("shared answer").take_by_id(&call.id, &call.method).expect("Mailbox/get answered");
+    }
+    // Writes are never shared.
+    let mut echo_write = Request::new().using(capability::MAIL);
+    echo_write.call("Mailbox/set", json!({ "accountId": account }));
+    performance().clear_resource_timings();
+    let _ = join_all([client.send(&echo_write), client.send(&echo_write)]).await;
+    assert_eq!(fetches_to(client.session().api_url.as_str()), 2);
+}
+
+#[wasm_bindgen_test]
+async fn no_more_than_max_concurrent_requests_are_in_flight() {
+    let client = client().await;
+    let limit = client.session().core.max_concurrent_requests as usize;
+    let account = account(&client);
+    let requests: Vec<Request> = (0..limit + 4)
+        .map(|i| {
+            let mut r = Request::new().using(capability::MAIL);
+            r.call("Email/query", json!({ "accountId": account, "limit": i + 1 }));
+            r
+        })
+        .collect();
+    let sends = join_all(requests.iter().map(|r| client.send(r)));
+    let watcher = async {
+        // Give every send a chance to start, then look at the queue.
+        petrel::net::sleep(0).await;
+        client.requests_waiting()
+    };
+    let (results, waiting) = futures_util::join!(sends, watcher);
+    assert_eq!(waiting, 4, "{} sends with a limit of {limit}", limit + 4);
+    assert!(results.into_iter().all(|r| r.is_ok()));
+    assert_eq!(client.requests_waiting(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn result_references_and_set_errors_against_the_server() {
+    let client = client().await;
+    let account = account(&client);
+    let mut request = Request::new().using(capability::MAIL);
+    let query = request.call("Email/query", json!({ "accountId": account, "filter": { "text": "Weißwurst" } }));
+    let get = request.call("Email/get", json!({ "accountId": account, "#ids": query.result("/ids"), "properties": ["subject"] }));
+    let set = request.call("Mailbox/set", json!({ "accountId": account, "create": { "bad": { "name": "" } } }));
+    let mut response = client.send(&request).await.expect("request");
+    let list = response.take(&get).expect("Email/get")["list"].clone();
+    assert_eq!(list[0]["subject"], Value::from("Grüße aus München"));
+    let set = SetResponse::parse(response.take(&set).expect("Mailbox/set")).expect("set response");
+    assert!(set.not_created.contains_key("bad"), "an empty name must be refused: {set:?}");
+}
+
+#[wasm_bindgen_test]
+async fn method_errors_are_typed() {
+    let client = client().await;
+    let mut request = Request::new().using(capability::MAIL);
+    let call = request.call("Mailbox/get", json!({ "accountId": "no-such-account" }));
+    let err = client.send(&request).await.expect("request").take(&call).unwrap_err();
+    assert!(matches!(err, JmapError::Method { ref kind, .. } if kind == "accountNotFound" || kind == "forbidden"), "{err:?}");
+    let mut unknown = Request::new();
+    unknown.call("Nothing/here", json!({}));
+    let mut response = client.send(&unknown).await.expect("request");
+    let err = response.take_by_id("c0", "Nothing/here").unwrap_err();
+    assert!(matches!(err, JmapError::Method { ref kind, .. } if kind == "unknownMethod"), "{err:?}");
+}
