@@ -43,6 +43,57 @@ fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
     }
 }
 
+/// Browsers cannot put headers on a WebSocket: a Bearer token arrives as `access_token` in the query
+/// and goes upstream as an Authorization header, never in the URL.
+fn move_token_to_header(parts: &mut hyper::http::request::Parts) {
+    let Some(query) = parts.uri.query() else { return };
+    let mut token = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("access_token=") {
+            Some(t) => {
+                token = Some(t.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let Some(token) = token else { return };
+    let decoded = percent_decode_query(&token);
+    if !parts.headers.contains_key(header::AUTHORIZATION) {
+        if let Ok(v) = HeaderValue::from_str(&format!("Bearer {decoded}")) {
+            parts.headers.insert(header::AUTHORIZATION, v);
+        }
+    }
+    let path = parts.uri.path();
+    let new = if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) };
+    if let Ok(uri) = new.parse() {
+        parts.uri = uri;
+    }
+}
+
+fn percent_decode_query(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn is_websocket_upgrade(headers: &hyper::HeaderMap) -> bool {
+    headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
 pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<Incoming>) -> Response<Body> {
     let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
     let allowed_origin = origin.filter(|o| config.allows_origin(o));
@@ -67,7 +118,13 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     let Some(upstream) = &config.jmap_upstream else {
         return text_response(StatusCode::BAD_GATEWAY, "this gateway has no JMAP server configured (--jmap-upstream)");
     };
+    let mut request = request;
+    let websocket = is_websocket_upgrade(request.headers());
+    let client_upgrade = websocket.then(|| hyper::upgrade::on(&mut request));
     let (mut parts, body) = request.into_parts();
+    if websocket {
+        move_token_to_header(&mut parts);
+    }
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let target = format!("{}://{}{}", upstream.scheme_str().unwrap_or("http"), upstream.authority().map(|a| a.as_str()).unwrap_or(""), path_and_query);
     let Ok(target) = target.parse::<Uri>() else {
@@ -87,6 +144,20 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     }
     parts.uri = target;
     parts.version = hyper::Version::HTTP_11;
+    let wants_event_stream = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if wants_event_stream {
+        // Compression holds events back until a buffer fills, and Cyrus 3.6 even labels its event
+        // stream `Content-Encoding: br` while sending it plain, which browsers cannot read.
+        parts.headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    }
+    if websocket {
+        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    }
 
     let upstream_response = match client.request(Request::from_parts(parts, body)).await {
         Ok(r) => r,
@@ -95,6 +166,19 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
             return text_response(StatusCode::BAD_GATEWAY, &format!("the mail server at {upstream} {reason}"));
         }
     };
+    let mut upstream_response = upstream_response;
+    if let (Some(client_upgrade), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, upstream_response.status()) {
+        let upstream_upgrade = hyper::upgrade::on(&mut upstream_response);
+        tokio::spawn(async move {
+            // Bytes flow both ways untouched until either side closes.
+            if let (Ok(browser), Ok(server)) = (client_upgrade.await, upstream_upgrade.await) {
+                let (mut browser, mut server) = (hyper_util::rt::TokioIo::new(browser), hyper_util::rt::TokioIo::new(server));
+                let _ = tokio::io::copy_bidirectional(&mut browser, &mut server).await;
+            }
+        });
+        let (parts, _) = upstream_response.into_parts();
+        return Response::from_parts(parts, crate::empty_body());
+    }
     let (mut parts, body) = upstream_response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     let cors_names: Vec<HeaderName> =
@@ -156,6 +240,19 @@ mod tests {
         h.insert(header::LOCATION, HeaderValue::from_static("https://elsewhere.example/jmap"));
         rewrite_location(&mut h, &upstream);
         assert_eq!(h[header::LOCATION], "https://elsewhere.example/jmap");
+    }
+
+    #[test]
+    fn websocket_tokens_move_from_the_query_to_the_header() {
+        let (mut parts, _) = Request::get("/jmap/ws/?a=1&access_token=t%2Bk%3D&b=2").body(()).unwrap().into_parts();
+        move_token_to_header(&mut parts);
+        assert_eq!(parts.headers[header::AUTHORIZATION], "Bearer t+k=");
+        assert_eq!(parts.uri, "/jmap/ws/?a=1&b=2");
+        let (mut parts, _) = Request::get("/jmap/ws/?access_token=x").body(()).unwrap().into_parts();
+        parts.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        move_token_to_header(&mut parts);
+        assert_eq!(parts.headers[header::AUTHORIZATION], "Basic abc", "explicit credentials win");
+        assert_eq!(parts.uri, "/jmap/ws/");
     }
 
     #[test]

@@ -218,9 +218,15 @@ async fn proxies_jmap_and_keeps_redirects_on_the_gateway() {
 async fn event_streams_are_passed_on_as_they_arrive() {
     let upstream = start_upstream().await;
     let gw = start_gateway(&["--jmap-upstream", &upstream.url]).await;
-    let request = Request::get(format!("{}/jmap/eventsource/", gw.url)).body(Full::default()).expect("request");
+    let request = Request::get(format!("{}/jmap/eventsource/", gw.url))
+        .header("accept", "text/event-stream")
+        .header("accept-encoding", "gzip, br")
+        .body(Full::default())
+        .expect("request");
     let response = client().request(request).await.expect("stream opens");
     assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let seen = upstream.last_headers.lock().expect("lock").clone().expect("headers reached upstream");
+    assert_eq!(seen["accept-encoding"], "identity", "event streams must not be compressed upstream");
     let mut body = response.into_body();
     let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
         .await

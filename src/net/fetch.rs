@@ -66,8 +66,77 @@ fn is_abort(value: &JsValue) -> bool {
 
 /// Performs `request` and reads the whole body, up to `request.body_limit` bytes.
 pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
+    let (response, mut guard) = start(&request).await?;
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let content_type = header("content-type");
+    let retry_after_secs =
+        header("retry-after").and_then(|v| super::retry_after::parse_retry_after(&v, (now_ms() / 1000.0) as u64));
+    if let Some(length) = header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
+        if length > request.body_limit {
+            return Err(NetError::TooLarge { limit: request.body_limit });
+        }
+    }
+    let body = read_body(&response, request.body_limit).await?;
+    guard.finished = true;
+    Ok(HttpResponse { status: response.status(), url: response.url(), content_type, retry_after_secs, body })
+}
+
+/// A response whose body is read chunk by chunk as it arrives (server push). Dropping it aborts
+/// the request.
+pub struct StreamingResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    reader: Option<ReadableStreamDefaultReader>,
+    _guard: AbortOnDrop,
+}
+
+impl StreamingResponse {
+    /// The next chunk; `None` when the server ended the body.
+    pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, NetError>> {
+        let reader = self.reader.as_ref()?;
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            Err(e) => return Some(Err(if is_abort(&e) { NetError::Aborted } else { NetError::Interrupted(js_message(&e)) })),
+        };
+        if Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true) {
+            self.reader = None;
+            return None;
+        }
+        match Reflect::get(&chunk, &JsValue::from_str("value")).ok().and_then(|v| v.dyn_into::<Uint8Array>().ok()) {
+            Some(bytes) => Some(Ok(bytes.to_vec())),
+            None => Some(Err(NetError::Interrupted("response body chunk was not bytes".into()))),
+        }
+    }
+
+    /// The whole rest of the body, up to `limit` bytes (for error responses).
+    pub async fn rest(&mut self, limit: usize) -> Result<Vec<u8>, NetError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.next_chunk().await {
+            body.extend(chunk?);
+            if body.len() > limit {
+                return Err(NetError::TooLarge { limit });
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// Starts `request` and returns as soon as the headers are in.
+pub async fn fetch_stream(request: HttpRequest) -> Result<StreamingResponse, NetError> {
+    let (response, guard) = start(&request).await?;
+    let content_type = response.headers().get("content-type").ok().flatten();
+    let reader = match response.body() {
+        Some(stream) => Some(
+            stream.get_reader().dyn_into::<ReadableStreamDefaultReader>().map_err(|_| NetError::NoFetch("no stream reader".into()))?,
+        ),
+        None => None,
+    };
+    Ok(StreamingResponse { status: response.status(), content_type, reader, _guard: guard })
+}
+
+async fn start(request: &HttpRequest) -> Result<(Response, AbortOnDrop), NetError> {
     let controller = AbortController::new().map_err(|e| NetError::NoFetch(js_message(&e)))?;
-    let mut guard = AbortOnDrop { controller, finished: false };
+    let guard = AbortOnDrop { controller, finished: false };
 
     let headers = Headers::new().map_err(|e| NetError::NoFetch(js_message(&e)))?;
     for (name, value) in &request.headers {
@@ -96,19 +165,7 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
         .map_err(|e| if is_abort(&e) { NetError::Aborted } else { NetError::Unreachable(js_message(&e)) })?
         .dyn_into()
         .map_err(|_| NetError::NoFetch("fetch did not return a Response".into()))?;
-
-    let header = |name: &str| response.headers().get(name).ok().flatten();
-    let content_type = header("content-type");
-    let retry_after_secs =
-        header("retry-after").and_then(|v| super::retry_after::parse_retry_after(&v, (now_ms() / 1000.0) as u64));
-    if let Some(length) = header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
-        if length > request.body_limit {
-            return Err(NetError::TooLarge { limit: request.body_limit });
-        }
-    }
-    let body = read_body(&response, request.body_limit).await?;
-    guard.finished = true;
-    Ok(HttpResponse { status: response.status(), url: response.url(), content_type, retry_after_secs, body })
+    Ok((response, guard))
 }
 
 /// Reads a body chunk by chunk, stopping (and cancelling the stream) as soon as it passes `limit`.

@@ -5,12 +5,13 @@
 
 pub mod backoff;
 pub mod gate;
+pub mod queue;
 pub mod retry_after;
 
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
-pub use fetch::{fetch, now_ms, sleep, HttpRequest};
+pub use fetch::{fetch, fetch_stream, now_ms, sleep, HttpRequest, StreamingResponse};
 
 /// Upper bound on response bodies unless a caller asks for another: a hostile or broken server must
 /// not be able to make the client buffer without limit.

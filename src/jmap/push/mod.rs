@@ -3,6 +3,9 @@
 pub mod sse;
 pub mod websocket;
 
+#[cfg(target_arch = "wasm32")]
+pub mod live;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

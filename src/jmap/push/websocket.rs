@@ -5,10 +5,44 @@ use serde_json::{json, Value};
 
 use super::StateChange;
 use crate::jmap::request::{Problem, Response};
+use crate::auth::Credentials;
 use crate::jmap::{JmapError, Request};
 
 /// The subprotocol a JMAP WebSocket must negotiate.
 pub const SUBPROTOCOL: &str = "jmap";
+
+/// Where to open the WebSocket: the advertised URL made absolute against the session URL.
+///
+/// Browsers cannot set headers on a WebSocket, so Basic credentials go in the URL (the one place
+/// Petrel puts them there) and a Bearer token goes in `access_token`, which the gateway moves into
+/// the Authorization header. Cyrus advertises a host-less `wss:/jmap/ws/`: the host and, for a plain
+/// http session, the scheme come from the session URL.
+pub fn websocket_url(session_url: &url::Url, advertised: &str, credentials: &Credentials) -> Result<String, JmapError> {
+    let bad = |why: &str| JmapError::Protocol(format!("the WebSocket URL {advertised:?} {why}"));
+    let secure_session = session_url.scheme() == "https";
+    let (scheme, rest) = match advertised.split_once(':') {
+        Some((s, rest)) if s.eq_ignore_ascii_case("ws") || s.eq_ignore_ascii_case("wss") => (Some(s.to_ascii_lowercase()), rest),
+        _ => (None, advertised),
+    };
+    let mut url = if let Some(after) = rest.strip_prefix("//") {
+        url::Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss"))).map_err(|e| bad(&e.to_string()))?
+    } else {
+        let mut base = session_url.clone();
+        let scheme = if secure_session { "wss" } else { "ws" };
+        base.set_scheme(scheme).map_err(|_| bad("cannot be made a ws URL"))?;
+        base.join(rest).map_err(|e| bad(&e.to_string()))?
+    };
+    match credentials {
+        Credentials::Basic { username, password } => {
+            url.set_username(username).map_err(|_| bad("cannot carry a username"))?;
+            url.set_password(Some(password)).map_err(|_| bad("cannot carry a password"))?;
+        }
+        Credentials::Bearer { token } => {
+            url.query_pairs_mut().append_pair("access_token", token);
+        }
+    }
+    Ok(url.into())
+}
 
 /// A request frame: the usual request object with `@type` and an `id` to match the response by.
 pub fn request_frame(id: &str, request: &Request) -> String {
@@ -82,6 +116,25 @@ mod tests {
         assert_eq!(frame["methodCalls"][0][0], "Mailbox/get");
         let enable: Value = serde_json::from_str(&push_enable_frame(&["Email", "Mailbox"], None)).unwrap();
         assert_eq!(enable, json!({"@type": "WebSocketPushEnable", "dataTypes": ["Email", "Mailbox"], "pushState": null}));
+    }
+
+    #[test]
+    fn websocket_urls_from_what_servers_advertise() {
+        let http = url::Url::parse("http://127.0.0.1:8080/jmap").unwrap();
+        let https = url::Url::parse("https://mail.example.com/jmap/session").unwrap();
+        let basic = Credentials::basic("demo@example.org", "p@ss:w/rd");
+        assert_eq!(
+            websocket_url(&http, "wss:/jmap/ws/", &basic).unwrap(),
+            "ws://demo%40example.org:p%40ss%3Aw%2Frd@127.0.0.1:8080/jmap/ws/"
+        );
+        let secure = websocket_url(&https, "wss:/jmap/ws/", &basic).unwrap();
+        assert!(secure.starts_with("wss://") && secure.ends_with("@mail.example.com/jmap/ws/"), "{secure}");
+        assert_eq!(
+            websocket_url(&https, "wss://push.example.com/ws", &Credentials::bearer("t k")).unwrap(),
+            "wss://push.example.com/ws?access_token=t+k"
+        );
+        assert_eq!(websocket_url(&http, "/jmap/ws/", &Credentials::bearer("t")).unwrap(), "ws://127.0.0.1:8080/jmap/ws/?access_token=t");
+        assert!(websocket_url(&http, "wss://", &basic).is_err());
     }
 
     #[test]
