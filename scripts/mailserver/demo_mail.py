@@ -93,7 +93,7 @@ def message(sender, to, subject, when, body, msgid, extra_headers="", content_ty
              "Content-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n") % (
         subject, rfc2822(when), msgid, extra_headers, content_type, transfer)
     if isinstance(body, str):
-        body = body.replace("\n", "\r\n").encode("utf-8")
+        body = body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     return head.encode("utf-8") + body
 
 

@@ -28,6 +28,10 @@ pub enum JmapError {
     Protocol(String),
     #[error("the account has no {0} capability on this server")]
     MissingCapability(String),
+    #[error("the file {blob_id} is not what the server said it was (SHA-256 {actual}, expected {expected}); it was not opened")]
+    BlobDigestMismatch { blob_id: String, expected: String, actual: String },
+    #[error("the file is larger than the {limit}-byte limit")]
+    BlobTooLarge { limit: u64 },
 }
 
 fn retry_hint(secs: Option<u64>) -> String {

@@ -4,12 +4,15 @@
 //! moves the bytes through [`crate::net`].
 
 pub mod batch;
+pub mod blob;
 pub mod error;
 pub mod push;
 pub mod request;
 pub mod session;
 pub mod set;
 
+#[cfg(target_arch = "wasm32")]
+pub mod blob_io;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 

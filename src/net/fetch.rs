@@ -14,17 +14,19 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// A browser Blob or File sent as the body without copying it into wasm memory.
+    pub blob_body: Option<web_sys::Blob>,
     /// Responses larger than this fail with [`NetError::TooLarge`] without being buffered.
     pub body_limit: usize,
 }
 
 impl HttpRequest {
     pub fn get(url: impl Into<String>) -> Self {
-        HttpRequest { method: "GET", url: url.into(), headers: Vec::new(), body: None, body_limit: super::DEFAULT_BODY_LIMIT }
+        HttpRequest { method: "GET", url: url.into(), headers: Vec::new(), body: None, blob_body: None, body_limit: super::DEFAULT_BODY_LIMIT }
     }
 
     pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
-        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: Some(body), body_limit: super::DEFAULT_BODY_LIMIT }
+        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: Some(body), blob_body: None, body_limit: super::DEFAULT_BODY_LIMIT }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -52,7 +54,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn js_message(value: &JsValue) -> String {
+pub(crate) fn js_message(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
@@ -93,6 +95,11 @@ pub struct StreamingResponse {
 impl StreamingResponse {
     /// The next chunk; `None` when the server ended the body.
     pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, NetError>> {
+        Some(self.next_js_chunk().await?.map(|bytes| bytes.to_vec()))
+    }
+
+    /// The next chunk as the browser's own bytes, not copied into wasm memory.
+    pub async fn next_js_chunk(&mut self) -> Option<Result<Uint8Array, NetError>> {
         let reader = self.reader.as_ref()?;
         let chunk = match JsFuture::from(reader.read()).await {
             Ok(chunk) => chunk,
@@ -103,7 +110,7 @@ impl StreamingResponse {
             return None;
         }
         match Reflect::get(&chunk, &JsValue::from_str("value")).ok().and_then(|v| v.dyn_into::<Uint8Array>().ok()) {
-            Some(bytes) => Some(Ok(bytes.to_vec())),
+            Some(bytes) => Some(Ok(bytes)),
             None => Some(Err(NetError::Interrupted("response body chunk was not bytes".into()))),
         }
     }
@@ -150,6 +157,8 @@ async fn start(request: &HttpRequest) -> Result<(Response, AbortOnDrop), NetErro
     init.set_credentials(web_sys::RequestCredentials::Omit);
     if let Some(body) = &request.body {
         init.set_body(&Uint8Array::from(body.as_slice()));
+    } else if let Some(blob) = &request.blob_body {
+        init.set_body(blob);
     }
 
     let global: Object = js_sys::global();

@@ -12,6 +12,8 @@ pub mod retry_after;
 mod fetch;
 #[cfg(target_arch = "wasm32")]
 pub use fetch::{fetch, fetch_stream, now_ms, sleep, HttpRequest, StreamingResponse};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use fetch::js_message as fetch_js_message;
 
 /// Upper bound on response bodies unless a caller asks for another: a hostile or broken server must
 /// not be able to make the client buffer without limit.
