@@ -5,8 +5,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Reflect, Uint8Array};
-use petrel::auth::Credentials;
+use js_sys::{Reflect, Uint8Array};
 use petrel::jmap::blob::{DigestStore, MemoryDigests, Sha256Digest};
 use petrel::jmap::blob_io::{self, Progress};
 use petrel::jmap::client::JmapClient;
@@ -16,40 +15,18 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::{account, blob_of, random_js_bytes};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn gateway() -> &'static str {
-    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
-}
-
 async fn client() -> (JmapClient, String) {
-    let creds = Credentials::basic(
-        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
-        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
-    );
-    let client = JmapClient::connect(gateway(), creds).await.expect("sign in");
-    let account = client.session().primary_account(capability::MAIL).expect("account").to_owned();
+    let client = common::client().await;
+    let account = account(&client);
     (client, account)
 }
 
-/// `len` random bytes made and kept in JS memory.
-fn random_js_bytes(len: u32) -> Uint8Array {
-    let bytes = Uint8Array::new_with_length(len);
-    let crypto: web_sys::Crypto = Reflect::get(&js_sys::global(), &"crypto".into()).expect("crypto").unchecked_into();
-    let mut offset = 0;
-    while offset < len {
-        let end = (offset + 65_536).min(len);
-        crypto.get_random_values_with_array_buffer_view(&bytes.subarray(offset, end)).expect("random bytes");
-        offset = end;
-    }
-    bytes
-}
-
-fn blob_of(bytes: &Uint8Array, content_type: &str) -> web_sys::Blob {
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(content_type);
-    web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options).expect("blob")
-}
 
 /// SHA-256 by the browser itself, as an independent witness.
 async fn subtle_sha256(bytes: &Uint8Array) -> Sha256Digest {

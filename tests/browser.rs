@@ -15,18 +15,11 @@ use wasm_bindgen::{closure::Closure, JsCast};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
+mod common;
+
+use common::{demo_credentials, gateway};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn gateway() -> &'static str {
-    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
-}
-
-fn demo_credentials() -> Credentials {
-    Credentials::basic(
-        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
-        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
-    )
-}
 
 fn document() -> web_sys::Document {
     web_sys::window().and_then(|w| w.document()).expect("a document")

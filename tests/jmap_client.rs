@@ -4,27 +4,17 @@
 #![cfg(target_arch = "wasm32")]
 
 use futures_util::future::join_all;
-use petrel::auth::Credentials;
-use petrel::jmap::client::JmapClient;
 use petrel::jmap::set::SetResponse;
 use petrel::jmap::{capability, JmapError, Request};
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::{account, client};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn gateway() -> &'static str {
-    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
-}
-
-async fn client() -> JmapClient {
-    let creds = Credentials::basic(
-        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
-        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
-    );
-    JmapClient::connect(gateway(), creds).await.expect("sign in")
-}
 
 fn performance() -> web_sys::Performance {
     let global = js_sys::global();
@@ -38,10 +28,6 @@ fn fetches_to(url: &str) -> usize {
         .filter_map(|i| entries.get(i).dyn_into::<web_sys::PerformanceEntry>().ok())
         .filter(|e| e.name() == url)
         .count()
-}
-
-fn account(client: &JmapClient) -> String {
-    client.session().primary_account(capability::MAIL).expect("mail account").to_owned()
 }
 
 #[wasm_bindgen_test]

@@ -3,55 +3,17 @@
 #![cfg(target_arch = "wasm32")]
 
 use futures_util::future::{select, Either, FutureExt};
-use petrel::auth::Credentials;
-use petrel::jmap::client::JmapClient;
 use petrel::jmap::push::live::{self, JmapWebSocket, PushEvent, PushOptions, Transport};
 use petrel::jmap::{capability, Request};
 use petrel::net::queue::LocalQueue;
-use petrel::net::sleep;
 use serde_json::json;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::{change_a_mailbox, client, next_event};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn gateway() -> &'static str {
-    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
-}
-
-async fn client() -> JmapClient {
-    let creds = Credentials::basic(
-        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
-        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
-    );
-    JmapClient::connect(gateway(), creds).await.expect("sign in")
-}
-
-/// The next event matching `want`, failing after `ms` milliseconds.
-async fn next_event(events: &LocalQueue<PushEvent>, ms: u32, what: &str, want: impl Fn(&PushEvent) -> bool) -> PushEvent {
-    let deadline = petrel::net::now_ms() + ms as f64;
-    loop {
-        let left = deadline - petrel::net::now_ms();
-        assert!(left > 0.0, "timed out waiting for {what}");
-        match select(events.next().boxed_local(), sleep(left as u32).boxed_local()).await {
-            Either::Left((Some(event), _)) if want(&event) => return event,
-            Either::Left((Some(_), _)) => continue,
-            Either::Left((None, _)) => panic!("push events ended while waiting for {what}"),
-            Either::Right(_) => panic!("timed out waiting for {what}"),
-        }
-    }
-}
-
-/// Makes a Mailbox change on the server (create then destroy a folder).
-async fn change_a_mailbox(client: &JmapClient, name: &str) {
-    let account = client.session().primary_account(capability::MAIL).expect("account").to_owned();
-    let mut create = Request::new().using(capability::MAIL);
-    let call = create.call("Mailbox/set", json!({ "accountId": account, "create": { "k": { "name": name } } }));
-    let mut response = client.send(&create).await.expect("Mailbox/set");
-    let id = response.take(&call).expect("created")["created"]["k"]["id"].as_str().expect("new id").to_owned();
-    let mut destroy = Request::new().using(capability::MAIL);
-    destroy.call("Mailbox/set", json!({ "accountId": account, "destroy": [id] }));
-    client.send(&destroy).await.expect("Mailbox/set destroy");
-}
 
 async fn push_delivers_a_state_change_over(transport: Transport) {
     let client = client().await;

@@ -3,10 +3,15 @@
 
 STACK_DIR=""
 GATEWAY_PID=""
+EXTRA_PIDS=()
 
 stack_stop() {
   local status=$?
   trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
+  for pid in "${EXTRA_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  EXTRA_PIDS=()
   if [ -n "$GATEWAY_PID" ]; then
     kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
     GATEWAY_PID=""
@@ -43,4 +48,14 @@ stack_start() {
     > "$STACK_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   wait_for_port "$port" 30 || { cat "$STACK_DIR/gateway.log" >&2; die "the gateway did not start"; }
+}
+
+# stack_spawn LOGNAME PORT CMD...: runs a helper server in the background until the stack stops,
+# waiting until it listens on 127.0.0.1:PORT.
+stack_spawn() {
+  local name=$1 port=$2
+  shift 2
+  "$@" > "$STACK_DIR/$name.log" 2>&1 &
+  EXTRA_PIDS+=($!)
+  wait_for_port "$port" 20 || { cat "$STACK_DIR/$name.log" >&2; die "$name did not start"; }
 }

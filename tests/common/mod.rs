@@ -1,0 +1,78 @@
+//! Helpers shared by the browser and worker test binaries.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use futures_util::future::{select, Either, FutureExt};
+use petrel::auth::Credentials;
+use petrel::jmap::client::JmapClient;
+use petrel::jmap::push::live::PushEvent;
+use petrel::jmap::{capability, Request};
+use petrel::net::queue::LocalQueue;
+use petrel::net::{now_ms, sleep};
+use serde_json::json;
+
+/// The gateway in front of the real Cyrus, set by scripts/test at build time.
+pub fn gateway() -> &'static str {
+    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
+}
+
+pub fn demo_credentials() -> Credentials {
+    Credentials::basic(
+        option_env!("PETREL_TEST_USER").unwrap_or("demo@example.org"),
+        option_env!("PETREL_TEST_PASSWORD").unwrap_or("demo-password"),
+    )
+}
+
+pub async fn client() -> JmapClient {
+    JmapClient::connect(gateway(), demo_credentials()).await.expect("sign in to the demo account")
+}
+
+pub fn account(client: &JmapClient) -> String {
+    client.session().primary_account(capability::MAIL).expect("a mail account").to_owned()
+}
+
+/// The next push event matching `want`, failing after `ms` milliseconds.
+pub async fn next_event(events: &LocalQueue<PushEvent>, ms: u32, what: &str, want: impl Fn(&PushEvent) -> bool) -> PushEvent {
+    let deadline = now_ms() + ms as f64;
+    loop {
+        let left = deadline - now_ms();
+        assert!(left > 0.0, "timed out waiting for {what}");
+        match select(events.next().boxed_local(), sleep(left as u32).boxed_local()).await {
+            Either::Left((Some(event), _)) if want(&event) => return event,
+            Either::Left((Some(_), _)) => continue,
+            Either::Left((None, _)) => panic!("push events ended while waiting for {what}"),
+            Either::Right(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+/// Makes a Mailbox change on the server: creates a folder and destroys it again.
+pub async fn change_a_mailbox(client: &JmapClient, name: &str) {
+    let account = account(client);
+    let mut create = Request::new().using(capability::MAIL);
+    let call = create.call("Mailbox/set", json!({ "accountId": account, "create": { "k": { "name": name } } }));
+    let mut response = client.send(&create).await.expect("Mailbox/set");
+    let id = response.take(&call).expect("created")["created"]["k"]["id"].as_str().expect("new id").to_owned();
+    let mut destroy = Request::new().using(capability::MAIL);
+    destroy.call("Mailbox/set", json!({ "accountId": account, "destroy": [id] }));
+    client.send(&destroy).await.expect("Mailbox/set destroy");
+}
+
+/// `len` random bytes, made and kept in JS memory.
+pub fn random_js_bytes(len: u32) -> js_sys::Uint8Array {
+    use wasm_bindgen::JsCast;
+    let bytes = js_sys::Uint8Array::new_with_length(len);
+    let crypto: web_sys::Crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).expect("crypto").unchecked_into();
+    let mut offset = 0;
+    while offset < len {
+        let end = (offset + 65_536).min(len);
+        crypto.get_random_values_with_array_buffer_view(&bytes.subarray(offset, end)).expect("random bytes");
+        offset = end;
+    }
+    bytes
+}
+
+pub fn blob_of(bytes: &js_sys::Uint8Array, content_type: &str) -> web_sys::Blob {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(content_type);
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(bytes), &options).expect("blob")
+}
