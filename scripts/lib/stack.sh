@@ -9,11 +9,11 @@ stack_stop() {
   local status=$?
   trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
   for pid in "${EXTRA_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    { kill "$pid" && wait "$pid"; } 2>/dev/null || true
   done
   EXTRA_PIDS=()
   if [ -n "$GATEWAY_PID" ]; then
-    kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
+    { kill "$GATEWAY_PID" && wait "$GATEWAY_PID"; } 2>/dev/null || true
     GATEWAY_PID=""
   fi
   if [ -n "$STACK_DIR" ] && [ -d "$STACK_DIR" ]; then
