@@ -79,6 +79,14 @@ async fn retry_after_is_honoured_for_reads_and_long_waits_go_to_the_caller() {
 }
 
 #[wasm_bindgen_test]
+async fn a_new_session_state_makes_the_client_fetch_the_session_again() {
+    let mode = unique("stale-session");
+    assert_eq!(echo(&mode).await, Ok(json!({ "ok": true })));
+    assert_eq!(read_json(format!("{}/s/{mode}/session-count", hostile())).await, json!(2), "sign-in, then one refresh");
+    assert_eq!(echo(&unique("fine")).await, Ok(json!({ "ok": true })));
+}
+
+#[wasm_bindgen_test]
 async fn dropping_a_call_aborts_its_fetch() {
     let mode = unique("slow");
     let client = connect(&mode).await.expect("session");

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MiB = 1024 * 1024
 hits = {}
 aborted = {}
+session_reads = {}
 lock = threading.Lock()
 
 
@@ -90,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         mode, what = self.route()
         if what == "session":
+            with lock:
+                session_reads[mode] = session_reads.get(mode, 0) + 1
             if mode.split("~")[0] == "huge-session":
                 pad = "x" * (2 * MiB)
                 body = json.dumps(dict(session(mode), padding=pad)).encode()
@@ -98,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, body)
         if what == "count":
             return self.reply(200, json.dumps(hits.get(mode, 0)).encode())
+        if what == "session-count":
+            return self.reply(200, json.dumps(session_reads.get(mode, 0)).encode())
         if what == "aborted":
             return self.reply(200, json.dumps(aborted.get(mode, False)).encode())
         if what == "events":
@@ -155,6 +160,9 @@ class Handler(BaseHTTPRequestHandler):
         elif mode == "limit":
             self.reply(400, json.dumps({"type": "urn:ietf:params:jmap:error:limit", "status": 400,
                                         "limit": "maxSizeRequest", "detail": "too big"}).encode(), "application/problem+json")
+        elif mode == "stale-session":
+            # The session changed on the server: responses carry a new sessionState.
+            self.reply(200, OK_BODY.replace(b'"sessionState": "1"', b'"sessionState": "2"'))
         elif mode == "slow":
             # Holds the answer; notices when the client hangs up (a dropped call must abort its fetch).
             deadline = time.time() + 10
