@@ -11,22 +11,9 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{change_a_mailbox, client, next_event};
+use common::{client, next_event, push_delivers_a_state_change_over};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn push_delivers_a_state_change_over(transport: Transport) {
-    let client = client().await;
-    let events = LocalQueue::new();
-    let sink = events.clone();
-    let options = PushOptions { transports: vec![transport], ping_secs: 2, poll_interval_ms: 300, ..PushOptions::default() };
-    let _push = live::start(client.clone(), options, move |e| sink.push(e));
-    next_event(&events, 10_000, "the connection", |e| *e == PushEvent::Connected(transport)).await;
-    change_a_mailbox(&client, &format!("push-{transport:?}")).await;
-    let change = next_event(&events, 15_000, "a Mailbox StateChange", |e| matches!(e, PushEvent::StateChange(c) if c.touches("Mailbox"))).await;
-    let PushEvent::StateChange(change) = change else { unreachable!() };
-    assert!(change.changed.contains_key("demo@example.org"), "{change:?}");
-}
 
 #[wasm_bindgen_test]
 async fn event_source_push_delivers_state_changes() {

@@ -4,7 +4,7 @@
 use futures_util::future::{select, Either, FutureExt};
 use petrel::auth::Credentials;
 use petrel::jmap::client::JmapClient;
-use petrel::jmap::push::live::PushEvent;
+use petrel::jmap::push::live::{self, PushEvent, PushOptions, Transport};
 use petrel::jmap::{capability, Request};
 use petrel::net::queue::LocalQueue;
 use petrel::net::{now_ms, sleep};
@@ -75,4 +75,18 @@ pub fn blob_of(bytes: &js_sys::Uint8Array, content_type: &str) -> web_sys::Blob 
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(content_type);
     web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(bytes), &options).expect("blob")
+}
+
+/// Starts push on `transport` alone, makes a Mailbox change and awaits its StateChange.
+pub async fn push_delivers_a_state_change_over(transport: Transport) {
+    let client = client().await;
+    let events = LocalQueue::new();
+    let sink = events.clone();
+    let options = PushOptions { transports: vec![transport], ping_secs: 2, poll_interval_ms: 300, ..PushOptions::default() };
+    let _push = live::start(client.clone(), options, move |e| sink.push(e));
+    next_event(&events, 10_000, "the connection", |e| *e == PushEvent::Connected(transport)).await;
+    change_a_mailbox(&client, &format!("push-{transport:?}-{}", (js_sys::Math::random() * 1e9) as u64)).await;
+    let change = next_event(&events, 15_000, "a Mailbox StateChange", |e| matches!(e, PushEvent::StateChange(c) if c.touches("Mailbox"))).await;
+    let PushEvent::StateChange(change) = change else { unreachable!() };
+    assert!(change.changed.contains_key(&account(&client)), "{change:?}");
 }

@@ -3,9 +3,8 @@
 
 use petrel::jmap::blob::MemoryDigests;
 use petrel::jmap::blob_io;
-use petrel::jmap::push::live::{self, PushEvent, PushOptions, Transport};
+use petrel::jmap::push::live::Transport;
 use petrel::mail::{mailbox, Role};
-use petrel::net::queue::LocalQueue;
 use wasm_bindgen_test::*;
 
 fn global_has(name: &str) -> bool {
@@ -20,25 +19,14 @@ async fn no_window_here_and_the_jmap_core_still_works() {
     assert!(boxes.iter().any(|m| m.role == Role::Inbox && m.unread_emails > 0));
 }
 
-async fn push_works_over(transport: Transport) {
-    let client = common::client().await;
-    let events = LocalQueue::new();
-    let sink = events.clone();
-    let options = PushOptions { transports: vec![transport], ping_secs: 2, ..PushOptions::default() };
-    let _push = live::start(client.clone(), options, move |e| sink.push(e));
-    common::next_event(&events, 10_000, "the connection", |e| *e == PushEvent::Connected(transport)).await;
-    common::change_a_mailbox(&client, &format!("worker-{transport:?}-{}", (js_sys::Math::random() * 1e9) as u64)).await;
-    common::next_event(&events, 15_000, "a StateChange", |e| matches!(e, PushEvent::StateChange(c) if c.touches("Mailbox"))).await;
-}
-
 #[wasm_bindgen_test]
 async fn event_source_push_in_a_worker() {
-    push_works_over(Transport::EventSource).await;
+    common::push_delivers_a_state_change_over(Transport::EventSource).await;
 }
 
 #[wasm_bindgen_test]
 async fn websocket_push_in_a_worker() {
-    push_works_over(Transport::WebSocket).await;
+    common::push_delivers_a_state_change_over(Transport::WebSocket).await;
 }
 
 #[wasm_bindgen_test]
