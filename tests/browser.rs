@@ -214,3 +214,39 @@ async fn missing_password_is_caught_before_any_request() {
     let text = alert_text(&app.root).await;
     assert_eq!(text, "Enter your password.");
 }
+
+#[wasm_bindgen_test]
+async fn unread_counts_follow_changes_made_elsewhere() {
+    let app = mount_app();
+    let root: &Element = &app.root;
+    sign_in_with(root, gateway(), "demo@example.org", "demo-password").await;
+    let badge_text = || find(root, ".mailbox[data-role=inbox] .unread").and_then(|b| b.text_content());
+    let before: u64 = wait_for(root, "the Inbox badge", 15_000.0, badge_text).await.parse().expect("a number");
+    wait_for(root, "push to connect", 15_000.0, || {
+        find(root, ".live-status").and_then(|s| s.text_content()).filter(|t| t == "Live")
+    })
+    .await;
+
+    // Another client reads one unread Inbox mail.
+    let client = JmapClient::connect(gateway(), demo_credentials()).await.expect("second client");
+    let account = client.session().primary_account(capability::MAIL).expect("account").to_owned();
+    let inbox = mailbox::fetch_all(&client).await.expect("mailboxes").into_iter().find(|m| m.role == Role::Inbox).expect("Inbox");
+    let mut query = petrel::jmap::Request::new().using(capability::MAIL);
+    let q = query.call("Email/query", serde_json::json!({ "accountId": account,
+        "filter": { "inMailbox": inbox.id, "notKeyword": "$seen" }, "limit": 1 }));
+    let id = client.send(&query).await.expect("query").take(&q).expect("ids")["ids"][0].as_str().expect("an unread mail").to_owned();
+    let set_seen = |seen: bool| {
+        let mut r = petrel::jmap::Request::new().using(capability::MAIL);
+        r.call("Email/set", serde_json::json!({ "accountId": account, "update": { id.clone(): { "keywords/$seen": if seen { serde_json::Value::Bool(true) } else { serde_json::Value::Null } } } }));
+        r
+    };
+    client.send(&set_seen(true)).await.expect("mark read");
+    let expected = (before - 1).to_string();
+    wait_for(root, "the badge to drop by one", 15_000.0, || {
+        let now = badge_text().unwrap_or_else(|| "0".into());
+        (now == expected || (expected == "0" && now == "0")).then_some(())
+    })
+    .await;
+    client.send(&set_seen(false)).await.expect("mark unread again");
+    wait_for(root, "the badge to come back", 15_000.0, || badge_text().filter(|t| *t == before.to_string())).await;
+}

@@ -9,7 +9,8 @@ use super::mailbox_tree::MailboxTree;
 use super::remembered::{self, LastSignIn};
 use super::sign_in::SignInForm;
 use crate::auth::Credentials;
-use crate::mail::{Mailbox, Role};
+use crate::jmap::push::live::{self, PushEvent, PushOptions, Transport};
+use crate::mail::{mailbox, Mailbox, Role};
 use crate::net::{fetch, HttpRequest};
 
 /// What `/petrel-demo.json` holds when the gateway runs in demo mode.
@@ -96,6 +97,33 @@ fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView {
     let mailboxes = RwSignal::new(account.mailboxes.clone());
     let inbox = account.mailboxes.iter().find(|m| m.role == Role::Inbox).map(|m| m.id.clone());
     let selected = RwSignal::new(inbox);
+    let live_status = RwSignal::new("Connecting…".to_owned());
+    let client = account.client.clone();
+    let refresh = move || {
+        let client = client.clone();
+        spawn_local(async move {
+            // Concurrent refreshes share one request (the client coalesces identical reads).
+            if let Ok(boxes) = mailbox::fetch_all(&client).await {
+                mailboxes.set(boxes);
+            }
+        });
+    };
+    let push = live::start(account.client.clone(), PushOptions::default(), move |event| match event {
+        PushEvent::Connected(transport) => live_status.set(
+            match transport {
+                Transport::WebSocket | Transport::EventSource => "Live",
+                Transport::Polling => "Checking periodically",
+            }
+            .to_owned(),
+        ),
+        // Servers need not push mailbox counts (Cyrus does not): any mail change refreshes them.
+        PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => refresh(),
+        PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
+        _ => {}
+    });
+    // Push runs as long as this view exists: the handle is dropped with it.
+    StoredValue::new_local(push);
+
     let current = move || -> Option<Mailbox> {
         let id = selected.get()?;
         mailboxes.with(|all| all.iter().find(|m| m.id == id).cloned())
@@ -117,6 +145,7 @@ fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView {
         <div class="shell">
             <header class="topbar">
                 <span class="brand">"Petrel"</span>
+                <span class="live-status" role="status">{move || live_status.get()}</span>
                 <span class="account-name">{account.display_name()}</span>
                 <button type="button" class="sign-out" on:click=move |_| on_sign_out.run(())>"Sign out"</button>
             </header>
