@@ -15,6 +15,8 @@ use crate::net::{fetch, fetch_stream, HttpRequest, HttpResponse, NetError};
 
 /// Slices read at once while hashing a file before upload.
 const HASH_SLICE: f64 = 1024.0 * 1024.0;
+/// Bytes copied into wasm at once while hashing a download.
+const HASH_WINDOW: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
@@ -216,12 +218,18 @@ pub async fn download(
     }
     let parts = Array::new();
     let mut hasher = StreamingSha256::new(max_bytes);
-    let mut scratch = Vec::new();
+    // Browsers deliver chunks of any size: hash each through a fixed window so wasm memory stays flat.
+    let mut window = vec![0u8; HASH_WINDOW];
     while let Some(chunk) = response.next_js_chunk().await {
         let chunk = chunk?;
-        scratch.resize(chunk.length() as usize, 0);
-        chunk.copy_to(&mut scratch);
-        hasher.update(&scratch)?;
+        let (mut at, len) = (0, chunk.length());
+        while at < len {
+            let end = (at + HASH_WINDOW as u32).min(len);
+            let piece = &mut window[..(end - at) as usize];
+            chunk.subarray(at, end).copy_to(piece);
+            hasher.update(piece)?;
+            at = end;
+        }
         parts.push(&chunk);
     }
     let digest = hasher.verify(blob_id, expected)?;
