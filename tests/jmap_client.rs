@@ -13,6 +13,7 @@ use wasm_bindgen_test::*;
 mod common;
 
 use common::{account, client};
+use petrel::jmap::client::JmapClient;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -117,4 +118,33 @@ async fn method_errors_are_typed() {
     let mut response = client.send(&unknown).await.expect("request");
     let err = response.take_by_id("c0", "Nothing/here").unwrap_err();
     assert!(matches!(err, JmapError::Method { ref kind, .. } if kind == "unknownMethod"), "{err:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_split_set_carries_creation_ids_to_the_next_request() {
+    use petrel::jmap::batch::Limits;
+    use petrel::jmap::client::ClientOptions;
+    let cap = Limits { max_calls: 1, max_objects_in_get: 500, max_objects_in_set: 1, max_size_request: 1 << 20 };
+    let options = ClientOptions { limits_cap: Some(cap), ..ClientOptions::default() };
+    let client = JmapClient::connect_with(common::gateway(), common::demo_credentials(), options).await.expect("sign in");
+    let account = account(&client);
+    let tag = (js_sys::Math::random() * 1e9) as u64;
+    let mut request = Request::new().using(capability::MAIL);
+    let set = request.call("Mailbox/set", json!({ "accountId": account, "create": {
+        "parent": { "name": format!("Split parent {tag}") },
+        "child": { "name": "Split child", "parentId": "#parent" },
+    }}));
+    performance().clear_resource_timings();
+    let created = SetResponse::parse(client.send(&request).await.expect("split set").take(&set).expect("Mailbox/set")).expect("set");
+    assert_eq!(fetches_to(client.session().api_url.as_str()), 2, "one object per request");
+    assert!(created.all_succeeded(), "{created:?}");
+    let (parent, child) = (created.created_id("parent").expect("parent"), created.created_id("child").expect("child"));
+    let mut check = Request::new().using(capability::MAIL);
+    let get = check.call("Mailbox/get", json!({ "accountId": account, "ids": [child], "properties": ["parentId"] }));
+    let args = client.send(&check).await.expect("get").take(&get).expect("Mailbox/get");
+    assert_eq!(args["list"][0]["parentId"], parent, "the child found its parent through createdIds");
+    let mut cleanup = Request::new().using(capability::MAIL);
+    cleanup.call("Mailbox/set", json!({ "accountId": account, "destroy": [child] }));
+    cleanup.call("Mailbox/set", json!({ "accountId": account, "destroy": [parent] }));
+    client.send(&cleanup).await.expect("cleanup");
 }

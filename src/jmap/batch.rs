@@ -36,6 +36,19 @@ impl From<&CoreLimits> for Limits {
     }
 }
 
+impl Limits {
+    /// The smaller of these limits and `cap`, field by field.
+    pub fn capped(self, cap: Option<Limits>) -> Limits {
+        let Some(cap) = cap else { return self };
+        Limits {
+            max_calls: self.max_calls.min(cap.max_calls).max(1),
+            max_objects_in_get: self.max_objects_in_get.min(cap.max_objects_in_get).max(1),
+            max_objects_in_set: self.max_objects_in_set.min(cap.max_objects_in_set).max(1),
+            max_size_request: self.max_size_request.min(cap.max_size_request),
+        }
+    }
+}
+
 /// How one original call was sent: under its own id, or in parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Sent {
@@ -105,10 +118,11 @@ fn split_call(call: &Invocation, limits: &Limits, referenced: bool) -> Result<Ve
                 ));
             }
             let mut ops: Vec<(&str, Value)> = Vec::new();
-            for key in ["create", "update"] {
-                if let Some(Value::Object(m)) = args.get(key) {
-                    ops.extend(m.iter().map(|(k, v)| (key, json!([k, v]))));
-                }
+            if let Some(Value::Object(m)) = args.get("create") {
+                ops.extend(creation_order(m).into_iter().map(|k| ("create", json!([k, m[k]]))));
+            }
+            if let Some(Value::Object(m)) = args.get("update") {
+                ops.extend(m.iter().map(|(k, v)| ("update", json!([k, v]))));
             }
             if let Some(Value::Array(ids)) = args.get("destroy") {
                 ops.extend(ids.iter().map(|id| ("destroy", id.clone())));
@@ -142,6 +156,29 @@ fn split_call(call: &Invocation, limits: &Limits, referenced: bool) -> Result<Ve
         }
         _ => Ok(vec![args.clone()]),
     }
+}
+
+/// Creation ids in an order where each comes after those it refers to (`"#parent"`), so a split
+/// never sends a reference before its target exists. Cycles keep their given order.
+fn creation_order(creates: &Map<String, Value>) -> Vec<&String> {
+    fn refers_to(value: &Value, id: &str) -> bool {
+        match value {
+            Value::String(s) => s.strip_prefix('#') == Some(id),
+            Value::Array(a) => a.iter().any(|v| refers_to(v, id)),
+            Value::Object(o) => o.iter().any(|(k, v)| k.strip_prefix('#') == Some(id) || refers_to(v, id)),
+            _ => false,
+        }
+    }
+    let mut pending: Vec<&String> = creates.keys().collect();
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|k| !pending.iter().any(|other| other != k && refers_to(&creates[*k], other)))
+            .unwrap_or(0);
+        ordered.push(pending.remove(ready));
+    }
+    ordered
 }
 
 /// Plans the HTTP requests for `request` under `limits`.
@@ -273,7 +310,7 @@ impl Plan {
                 }
             }
         }
-        Ok(Response { method_responses: out, session_state })
+        Ok(Response { method_responses: out, session_state, created_ids: None })
     }
 }
 
@@ -378,8 +415,8 @@ mod tests {
             Invocation("Email/get".into(), json!({"state": part, "list": list, "notFound": []}), part.into())
         };
         let responses = vec![
-            Response { method_responses: vec![answer("c0.0", 0..10), answer("c0.1", 10..20)], session_state: "s".into() },
-            Response { method_responses: vec![answer("c0.2", 20..25)], session_state: "s".into() },
+            Response { method_responses: vec![answer("c0.0", 0..10), answer("c0.1", 10..20)], session_state: "s".into(), created_ids: None },
+            Response { method_responses: vec![answer("c0.2", 20..25)], session_state: "s".into(), created_ids: None },
         ];
         let mut merged = plan.merge(responses).unwrap();
         let args = merged.take(&get).unwrap();
@@ -407,6 +444,7 @@ mod tests {
                 Invocation("Mailbox/set".into(), json!({"oldState": "3", "newState": "4", "created": null, "notDestroyed": {"X2": {"type": "notFound"}}}), "c0.2".into()),
             ],
             session_state: "s".into(),
+            created_ids: None,
         }];
         let merged = plan.merge(responses).unwrap().take(&set).unwrap();
         assert_eq!(merged["created"].as_object().unwrap().len(), 3);
@@ -414,6 +452,19 @@ mod tests {
         assert_eq!(merged["newState"], "4");
         assert_eq!(merged["destroyed"], json!(["X1"]));
         assert_eq!(merged["notDestroyed"]["X2"]["type"], "notFound");
+    }
+
+    #[test]
+    fn split_creations_come_after_what_they_refer_to() {
+        let mut r = Request::new();
+        r.call("Mailbox/set", json!({"create": {
+            "a-grandchild": {"name": "g", "parentId": "#b-child"},
+            "b-child": {"name": "c", "parentId": "#c-parent"},
+            "c-parent": {"name": "p"},
+        }}));
+        let plan = plan(&r, &limits(50, 10, 1, 1 << 20)).unwrap();
+        let order: Vec<String> = plan.requests[0].calls().iter().map(|c| c.1["create"].as_object().unwrap().keys().next().unwrap().clone()).collect();
+        assert_eq!(order, ["c-parent", "b-child", "a-grandchild"]);
     }
 
     #[test]
@@ -427,6 +478,7 @@ mod tests {
                 Invocation("error".into(), json!({"type": "serverFail"}), "c0.1".into()),
             ],
             session_state: "s".into(),
+            created_ids: None,
         }];
         let err = plan.merge(responses).unwrap().take(&get).unwrap_err();
         assert!(matches!(err, JmapError::Method { ref kind, .. } if kind == "serverFail"), "{err:?}");

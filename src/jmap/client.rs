@@ -32,6 +32,8 @@ pub struct ClientOptions {
     pub read_retries: u32,
     /// Longer `Retry-After` waits are not sat out: the error goes to the caller.
     pub max_retry_wait_secs: u64,
+    /// Limits never to exceed even where the server allows more (smaller requests on poor links).
+    pub limits_cap: Option<Limits>,
 }
 
 impl Default for ClientOptions {
@@ -41,6 +43,7 @@ impl Default for ClientOptions {
             session_body_limit: SESSION_BODY_LIMIT,
             read_retries: 2,
             max_retry_wait_secs: 30,
+            limits_cap: None,
         }
     }
 }
@@ -114,11 +117,29 @@ impl JmapClient {
 
     /// Sends the method calls of `request`, split to the server's limits, and returns one response.
     pub async fn send(&self, request: &Request) -> Result<Response, JmapError> {
-        let limits = Limits::from(&self.inner.session.borrow().core);
+        let limits = Limits::from(&self.inner.session.borrow().core).capped(self.inner.options.limits_cap);
         let plan = batch::plan(request, &limits)?;
-        let mut responses = Vec::with_capacity(plan.requests.len());
+        let mut responses: Vec<Response> = Vec::with_capacity(plan.requests.len());
+        let mut created = std::collections::BTreeMap::new();
         for part in &plan.requests {
-            responses.push(self.send_one(part).await?);
+            // Objects created by an earlier part may be referenced (`#k1`) by a later one.
+            let response = if created.is_empty() {
+                self.send_one(part).await?
+            } else {
+                self.send_one(&part.clone().with_created_ids(created.clone())).await?
+            };
+            for set in response.method_responses.iter().filter(|i| i.0.ends_with("/set")) {
+                let Some(map) = set.1.get("created").and_then(|c| c.as_object()) else { continue };
+                for (creation_id, object) in map {
+                    if let Some(id) = object.get("id").and_then(|v| v.as_str()) {
+                        created.insert(creation_id.clone(), id.to_owned());
+                    }
+                }
+            }
+            if let Some(ids) = &response.created_ids {
+                created.extend(ids.clone());
+            }
+            responses.push(response);
         }
         let response = plan.merge(responses)?;
         let stale = response.session_state != self.inner.session.borrow().state;

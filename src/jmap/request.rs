@@ -1,6 +1,6 @@
 //! The request and response envelopes of the JMAP API (RFC 8620 §3.3-3.4).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -18,6 +18,8 @@ pub struct Invocation(pub String, pub Value, pub String);
 pub struct Request {
     using: BTreeSet<String>,
     calls: Vec<Invocation>,
+    /// Creation ids from earlier requests (RFC 8620 §3.3), so `#k1` still resolves after a split.
+    created_ids: Option<BTreeMap<String, String>>,
 }
 
 impl Request {
@@ -49,7 +51,13 @@ impl Request {
     }
 
     pub(crate) fn from_parts(using: BTreeSet<String>, calls: Vec<Invocation>) -> Request {
-        Request { using, calls }
+        Request { using, calls, created_ids: None }
+    }
+
+    /// Sends these creation ids along (RFC 8620 `createdIds`).
+    pub fn with_created_ids(mut self, ids: BTreeMap<String, String>) -> Self {
+        self.created_ids = Some(ids);
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -68,7 +76,10 @@ impl Request {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let body = json!({ "using": self.using, "methodCalls": self.calls });
+        let mut body = json!({ "using": self.using, "methodCalls": self.calls });
+        if let Some(ids) = &self.created_ids {
+            body["createdIds"] = json!(ids);
+        }
         body.to_string().into_bytes()
     }
 }
@@ -93,6 +104,9 @@ impl Call {
 pub struct Response {
     pub(crate) method_responses: Vec<Invocation>,
     pub session_state: String,
+    /// Creation ids the server resolved, when the request sent `createdIds`.
+    #[serde(default)]
+    pub created_ids: Option<BTreeMap<String, String>>,
 }
 
 impl Response {
@@ -201,6 +215,19 @@ mod tests {
                 description: Some("no such account".into())
             })
         );
+    }
+
+    #[test]
+    fn created_ids_travel_in_the_envelope() {
+        let mut r = Request::new();
+        r.call("Core/echo", json!({}));
+        let plain: Value = serde_json::from_slice(&r.to_json()).unwrap();
+        assert!(plain.get("createdIds").is_none());
+        let ids = BTreeMap::from([("k1".to_owned(), "M9".to_owned())]);
+        let with: Value = serde_json::from_slice(&r.with_created_ids(ids).to_json()).unwrap();
+        assert_eq!(with["createdIds"], json!({"k1": "M9"}));
+        let resp = interpret_api_response(&ok(r#"{"methodResponses": [], "sessionState": "1", "createdIds": {"k1": "M9"}}"#)).unwrap();
+        assert_eq!(resp.created_ids.unwrap()["k1"], "M9");
     }
 
     #[test]
