@@ -5,6 +5,8 @@
 
 use futures_util::future::{select, Either, FutureExt};
 use petrel::auth::Credentials;
+use petrel::jmap::blob::{DigestStore, MemoryDigests};
+use petrel::jmap::blob_io;
 use petrel::jmap::client::JmapClient;
 use petrel::jmap::push::live::{self, PushEvent, PushOptions, Transport};
 use petrel::jmap::{JmapError, Request};
@@ -84,6 +86,23 @@ async fn a_new_session_state_makes_the_client_fetch_the_session_again() {
     assert_eq!(echo(&mode).await, Ok(json!({ "ok": true })));
     assert_eq!(read_json(format!("{}/s/{mode}/session-count", hostile())).await, json!(2), "sign-in, then one refresh");
     assert_eq!(echo(&unique("fine")).await, Ok(json!({ "ok": true })));
+}
+
+#[wasm_bindgen_test]
+async fn a_server_stated_digest_is_checked_and_wins_over_trust_on_first_use() {
+    let digests = MemoryDigests::default();
+    let honest = connect(&unique("blob9404")).await.expect("session");
+    let stated = blob_io::server_digest(&honest, "démo-☕", "B1").await.expect("Blob/get");
+    assert!(stated.is_some(), "the blob capability must be used");
+    let blob = blob_io::download(&honest, "démo-☕", "B1", "b.bin", "application/octet-stream", &digests, u64::MAX)
+        .await
+        .expect("bytes matching the stated digest");
+    assert_eq!(blob.size(), 300_000.0);
+    assert_eq!(digests.get("démo-☕", "B1"), None, "a server-stated digest is not recorded as first use");
+
+    let liar = connect(&unique("blob9404-lies")).await.expect("session");
+    let err = blob_io::download(&liar, "démo-☕", "B1", "b.bin", "application/octet-stream", &digests, u64::MAX).await.unwrap_err();
+    assert!(matches!(err, JmapError::BlobDigestMismatch { .. }), "{err:?}");
 }
 
 #[wasm_bindgen_test]

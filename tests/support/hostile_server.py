@@ -8,6 +8,8 @@ test has its own counters); GET /s/<mode>/count tells how often the API was hit 
 Usage: hostile_server.py --port PORT
 """
 import argparse
+import base64
+import hashlib
 import json
 import select
 import socket
@@ -37,6 +39,20 @@ def session(mode):
         "uploadUrl": "/s/%s/upload" % mode,
         "eventSourceUrl": "/s/%s/events?types={types}&closeafter={closeafter}&ping={ping}" % mode, "state": "1",
     }
+
+
+BLOB = bytes((i * 31 + i // 7) % 256 for i in range(300_000))
+
+
+def session_for(mode):
+    s = session(mode)
+    if mode.split("~")[0].startswith("blob9404"):
+        # RFC 9404: the server states each blob's SHA-256.
+        s["capabilities"]["urn:ietf:params:jmap:blob"] = {}
+        s["accounts"]["démo-☕"]["accountCapabilities"]["urn:ietf:params:jmap:blob"] = {
+            "maxSizeBlobSet": None, "maxDataSources": 64, "supportedTypeNames": ["Email"],
+            "supportedDigestAlgorithms": ["sha", "sha-256"]}
+    return s
 
 
 OK_BODY = json.dumps({"methodResponses": [["Core/echo", {"ok": True}, "c0"]], "sessionState": "1"}).encode()
@@ -97,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
                 pad = "x" * (2 * MiB)
                 body = json.dumps(dict(session(mode), padding=pad)).encode()
             else:
-                body = json.dumps(session(mode)).encode()
+                body = json.dumps(session_for(mode)).encode()
             return self.reply(200, body)
         if what == "count":
             return self.reply(200, json.dumps(hits.get(mode, 0)).encode())
@@ -107,12 +123,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, json.dumps(aborted.get(mode, False)).encode())
         if what == "events":
             return self.events(mode)
+        if what == "download":
+            return self.reply(200, BLOB, "application/octet-stream")
         self.reply(404, b"{}")
 
     def do_POST(self):
         mode, what = self.route()
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(min(length, 16 * MiB))
+        body = self.rfile.read(min(length, 16 * MiB))
         if what != "api":
             return self.reply(404, b"{}")
         with lock:
@@ -160,6 +178,17 @@ class Handler(BaseHTTPRequestHandler):
         elif mode == "limit":
             self.reply(400, json.dumps({"type": "urn:ietf:params:jmap:error:limit", "status": 400,
                                         "limit": "maxSizeRequest", "detail": "too big"}).encode(), "application/problem+json")
+        elif mode.startswith("blob9404"):
+            stated = BLOB if mode == "blob9404" else BLOB[:-1] + b"!"
+            digest = base64.b64encode(hashlib.sha256(stated).digest()).decode()
+            answers = []
+            for name, args, call_id in json.loads(body)["methodCalls"]:
+                if name == "Blob/get":
+                    answers.append([name, {"accountId": args["accountId"], "notFound": [], "list": [
+                        {"id": i, "digest:sha-256": digest, "size": len(BLOB)} for i in args["ids"]]}, call_id])
+                else:
+                    answers.append(["error", {"type": "unknownMethod"}, call_id])
+            self.reply(200, json.dumps({"methodResponses": answers, "sessionState": "1"}).encode())
         elif mode == "stale-session":
             # The session changed on the server: responses carry a new sessionState.
             self.reply(200, OK_BODY.replace(b'"sessionState": "1"', b'"sessionState": "2"'))
