@@ -59,7 +59,8 @@ fn move_token_to_header(parts: &mut hyper::http::request::Parts) {
         })
         .collect();
     let Some(token) = token else { return };
-    let decoded = percent_decode_query(&token);
+    // Query encoding: '+' is a space, then %XX escapes.
+    let decoded = crate::static_files::percent_decode(&token.replace('+', " ")).unwrap_or(token);
     if !parts.headers.contains_key(header::AUTHORIZATION) {
         if let Ok(v) = HeaderValue::from_str(&format!("Bearer {decoded}")) {
             parts.headers.insert(header::AUTHORIZATION, v);
@@ -70,24 +71,6 @@ fn move_token_to_header(parts: &mut hyper::http::request::Parts) {
     if let Ok(uri) = new.parse() {
         parts.uri = uri;
     }
-}
-
-fn percent_decode_query(s: &str) -> String {
-    let bytes = s.replace('+', " ").into_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""), 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_websocket_upgrade(headers: &hyper::HeaderMap) -> bool {

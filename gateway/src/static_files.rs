@@ -45,7 +45,8 @@ fn file_for(root: &Path, url_path: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// Decodes %XX escapes; `None` for malformed escapes, non-UTF-8, NUL or backslashes.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
