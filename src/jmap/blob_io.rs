@@ -8,10 +8,10 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::blob::{DigestStore, Sha256Digest, StreamingSha256};
 use super::client::JmapClient;
-use super::session::{body_excerpt, status_error};
+use super::error::{body_excerpt, status_error};
 use super::{capability, JmapError, Request};
 use crate::net::queue::LocalQueue;
-use crate::net::{fetch, fetch_stream, HttpRequest, HttpResponse, NetError};
+use crate::net::{fetch, fetch_stream, retry_after_secs, HttpRequest, HttpResponse, NetError};
 
 /// Slices read at once while hashing a file before upload.
 const HASH_SLICE: f64 = 1024.0 * 1024.0;
@@ -87,12 +87,10 @@ pub async fn upload(
         upload_with_xhr(&url, &auth, file, content_type, on_progress).await?
     } else {
         // Service workers have no XMLHttpRequest: no progress while the bytes go out.
-        let mut request = HttpRequest::post(url, Vec::new())
+        let request = HttpRequest::post_blob(url, file.clone())
             .header("authorization", auth)
             .header("content-type", content_type.to_owned())
             .body_limit(64 * 1024);
-        request.body = None;
-        request.blob_body = Some(file.clone());
         let response = fetch(request).await?;
         on_progress(Progress::Uploading { done: size, total: size });
         response
@@ -167,7 +165,7 @@ async fn upload_with_xhr(
     }
     guard.1 = true;
     let text = xhr.response_text().ok().flatten().unwrap_or_default();
-    let retry_after_secs = xhr.get_response_header("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+    let retry_after_secs = xhr.get_response_header("retry-after").ok().flatten().and_then(|v| retry_after_secs(&v));
     Ok(HttpResponse {
         status: xhr.status().unwrap_or(0),
         url: url.to_owned(),

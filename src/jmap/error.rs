@@ -1,6 +1,6 @@
 //! The one error type of the JMAP layer, with messages a user can act on.
 
-use crate::net::NetError;
+use crate::net::{HttpResponse, NetError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JmapError {
@@ -51,6 +51,27 @@ impl JmapError {
             _ => false,
         }
     }
+}
+
+/// Maps an HTTP status that is not success to the error a user should see.
+pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
+    let retry_after_secs = response.retry_after_secs;
+    match response.status {
+        200..=299 => None,
+        401 => Some(JmapError::Unauthorized),
+        403 => Some(JmapError::Forbidden),
+        404 | 405 => Some(super::session::not_jmap(&response.url, &format!("HTTP {} (no JMAP here)", response.status))),
+        429 => Some(JmapError::RateLimited { retry_after_secs }),
+        502..=504 => Some(JmapError::Unavailable { status: response.status, retry_after_secs }),
+        status => Some(JmapError::Http { status, detail: body_excerpt(&response.body) }),
+    }
+}
+
+/// A short, printable piece of a body for error messages.
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.trim().is_empty() { "(empty body)".to_owned() } else { flat.trim().to_owned() }
 }
 
 #[cfg(test)]

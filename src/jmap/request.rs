@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::session::{body_excerpt, status_error};
+use super::error::{body_excerpt, status_error};
 use super::{capability, JmapError};
 use crate::net::HttpResponse;
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use super::error::status_error;
 use super::{capability, JmapError};
 use crate::net::HttpResponse;
 
@@ -47,7 +48,7 @@ pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
     Ok(url)
 }
 
-fn not_jmap(url: &str, reason: &str) -> JmapError {
+pub(crate) fn not_jmap(url: &str, reason: &str) -> JmapError {
     JmapError::NotJmap { url: url.to_owned(), reason: reason.to_owned() }
 }
 
@@ -220,27 +221,6 @@ fn resolve_template(base: &Url, template: &str) -> String {
         let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
         format!("{origin}{dir}{template}")
     }
-}
-
-/// Maps an HTTP status that is not success to the error a user should see.
-pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
-    let retry_after_secs = response.retry_after_secs;
-    match response.status {
-        200..=299 => None,
-        401 => Some(JmapError::Unauthorized),
-        403 => Some(JmapError::Forbidden),
-        404 | 405 => Some(not_jmap(&response.url, &format!("HTTP {} (no JMAP here)", response.status))),
-        429 => Some(JmapError::RateLimited { retry_after_secs }),
-        502..=504 => Some(JmapError::Unavailable { status: response.status, retry_after_secs }),
-        status => Some(JmapError::Http { status, detail: body_excerpt(&response.body) }),
-    }
-}
-
-/// A short, printable piece of a body for error messages.
-pub(crate) fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if flat.trim().is_empty() { "(empty body)".to_owned() } else { flat.trim().to_owned() }
 }
 
 /// Interprets the response to a session request.

@@ -29,6 +29,11 @@ impl HttpRequest {
         HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: Some(body), blob_body: None, body_limit: super::DEFAULT_BODY_LIMIT }
     }
 
+    /// A POST whose body is a browser Blob or File, streamed by the browser (never copied into wasm).
+    pub fn post_blob(url: impl Into<String>, blob: web_sys::Blob) -> Self {
+        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: None, blob_body: Some(blob), body_limit: super::DEFAULT_BODY_LIMIT }
+    }
+
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -71,8 +76,7 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, NetError> {
     let (response, mut guard) = start(&request).await?;
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let content_type = header("content-type");
-    let retry_after_secs =
-        header("retry-after").and_then(|v| super::retry_after::parse_retry_after(&v, (now_ms() / 1000.0) as u64));
+    let retry_after_secs = header("retry-after").and_then(|v| retry_after_secs(&v));
     if let Some(length) = header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
         if length > request.body_limit {
             return Err(NetError::TooLarge { limit: request.body_limit });
@@ -205,6 +209,11 @@ async fn read_body(response: &Response, limit: usize) -> Result<Vec<u8>, NetErro
         body.resize(start + value.length() as usize, 0);
         value.copy_to(&mut body[start..]);
     }
+}
+
+/// A `Retry-After` header value as seconds from now.
+pub fn retry_after_secs(value: &str) -> Option<u64> {
+    super::retry_after::parse_retry_after(value, (now_ms() / 1000.0) as u64)
 }
 
 /// Milliseconds since the Unix epoch.

@@ -11,7 +11,7 @@ pub mod retry_after;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
-pub use fetch::{fetch, fetch_stream, now_ms, sleep, HttpRequest, StreamingResponse};
+pub use fetch::{fetch, fetch_stream, now_ms, retry_after_secs, sleep, HttpRequest, StreamingResponse};
 #[cfg(target_arch = "wasm32")]
 pub(crate) use fetch::js_message as fetch_js_message;
 
