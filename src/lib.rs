@@ -8,6 +8,7 @@
 //! - [`ui`]: the Leptos app. Components render state and send intents to the core.
 
 pub mod auth;
+pub mod cache;
 pub mod jmap;
 pub mod mail;
 pub mod net;

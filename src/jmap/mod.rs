@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod blob;
 pub mod error;
+pub mod mail;
 pub mod push;
 pub mod request;
 pub mod session;

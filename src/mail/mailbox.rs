@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::model::null_as_default;
 use crate::jmap::{capability, JmapError, Request};
 
 /// Special-use roles (RFC 8457 names, as JMAP uses them), in the order a folder list shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Role {
     Inbox,
     Drafts,
@@ -16,6 +17,7 @@ pub enum Role {
     Archive,
     Junk,
     Trash,
+    #[default]
     Other,
 }
 
@@ -32,39 +34,89 @@ impl Role {
         }
     }
 
+    pub fn to_jmap(self) -> Option<&'static str> {
+        Some(match self {
+            Role::Inbox => "inbox",
+            Role::Drafts => "drafts",
+            Role::Sent => "sent",
+            Role::Archive => "archive",
+            Role::Junk => "junk",
+            Role::Trash => "trash",
+            Role::Other => return None,
+        })
+    }
+
     /// Whether unread mail here deserves the user's attention (not in Junk or Trash, say).
     pub fn counts_unread(self) -> bool {
         !matches!(self, Role::Junk | Role::Trash | Role::Sent | Role::Drafts)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_jmap().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Role::from_jmap(Option::<String>::deserialize(d)?.as_deref()))
+    }
+}
+
+/// What the user may do with a mailbox (RFC 8621 §2 `myRights`); all allowed when the server is silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MailboxRights {
+    pub may_read_items: bool,
+    pub may_add_items: bool,
+    pub may_remove_items: bool,
+    pub may_set_seen: bool,
+    pub may_set_keywords: bool,
+    pub may_create_child: bool,
+    pub may_rename: bool,
+    pub may_delete: bool,
+    pub may_submit: bool,
+}
+
+impl Default for MailboxRights {
+    fn default() -> Self {
+        MailboxRights {
+            may_read_items: true,
+            may_add_items: true,
+            may_remove_items: true,
+            may_set_seen: true,
+            may_set_keywords: true,
+            may_create_child: true,
+            may_rename: true,
+            may_delete: true,
+            may_submit: true,
+        }
+    }
+}
+
+/// A mailbox as RFC 8621 §2 has it; the same shape is kept in the offline cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Mailbox {
     pub id: String,
     pub name: String,
+    #[serde(default)]
     pub parent_id: Option<String>,
+    #[serde(default)]
     pub role: Role,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub sort_order: u32,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub total_emails: u64,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub unread_emails: u64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub my_rights: MailboxRights,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawMailbox {
-    id: String,
-    name: String,
-    parent_id: Option<String>,
-    role: Option<String>,
-    #[serde(default)]
-    sort_order: u32,
-    #[serde(default)]
-    total_emails: u64,
-    #[serde(default)]
-    unread_emails: u64,
-}
-
-const PROPERTIES: [&str; 7] = ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails"];
+/// The properties `Mailbox/get` asks for.
+pub const PROPERTIES: [&str; 8] = ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails", "myRights"];
 
 /// Adds a `Mailbox/get` of every mailbox of `account_id` to `request`.
 pub fn request_all(request: &mut Request, account_id: &str) -> crate::jmap::Call {
@@ -78,23 +130,11 @@ pub const CAPABILITY: &str = capability::MAIL;
 pub fn parse_get(arguments: Value) -> Result<Vec<Mailbox>, JmapError> {
     #[derive(Deserialize)]
     struct GetResponse {
-        list: Vec<RawMailbox>,
+        list: Vec<Mailbox>,
     }
     let response: GetResponse = serde_json::from_value(arguments)
         .map_err(|e| JmapError::Protocol(format!("Mailbox/get response is malformed ({e})")))?;
-    Ok(response
-        .list
-        .into_iter()
-        .map(|m| Mailbox {
-            id: m.id,
-            name: m.name,
-            parent_id: m.parent_id,
-            role: Role::from_jmap(m.role.as_deref()),
-            sort_order: m.sort_order,
-            total_emails: m.total_emails,
-            unread_emails: m.unread_emails,
-        })
-        .collect())
+    Ok(response.list)
 }
 
 /// Fetches every mailbox of the signed-in account.
@@ -185,6 +225,7 @@ mod tests {
             sort_order: 0,
             total_emails: unread,
             unread_emails: unread,
+            my_rights: MailboxRights::default(),
         }
     }
 

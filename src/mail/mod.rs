@@ -1,5 +1,20 @@
-//! The mail model the UI reads, independent of the protocol that filled it.
+//! The mail model and engine the UI reads, independent of the protocol that fills it.
+//!
+//! - [`model`], [`mailbox`], [`query`], [`action`]: the data.
+//! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
+//! - [`store`]: one account's local copy, with pending actions shown on top.
+//! - [`engine`]: keeps a store in step with the server and the offline cache.
 
+pub mod action;
+pub mod backend;
+pub mod error;
 pub mod mailbox;
+pub mod model;
+pub mod query;
+pub mod store;
 
-pub use mailbox::{Mailbox, MailboxNode, Role};
+pub use action::Action;
+pub use error::MailError;
+pub use mailbox::{Mailbox, MailboxNode, MailboxRights, Role};
+pub use model::{keyword, Address, BodyPart, Draft, EmailSummary, Identity, Message, Snippet, Thread, Vacation};
+pub use query::{Filter, MailQuery, SortBy};

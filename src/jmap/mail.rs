@@ -1,0 +1,833 @@
+//! JMAP Mail (RFC 8621): the mail engine's backend trait over a [`JmapClient`].
+//!
+//! Builders and parsers are plain functions (tested natively); [`JmapMail`] (wasm only) sends
+//! them. A sync is one HTTP request: mailbox, message and open-list changes together, with the
+//! changed objects fetched in the same round trip by result references.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::set::SetResponse;
+use super::{Call, JmapError, Request, Response};
+use crate::mail::action::Action;
+use crate::mail::backend::{Delta, EmailChange, ListDelta, Window, WindowAt};
+use crate::mail::mailbox::{self, Mailbox};
+use crate::mail::model::{keyword, null_as_default, Address, BodyPart, Draft, EmailSummary, Message, Snippet};
+use crate::mail::query::{Filter, MailQuery};
+use crate::mail::MailError;
+
+/// What a list row needs; nothing more is fetched for lists.
+pub const SUMMARY_PROPERTIES: [&str; 11] =
+    ["id", "threadId", "mailboxIds", "keywords", "from", "to", "subject", "preview", "receivedAt", "size", "hasAttachment"];
+
+/// The only properties of a message that change after it exists (RFC 8621 §4).
+pub const MUTABLE_PROPERTIES: [&str; 3] = ["id", "keywords", "mailboxIds"];
+
+const MESSAGE_PROPERTIES: [&str; 22] = [
+    "id", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "bcc", "replyTo", "subject", "sentAt",
+    "receivedAt", "size", "preview", "hasAttachment", "messageId", "inReplyTo", "references", "textBody",
+    "htmlBody", "attachments", "bodyValues",
+];
+
+const BODY_PROPERTIES: [&str; 8] = ["partId", "blobId", "size", "name", "type", "charset", "disposition", "cid"];
+
+/// Changes asked for at once; more come in further rounds (`hasMoreChanges`).
+pub const MAX_CHANGES: u64 = 500;
+
+pub fn filter_json(filter: &Filter) -> Value {
+    serde_json::to_value(filter).unwrap_or_else(|_| json!({}))
+}
+
+fn query_arguments(account: &str, query: &MailQuery) -> Map<String, Value> {
+    let mut args = Map::new();
+    args.insert("accountId".into(), json!(account));
+    args.insert("filter".into(), filter_json(&query.filter));
+    args.insert("sort".into(), json!([{ "property": query.sort.jmap_property(), "isAscending": query.ascending }]));
+    args.insert("collapseThreads".into(), json!(query.threads));
+    args
+}
+
+/// `Email/query` of one window and `Email/get` of its summaries, in one request.
+pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> (Call, Call) {
+    let mut args = query_arguments(account, query);
+    match at {
+        WindowAt::Position(p) => {
+            args.insert("position".into(), json!(p));
+        }
+        WindowAt::Anchor { id, offset } => {
+            args.insert("anchor".into(), json!(id));
+            args.insert("anchorOffset".into(), json!(-offset));
+        }
+    }
+    args.insert("limit".into(), json!(limit));
+    args.insert("calculateTotal".into(), json!(true));
+    let q = request.call("Email/query", Value::Object(args));
+    let get = request.call("Email/get", json!({ "accountId": account, "#ids": q.result("/ids"), "properties": SUMMARY_PROPERTIES }));
+    (q, get)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryResponse {
+    #[serde(default)]
+    query_state: Option<String>,
+    #[serde(default)]
+    can_calculate_changes: bool,
+    #[serde(default)]
+    position: u64,
+    #[serde(default)]
+    total: Option<u64>,
+    ids: Vec<String>,
+}
+
+pub fn parse_window(query: Value, get: Value) -> Result<Window, JmapError> {
+    let q: QueryResponse = serde_json::from_value(query).map_err(|e| malformed("Email/query", e))?;
+    let (summaries, email_state) = parse_summaries(get)?;
+    Ok(Window {
+        position: q.position,
+        ids: q.ids,
+        total: q.total,
+        query_state: q.query_state.filter(|_| q.can_calculate_changes),
+        summaries,
+        email_state,
+    })
+}
+
+fn malformed(what: &str, e: impl std::fmt::Display) -> JmapError {
+    JmapError::Protocol(format!("{what} response is malformed ({e})"))
+}
+
+/// The `list` of an `Email/get`, one entry at a time: an entry we cannot read becomes a visible
+/// placeholder rather than losing the whole list.
+pub fn parse_summaries(get: Value) -> Result<(Vec<EmailSummary>, Option<String>), JmapError> {
+    let state = get.get("state").and_then(Value::as_str).map(str::to_owned);
+    let Some(list) = get.get("list").and_then(Value::as_array) else {
+        return Err(JmapError::Protocol("Email/get response has no list".into()));
+    };
+    let summaries = list
+        .iter()
+        .filter_map(|entry| {
+            serde_json::from_value::<EmailSummary>(entry.clone())
+                .ok()
+                .or_else(|| Some(EmailSummary::unreadable(entry.get("id")?.as_str()?.to_owned())))
+        })
+        .collect();
+    Ok((summaries, state))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangesResponse {
+    new_state: String,
+    #[serde(default)]
+    has_more_changes: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    destroyed: Vec<String>,
+}
+
+/// Whether a `/changes` or `/queryChanges` error means "start over" rather than failure.
+/// Cyrus answers an unknown state with `invalidArguments` on `sinceState`.
+pub fn means_resync(error: &JmapError) -> bool {
+    matches!(error, JmapError::Method { kind, .. }
+        if kind == "cannotCalculateChanges" || kind == "invalidArguments" || kind == "tooManyChanges" || kind == "unsupportedFilter" || kind == "unsupportedSort")
+}
+
+/// The calls of one sync round, to find their answers again.
+pub struct SyncCalls {
+    mailbox: Option<(Call, Call, Call)>,
+    mailbox_all: Option<Call>,
+    email: Option<(Call, Call, Call)>,
+    lists: Vec<Call>,
+}
+
+/// Builds a sync round: changes since each known state and the changed objects themselves.
+pub fn sync_request(
+    request: &mut Request,
+    account: &str,
+    mailbox_state: Option<&str>,
+    email_state: Option<&str>,
+    lists: &[crate::mail::backend::ListSince],
+) -> SyncCalls {
+    let (mailbox, mailbox_all) = match mailbox_state {
+        Some(state) => {
+            let changes = request.call("Mailbox/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
+            let created = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": mailbox::PROPERTIES }));
+            let updated = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": mailbox::PROPERTIES }));
+            (Some((changes, created, updated)), None)
+        }
+        None => (None, Some(mailbox::request_all(request, account))),
+    };
+    let email = email_state.map(|state| {
+        let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
+        let created = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }));
+        let updated = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }));
+        (changes, created, updated)
+    });
+    let lists = lists
+        .iter()
+        .map(|l| {
+            let mut args = query_arguments(account, &l.query);
+            args.insert("sinceQueryState".into(), json!(l.query_state));
+            args.insert("calculateTotal".into(), json!(true));
+            args.insert("maxChanges".into(), json!(MAX_CHANGES));
+            if let Some(id) = &l.up_to_id {
+                args.insert("upToId".into(), json!(id));
+            }
+            request.call("Email/queryChanges", Value::Object(args))
+        })
+        .collect();
+    SyncCalls { mailbox, mailbox_all, email, lists }
+}
+
+/// What one sync round brought; `more_*` ask for another round from the new state.
+pub struct SyncRound {
+    pub mailboxes: Option<Delta<Mailbox>>,
+    pub emails: Option<Delta<EmailChange>>,
+    pub lists: Vec<ListDelta>,
+    pub more_mailboxes: bool,
+    pub more_emails: bool,
+}
+
+pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRound, JmapError> {
+    let mut round = SyncRound { mailboxes: None, emails: None, lists: Vec::new(), more_mailboxes: false, more_emails: false };
+    if let Some(all) = &calls.mailbox_all {
+        let value = response.take(all)?;
+        let state = value.get("state").and_then(Value::as_str).map(str::to_owned);
+        round.mailboxes = Some(Delta::Reset { all: mailbox::parse_get(value)?, new_state: state });
+    }
+    if let Some((changes, created, updated)) = &calls.mailbox {
+        match response.take(changes) {
+            Err(e) if means_resync(&e) => round.mailboxes = None, // the caller fetches them all
+            Err(e) => return Err(e),
+            Ok(value) => {
+                let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Mailbox/changes", e))?;
+                let mut changed = mailbox::parse_get(response.take(created)?)?;
+                changed.extend(mailbox::parse_get(response.take(updated)?)?);
+                round.more_mailboxes = c.has_more_changes;
+                round.mailboxes = Some(Delta::Changes { changed, destroyed: c.destroyed, new_state: c.new_state });
+            }
+        }
+    }
+    if let Some((changes, created, updated)) = &calls.email {
+        match response.take(changes) {
+            Err(e) if means_resync(&e) => round.emails = Some(Delta::Reset { all: Vec::new(), new_state: None }),
+            Err(e) => return Err(e),
+            Ok(value) => {
+                let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Email/changes", e))?;
+                let (new, _) = parse_summaries(response.take(created)?)?;
+                let mut changed: Vec<EmailChange> = new.into_iter().map(EmailChange::New).collect();
+                changed.extend(parse_mutable(response.take(updated)?)?);
+                round.more_emails = c.has_more_changes;
+                round.emails = Some(Delta::Changes { changed, destroyed: c.destroyed, new_state: c.new_state });
+            }
+        }
+    }
+    for call in &calls.lists {
+        round.lists.push(match response.take(call) {
+            Err(e) if means_resync(&e) => ListDelta::Reset,
+            Err(e) => return Err(e),
+            Ok(value) => parse_query_changes(value)?,
+        });
+    }
+    Ok(round)
+}
+
+fn parse_mutable(get: Value) -> Result<Vec<EmailChange>, JmapError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Mutable {
+        id: String,
+        #[serde(default, deserialize_with = "null_as_default")]
+        keywords: BTreeMap<String, bool>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        mailbox_ids: BTreeMap<String, bool>,
+    }
+    #[derive(Deserialize)]
+    struct List {
+        list: Vec<Mutable>,
+    }
+    let list: List = serde_json::from_value(get).map_err(|e| malformed("Email/get", e))?;
+    Ok(list.list.into_iter().map(|m| EmailChange::Updated { id: m.id, keywords: m.keywords, mailbox_ids: m.mailbox_ids }).collect())
+}
+
+pub fn parse_query_changes(value: Value) -> Result<ListDelta, JmapError> {
+    #[derive(Deserialize)]
+    struct Added {
+        id: String,
+        index: u64,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct QueryChanges {
+        new_query_state: String,
+        #[serde(default, deserialize_with = "null_as_default")]
+        removed: Vec<String>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        added: Vec<Added>,
+        #[serde(default)]
+        total: Option<u64>,
+    }
+    let q: QueryChanges = serde_json::from_value(value).map_err(|e| malformed("Email/queryChanges", e))?;
+    Ok(ListDelta::Changes {
+        removed: q.removed,
+        added: q.added.into_iter().map(|a| (a.index, a.id)).collect(),
+        total: q.total,
+        new_state: q.new_query_state,
+    })
+}
+
+/// Adds the calls that carry out `action` (mailbox ids already resolved to the server's).
+pub fn action_request(request: &mut Request, account: &str, action: &Action) -> Call {
+    let patch_all = |patch: Value, ids: &[String]| -> Value {
+        let update: Map<String, Value> = ids.iter().map(|id| (id.clone(), patch.clone())).collect();
+        json!({ "accountId": account, "update": update })
+    };
+    match action {
+        Action::SetKeyword { ids, keyword, on } => {
+            let value = if *on { json!(true) } else { Value::Null };
+            request.call("Email/set", patch_all(json!({ format!("keywords/{}", pointer_escape(keyword)): value }), ids))
+        }
+        Action::Move { ids, from: Some(from), to } => request.call(
+            "Email/set",
+            patch_all(json!({ format!("mailboxIds/{}", pointer_escape(from)): null, format!("mailboxIds/{}", pointer_escape(to)): true }), ids),
+        ),
+        Action::Move { ids, from: None, to } => request.call("Email/set", patch_all(json!({ "mailboxIds": { to.clone(): true } }), ids)),
+        Action::Copy { ids, to } => request.call("Email/set", patch_all(json!({ format!("mailboxIds/{}", pointer_escape(to)): true }), ids)),
+        Action::Destroy { ids } => request.call("Email/set", json!({ "accountId": account, "destroy": ids })),
+        Action::CreateMailbox { local_id, name, parent_id } => request.call(
+            "Mailbox/set",
+            json!({ "accountId": account, "create": { local_id.clone(): { "name": name, "parentId": parent_id } } }),
+        ),
+        Action::RenameMailbox { id, name } => {
+            request.call("Mailbox/set", json!({ "accountId": account, "update": { id.clone(): { "name": name } } }))
+        }
+        Action::DestroyMailbox { id } => {
+            request.call("Mailbox/set", json!({ "accountId": account, "destroy": [id], "onDestroyRemoveEmails": false }))
+        }
+    }
+}
+
+/// JSON Pointer escaping for patch paths (RFC 6901): keywords may hold `/` or `~`.
+fn pointer_escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Reads the answer to an action: `Refused` with the server's reason when any part failed.
+pub fn parse_action(action: &Action, value: Value) -> Result<Option<String>, MailError> {
+    let set = SetResponse::parse(value)?;
+    let refusal = set.not_created.values().chain(set.not_updated.values()).chain(set.not_destroyed.values()).next();
+    if let Some(error) = refusal {
+        return Err(MailError::Refused { what: action.describe(), reason: set_error_advice(error) });
+    }
+    Ok(match action {
+        Action::CreateMailbox { local_id, .. } => set.created_id(local_id).map(str::to_owned),
+        _ => None,
+    })
+}
+
+fn set_error_advice(error: &super::set::SetError) -> String {
+    match error.kind.as_str() {
+        "notFound" => "it no longer exists on the server".to_owned(),
+        "forbidden" => "you do not have permission".to_owned(),
+        "mailboxHasEmail" => "the folder is not empty".to_owned(),
+        "mailboxHasChild" => "the folder has folders inside it".to_owned(),
+        "alreadyExists" => "a folder with that name already exists".to_owned(),
+        "overQuota" => "the mailbox is full".to_owned(),
+        "tooManyKeywords" | "tooManyMailboxes" => "the server's limit was reached".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+/// `Email/get` of one whole message with its bodies decoded by the server.
+pub fn message_request(request: &mut Request, account: &str, id: &str, max_body_bytes: u64) -> Call {
+    request.call(
+        "Email/get",
+        json!({
+            "accountId": account, "ids": [id], "properties": MESSAGE_PROPERTIES, "bodyProperties": BODY_PROPERTIES,
+            "fetchTextBodyValues": true, "fetchHTMLBodyValues": true, "maxBodyValueBytes": max_body_bytes,
+        }),
+    )
+}
+
+pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct BodyValue {
+        #[serde(default)]
+        value: String,
+        #[serde(default)]
+        is_truncated: bool,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Raw {
+        #[serde(flatten)]
+        summary: EmailSummary,
+        #[serde(default, deserialize_with = "null_as_default")]
+        cc: Vec<Address>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        bcc: Vec<Address>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        reply_to: Vec<Address>,
+        #[serde(default)]
+        sent_at: Option<String>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        message_id: Vec<String>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        in_reply_to: Vec<String>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        references: Vec<String>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        text_body: Vec<BodyPart>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        html_body: Vec<BodyPart>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        attachments: Vec<BodyPart>,
+        #[serde(default, deserialize_with = "null_as_default")]
+        body_values: BTreeMap<String, BodyValue>,
+    }
+    #[derive(Deserialize)]
+    struct List {
+        list: Vec<Raw>,
+    }
+    let list: List = serde_json::from_value(get).map_err(|e| MailError::Jmap(malformed("Email/get", e)))?;
+    let Some(raw) = list.list.into_iter().find(|m| m.summary.id == id) else {
+        return Err(MailError::NotFound(id.to_owned()));
+    };
+    let mut truncated = false;
+    let mut join = |parts: &[BodyPart], want: &str| -> Option<String> {
+        let texts: Vec<&str> = parts
+            .iter()
+            .filter(|p| p.content_type.eq_ignore_ascii_case(want))
+            .filter_map(|p| raw.body_values.get(p.part_id.as_deref()?))
+            .map(|v| {
+                truncated |= v.is_truncated;
+                v.value.as_str()
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
+    };
+    let text_body = join(&raw.text_body, "text/plain");
+    let html_body = join(&raw.html_body, "text/html");
+    Ok(Message {
+        summary: raw.summary,
+        cc: raw.cc,
+        bcc: raw.bcc,
+        reply_to: raw.reply_to,
+        sent_at: raw.sent_at,
+        message_id: raw.message_id,
+        in_reply_to: raw.in_reply_to,
+        references: raw.references,
+        text_body,
+        html_body,
+        body_truncated: truncated,
+        attachments: raw.attachments,
+    })
+}
+
+fn addresses(list: &[Address]) -> Value {
+    Value::Array(list.iter().map(|a| json!({ "name": a.name, "email": a.email })).collect())
+}
+
+/// The `Email/set` creation of a draft (RFC 8621 §4.6): headers, bodies by part id, attachments by blob.
+pub fn draft_object(draft: &Draft, mailbox_id: &str, is_draft: bool) -> Value {
+    let mut keywords = Map::new();
+    keywords.insert(keyword::SEEN.into(), json!(true));
+    if is_draft {
+        keywords.insert(keyword::DRAFT.into(), json!(true));
+    }
+    let mut body_values = Map::new();
+    body_values.insert("text".into(), json!({ "value": draft.text_body }));
+    let mut email = json!({
+        "mailboxIds": { mailbox_id: true },
+        "keywords": keywords,
+        "from": addresses(&draft.from),
+        "to": addresses(&draft.to),
+        "cc": addresses(&draft.cc),
+        "bcc": addresses(&draft.bcc),
+        "subject": draft.subject,
+        "textBody": [{ "partId": "text", "type": "text/plain" }],
+    });
+    if let Some(html) = &draft.html_body {
+        body_values.insert("html".into(), json!({ "value": html }));
+        email["htmlBody"] = json!([{ "partId": "html", "type": "text/html" }]);
+    }
+    email["bodyValues"] = Value::Object(body_values);
+    if let Some(id) = &draft.message_id {
+        email["messageId"] = json!([id]);
+    }
+    if !draft.in_reply_to.is_empty() {
+        email["inReplyTo"] = json!(draft.in_reply_to);
+    }
+    if !draft.references.is_empty() {
+        email["references"] = json!(draft.references);
+    }
+    if !draft.attachments.is_empty() {
+        email["attachments"] = Value::Array(
+            draft
+                .attachments
+                .iter()
+                .map(|a| json!({ "blobId": a.blob_id, "type": a.content_type, "name": a.name, "disposition": a.disposition.as_deref().unwrap_or("attachment"), "cid": a.cid }))
+                .collect(),
+        );
+    }
+    email
+}
+
+pub fn parse_snippets(value: Value) -> Result<Vec<Snippet>, JmapError> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(default, deserialize_with = "null_as_default")]
+        list: Vec<Snippet>,
+    }
+    Ok(serde_json::from_value::<List>(value).map_err(|e| malformed("SearchSnippet/get", e))?.list)
+}
+
+pub fn parse_list<T: for<'de> Deserialize<'de>>(what: &str, value: Value) -> Result<Vec<T>, JmapError> {
+    #[derive(Deserialize)]
+    struct List<T> {
+        list: Vec<T>,
+    }
+    Ok(serde_json::from_value::<List<T>>(value).map_err(|e| malformed(what, e))?.list)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use live::JmapMail;
+
+#[cfg(target_arch = "wasm32")]
+mod live {
+    use super::*;
+    use crate::jmap::capability;
+    use crate::jmap::client::JmapClient;
+    use crate::mail::backend::{ActionDone, BackendFuture, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult};
+    use crate::mail::model::{Identity, Vacation};
+    use futures_util::FutureExt;
+
+    /// One JMAP account as a mail backend.
+    #[derive(Clone, Debug)]
+    pub struct JmapMail {
+        client: JmapClient,
+        account: String,
+    }
+
+    impl JmapMail {
+        /// The primary mail account of the client's session.
+        pub fn new(client: JmapClient) -> Result<JmapMail, JmapError> {
+            let account = client.session().primary_account(capability::MAIL)?.to_owned();
+            Ok(JmapMail { client, account })
+        }
+
+        pub fn client(&self) -> &JmapClient {
+            &self.client
+        }
+
+        pub fn account_id(&self) -> &str {
+            &self.account
+        }
+
+        fn request(&self) -> Request {
+            Request::new().using(capability::MAIL)
+        }
+
+        async fn sync_rounds(&self, request: SyncRequest) -> Result<SyncResult, MailError> {
+            let mut req = self.request();
+            let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists);
+            let mut response = self.client.send(&req).await?;
+            let round = parse_sync(&mut response, &calls)?;
+            let mailboxes = match round.mailboxes {
+                // Mailboxes are few: when the server cannot say what changed, or there is more
+                // than a round holds, fetch them all again.
+                Some(m) if !round.more_mailboxes => m,
+                _ => self.all_mailboxes().await?,
+            };
+            let emails = match round.emails {
+                Some(Delta::Changes { mut changed, mut destroyed, new_state }) if round.more_emails => {
+                    match self.more_email_changes(new_state).await? {
+                        Delta::Changes { changed: c, destroyed: d, new_state } => {
+                            changed.extend(c);
+                            destroyed.extend(d);
+                            Some(Delta::Changes { changed, destroyed, new_state })
+                        }
+                        reset => Some(reset),
+                    }
+                }
+                other => other,
+            };
+            Ok(SyncResult { mailboxes, emails, lists: round.lists })
+        }
+
+        async fn all_mailboxes(&self) -> Result<Delta<Mailbox>, MailError> {
+            let mut req = self.request();
+            let all = mailbox::request_all(&mut req, &self.account);
+            let value = self.client.send(&req).await?.take(&all)?;
+            let state = value.get("state").and_then(Value::as_str).map(str::to_owned);
+            Ok(Delta::Reset { all: mailbox::parse_get(value)?, new_state: state })
+        }
+
+        /// Further `Email/changes` rounds until the server has no more.
+        async fn more_email_changes(&self, mut since: String) -> Result<Delta<EmailChange>, MailError> {
+            let mut changed = Vec::new();
+            let mut destroyed = Vec::new();
+            loop {
+                let mut req = self.request();
+                let calls = sync_request(&mut req, &self.account, None, Some(&since), &[]);
+                let mut response = self.client.send(&req).await?;
+                let round = parse_sync(&mut response, &calls)?;
+                match round.emails {
+                    Some(Delta::Changes { changed: c, destroyed: d, new_state }) => {
+                        changed.extend(c);
+                        destroyed.extend(d);
+                        since = new_state;
+                    }
+                    other => return Ok(other.unwrap_or(Delta::Reset { all: vec![], new_state: None })),
+                }
+                if !round.more_emails {
+                    return Ok(Delta::Changes { changed, destroyed, new_state: since });
+                }
+            }
+        }
+    }
+
+    impl MailBackend for JmapMail {
+        fn sync(&self, request: SyncRequest) -> BackendFuture<'_, SyncResult> {
+            self.sync_rounds(request).boxed_local()
+        }
+
+        fn window<'a>(&'a self, query: &'a MailQuery, at: WindowAt, limit: u32) -> BackendFuture<'a, Window> {
+            async move {
+                let mut req = self.request();
+                let (q, get) = window_request(&mut req, &self.account, query, &at, limit);
+                let mut response = self.client.send(&req).await?;
+                Ok(parse_window(response.take(&q)?, response.take(&get)?)?)
+            }
+            .boxed_local()
+        }
+
+        fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
+            async move {
+                let mut req = self.request();
+                let get = req.call("Email/get", json!({ "accountId": self.account, "ids": ids, "properties": SUMMARY_PROPERTIES }));
+                let mut response = self.client.send(&req).await?;
+                Ok(parse_summaries(response.take(&get)?)?.0)
+            }
+            .boxed_local()
+        }
+
+        fn message<'a>(&'a self, id: &'a str, max_body_bytes: u64) -> BackendFuture<'a, Message> {
+            async move {
+                let mut req = self.request();
+                let get = message_request(&mut req, &self.account, id, max_body_bytes);
+                let mut response = self.client.send(&req).await?;
+                parse_message(id, response.take(&get)?)
+            }
+            .boxed_local()
+        }
+
+        fn thread<'a>(&'a self, thread_id: &'a str) -> BackendFuture<'a, Vec<EmailSummary>> {
+            async move {
+                let mut req = self.request();
+                let thread = req.call("Thread/get", json!({ "accountId": self.account, "ids": [thread_id] }));
+                let get = req.call(
+                    "Email/get",
+                    json!({ "accountId": self.account, "#ids": thread.result("/list/*/emailIds"), "properties": SUMMARY_PROPERTIES }),
+                );
+                let mut response = self.client.send(&req).await?;
+                let threads: Vec<crate::mail::Thread> = parse_list("Thread/get", response.take(&thread)?)?;
+                let order = threads.into_iter().next().map(|t| t.email_ids).unwrap_or_default();
+                let (mut emails, _) = parse_summaries(response.take(&get)?)?;
+                emails.sort_by_key(|e| order.iter().position(|id| *id == e.id));
+                Ok(emails)
+            }
+            .boxed_local()
+        }
+
+        fn perform<'a>(&'a self, action: &'a Action) -> BackendFuture<'a, ActionDone> {
+            async move {
+                let mut req = self.request();
+                let call = action_request(&mut req, &self.account, action);
+                let mut response = self.client.send(&req).await?;
+                let created_mailbox_id = parse_action(action, response.take(&call)?)?;
+                Ok(ActionDone { created_mailbox_id })
+            }
+            .boxed_local()
+        }
+
+        fn snippets<'a>(&'a self, filter: &'a Filter, ids: &'a [String]) -> BackendFuture<'a, Vec<Snippet>> {
+            async move {
+                let mut req = self.request();
+                let call = req.call("SearchSnippet/get", json!({ "accountId": self.account, "filter": filter_json(filter), "emailIds": ids }));
+                let mut response = self.client.send(&req).await?;
+                Ok(parse_snippets(response.take(&call)?)?)
+            }
+            .boxed_local()
+        }
+
+        fn identities(&self) -> BackendFuture<'_, Vec<Identity>> {
+            async move {
+                let mut req = self.request().using(capability::SUBMISSION);
+                let call = req.call("Identity/get", json!({ "accountId": self.account }));
+                let mut response = self.client.send(&req).await?;
+                Ok(parse_list("Identity/get", response.take(&call)?)?)
+            }
+            .boxed_local()
+        }
+
+        fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String> {
+            async move {
+                let mut req = self.request();
+                let mut args = json!({ "accountId": self.account, "create": { "draft": draft_object(draft, drafts_mailbox, true) } });
+                if let Some(old) = replaces {
+                    args["destroy"] = json!([old]);
+                }
+                let call = req.call("Email/set", args);
+                let mut response = self.client.send(&req).await?;
+                let set = SetResponse::parse(response.take(&call)?)?;
+                if let Some(e) = set.not_created.get("draft") {
+                    return Err(MailError::Refused { what: "save the draft".into(), reason: set_error_advice(e) });
+                }
+                set.created_id("draft").map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/set created no draft".into())))
+            }
+            .boxed_local()
+        }
+
+        fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, Sent> {
+            async move {
+                let identity = match &draft.identity_id {
+                    Some(id) => id.clone(),
+                    None => {
+                        let from = draft.from.first().map(|a| a.email.to_ascii_lowercase());
+                        let identities = self.identities().await?;
+                        identities
+                            .iter()
+                            .find(|i| Some(i.email.to_ascii_lowercase()) == from)
+                            .or(identities.first())
+                            .map(|i| i.id.clone())
+                            .ok_or(MailError::Refused { what: "send".into(), reason: "this account has no sender identity".into() })?
+                    }
+                };
+                let mut on_success = Map::new();
+                on_success.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), Value::Null);
+                if let Some(sent) = &mailboxes.sent {
+                    on_success.insert(format!("mailboxIds/{}", pointer_escape(sent)), json!(true));
+                }
+                on_success.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), Value::Null);
+                let mut req = self.request().using(capability::SUBMISSION);
+                let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(draft, &mailboxes.drafts, true) } }));
+                let submission = req.call(
+                    "EmailSubmission/set",
+                    json!({
+                        "accountId": self.account,
+                        "create": { "send": { "emailId": "#mail", "identityId": identity } },
+                        "onSuccessUpdateEmail": { "#send": on_success },
+                    }),
+                );
+                let mut response = self.client.send(&req).await?;
+                let created = SetResponse::parse(response.take(&email)?)?;
+                if let Some(e) = created.not_created.get("mail") {
+                    return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
+                }
+                let email_id = created.created_id("mail").map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/set created no message".into())))?;
+                let submitted = SetResponse::parse(response.take(&submission)?)?;
+                if let Some(e) = submitted.not_created.get("send") {
+                    return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
+                }
+                Ok(Sent { email_id, submission_id: submitted.created_id("send").map(str::to_owned) })
+            }
+            .boxed_local()
+        }
+
+        fn vacation(&self) -> BackendFuture<'_, Vacation> {
+            async move {
+                if !self.client.session().has_capability("urn:ietf:params:jmap:vacationresponse") {
+                    return Err(MailError::Unsupported("vacation replies"));
+                }
+                let mut req = self.request().using("urn:ietf:params:jmap:vacationresponse");
+                let call = req.call("VacationResponse/get", json!({ "accountId": self.account, "ids": ["singleton"] }));
+                let mut response = self.client.send(&req).await?;
+                let list: Vec<Vacation> = parse_list("VacationResponse/get", response.take(&call)?)?;
+                Ok(list.into_iter().next().unwrap_or_default())
+            }
+            .boxed_local()
+        }
+
+        fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()> {
+            async move {
+                let mut req = self.request().using("urn:ietf:params:jmap:vacationresponse");
+                let call = req.call("VacationResponse/set", json!({ "accountId": self.account, "update": { "singleton": vacation } }));
+                let mut response = self.client.send(&req).await?;
+                let set = SetResponse::parse(response.take(&call)?)?;
+                match set.not_updated.values().next() {
+                    Some(e) => Err(MailError::Refused { what: "change the vacation reply".into(), reason: set_error_advice(e) }),
+                    None => Ok(()),
+                }
+            }
+            .boxed_local()
+        }
+    }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sync_round_asks_for_all_changes_and_objects() {
+        let mut request = Request::new();
+        let list = crate::mail::backend::ListSince { query: MailQuery::mailbox("in"), query_state: "q1".into(), up_to_id: Some("M9".into()) };
+        sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list]);
+        let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(methods, ["Mailbox/changes", "Mailbox/get", "Mailbox/get", "Email/changes", "Email/get", "Email/get", "Email/queryChanges"]);
+        let updated = &request.calls()[5].1;
+        assert_eq!(updated["properties"], json!(MUTABLE_PROPERTIES), "updated messages fetch only what can change");
+        assert_eq!(request.calls()[6].1["upToId"], "M9");
+        assert!(request.is_read_only());
+    }
+
+    #[test]
+    fn cyrus_errors_for_unknown_states_mean_resync() {
+        let e = JmapError::Method { method: "Email/changes".into(), kind: "invalidArguments".into(), description: None };
+        assert!(means_resync(&e));
+        assert!(!means_resync(&JmapError::Unauthorized));
+    }
+
+    #[test]
+    fn actions_are_idempotent_patches() {
+        let mut request = Request::new();
+        let mv = Action::Move { ids: vec!["M1".into()], from: Some("in".into()), to: "a/b".into() };
+        action_request(&mut request, "acc", &mv);
+        assert_eq!(request.calls()[0].1["update"]["M1"], json!({ "mailboxIds/in": null, "mailboxIds/a~1b": true }));
+        let refused = parse_action(&mv, json!({ "notUpdated": { "M1": { "type": "notFound" } } }));
+        assert_eq!(
+            refused,
+            Err(MailError::Refused { what: "move 1 message".into(), reason: "it no longer exists on the server".into() })
+        );
+    }
+
+    #[test]
+    fn message_bodies_are_joined_from_body_values() {
+        let m = parse_message("M1", json!({ "list": [{
+            "id": "M1", "subject": "Hi",
+            "textBody": [{ "partId": "1", "type": "text/plain" }],
+            "htmlBody": [{ "partId": "2", "type": "text/html" }],
+            "attachments": [{ "partId": "3", "blobId": "B3", "type": "image/png", "cid": "logo", "size": 10 }],
+            "bodyValues": { "1": { "value": "plain" }, "2": { "value": "<p>html</p>", "isTruncated": true } }
+        }]}))
+        .unwrap();
+        assert_eq!(m.text_body.as_deref(), Some("plain"));
+        assert_eq!(m.html_body.as_deref(), Some("<p>html</p>"));
+        assert!(m.body_truncated);
+        assert_eq!(m.inline_parts().count(), 1);
+        assert_eq!(parse_message("M2", json!({ "list": [] })), Err(MailError::NotFound("M2".into())));
+    }
+
+    #[test]
+    fn a_malformed_entry_stays_listed_as_unreadable() {
+        let (list, state) = parse_summaries(json!({ "state": "9", "list": [{ "id": "M1", "size": "big" }, { "id": "M2" }] })).unwrap();
+        assert_eq!(state.as_deref(), Some("9"));
+        assert_eq!(list[0], EmailSummary::unreadable("M1".into()));
+        assert_eq!(list[1].id, "M2");
+    }
+}

@@ -1,0 +1,127 @@
+//! The one interface between the mail engine and a server protocol. JMAP implements it in
+//! `jmap::mail`; RustMailer implements the same trait. Futures are local (`!Send`): in a browser
+//! everything runs on one thread, in a page or a worker.
+
+use futures_util::future::LocalBoxFuture;
+
+use super::action::Action;
+use super::error::MailError;
+use super::mailbox::Mailbox;
+use super::model::{Draft, EmailSummary, Identity, Message, Snippet, Vacation};
+use super::query::{Filter, MailQuery};
+
+pub type BackendFuture<'a, T> = LocalBoxFuture<'a, Result<T, MailError>>;
+
+/// Where a window of a list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowAt {
+    Position(u64),
+    /// Around a message the user is looking at: `offset` rows before it (RFC 8620 anchor).
+    Anchor { id: String, offset: i64 },
+}
+
+/// Some rows of a list, with the summaries to show them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    pub position: u64,
+    pub ids: Vec<String>,
+    pub total: Option<u64>,
+    /// The list's version, to ask later what changed (`None`: the server cannot say).
+    pub query_state: Option<String>,
+    pub summaries: Vec<EmailSummary>,
+    /// The account's message state the summaries belong to.
+    pub email_state: Option<String>,
+}
+
+/// What the engine knows and wants brought up to date.
+#[derive(Debug, Clone, Default)]
+pub struct SyncRequest {
+    pub mailbox_state: Option<String>,
+    pub email_state: Option<String>,
+    /// Lists the user has open: each with its known version and the last id it holds.
+    pub lists: Vec<ListSince>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListSince {
+    pub query: MailQuery,
+    pub query_state: String,
+    pub up_to_id: Option<String>,
+}
+
+/// Either the changes since a state, or everything again when the server cannot tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delta<T> {
+    Changes { changed: Vec<T>, destroyed: Vec<String>, new_state: String },
+    /// The server cannot calculate changes from our state: here is the whole set (for
+    /// mailboxes) or nothing (for messages: the engine refetches what it shows).
+    Reset { all: Vec<T>, new_state: Option<String> },
+}
+
+/// A message whose mutable parts changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmailChange {
+    /// A message the engine had not seen: the whole summary.
+    New(EmailSummary),
+    /// Only keywords and mailboxes change on a message once it exists.
+    Updated { id: String, keywords: std::collections::BTreeMap<String, bool>, mailbox_ids: std::collections::BTreeMap<String, bool> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListDelta {
+    Changes { removed: Vec<String>, added: Vec<(u64, String)>, total: Option<u64>, new_state: String },
+    /// Refetch this list's window.
+    Reset,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncResult {
+    pub mailboxes: Delta<Mailbox>,
+    /// `None` when the request had no message state yet (nothing to compare with).
+    pub emails: Option<Delta<EmailChange>>,
+    /// In the order of the request's lists.
+    pub lists: Vec<ListDelta>,
+}
+
+/// What a successful action left behind.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ActionDone {
+    /// The server id of a mailbox the action created.
+    pub created_mailbox_id: Option<String>,
+}
+
+/// A message handed to the server for delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub email_id: String,
+    pub submission_id: Option<String>,
+}
+
+pub trait MailBackend {
+    /// Mailboxes, message and list changes since the request's states, in as few round trips as
+    /// the protocol allows.
+    fn sync(&self, request: SyncRequest) -> BackendFuture<'_, SyncResult>;
+    fn window<'a>(&'a self, query: &'a MailQuery, at: WindowAt, limit: u32) -> BackendFuture<'a, Window>;
+    fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>>;
+    /// A whole message; HTML and text bodies cut at `max_body_bytes`.
+    fn message<'a>(&'a self, id: &'a str, max_body_bytes: u64) -> BackendFuture<'a, Message>;
+    /// The messages of a conversation, oldest first.
+    fn thread<'a>(&'a self, thread_id: &'a str) -> BackendFuture<'a, Vec<EmailSummary>>;
+    fn perform<'a>(&'a self, action: &'a Action) -> BackendFuture<'a, ActionDone>;
+    fn snippets<'a>(&'a self, filter: &'a Filter, ids: &'a [String]) -> BackendFuture<'a, Vec<Snippet>>;
+    fn identities(&self) -> BackendFuture<'_, Vec<Identity>>;
+    /// Stores a draft in `drafts_mailbox`, replacing the draft `replaces` (drafts are immutable
+    /// on the server: each save is a new message). Returns the new draft's id.
+    fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String>;
+    /// Creates the message and submits it; on success it moves from Drafts to Sent.
+    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, Sent>;
+    fn vacation(&self) -> BackendFuture<'_, Vacation>;
+    fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()>;
+}
+
+/// Where a sent message is filed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendMailboxes {
+    pub drafts: String,
+    pub sent: Option<String>,
+}

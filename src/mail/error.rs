@@ -1,0 +1,28 @@
+//! Errors of the mail engine, whatever protocol is underneath.
+
+use crate::jmap::JmapError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MailError {
+    #[error("{0}")]
+    Jmap(#[from] JmapError),
+    /// The server refused an action; `what` is how the action reads ("move 3 messages").
+    #[error("the server refused to {what}: {reason}")]
+    Refused { what: String, reason: String },
+    #[error("the message or folder is gone from the server ({0})")]
+    NotFound(String),
+    #[error("this account's server does not offer {0}")]
+    Unsupported(&'static str),
+    #[error("the offline copy could not be used: {0}")]
+    Cache(String),
+}
+
+impl MailError {
+    /// Whether the same thing may work later, so an action is kept and tried again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Jmap(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,698 @@
+//! The local copy of one account's mail that the UI reads.
+//!
+//! It holds what the server confirmed (mailboxes, message summaries, bodies, open lists, sync
+//! states) and, apart from it, the user's pending actions. Reads show the confirmed state with the
+//! pending actions applied on top, so an action shows at once, a refused one disappears by being
+//! dropped (nothing to undo by hand), and server changes arriving meanwhile are never overwritten.
+//! Every change is recorded so the engine writes only what changed to the offline cache.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::action::Action;
+use super::backend::{Delta, EmailChange, ListDelta, Window};
+use super::mailbox::{Mailbox, MailboxRights, Role};
+use super::model::{EmailSummary, Message};
+use super::query::MailQuery;
+
+/// How many ids from the top of each list are kept in the offline cache.
+pub const CACHED_LIST_HEAD: usize = 1000;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncStates {
+    pub mailbox: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A list (a mailbox or a search) as far as it has been loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryList {
+    pub query: MailQuery,
+    pub query_state: Option<String>,
+    pub total: Option<u64>,
+    /// Ids from position 0 on, without gaps: kept current by `queryChanges`.
+    pub head: Vec<String>,
+    /// Windows further down (a jump in a long list), by start position: refetched after a change.
+    #[serde(skip)]
+    pub pages: BTreeMap<u64, Vec<String>>,
+}
+
+impl QueryList {
+    fn new(query: MailQuery) -> QueryList {
+        QueryList { query, query_state: None, total: None, head: Vec::new(), pages: BTreeMap::new() }
+    }
+
+    fn id_at(&self, position: u64) -> Option<&String> {
+        if let Some(id) = self.head.get(position as usize) {
+            return Some(id);
+        }
+        let (start, ids) = self.pages.range(..=position).next_back()?;
+        ids.get((position - start) as usize)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PendingState {
+    /// Not yet accepted by the server (offline, or waiting its turn).
+    Queued,
+    /// Accepted; kept on screen until a sync has brought the server's own copy of the change.
+    Done { at_sync: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    pub seq: u64,
+    pub action: Action,
+    pub state: PendingState,
+    pub attempts: u32,
+    /// Set when an attempt ended without an answer: the server may have done it already.
+    pub outcome_unknown: bool,
+}
+
+/// A row of a list: the message, or a placeholder while it loads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Loaded(EmailSummary),
+    Loading { position: u64 },
+}
+
+/// What changed since the engine last saved: the offline cache's to-do list.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub mailboxes: bool,
+    pub states: bool,
+    pub pending: bool,
+    pub emails: BTreeSet<String>,
+    pub bodies: BTreeSet<String>,
+    pub lists: BTreeSet<String>,
+    /// Everything about messages was dropped (a clean resync): clear their cached records first.
+    pub emails_reset: bool,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        !self.mailboxes && !self.states && !self.pending && !self.emails_reset
+            && self.emails.is_empty() && self.bodies.is_empty() && self.lists.is_empty()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MailStore {
+    mailboxes: BTreeMap<String, Mailbox>,
+    emails: HashMap<String, EmailSummary>,
+    bodies: HashMap<String, Message>,
+    lists: HashMap<String, QueryList>,
+    pub states: SyncStates,
+    pending: Vec<Pending>,
+    /// Local mailbox ids of created folders, once the server named them.
+    local_ids: BTreeMap<String, String>,
+    next_seq: u64,
+    sync_round: u64,
+    changes: Changes,
+}
+
+impl MailStore {
+    pub fn new() -> MailStore {
+        MailStore::default()
+    }
+
+    // ----- reads: confirmed state with pending actions applied -----
+
+    pub fn has_mailboxes(&self) -> bool {
+        !self.mailboxes.is_empty()
+    }
+
+    /// The mailboxes as the user should see them now.
+    pub fn mailboxes(&self) -> Vec<Mailbox> {
+        let mut boxes = self.mailboxes.clone();
+        for p in &self.pending {
+            match &p.action {
+                Action::CreateMailbox { local_id, name, parent_id } if !self.local_ids.contains_key(local_id) => {
+                    boxes.insert(local_id.clone(), Mailbox {
+                        id: local_id.clone(),
+                        name: name.clone(),
+                        parent_id: parent_id.clone(),
+                        role: Role::Other,
+                        sort_order: 0,
+                        total_emails: 0,
+                        unread_emails: 0,
+                        my_rights: MailboxRights::default(),
+                    });
+                }
+                Action::RenameMailbox { id, name } => {
+                    if let Some(m) = boxes.get_mut(self.server_id(id)) {
+                        m.name = name.clone();
+                    }
+                }
+                Action::DestroyMailbox { id } => {
+                    boxes.remove(self.server_id(id));
+                }
+                _ => {}
+            }
+        }
+        for (mailbox, (total, unread)) in self.count_adjustments() {
+            if let Some(m) = boxes.get_mut(&mailbox) {
+                m.total_emails = m.total_emails.saturating_add_signed(total);
+                m.unread_emails = m.unread_emails.saturating_add_signed(unread);
+            }
+        }
+        boxes.into_values().collect()
+    }
+
+    pub fn mailbox_with_role(&self, role: Role) -> Option<&Mailbox> {
+        self.mailboxes.values().find(|m| m.role == role)
+    }
+
+    /// A message as the user should see it, if it is known and not deleted.
+    pub fn email(&self, id: &str) -> Option<EmailSummary> {
+        let confirmed = self.emails.get(id)?;
+        self.pending.iter().try_fold(confirmed.clone(), |e, p| p.action.applied_to(&e))
+    }
+
+    pub fn has_email(&self, id: &str) -> bool {
+        self.emails.contains_key(id)
+    }
+
+    pub fn body(&self, id: &str) -> Option<Message> {
+        let mut message = self.bodies.get(id)?.clone();
+        if let Some(summary) = self.email(id) {
+            message.summary = summary;
+        }
+        Some(message)
+    }
+
+    pub fn list(&self, query: &MailQuery) -> Option<&QueryList> {
+        self.lists.get(&query.key())
+    }
+
+    pub fn lists(&self) -> impl Iterator<Item = &QueryList> {
+        self.lists.values()
+    }
+
+    /// Rows `start..end` of a list (as far as it exists): messages a pending action took out of
+    /// the list are left out, unknown rows come back as `Loading`.
+    pub fn rows(&self, query: &MailQuery, start: u64, end: u64) -> Vec<Row> {
+        let Some(list) = self.lists.get(&query.key()) else { return Vec::new() };
+        let end = list.total.map_or(end, |t| end.min(t));
+        (start..end)
+            .filter_map(|position| match list.id_at(position).and_then(|id| Some((id, self.emails.get(id)?))) {
+                None => Some(Row::Loading { position }),
+                Some((id, _)) => {
+                    let email = self.email(id)?;
+                    (query.filter.admits(&email) != Some(false)).then_some(Row::Loaded(email))
+                }
+            })
+            .collect()
+    }
+
+    /// Whether rows `start..end` are all known (no fetch needed to show them).
+    pub fn has_rows(&self, query: &MailQuery, start: u64, end: u64) -> bool {
+        let Some(list) = self.lists.get(&query.key()) else { return false };
+        if list.query_state.is_none() && list.head.is_empty() {
+            return false;
+        }
+        let end = list.total.map_or(end, |t| end.min(t));
+        (start..end).all(|p| list.id_at(p).is_some_and(|id| self.emails.contains_key(id)))
+    }
+
+    pub fn pending(&self) -> &[Pending] {
+        &self.pending
+    }
+
+    pub fn queued(&self) -> impl Iterator<Item = &Pending> {
+        self.pending.iter().filter(|p| p.state == PendingState::Queued)
+    }
+
+    /// The server id of a mailbox the user may know by a local id.
+    pub fn server_id<'a>(&'a self, id: &'a str) -> &'a str {
+        self.local_ids.get(id).map_or(id, String::as_str)
+    }
+
+    /// Message count changes the pending actions make to each mailbox: (total, unread).
+    fn count_adjustments(&self) -> HashMap<String, (i64, i64)> {
+        let mut out: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut current: HashMap<&str, Option<EmailSummary>> = HashMap::new();
+        for p in &self.pending {
+            for id in p.action.email_ids() {
+                let Some(confirmed) = self.emails.get(id) else { continue };
+                let before = current.entry(id).or_insert_with(|| Some(confirmed.clone())).clone();
+                let Some(before) = before else { continue };
+                let after = p.action.applied_to(&before);
+                for m in before.mailbox_ids.keys() {
+                    let e = out.entry(m.clone()).or_default();
+                    e.0 -= 1;
+                    e.1 -= before.is_unread() as i64;
+                }
+                if let Some(after) = &after {
+                    for m in after.mailbox_ids.keys() {
+                        let e = out.entry(self.server_id(m).to_owned()).or_default();
+                        e.0 += 1;
+                        e.1 += after.is_unread() as i64;
+                    }
+                }
+                current.insert(id, after);
+            }
+        }
+        out
+    }
+
+    // ----- writes from the server -----
+
+    /// Starts a sync round; actions done before it are settled by [`MailStore::finish_sync`].
+    pub fn begin_sync(&mut self) -> u64 {
+        self.sync_round += 1;
+        self.sync_round
+    }
+
+    /// The sync round `round` brought the server's copy of everything done before it.
+    pub fn finish_sync(&mut self, round: u64) {
+        let before = self.pending.len();
+        self.pending.retain(|p| !matches!(p.state, PendingState::Done { at_sync } if at_sync < round));
+        if self.pending.len() != before {
+            self.changes.pending = true;
+        }
+    }
+
+    pub fn apply_mailboxes(&mut self, delta: Delta<Mailbox>) {
+        match delta {
+            Delta::Reset { all, new_state } => {
+                self.mailboxes = all.into_iter().map(|m| (m.id.clone(), m)).collect();
+                self.states.mailbox = new_state;
+            }
+            Delta::Changes { changed, destroyed, new_state } => {
+                for m in changed {
+                    self.mailboxes.insert(m.id.clone(), m);
+                }
+                for id in destroyed {
+                    self.mailboxes.remove(&id);
+                }
+                self.states.mailbox = Some(new_state);
+            }
+        }
+        self.changes.mailboxes = true;
+        self.changes.states = true;
+    }
+
+    pub fn apply_emails(&mut self, delta: Delta<EmailChange>) {
+        match delta {
+            Delta::Reset { new_state, .. } => {
+                // Message contents never change: bodies stay; summaries and lists are refetched.
+                self.emails.clear();
+                self.lists.clear();
+                self.states.email = new_state;
+                self.changes.emails_reset = true;
+            }
+            Delta::Changes { changed, destroyed, new_state } => {
+                for change in changed {
+                    match change {
+                        EmailChange::New(summary) => self.put_email(summary),
+                        EmailChange::Updated { id, keywords, mailbox_ids } => {
+                            if let Some(e) = self.emails.get_mut(&id) {
+                                e.keywords = keywords;
+                                e.mailbox_ids = mailbox_ids;
+                                self.changes.emails.insert(id);
+                            }
+                        }
+                    }
+                }
+                for id in destroyed {
+                    self.remove_email(&id);
+                }
+                self.states.email = Some(new_state);
+            }
+        }
+        self.changes.states = true;
+    }
+
+    pub fn apply_list(&mut self, query: &MailQuery, delta: ListDelta) {
+        let key = query.key();
+        let Some(list) = self.lists.get_mut(&key) else { return };
+        match delta {
+            ListDelta::Reset => {
+                list.query_state = None;
+                list.pages.clear();
+            }
+            ListDelta::Changes { removed, added, total, new_state } => {
+                // RFC 8620 §5.6: drop the removed, then insert the added in index order.
+                let removed: BTreeSet<String> = removed.into_iter().collect();
+                list.head.retain(|id| !removed.contains(id));
+                let mut added = added;
+                added.sort_by_key(|(index, _)| *index);
+                for (index, id) in added {
+                    let index = index as usize;
+                    if index <= list.head.len() {
+                        list.head.insert(index, id);
+                    }
+                }
+                if let Some(total) = total {
+                    list.head.truncate(total as usize);
+                }
+                list.total = total.or(list.total);
+                list.query_state = Some(new_state);
+                // Rows further down moved by an unknown amount.
+                list.pages.clear();
+            }
+        }
+        self.changes.lists.insert(key);
+    }
+
+    /// Adds a window the server sent: rows at `window.position` and their summaries.
+    pub fn apply_window(&mut self, query: &MailQuery, window: Window) {
+        let key = query.key();
+        for s in window.summaries {
+            self.put_email(s);
+        }
+        if self.states.email.is_none() {
+            self.states.email = window.email_state.clone();
+            self.changes.states = true;
+        }
+        let list = self.lists.entry(key.clone()).or_insert_with(|| QueryList::new(query.clone()));
+        if window.query_state != list.query_state {
+            // A different version of the list: what was loaded before may have moved.
+            list.pages.clear();
+            if window.position > 0 {
+                list.head.clear();
+            }
+        }
+        let start = window.position as usize;
+        if start <= list.head.len() {
+            list.head.truncate(start);
+            list.head.extend(window.ids);
+        } else {
+            list.pages.insert(window.position, window.ids);
+        }
+        list.total = window.total.or(list.total);
+        list.query_state = window.query_state;
+        self.changes.lists.insert(key);
+    }
+
+    pub fn put_email(&mut self, summary: EmailSummary) {
+        self.changes.emails.insert(summary.id.clone());
+        self.emails.insert(summary.id.clone(), summary);
+    }
+
+    pub fn put_body(&mut self, message: Message) {
+        let id = message.summary.id.clone();
+        self.put_email(message.summary.clone());
+        self.bodies.insert(id.clone(), message);
+        self.changes.bodies.insert(id);
+    }
+
+    fn remove_email(&mut self, id: &str) {
+        self.emails.remove(id);
+        self.bodies.remove(id);
+        self.changes.emails.insert(id.to_owned());
+        self.changes.bodies.insert(id.to_owned());
+        for (key, list) in &mut self.lists {
+            let before = list.head.len();
+            list.head.retain(|x| x != id);
+            if list.head.len() != before {
+                list.total = list.total.map(|t| t.saturating_sub(1));
+                self.changes.lists.insert(key.clone());
+            }
+        }
+    }
+
+    // ----- pending actions -----
+
+    /// Records an action; it shows at once. Returns its sequence number.
+    pub fn push_action(&mut self, action: Action) -> u64 {
+        self.next_seq += 1;
+        self.pending.push(Pending { seq: self.next_seq, action, state: PendingState::Queued, attempts: 0, outcome_unknown: false });
+        self.changes.pending = true;
+        self.next_seq
+    }
+
+    /// A fresh local id for a mailbox being created.
+    pub fn new_local_mailbox_id(&mut self) -> String {
+        self.next_seq += 1;
+        format!("local-{}", self.next_seq)
+    }
+
+    pub fn mark_attempt(&mut self, seq: u64, outcome_unknown: bool) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.seq == seq) {
+            p.attempts += 1;
+            p.outcome_unknown = outcome_unknown;
+            self.changes.pending = true;
+        }
+    }
+
+    /// The server did it: keep showing it until the next sync brings the server's copy.
+    pub fn action_done(&mut self, seq: u64, created_mailbox_id: Option<String>) {
+        let round = self.sync_round;
+        if let Some(p) = self.pending.iter_mut().find(|p| p.seq == seq) {
+            p.state = PendingState::Done { at_sync: round };
+            if let (Action::CreateMailbox { local_id, .. }, Some(server)) = (&p.action, created_mailbox_id) {
+                self.local_ids.insert(local_id.clone(), server);
+            }
+            self.changes.pending = true;
+        }
+    }
+
+    /// The server refused it: drop it, and the screen shows the server's state again.
+    pub fn drop_action(&mut self, seq: u64) -> Option<Action> {
+        let position = self.pending.iter().position(|p| p.seq == seq)?;
+        self.changes.pending = true;
+        Some(self.pending.remove(position).action)
+    }
+
+    // ----- the offline cache -----
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    pub fn mailbox_list(&self) -> Vec<&Mailbox> {
+        self.mailboxes.values().collect()
+    }
+
+    pub fn confirmed_email(&self, id: &str) -> Option<&EmailSummary> {
+        self.emails.get(id)
+    }
+
+    pub fn confirmed_body(&self, id: &str) -> Option<&Message> {
+        self.bodies.get(id)
+    }
+
+    pub fn list_by_key(&self, key: &str) -> Option<&QueryList> {
+        self.lists.get(key)
+    }
+
+    pub fn pending_record(&self) -> PendingRecord {
+        PendingRecord { pending: self.pending.clone(), local_ids: self.local_ids.clone(), next_seq: self.next_seq }
+    }
+
+    /// Rebuilds a store from the offline cache. Messages no cached list or action refers to are
+    /// left out (and reported, so the cache can forget them).
+    pub fn restore(saved: Saved) -> (MailStore, Vec<String>) {
+        let mut store = MailStore { states: saved.states, ..MailStore::default() };
+        store.mailboxes = saved.mailboxes.into_iter().map(|m| (m.id.clone(), m)).collect();
+        if let Some(p) = saved.pending {
+            store.pending = p.pending;
+            store.local_ids = p.local_ids;
+            store.next_seq = p.next_seq;
+        }
+        // A Done action whose sync never came is settled by the first sync of this run.
+        for p in &mut store.pending {
+            if let PendingState::Done { at_sync } = &mut p.state {
+                *at_sync = 0;
+            }
+        }
+        let mut wanted: BTreeSet<&str> = BTreeSet::new();
+        for list in &saved.lists {
+            wanted.extend(list.head.iter().map(String::as_str));
+        }
+        for p in &store.pending {
+            wanted.extend(p.action.email_ids().iter().map(String::as_str));
+        }
+        wanted.extend(saved.bodies.iter().map(|b| b.summary.id.as_str()));
+        let mut forgotten = Vec::new();
+        for e in saved.emails {
+            if wanted.contains(e.id.as_str()) {
+                store.emails.insert(e.id.clone(), e);
+            } else {
+                forgotten.push(e.id);
+            }
+        }
+        store.lists = saved.lists.into_iter().map(|l| (l.query.key(), l)).collect();
+        store.bodies = saved.bodies.into_iter().map(|b| (b.summary.id.clone(), b)).collect();
+        (store, forgotten)
+    }
+}
+
+/// The pending actions as cached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRecord {
+    pub pending: Vec<Pending>,
+    pub local_ids: BTreeMap<String, String>,
+    pub next_seq: u64,
+}
+
+/// Everything the offline cache gives back for one account.
+#[derive(Debug, Default)]
+pub struct Saved {
+    pub mailboxes: Vec<Mailbox>,
+    pub emails: Vec<EmailSummary>,
+    pub bodies: Vec<Message>,
+    pub lists: Vec<QueryList>,
+    pub states: SyncStates,
+    pub pending: Option<PendingRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::keyword;
+
+    fn summary(id: &str, mailbox: &str, unread: bool) -> EmailSummary {
+        let mut e = EmailSummary { id: id.into(), ..Default::default() };
+        e.mailbox_ids.insert(mailbox.into(), true);
+        e.set_keyword(keyword::SEEN, !unread);
+        e
+    }
+
+    fn mailbox(id: &str, role: Role, total: u64, unread: u64) -> Mailbox {
+        Mailbox {
+            id: id.into(),
+            name: id.into(),
+            parent_id: None,
+            role,
+            sort_order: 0,
+            total_emails: total,
+            unread_emails: unread,
+            my_rights: MailboxRights::default(),
+        }
+    }
+
+    /// An inbox of three messages (two unread) and an empty archive.
+    fn store() -> (MailStore, MailQuery) {
+        let mut s = MailStore::new();
+        s.apply_mailboxes(Delta::Reset {
+            all: vec![mailbox("in", Role::Inbox, 3, 2), mailbox("ar", Role::Archive, 0, 0)],
+            new_state: Some("m1".into()),
+        });
+        let q = MailQuery::mailbox("in");
+        s.apply_window(&q, Window {
+            position: 0,
+            ids: vec!["a".into(), "b".into(), "c".into()],
+            total: Some(3),
+            query_state: Some("q1".into()),
+            summaries: vec![summary("a", "in", true), summary("b", "in", true), summary("c", "in", false)],
+            email_state: Some("e1".into()),
+        });
+        (s, q)
+    }
+
+    fn ids(rows: &[Row]) -> Vec<String> {
+        rows.iter().map(|r| match r { Row::Loaded(e) => e.id.clone(), Row::Loading { position } => format!("?{position}") }).collect()
+    }
+
+    fn counts(s: &MailStore, id: &str) -> (u64, u64) {
+        let m = s.mailboxes().into_iter().find(|m| m.id == id).unwrap();
+        (m.total_emails, m.unread_emails)
+    }
+
+    #[test]
+    fn an_action_shows_at_once_and_a_refusal_restores_the_server_state() {
+        let (mut s, q) = store();
+        let seq = s.push_action(Action::Move { ids: vec!["a".into()], from: Some("in".into()), to: "ar".into() });
+        assert_eq!(ids(&s.rows(&q, 0, 50)), ["b", "c"]);
+        assert_eq!(counts(&s, "in"), (2, 1));
+        assert_eq!(counts(&s, "ar"), (1, 1));
+        s.drop_action(seq);
+        assert_eq!(ids(&s.rows(&q, 0, 50)), ["a", "b", "c"]);
+        assert_eq!(counts(&s, "in"), (3, 2));
+    }
+
+    #[test]
+    fn server_changes_under_a_pending_action_are_kept() {
+        let (mut s, q) = store();
+        s.push_action(Action::SetKeyword { ids: vec!["b".into()], keyword: keyword::SEEN.into(), on: true });
+        // Meanwhile another client flags b and deletes c.
+        let mut flagged = summary("b", "in", true).keywords;
+        flagged.insert(keyword::FLAGGED.into(), true);
+        s.apply_emails(Delta::Changes {
+            changed: vec![EmailChange::Updated { id: "b".into(), keywords: flagged, mailbox_ids: summary("b", "in", true).mailbox_ids }],
+            destroyed: vec!["c".into()],
+            new_state: "e2".into(),
+        });
+        let b = s.email("b").unwrap();
+        assert!(b.is_flagged() && !b.is_unread(), "both the server's flag and the local read show");
+        assert_eq!(ids(&s.rows(&q, 0, 50)), ["a", "b"]);
+        assert_eq!(s.states.email.as_deref(), Some("e2"));
+    }
+
+    #[test]
+    fn done_actions_settle_after_the_next_sync() {
+        let (mut s, _) = store();
+        let round = s.begin_sync();
+        let seq = s.push_action(Action::SetKeyword { ids: vec!["a".into()], keyword: keyword::SEEN.into(), on: true });
+        s.action_done(seq, None);
+        s.finish_sync(round);
+        assert_eq!(s.pending().len(), 1, "the sync that was running may not have seen it");
+        let next = s.begin_sync();
+        s.finish_sync(next);
+        assert!(s.pending().is_empty());
+    }
+
+    #[test]
+    fn query_changes_keep_the_head_in_order() {
+        let (mut s, q) = store();
+        s.put_email(summary("n", "in", true));
+        s.apply_list(&q, ListDelta::Changes {
+            removed: vec!["b".into()],
+            added: vec![(0, "n".into())],
+            total: Some(3),
+            new_state: "q2".into(),
+        });
+        assert_eq!(ids(&s.rows(&q, 0, 50)), ["n", "a", "c"]);
+        assert_eq!(s.list(&q).unwrap().query_state.as_deref(), Some("q2"));
+    }
+
+    #[test]
+    fn far_windows_are_pages_and_unknown_rows_are_loading() {
+        let mut s = MailStore::new();
+        let q = MailQuery::mailbox("big");
+        let window = |position: u64, n: u64| Window {
+            position,
+            ids: (position..position + n).map(|i| format!("m{i}")).collect(),
+            total: Some(2000),
+            query_state: Some("q".into()),
+            summaries: (position..position + n).map(|i| summary(&format!("m{i}"), "big", false)).collect(),
+            email_state: Some("e".into()),
+        };
+        s.apply_window(&q, window(0, 50));
+        s.apply_window(&q, window(1000, 50));
+        assert!(s.has_rows(&q, 0, 50) && s.has_rows(&q, 1000, 1050) && !s.has_rows(&q, 50, 60));
+        let rows = s.rows(&q, 998, 1002);
+        assert_eq!(ids(&rows), ["?998", "?999", "m1000", "m1001"]);
+        // Loading the next window after the head extends the head.
+        s.apply_window(&q, window(50, 50));
+        assert_eq!(s.list(&q).unwrap().head.len(), 100);
+    }
+
+    #[test]
+    fn created_folders_use_their_local_id_until_the_server_names_them() {
+        let (mut s, _) = store();
+        let local = s.new_local_mailbox_id();
+        let create = s.push_action(Action::CreateMailbox { local_id: local.clone(), name: "Trips".into(), parent_id: None });
+        s.push_action(Action::Move { ids: vec!["a".into()], from: Some("in".into()), to: local.clone() });
+        assert_eq!(counts(&s, &local), (1, 1));
+        s.action_done(create, Some("srv-trips".into()));
+        assert_eq!(s.server_id(&local), "srv-trips");
+    }
+
+    #[test]
+    fn restore_forgets_messages_nothing_refers_to() {
+        let saved = Saved {
+            emails: vec![summary("kept", "in", false), summary("stray", "in", false)],
+            lists: vec![QueryList { head: vec!["kept".into()], ..QueryList::new(MailQuery::mailbox("in")) }],
+            ..Saved::default()
+        };
+        let (s, forgotten) = MailStore::restore(saved);
+        assert!(s.has_email("kept") && !s.has_email("stray"));
+        assert_eq!(forgotten, ["stray"]);
+    }
+}
