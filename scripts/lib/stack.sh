@@ -34,7 +34,8 @@ stack_start() {
   STACK_DIR=$(mktemp -d /tmp/petrel-run.XXXXXX)
   chmod 755 "$STACK_DIR"
   step "starting Cyrus JMAP and the SMTP sink in $STACK_DIR"
-  python3 scripts/mailserver/mailserver.py start "$STACK_DIR/mail" --seed-demo \
+  # STACK_BULK_MESSAGES (tests): that many generated messages in bulk@example.org's Bulk folder.
+  python3 scripts/mailserver/mailserver.py start "$STACK_DIR/mail" --seed-demo --seed-bulk "${STACK_BULK_MESSAGES:-0}" \
     --httpd "$(scripts/mailserver/build-push-httpd.sh)"
   set -a; source "$STACK_DIR/mail/server.env"; set +a
   if [ "${1:-}" = "--demo" ]; then

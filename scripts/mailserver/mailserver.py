@@ -24,8 +24,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 CYRUS_BIN = "/usr/lib/cyrus/bin"
 DOMAIN = "example.org"
-# (login, password); the first is the demo account the app signs in to.
-USERS = [("demo@" + DOMAIN, "demo-password"), ("bob@" + DOMAIN, "bob-password")]
+# (login, password); the first is the demo account the app signs in to, the third holds the big folder.
+USERS = [("demo@" + DOMAIN, "demo-password"), ("bob@" + DOMAIN, "bob-password"), ("bulk@" + DOMAIN, "bulk-password")]
 ADMIN = ("admin", "admin-password")
 SPECIAL_FOLDERS = ["Drafts", "Sent", "Trash", "Junk", "Archive"]
 
@@ -161,7 +161,7 @@ def read_env(base):
     return env
 
 
-def start(base, seed_demo, httpd):
+def start(base, seed_demo, httpd, seed_bulk=0):
     base = os.path.abspath(base)
     os.makedirs(base, exist_ok=True)
     os.chmod(base, 0o755)
@@ -206,12 +206,17 @@ def start(base, seed_demo, httpd):
         f.write("PUSH=%d\n" % (0 if httpd == CYRUS_BIN + "/httpd" else 1))  # 1: WebSocket and EventSource
         f.write("DEMO_USER=%s\nDEMO_PASSWORD=%s\n" % USERS[0])
         f.write("OTHER_USER=%s\nOTHER_PASSWORD=%s\n" % USERS[1])
+        f.write("BULK_USER=%s\nBULK_PASSWORD=%s\nBULK_MESSAGES=%d\n" % (USERS[2] + (seed_bulk,)))
     log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
 
     if seed_demo:
         sys.path.insert(0, HERE)
         import demo_mail
         demo_mail.seed("http://127.0.0.1:%d" % http_port, *USERS[0])
+    if seed_bulk:
+        sys.path.insert(0, HERE)
+        import bulk_mail
+        bulk_mail.seed("http://127.0.0.1:%d" % http_port, *USERS[2], seed_bulk)
 
 
 def kill_pidfile(path, sig=signal.SIGTERM, timeout=10):
@@ -258,6 +263,8 @@ def main():
     p_start = sub.add_parser("start")
     p_start.add_argument("dir")
     p_start.add_argument("--seed-demo", action="store_true", help="fill the demo account with realistic mail")
+    p_start.add_argument("--seed-bulk", type=int, default=0, metavar="N",
+                         help="put N generated messages in the Bulk folder of %s" % USERS[2][0])
     p_start.add_argument("--httpd", default=CYRUS_BIN + "/httpd",
                          help="the Cyrus httpd to run (build-push-httpd.sh makes one with WebSocket and EventSource push)")
     p_stop = sub.add_parser("stop")
@@ -265,7 +272,7 @@ def main():
     args = parser.parse_args()
     if args.cmd == "start":
         try:
-            start(args.dir, args.seed_demo, os.path.abspath(args.httpd))
+            start(args.dir, args.seed_demo, os.path.abspath(args.httpd), args.seed_bulk)
         except BaseException:
             stop(args.dir)
             raise

@@ -48,6 +48,23 @@ impl Default for ClientOptions {
     }
 }
 
+/// What the client has sent and received: how tests and benchmarks tell a delta from a refetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiStats {
+    /// HTTP requests to the API (retries included).
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Method calls sent, by name (`Email/changes`: 2, ...).
+    pub methods: std::collections::BTreeMap<String, u64>,
+}
+
+impl ApiStats {
+    pub fn calls(&self, method: &str) -> u64 {
+        self.methods.get(method).copied().unwrap_or(0)
+    }
+}
+
 type SharedCall = Shared<LocalBoxFuture<'static, Result<Response, JmapError>>>;
 
 struct Inner {
@@ -56,6 +73,7 @@ struct Inner {
     session: RefCell<Session>,
     gate: Gate,
     in_flight: RefCell<HashMap<Vec<u8>, WeakShared<LocalBoxFuture<'static, Result<Response, JmapError>>>>>,
+    stats: RefCell<ApiStats>,
 }
 
 /// Cheap to clone: clones share the session, the limit on requests in flight and coalescing.
@@ -89,7 +107,7 @@ impl JmapClient {
         let session = fetch_session(url.as_str(), &credentials, options.session_body_limit).await?;
         let gate = Gate::new(session.core.max_concurrent_requests as usize);
         Ok(JmapClient {
-            inner: Rc::new(Inner { credentials, options, session: RefCell::new(session), gate, in_flight: RefCell::default() }),
+            inner: Rc::new(Inner { credentials, options, session: RefCell::new(session), gate, in_flight: RefCell::default(), stats: RefCell::default() }),
         })
     }
 
@@ -105,6 +123,11 @@ impl JmapClient {
     /// Requests waiting for a free slot under `maxConcurrentRequests`.
     pub fn requests_waiting(&self) -> usize {
         self.inner.gate.waiting()
+    }
+
+    /// Requests and bytes so far (shared fetches count once).
+    pub fn stats(&self) -> ApiStats {
+        self.inner.stats.borrow().clone()
     }
 
     /// Fetches the session again from where it was last read.
@@ -152,6 +175,12 @@ impl JmapClient {
 
     async fn send_one(&self, request: &Request) -> Result<Response, JmapError> {
         let body = request.to_json();
+        {
+            let mut stats = self.inner.stats.borrow_mut();
+            for call in request.calls() {
+                *stats.methods.entry(call.0.clone()).or_default() += 1;
+            }
+        }
         if !request.is_read_only() {
             return post(self.inner.clone(), body, false).await;
         }
@@ -191,7 +220,15 @@ async fn post(inner: Rc<Inner>, body: Vec<u8>, retry_reads: bool) -> Result<Resp
             .body_limit(inner.options.body_limit);
         let result = {
             let _permit = inner.gate.acquire().await;
-            fetch(http).await.map_err(JmapError::from).and_then(|r| interpret_api_response(&r))
+            let fetched = fetch(http).await;
+            let mut stats = inner.stats.borrow_mut();
+            stats.requests += 1;
+            stats.bytes_sent += body.len() as u64;
+            if let Ok(r) = &fetched {
+                stats.bytes_received += r.body.len() as u64;
+            }
+            drop(stats);
+            fetched.map_err(JmapError::from).and_then(|r| interpret_api_response(&r))
         };
         let wait = match &result {
             Err(JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. })

@@ -26,3 +26,12 @@ impl MailError {
         }
     }
 }
+
+/// Error texts start lower-case so they compose; on their own they read as a sentence.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.')),
+        None => String::new(),
+    }
+}

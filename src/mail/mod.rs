@@ -7,6 +7,8 @@
 
 pub mod action;
 pub mod backend;
+#[cfg(target_arch = "wasm32")]
+pub mod engine;
 pub mod error;
 pub mod mailbox;
 pub mod model;

@@ -59,6 +59,11 @@ impl<T> LocalQueue<T> {
         self.len() == 0
     }
 
+    /// The next item if one is waiting, without waiting.
+    pub fn try_next(&self) -> Option<T> {
+        self.0.borrow_mut().items.pop_front()
+    }
+
     pub async fn next(&self) -> Option<T> {
         poll_fn(|cx| {
             let mut inner = self.0.borrow_mut();

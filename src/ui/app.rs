@@ -10,6 +10,7 @@ use super::remembered::{self, LastSignIn};
 use super::sign_in::SignInForm;
 use crate::auth::Credentials;
 use crate::jmap::push::live::{self, PushEvent, PushOptions, Transport};
+use crate::mail::error::sentence;
 use crate::mail::{mailbox, Mailbox, Role};
 use crate::net::{fetch, HttpRequest};
 
@@ -80,15 +81,6 @@ pub fn App(
                 <MailShell account=signed_in on_sign_out=Callback::new(move |_| account.set(None)) />
             }.into_any(),
         }}
-    }
-}
-
-/// Error texts start lower-case to compose; on their own they read as a sentence.
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.')),
-        None => String::new(),
     }
 }
 

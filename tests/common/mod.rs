@@ -90,3 +90,70 @@ pub async fn push_delivers_a_state_change_over(transport: Transport) {
     let PushEvent::StateChange(change) = change else { unreachable!() };
     assert!(change.changed.contains_key(&account(&client)), "{change:?}");
 }
+
+/// A second account on the same server, for tests that change mail (the demo account stays as seeded).
+pub fn other_credentials() -> Credentials {
+    Credentials::basic(
+        option_env!("PETREL_TEST_OTHER_USER").unwrap_or("bob@example.org"),
+        option_env!("PETREL_TEST_OTHER_PASSWORD").unwrap_or("bob-password"),
+    )
+}
+
+/// The account whose Bulk folder holds thousands of generated messages.
+pub fn bulk_credentials() -> Credentials {
+    Credentials::basic(
+        option_env!("PETREL_TEST_BULK_USER").unwrap_or("bulk@example.org"),
+        option_env!("PETREL_TEST_BULK_PASSWORD").unwrap_or("bulk-password"),
+    )
+}
+
+pub async fn client_for(server: &str, credentials: Credentials) -> JmapClient {
+    JmapClient::connect(server, credentials).await.expect("sign in")
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// Creates a folder holding `subjects.len()` messages (newest last) and returns its id and the
+/// message ids in the order given.
+pub async fn folder_with_messages(client: &JmapClient, name: &str, subjects: &[&str]) -> (String, Vec<String>) {
+    let account = account(client);
+    let mut create = Request::new().using(capability::MAIL);
+    let call = create.call("Mailbox/set", json!({ "accountId": account, "create": { "f": { "name": name } } }));
+    let mut response = client.send(&create).await.expect("Mailbox/set");
+    let folder = response.take(&call).expect("created")["created"]["f"]["id"].as_str().expect("folder id").to_owned();
+    let mut ids = Vec::new();
+    for (i, subject) in subjects.iter().enumerate() {
+        ids.push(add_message(client, &folder, subject, &format!("2026-11-{:02}T10:00:00Z", 1 + i)).await);
+    }
+    (folder, ids)
+}
+
+/// Creates one unread message in `folder`, received at `received_at`.
+pub async fn add_message(client: &JmapClient, folder: &str, subject: &str, received_at: &str) -> String {
+    let account = account(client);
+    let mut request = Request::new().using(capability::MAIL);
+    let call = request.call("Email/set", json!({ "accountId": account, "create": { "m": {
+        "mailboxIds": { folder: true },
+        "from": [{ "name": "Tester", "email": "tester@example.com" }],
+        "to": [{ "email": "bob@example.org" }],
+        "subject": subject,
+        "receivedAt": received_at,
+        "bodyValues": { "b": { "value": format!("Body of {subject}.") } },
+        "textBody": [{ "partId": "b", "type": "text/plain" }],
+    } } }));
+    let mut response = client.send(&request).await.expect("Email/set");
+    let created = response.take(&call).expect("Email/set answered");
+    created["created"]["m"]["id"].as_str().unwrap_or_else(|| panic!("message created: {created}")).to_owned()
+}
+
+/// Runs one `Email/set` update patch on `id` from `client` (another session than the engine's).
+pub async fn patch_message(client: &JmapClient, id: &str, patch: serde_json::Value) {
+    let mut request = Request::new().using(capability::MAIL);
+    let call = request.call("Email/set", json!({ "accountId": account(client), "update": { id: patch } }));
+    let mut response = client.send(&request).await.expect("Email/set");
+    let set = response.take(&call).expect("answered");
+    assert!(set["notUpdated"].is_null() || set["notUpdated"].as_object().is_some_and(|m| m.is_empty()), "{set}");
+}

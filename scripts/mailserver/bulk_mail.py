@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Fills a folder with many generated messages quickly, through JMAP blob upload + Email/import.
+
+  bulk_mail.py BASE_URL LOGIN PASSWORD COUNT [FOLDER]
+
+Used for the big-mailbox tests and benchmarks. One kept-alive connection, imports in batches.
+"""
+import base64
+import datetime
+import http.client
+import json
+import sys
+import time
+import urllib.parse
+
+USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
+SENDERS = ["Ann Lee <ann@example.com>", "Bo Chen <bo@example.net>", "Carla Diaz <carla@example.org>",
+           "Dev Ops <ops@example.com>", "Eve Park <eve@example.net>", "Frank Ito <frank@example.com>"]
+TOPICS = ["budget", "release", "meeting", "invoice", "travel", "review", "deploy", "lunch", "report", "design"]
+
+
+class Conn:
+    def __init__(self, base_url, login, password):
+        url = urllib.parse.urlsplit(base_url)
+        self.http = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        self.auth = "Basic " + base64.b64encode(("%s:%s" % (login, password)).encode()).decode()
+        session = self.request("GET", "/jmap/")
+        self.account = session["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+        self.api = session["apiUrl"]
+        self.upload_path = session["uploadUrl"].replace("{accountId}", urllib.parse.quote(self.account, safe="@"))
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        for attempt in range(3):
+            try:
+                self.http.request(method, path, body=body, headers={"Authorization": self.auth, "Content-Type": content_type})
+                resp = self.http.getresponse()
+                data = resp.read()
+                if resp.status >= 300:
+                    raise SystemExit("bulk_mail: HTTP %d on %s: %s" % (resp.status, path, data[:200]))
+                return json.loads(data)
+            except (http.client.HTTPException, ConnectionError):
+                # Cyrus may close a kept-alive connection: reconnect and retry.
+                self.http.close()
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
+
+    def call(self, name, args):
+        body = json.dumps({"using": USING, "methodCalls": [[name, args, "0"]]}).encode()
+        out = self.request("POST", self.api, body)["methodResponses"][0]
+        if out[0] == "error" or out[1].get("notCreated"):
+            raise SystemExit("bulk_mail: %s failed: %s" % (name, json.dumps(out[1])[:500]))
+        return out[1]
+
+
+def message(n, when):
+    sender = SENDERS[n % len(SENDERS)]
+    topic = TOPICS[(n // 3) % len(TOPICS)]
+    date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    body = "Message %d about the %s.\r\nNumbers: %s\r\n" % (n, topic, " ".join(str(n * k) for k in range(1, 12)))
+    return ("From: %s\r\nTo: Bulk <bulk@example.org>\r\nSubject: Bulk %05d: %s\r\nDate: %s\r\n"
+            "Message-ID: <bulk-%d@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s"
+            % (sender, n, topic, date, n, body)).encode()
+
+
+def seed(base_url, login, password, count, folder="Bulk", batch=500):
+    conn = Conn(base_url, login, password)
+    acct = conn.account
+    created = conn.call("Mailbox/set", {"accountId": acct, "create": {"bulk": {"name": folder, "parentId": None}}})
+    box = created["created"]["bulk"]["id"]
+    start = time.time()
+    newest = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    pending = {}
+    for n in range(count):
+        when = newest - datetime.timedelta(minutes=7 * n)
+        blob = conn.request("POST", conn.upload_path, message(n, when), "message/rfc822")["blobId"]
+        keywords = {"$seen": True} if n % 4 else {}
+        pending["m%d" % n] = {"blobId": blob, "mailboxIds": {box: True}, "keywords": keywords,
+                              "receivedAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if len(pending) == batch or n == count - 1:
+            conn.call("Email/import", {"accountId": acct, "emails": pending})
+            pending = {}
+    print("bulk_mail: %d messages into %s/%s in %.1f s" % (count, login, folder, time.time() - start), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    seed(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), *(sys.argv[5:6]))

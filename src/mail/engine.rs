@@ -1,0 +1,472 @@
+//! The mail engine of one account: keeps its [`MailStore`] in step with the server by deltas and
+//! with the offline cache, carries out the user's actions optimistically, and replays the ones
+//! made offline, in order, once the server answers again.
+//!
+//! It starts from the cache alone ([`MailEngine::open`]) so the UI can show mail before any
+//! network answer; [`MailEngine::attach`] connects it to a backend when one is signed in.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+
+use super::action::Action;
+use super::backend::{Delta, ListDelta, ListSince, MailBackend, SyncRequest, WindowAt};
+use super::error::{sentence, MailError};
+use super::mailbox::Role;
+use super::model::Message;
+use super::query::MailQuery;
+use super::store::{MailStore, PendingState};
+use crate::cache::{ops_for, CacheError, OfflineCache};
+
+/// Rows fetched per window of a list.
+pub const PAGE: u64 = 50;
+/// Lists kept current by sync (the most recently shown).
+const OPEN_LISTS: usize = 4;
+/// Bodies are cut here by the server; the reader offers the rest as a download.
+pub const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// The store changed: re-read what is shown.
+    Changed,
+    /// The server refused an action, which was undone on screen: tell the user.
+    Refused(String),
+    /// The server answered (`true`) or could not be reached (`false`).
+    Reachable(bool),
+    /// The offline copy could not be written; mail still works, but not offline.
+    CacheTrouble(String),
+}
+
+/// What became of an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActOutcome {
+    Done,
+    /// Kept, to be sent when the server is back.
+    Queued,
+    Refused(MailError),
+}
+
+type Listener = Rc<dyn Fn(&EngineEvent)>;
+
+struct Inner {
+    account: String,
+    store: RefCell<MailStore>,
+    backend: RefCell<Option<Rc<dyn MailBackend>>>,
+    cache: Option<Rc<OfflineCache>>,
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next_listener: Cell<u64>,
+    open_lists: RefCell<Vec<MailQuery>>,
+    syncing: Cell<bool>,
+    sync_again: Cell<bool>,
+    flushing: Cell<bool>,
+    reachable: Cell<Option<bool>>,
+    cache_unreadable: Cell<usize>,
+    last_refusal: RefCell<Option<(u64, MailError)>>,
+}
+
+/// Cheap to clone; clones share the account's state.
+#[derive(Clone)]
+pub struct MailEngine {
+    inner: Rc<Inner>,
+}
+
+/// Keeps a listener registered while it lives.
+pub struct Subscription {
+    engine: std::rc::Weak<Inner>,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(inner) = self.engine.upgrade() {
+            inner.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl MailEngine {
+    /// The engine of `account`, filled from `cache` when there is one. Never touches the network.
+    pub async fn open(account: &str, cache: Option<Rc<OfflineCache>>) -> MailEngine {
+        let (store, unreadable) = match &cache {
+            Some(c) => match c.load(account).await {
+                Ok((saved, unreadable)) => {
+                    let (store, forgotten) = MailStore::restore(saved);
+                    if !forgotten.is_empty() {
+                        let ops = forgotten.into_iter().map(|id| crate::cache::Op::Delete { kind: crate::cache::kind::EMAIL, id }).collect();
+                        let _ = c.save(account, ops).await;
+                    }
+                    (store, unreadable)
+                }
+                Err(_) => (MailStore::new(), 0),
+            },
+            None => (MailStore::new(), 0),
+        };
+        let open_lists = store.lists().map(|l| l.query.clone()).take(OPEN_LISTS).collect();
+        MailEngine {
+            inner: Rc::new(Inner {
+                account: account.to_owned(),
+                store: RefCell::new(store),
+                backend: RefCell::new(None),
+                cache,
+                listeners: RefCell::default(),
+                next_listener: Cell::new(0),
+                open_lists: RefCell::new(open_lists),
+                syncing: Cell::new(false),
+                sync_again: Cell::new(false),
+                flushing: Cell::new(false),
+                reachable: Cell::new(None),
+                cache_unreadable: Cell::new(unreadable),
+                last_refusal: RefCell::new(None),
+            }),
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        &self.inner.account
+    }
+
+    /// Connects the engine to its server. Call [`MailEngine::sync`] next.
+    pub fn attach(&self, backend: Rc<dyn MailBackend>) {
+        *self.inner.backend.borrow_mut() = Some(backend);
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.inner.backend.borrow().is_some()
+    }
+
+    /// Whether the last exchange with the server worked (`None` before the first).
+    pub fn reachable(&self) -> Option<bool> {
+        self.inner.reachable.get()
+    }
+
+    /// Records from the cache that could not be read at start (and were left to the next sync).
+    pub fn cache_records_skipped(&self) -> usize {
+        self.inner.cache_unreadable.get()
+    }
+
+    pub fn subscribe(&self, listener: impl Fn(&EngineEvent) + 'static) -> Subscription {
+        let id = self.inner.next_listener.get() + 1;
+        self.inner.next_listener.set(id);
+        self.inner.listeners.borrow_mut().push((id, Rc::new(listener)));
+        Subscription { engine: Rc::downgrade(&self.inner), id }
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // Listeners may subscribe or read the store: call them with nothing borrowed.
+        let listeners: Vec<Listener> = self.inner.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        for l in listeners {
+            l(&event);
+        }
+    }
+
+    /// Reads the store (with pending actions applied).
+    pub fn read<R>(&self, f: impl FnOnce(&MailStore) -> R) -> R {
+        f(&self.inner.store.borrow())
+    }
+
+    fn backend(&self) -> Option<Rc<dyn MailBackend>> {
+        self.inner.backend.borrow().clone()
+    }
+
+    fn set_reachable(&self, ok: bool) {
+        if self.inner.reachable.replace(Some(ok)) != Some(ok) {
+            self.emit(EngineEvent::Reachable(ok));
+        }
+    }
+
+    /// Notes how a server call went: transient failures mean "unreachable", not a broken app.
+    fn observe<T>(&self, result: &Result<T, MailError>) {
+        match result {
+            Ok(_) => self.set_reachable(true),
+            Err(e) if e.is_transient() => self.set_reachable(false),
+            Err(_) => {}
+        }
+    }
+
+    /// Writes what changed to the offline cache.
+    async fn persist(&self) {
+        let Some(cache) = &self.inner.cache else {
+            self.inner.store.borrow_mut().take_changes();
+            return;
+        };
+        let ops = {
+            let mut store = self.inner.store.borrow_mut();
+            let changes = store.take_changes();
+            if changes.is_empty() {
+                return;
+            }
+            ops_for(&store, changes)
+        };
+        if let Err(e) = cache.save(&self.inner.account, ops).await {
+            let message = match e {
+                CacheError::Full => "the browser's storage is full: recent mail is not kept for offline use".to_owned(),
+                other => other.to_string(),
+            };
+            self.emit(EngineEvent::CacheTrouble(message));
+        }
+    }
+
+    fn changed(&self) {
+        self.emit(EngineEvent::Changed);
+    }
+
+    /// Brings mailboxes, messages and the open lists up to date with the server by deltas, then
+    /// sends queued actions. Calls made while one runs are folded into one more round.
+    pub fn sync(&self) -> LocalBoxFuture<'static, Result<(), MailError>> {
+        let engine = self.clone();
+        async move {
+            if engine.inner.syncing.replace(true) {
+                engine.inner.sync_again.set(true);
+                return Ok(());
+            }
+            let result = loop {
+                engine.inner.sync_again.set(false);
+                let result = engine.sync_once().await;
+                if result.is_err() || !engine.inner.sync_again.get() {
+                    break result;
+                }
+            };
+            engine.inner.syncing.set(false);
+            if result.is_ok() {
+                engine.flush().await;
+            }
+            result
+        }
+        .boxed_local()
+    }
+
+    async fn sync_once(&self) -> Result<(), MailError> {
+        let backend = self.backend().ok_or(MailError::Unsupported("sync before signing in"))?;
+        let (round, request) = {
+            let mut store = self.inner.store.borrow_mut();
+            let round = store.begin_sync();
+            let lists = self
+                .inner
+                .open_lists
+                .borrow()
+                .iter()
+                .filter_map(|q| {
+                    let list = store.list(q)?;
+                    Some(ListSince { query: q.clone(), query_state: list.query_state.clone()?, up_to_id: list.head.last().cloned() })
+                })
+                .collect();
+            let request = SyncRequest { mailbox_state: store.states.mailbox.clone(), email_state: store.states.email.clone(), lists };
+            (round, request)
+        };
+        let asked: Vec<MailQuery> = request.lists.iter().map(|l| l.query.clone()).collect();
+        let result = backend.sync(request).await;
+        self.observe(&result);
+        let result = result?;
+        let mut refetch: Vec<MailQuery> = Vec::new();
+        {
+            let mut store = self.inner.store.borrow_mut();
+            store.apply_mailboxes(result.mailboxes);
+            let reset = matches!(result.emails, Some(Delta::Reset { .. }));
+            if let Some(emails) = result.emails {
+                store.apply_emails(emails);
+            }
+            for (query, delta) in asked.iter().zip(result.lists) {
+                if delta == ListDelta::Reset {
+                    refetch.push(query.clone());
+                }
+                store.apply_list(query, delta);
+            }
+            if reset {
+                refetch = self.inner.open_lists.borrow().clone();
+            }
+            // Open lists never loaded (or without a version) are fetched whole.
+            for q in self.inner.open_lists.borrow().iter() {
+                if store.list(q).is_none_or(|l| l.query_state.is_none()) && !refetch.contains(q) {
+                    refetch.push(q.clone());
+                }
+            }
+        }
+        for query in refetch {
+            let rows = self.read(|s| s.list(&query).map_or(0, |l| l.head.len() as u64)).max(PAGE);
+            self.fetch_window(&*backend, &query, 0, rows).await?;
+        }
+        self.fill_missing_summaries(&*backend).await?;
+        self.inner.store.borrow_mut().finish_sync(round);
+        self.persist().await;
+        self.changed();
+        Ok(())
+    }
+
+    /// Fetches the summaries of list rows that arrived as ids only (moved in from elsewhere).
+    async fn fill_missing_summaries(&self, backend: &dyn MailBackend) -> Result<(), MailError> {
+        let missing: Vec<String> = self.read(|store| {
+            let open = self.inner.open_lists.borrow();
+            let mut ids: Vec<String> = open
+                .iter()
+                .filter_map(|q| store.list(q))
+                .flat_map(|l| l.head.iter().take(CACHED_WINDOW))
+                .filter(|id| !store.has_email(id))
+                .cloned()
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        });
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let result = backend.summaries(missing).await;
+        self.observe(&result);
+        let mut store = self.inner.store.borrow_mut();
+        for s in result? {
+            store.put_email(s);
+        }
+        Ok(())
+    }
+
+    async fn fetch_window(&self, backend: &dyn MailBackend, query: &MailQuery, position: u64, limit: u64) -> Result<(), MailError> {
+        let result = backend.window(query, WindowAt::Position(position), limit.min(u32::MAX as u64) as u32).await;
+        self.observe(&result);
+        self.inner.store.borrow_mut().apply_window(query, result?);
+        Ok(())
+    }
+
+    /// Makes rows `start..end` of `query` available, from the store when it has them, else by
+    /// fetching the window around them. The list stays current through later syncs.
+    pub async fn show(&self, query: &MailQuery, start: u64, end: u64) -> Result<(), MailError> {
+        {
+            let mut open = self.inner.open_lists.borrow_mut();
+            open.retain(|q| q != query);
+            open.insert(0, query.clone());
+            open.truncate(OPEN_LISTS);
+        }
+        if self.read(|s| s.has_rows(query, start, end)) {
+            return Ok(());
+        }
+        let backend = self.backend().ok_or(MailError::Unsupported("loading mail before signing in"))?;
+        let first = start / PAGE * PAGE;
+        let last = end.div_ceil(PAGE) * PAGE;
+        self.fetch_window(&*backend, query, first, (last - first).max(PAGE)).await?;
+        self.persist().await;
+        self.changed();
+        Ok(())
+    }
+
+    /// A whole message, from the cache or the server (then cached).
+    pub async fn message(&self, id: &str) -> Result<Message, MailError> {
+        if let Some(m) = self.read(|s| s.body(id)) {
+            return Ok(m);
+        }
+        let backend = self.backend().ok_or(MailError::Unsupported("opening mail that was not kept offline"))?;
+        let result = backend.message(id, MAX_BODY_BYTES).await;
+        self.observe(&result);
+        let message = result?;
+        self.inner.store.borrow_mut().put_body(message);
+        self.persist().await;
+        self.changed();
+        self.read(|s| s.body(id)).ok_or_else(|| MailError::NotFound(id.to_owned()))
+    }
+
+    /// "Delete": to Trash, or for good when already there (or when there is no Trash).
+    pub fn delete_action(&self, ids: Vec<String>, from: Option<String>) -> Action {
+        let trash = self.read(|s| s.mailbox_with_role(Role::Trash).map(|m| m.id.clone()));
+        match trash {
+            Some(trash) if from.as_deref() != Some(trash.as_str()) => Action::Move { ids, from, to: trash },
+            _ => Action::Destroy { ids },
+        }
+    }
+
+    /// A new folder: shown at once under a local id usable by later actions.
+    pub async fn create_mailbox(&self, name: &str, parent_id: Option<String>) -> (String, ActOutcome) {
+        let local_id = self.inner.store.borrow_mut().new_local_mailbox_id();
+        let outcome = self.act(Action::CreateMailbox { local_id: local_id.clone(), name: name.to_owned(), parent_id }).await;
+        (local_id, outcome)
+    }
+
+    /// Applies `action` on screen at once, keeps it in the cache, and sends it (after any
+    /// earlier queued ones). A refusal undoes it on screen and is reported.
+    pub async fn act(&self, action: Action) -> ActOutcome {
+        let seq = self.inner.store.borrow_mut().push_action(action);
+        self.changed();
+        // Kept before it is sent: a reload or a crash now does not lose it.
+        self.persist().await;
+        self.flush().await;
+        self.outcome(seq)
+    }
+
+    fn outcome(&self, seq: u64) -> ActOutcome {
+        let pending = self.read(|s| s.pending().iter().find(|p| p.seq == seq).map(|p| p.state));
+        match pending {
+            Some(PendingState::Queued) => ActOutcome::Queued,
+            Some(PendingState::Done { .. }) => ActOutcome::Done,
+            None => match self.inner.last_refusal.borrow().as_ref() {
+                Some((s, e)) if *s == seq => ActOutcome::Refused(e.clone()),
+                _ => ActOutcome::Done,
+            },
+        }
+    }
+
+    /// Sends queued actions in order; stops at the first that cannot reach the server (the rest
+    /// wait behind it, so order is kept).
+    pub fn flush(&self) -> LocalBoxFuture<'static, ()> {
+        let engine = self.clone();
+        async move {
+            if engine.inner.flushing.replace(true) {
+                return;
+            }
+            let mut done_any = false;
+            while let Some(backend) = engine.backend() {
+                let next = engine.read(|s| s.queued().next().cloned());
+                let Some(pending) = next else { break };
+                let resolved = engine.read(|s| pending.action.resolved(|id| Some(s.server_id(id).to_owned())));
+                if let (Action::CreateMailbox { name, parent_id, .. }, true) = (&resolved, pending.attempts > 0) {
+                    // An earlier attempt may have created it before the answer was lost.
+                    let existing = engine.read(|s| {
+                        s.mailbox_list().into_iter().find(|m| m.name == *name && m.parent_id == *parent_id).map(|m| m.id.clone())
+                    });
+                    if let Some(id) = existing {
+                        engine.inner.store.borrow_mut().action_done(pending.seq, Some(id));
+                        done_any = true;
+                        continue;
+                    }
+                }
+                engine.inner.store.borrow_mut().mark_attempt(pending.seq, true);
+                engine.persist().await;
+                let result = backend.perform(&resolved).await;
+                engine.observe(&result);
+                match result {
+                    Ok(done) => {
+                        engine.inner.store.borrow_mut().action_done(pending.seq, done.created_mailbox_id);
+                        done_any = true;
+                    }
+                    Err(e) if e.is_transient() => break,
+                    Err(e) => {
+                        engine.inner.store.borrow_mut().drop_action(pending.seq);
+                        *engine.inner.last_refusal.borrow_mut() = Some((pending.seq, e.clone()));
+                        engine.emit(EngineEvent::Refused(sentence(&e.to_string())));
+                        done_any = true;
+                    }
+                }
+                engine.persist().await;
+                engine.changed();
+            }
+            engine.inner.flushing.set(false);
+            if done_any {
+                // Bring the server's own copy of what was done (and settle the actions).
+                let _ = engine.sync().await;
+            }
+        }
+        .boxed_local()
+    }
+
+    /// Forgets this account on this device: its cached mail and pending actions.
+    pub async fn wipe(&self) -> Result<(), CacheError> {
+        *self.inner.backend.borrow_mut() = None;
+        *self.inner.store.borrow_mut() = MailStore::new();
+        self.changed();
+        match &self.inner.cache {
+            Some(cache) => cache.wipe(&self.inner.account).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// How many rows from the top of each open list must have their summaries at hand.
+const CACHED_WINDOW: usize = 200;
