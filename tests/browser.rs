@@ -176,9 +176,51 @@ async fn app_signs_in_and_shows_the_inbox_with_its_unread_count() {
     assert_eq!(names[projects + 1], ("Petrel".to_owned(), "1".to_owned()), "{names:?}");
     assert_eq!(names[0].0, "Inbox", "Inbox comes first: {names:?}");
 
-    // Inbox is selected and summarised.
+    // Inbox is selected and summarised, its messages listed newest first, unread ones marked.
     let summary = find(root, ".folder-summary").and_then(|e| e.text_content()).unwrap_or_default();
     assert!(summary.contains(&format!("{expected} unread")), "{summary}");
+    let first = wait_for(root, "the message list", 15_000.0, || find(root, ".message-list .message-row .subject")).await;
+    assert_eq!(first.text_content().unwrap_or_default(), "Café crème ☕ on Thursday?", "the newest seeded mail comes first");
+    let unread_rows = root.query_selector_all(".message-row.unread").expect("rows").length();
+    assert!(unread_rows > 0, "unread mail is marked");
+}
+
+#[wasm_bindgen_test]
+async fn opening_an_unread_message_marks_it_read_at_once_and_on_the_server() {
+    let client = JmapClient::connect(gateway(), common::other_credentials()).await.expect("bob");
+    let folder_name = common::unique("ui-read");
+    let (folder, ids) = common::folder_with_messages(&client, &folder_name, &["Please read me"]).await;
+    let app = mount_app();
+    let root: &Element = &app.root;
+    sign_in_with(root, gateway(), "bob@example.org", "bob-password").await;
+    let button = wait_for(root, "the new folder", 15_000.0, || {
+        let rows = root.query_selector_all(".mailbox-button").ok()?;
+        (0..rows.length()).filter_map(|i| rows.item(i)).filter_map(|n| n.dyn_into::<HtmlElement>().ok())
+            .find(|b| b.text_content().unwrap_or_default().contains(&folder_name))
+    })
+    .await;
+    button.click();
+    let row: HtmlElement = wait_for(root, "the unread row", 15_000.0, || find(root, &format!(".message-row.unread[data-id='{}'] .message-open", ids[0])))
+        .await
+        .unchecked_into();
+    row.click();
+    wait_for(root, "the row to show as read", 5_000.0, || {
+        find(root, &format!(".message-row[data-id='{}']", ids[0])).filter(|r| !r.class_list().contains("unread"))
+    })
+    .await;
+    let mut check = petrel::jmap::Request::new().using(capability::MAIL);
+    let get = check.call("Email/get", serde_json::json!({ "accountId": common::account(&client), "ids": [ids[0]], "properties": ["keywords"] }));
+    let mut seen = false;
+    for _ in 0..50 {
+        let keywords = client.send(&check).await.expect("get").take(&get).expect("answer")["list"][0]["keywords"].clone();
+        if keywords["$seen"] == true {
+            seen = true;
+            break;
+        }
+        petrel::net::sleep(100).await;
+    }
+    assert!(seen, "the server has the message as read");
+    assert!(!folder.is_empty());
 }
 
 #[wasm_bindgen_test]

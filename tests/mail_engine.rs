@@ -278,3 +278,58 @@ async fn a_state_the_server_forgot_triggers_a_clean_resync() {
     assert!(states.email.is_some_and(|s| !s.starts_with("bogus")) && states.mailbox.is_some_and(|s| !s.starts_with("bogus")));
     assert_eq!(subjects(&engine, &query), shown);
 }
+
+#[wasm_bindgen_test]
+async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
+    // Cold: sign in, mailboxes, inbox window.
+    let client = client_for(gateway(), common::demo_credentials()).await;
+    let cache = cache().await;
+    let cold = engine(&client, Some(cache.clone())).await;
+    let inbox = cold.read(|s| s.mailbox_with_role(Role::Inbox).map(|m| m.id.clone())).expect("inbox");
+    let query = MailQuery::mailbox(&inbox);
+    cold.show(&query, 0, 50).await.expect("inbox");
+    let stats = client.stats();
+    web_sys::console::log_1(&format!("FIGURE cold start to inbox: 1 session GET + {} API requests, {} B sent, {} B received", stats.requests, stats.bytes_sent, stats.bytes_received).into());
+    assert_eq!(stats.requests, 2, "mailboxes, then the inbox window");
+    drop(cold);
+
+    // Warm: the inbox shows from IndexedDB with no request; the sync after is one request.
+    let warm = MailEngine::open(&account_key(&client), Some(cache)).await;
+    assert!(warm.read(|s| s.has_rows(&query, 0, 10)));
+    assert_eq!(client.stats().requests, stats.requests, "inbox shown before any request");
+    warm.attach(Rc::new(JmapMail::new(client.clone()).expect("mail")));
+    warm.sync().await.expect("warm sync");
+    let synced = client.stats();
+    web_sys::console::log_1(&format!("FIGURE warm start: 0 requests to show the inbox; sync after: {} request, {} B sent, {} B received",
+        synced.requests - stats.requests, synced.bytes_sent - stats.bytes_sent, synced.bytes_received - stats.bytes_received).into());
+    assert_eq!(synced.requests - stats.requests, 1);
+
+    // 100 changes made by another client.
+    let bob = client_for(gateway(), other_credentials()).await;
+    let other = client_for(gateway(), other_credentials()).await;
+    let (folder, _) = folder_with_messages(&other, &unique("hundred"), &[]).await;
+    let mut create = Request::new().using(capability::MAIL);
+    let mails: serde_json::Map<String, serde_json::Value> = (0..100)
+        .map(|i| (format!("m{i}"), json!({ "mailboxIds": { folder.clone(): true }, "subject": format!("m{i}"),
+            "receivedAt": format!("2026-11-{:02}T{:02}:00:00Z", 1 + i / 24, i % 24),
+            "bodyValues": { "b": { "value": "x" } }, "textBody": [{ "partId": "b", "type": "text/plain" }] })))
+        .collect();
+    let call = create.call("Email/set", json!({ "accountId": account(&other), "create": mails }));
+    let created = other.send(&create).await.expect("create 100").take(&call).expect("answered");
+    let ids: Vec<String> = created["created"].as_object().expect("created").values().filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();
+    assert_eq!(ids.len(), 100);
+    let engine = engine(&bob, None).await;
+    let hundred = MailQuery::mailbox(&folder);
+    engine.show(&hundred, 0, 100).await.expect("folder");
+    let mut update = Request::new().using(capability::MAIL);
+    let patches: serde_json::Map<String, serde_json::Value> = ids.iter().map(|id| (id.clone(), json!({ "keywords/$flagged": true }))).collect();
+    update.call("Email/set", json!({ "accountId": account(&other), "update": patches }));
+    other.send(&update).await.expect("flag 100");
+    let before = bob.stats();
+    engine.sync().await.expect("delta");
+    let after = bob.stats();
+    web_sys::console::log_1(&format!("FIGURE 100 remote changes: {} request, {} B sent, {} B received",
+        after.requests - before.requests, after.bytes_sent - before.bytes_sent, after.bytes_received - before.bytes_received).into());
+    assert_eq!(after.requests - before.requests, 1);
+    assert_eq!(loaded(&engine, &hundred).iter().filter(|e| e.is_flagged()).count(), 100);
+}

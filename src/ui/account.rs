@@ -1,9 +1,17 @@
-//! Signing in: from what the user typed to a connected account with its folders.
+//! Signing in: from what the user typed to a connected account whose mail engine is running.
+
+use std::rc::Rc;
 
 use crate::auth::Credentials;
+use crate::cache::offline::KnownAccount;
+use crate::cache::OfflineCache;
 use crate::jmap::client::JmapClient;
+use crate::jmap::mail::JmapMail;
 use crate::jmap::JmapError;
-use crate::mail::{mailbox, Mailbox};
+use crate::mail::engine::MailEngine;
+
+/// The IndexedDB database of the app's offline cache.
+pub const CACHE_NAME: &str = "petrel";
 
 /// What the sign-in form collected.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -13,10 +21,10 @@ pub struct SignInAttempt {
 }
 
 /// A signed-in account, ready to show.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SignedIn {
     pub client: JmapClient,
-    pub mailboxes: Vec<Mailbox>,
+    pub engine: MailEngine,
 }
 
 impl SignedIn {
@@ -25,8 +33,35 @@ impl SignedIn {
     }
 }
 
-pub async fn sign_in(attempt: SignInAttempt) -> Result<SignedIn, JmapError> {
+/// The cache key of a JMAP account: the same account reached through another URL is another
+/// cache (ids are only unique per server).
+pub fn account_key(client: &JmapClient, account_id: &str) -> String {
+    format!("jmap:{}:{}", client.session().url, account_id)
+}
+
+/// Signs in and starts the account's engine from the offline cache. When the cache already holds
+/// the folders the account is shown at once and syncs behind; the first time, after one sync.
+pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, JmapError> {
     let client = JmapClient::connect(&attempt.server, attempt.credentials).await?;
-    let mailboxes = mailbox::fetch_all(&client).await?;
-    Ok(SignedIn { client, mailboxes })
+    let backend = JmapMail::new(client.clone())?;
+    let key = account_key(&client, backend.account_id());
+    if let Some(cache) = &cache {
+        let known = KnownAccount {
+            key: key.clone(),
+            backend: "jmap".into(),
+            server: attempt.server.clone(),
+            username: client.session().username.clone(),
+        };
+        // Without it only the offline start is lost: not worth failing the sign-in.
+        let _ = cache.remember(&known).await;
+    }
+    let engine = MailEngine::open(&key, cache).await;
+    engine.attach(Rc::new(backend));
+    if !engine.read(|s| s.has_mailboxes()) {
+        engine.sync().await.map_err(|e| match e {
+            crate::mail::MailError::Jmap(j) => j,
+            other => JmapError::Protocol(other.to_string()),
+        })?;
+    }
+    Ok(SignedIn { client, engine })
 }

@@ -4,7 +4,9 @@ mod account;
 mod app;
 mod icons;
 mod mailbox_tree;
+mod message_list;
 mod remembered;
+mod shell;
 mod sign_in;
 
 pub use account::{sign_in, SignInAttempt, SignedIn};
