@@ -333,3 +333,61 @@ async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
     assert_eq!(after.requests - before.requests, 1);
     assert_eq!(loaded(&engine, &hundred).iter().filter(|e| e.is_flagged()).count(), 100);
 }
+
+#[wasm_bindgen_test]
+async fn search_with_snippets_identities_drafts_and_send() {
+    use petrel::mail::backend::{MailBackend, SendMailboxes, WindowAt};
+    use petrel::mail::{Address, Draft, Filter};
+    let client = client_for(gateway(), other_credentials()).await;
+    let backend = JmapMail::new(client.clone()).expect("mail");
+    let word = unique("zebracorn");
+    let (folder, ids) = folder_with_messages(&client, &unique("search"), &[&format!("About the {word} plan"), "Unrelated"]).await;
+
+    // Full-text search across folders, with the hit marked in the snippet.
+    let filter = Filter { text: Some(word.clone()), ..Filter::default() };
+    let query = MailQuery { filter: filter.clone(), ..MailQuery::mailbox(&folder) };
+    let query = MailQuery { filter: Filter { in_mailbox: None, ..query.filter }, ..query };
+    let mut window = backend.window(&query, WindowAt::Position(0), 10).await.expect("search");
+    for _ in 0..30 {
+        // Cyrus indexes new mail in the background (rolling squatter): wait for it to catch up.
+        if !window.ids.is_empty() {
+            break;
+        }
+        petrel::net::sleep(200).await;
+        window = backend.window(&query, WindowAt::Position(0), 10).await.expect("search");
+    }
+    assert_eq!(window.ids, [ids[0].clone()], "only the matching message");
+    let snippets = backend.snippets(&filter, &window.ids).await.expect("snippets");
+    let subject = snippets[0].subject.clone().unwrap_or_default();
+    assert!(subject.contains("<mark>"), "the hit is marked: {subject}");
+
+    // Identities, a draft saved then replaced, and a send that files the mail in Sent.
+    let identities = backend.identities().await.expect("identities");
+    assert!(identities.iter().any(|i| i.email == "bob@example.org"), "{identities:?}");
+    let engine = engine(&client, None).await;
+    let drafts = engine.read(|s| s.mailbox_with_role(Role::Drafts).map(|m| m.id.clone())).expect("Drafts");
+    let sent = engine.read(|s| s.mailbox_with_role(Role::Sent).map(|m| m.id.clone()));
+    let mut draft = Draft {
+        from: vec![Address { name: Some("Bob".into()), email: "bob@example.org".into() }],
+        to: vec![Address { name: None, email: "someone@example.net".into() }],
+        subject: unique("Draft"),
+        text_body: "first words".into(),
+        message_id: Some(format!("{}@petrel.test", unique("mid"))),
+        ..Draft::default()
+    };
+    let first = backend.save_draft(&draft, &drafts, None).await.expect("draft saved");
+    draft.text_body = "more words".into();
+    let second = backend.save_draft(&draft, &drafts, Some(&first)).await.expect("draft replaced");
+    assert_ne!(first, second);
+    let gone = backend.summaries(vec![first.clone()]).await.expect("get");
+    assert!(gone.is_empty(), "the old draft was replaced, not kept");
+
+    let receipt = backend.send(&draft, &SendMailboxes { drafts: drafts.clone(), sent: sent.clone() }, Some(&second)).await.expect("sent");
+    assert!(receipt.submission_id.is_some());
+    let mut now = backend.summaries(vec![receipt.email_id.clone()]).await.expect("get");
+    let mail = now.pop().expect("the sent mail");
+    assert!(!mail.has_keyword(keyword::DRAFT), "no longer a draft");
+    if let Some(sent) = sent {
+        assert!(mail.in_mailbox(&sent) && !mail.in_mailbox(&drafts), "moved from Drafts to Sent: {:?}", mail.mailbox_ids);
+    }
+}

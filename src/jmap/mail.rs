@@ -692,7 +692,7 @@ mod live {
             .boxed_local()
         }
 
-        fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, Sent> {
+        fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>) -> BackendFuture<'a, Sent> {
             async move {
                 let identity = match &draft.identity_id {
                     Some(id) => id.clone(),
@@ -714,6 +714,10 @@ mod live {
                 }
                 on_success.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), Value::Null);
                 let mut req = self.request().using(capability::SUBMISSION);
+                if let Some(old) = replaces {
+                    // Calls run in order: the old draft is gone before its successor is created.
+                    req.call("Email/set", json!({ "accountId": self.account, "destroy": [old] }));
+                }
                 let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(draft, &mailboxes.drafts, true) } }));
                 let submission = req.call(
                     "EmailSubmission/set",

@@ -113,8 +113,9 @@ pub trait MailBackend {
     /// Stores a draft in `drafts_mailbox`, replacing the draft `replaces` (drafts are immutable
     /// on the server: each save is a new message). Returns the new draft's id.
     fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String>;
-    /// Creates the message and submits it; on success it moves from Drafts to Sent.
-    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, Sent>;
+    /// Creates the message and submits it; on success it moves from Drafts to Sent. `replaces` is
+    /// the saved draft of the same message, removed first (it carries the same Message-ID).
+    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>) -> BackendFuture<'a, Sent>;
     fn vacation(&self) -> BackendFuture<'_, Vacation>;
     fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()>;
 }
