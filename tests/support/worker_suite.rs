@@ -43,3 +43,23 @@ async fn blobs_round_trip_in_a_worker() {
         .expect("verified download in a worker");
     assert_eq!(blob.size() as u32, bytes.length());
 }
+
+#[wasm_bindgen_test]
+async fn the_mail_engine_and_its_indexeddb_cache_work_in_a_worker() {
+    use petrel::cache::OfflineCache;
+    use petrel::jmap::mail::JmapMail;
+    use petrel::mail::engine::MailEngine;
+    use petrel::mail::MailQuery;
+    use std::rc::Rc;
+    let client = common::client().await;
+    let cache = Rc::new(OfflineCache::open(&common::unique("petrel-worker")).await.expect("IndexedDB in a worker"));
+    let engine = MailEngine::open("worker-account", Some(cache.clone())).await;
+    engine.attach(Rc::new(JmapMail::new(client).expect("mail")));
+    engine.sync().await.expect("sync from a worker");
+    let inbox = engine.read(|s| s.mailbox_with_role(Role::Inbox).map(|m| m.id.clone())).expect("inbox");
+    let query = MailQuery::mailbox(&inbox);
+    engine.show(&query, 0, 20).await.expect("inbox window");
+    drop(engine);
+    let again = MailEngine::open("worker-account", Some(cache)).await;
+    assert!(again.read(|s| s.has_rows(&query, 0, 5)), "the worker's cache brings the inbox back");
+}
