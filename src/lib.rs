@@ -12,6 +12,7 @@ pub mod cache;
 pub mod jmap;
 pub mod mail;
 pub mod net;
+pub mod outbox;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-const CORE: [&str; 5] = ["src/auth.rs", "src/net", "src/jmap", "src/mail", "src/cache"];
+const CORE: [&str; 6] = ["src/auth.rs", "src/net", "src/jmap", "src/mail", "src/cache", "src/outbox"];
 const FORBIDDEN: [&str; 7] = ["leptos", "web_sys::window", "web_sys::Window", "Document", "HtmlElement", "local_storage", "crate::ui"];
 
 fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {

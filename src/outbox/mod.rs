@@ -1,0 +1,53 @@
+//! The outbox: every send goes through a persistent priority queue with backoff, so no mail is lost
+//! or sent twice across reloads, outages and server faults.
+//!
+//! - [`queue`]: the jobs and the rules (order, backoff, limits, states), plain data tested natively.
+//! - [`classify`]: what a failed attempt means for the next one.
+
+pub mod queue;
+
+pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats};
+
+use crate::jmap::JmapError;
+use crate::mail::MailError;
+use crate::net::NetError;
+
+/// Sorts a failed send. A browser cannot tell "never connected" from "connection cut after the
+/// request left" (both are one TypeError), so every network failure is ambiguous: the dispatcher
+/// asks the server whether the message went out before trying again.
+pub fn classify(error: &MailError) -> Failure {
+    let reason = error.to_string();
+    match error {
+        MailError::Jmap(JmapError::Network(NetError::Unreachable(_) | NetError::Interrupted(_) | NetError::Aborted)) => {
+            Failure::Ambiguous { reason }
+        }
+        MailError::Jmap(JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. }) => {
+            Failure::Transient { reason, retry_after_ms: retry_after_secs.map(|s| s * 1000) }
+        }
+        // A 500 may come after the server did the work.
+        MailError::Jmap(JmapError::Http { status, .. }) if *status >= 500 => Failure::Ambiguous { reason },
+        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverUnavailable" || kind == "rateLimit" => {
+            Failure::Transient { reason, retry_after_ms: None }
+        }
+        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
+        _ => Failure::Permanent { reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_sorted_by_what_a_retry_can_do() {
+        let net = MailError::Jmap(JmapError::Network(NetError::Unreachable("TypeError".into())));
+        assert!(matches!(classify(&net), Failure::Ambiguous { .. }));
+        let busy = MailError::Jmap(JmapError::RateLimited { retry_after_secs: Some(7) });
+        assert_eq!(classify(&busy), Failure::Transient { reason: busy.to_string(), retry_after_ms: Some(7_000) });
+        let e500 = MailError::Jmap(JmapError::Http { status: 500, detail: "x".into() });
+        assert!(matches!(classify(&e500), Failure::Ambiguous { .. }));
+        let refused = MailError::Refused { what: "send".into(), reason: "invalid recipient".into() };
+        assert!(matches!(classify(&refused), Failure::Permanent { .. }));
+        assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
+    }
+}
