@@ -167,7 +167,7 @@ def start(base, seed_demo, httpd, seed_bulk=0):
     os.chmod(base, 0o755)
     if os.path.exists(os.path.join(base, "run", "master.pid")):
         raise SystemExit("mailserver: %s already has a running server; stop it first" % base)
-    http_port, imap_port, smtp_port = free_port(), free_port(), free_port()
+    http_port, imap_port, smtp_port, sink_http = free_port(), free_port(), free_port(), free_port()
     conf = base + "/etc/imapd.conf"
     make_dirs(base)
     if httpd != CYRUS_BIN + "/httpd":
@@ -186,7 +186,7 @@ def start(base, seed_demo, httpd, seed_bulk=0):
     # The sink first: Cyrus advertises submission only if it can reach its SMTP host.
     with open(base + "/sink.log", "ab") as logf:
         sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(smtp_port),
-                                 "--dir", base + "/sink"], stdout=logf, stderr=logf, start_new_session=True)
+                                 "--dir", base + "/sink", "--http-port", str(sink_http)], stdout=logf, stderr=logf, start_new_session=True)
     with open(base + "/run/smtp-sink.pid", "w") as f:
         f.write(str(sink.pid))
     wait_for_port(smtp_port, 10, "the SMTP sink")
@@ -202,7 +202,7 @@ def start(base, seed_demo, httpd, seed_bulk=0):
     with open(base + "/server.env", "w") as f:
         f.write("JMAP_URL=http://127.0.0.1:%d\n" % http_port)
         f.write("JMAP_PORT=%d\nIMAP_PORT=%d\nSMTP_PORT=%d\n" % (http_port, imap_port, smtp_port))
-        f.write("SINK_DIR=%s/sink\n" % base)
+        f.write("SINK_DIR=%s/sink\nSINK_HTTP=http://127.0.0.1:%d\n" % (base, sink_http))
         f.write("PUSH=%d\n" % (0 if httpd == CYRUS_BIN + "/httpd" else 1))  # 1: WebSocket and EventSource
         f.write("DEMO_USER=%s\nDEMO_PASSWORD=%s\n" % USERS[0])
         f.write("OTHER_USER=%s\nOTHER_PASSWORD=%s\n" % USERS[1])

@@ -99,12 +99,63 @@ class Session(socketserver.StreamRequestHandler):
                 self.reply("502 command not implemented")
 
 
+def header(data, name):
+    """One header's value from a stored message (unfolded), or ''."""
+    head = data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    for line in head.split(b"\r\n"):
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name.lower().encode():
+            return value.strip().decode("utf-8", "replace")
+    return ""
+
+
+def listing(out_dir):
+    """What the sink holds, in arrival order: envelope plus Message-ID and Subject."""
+    out = []
+    for name in sorted(f for f in os.listdir(out_dir) if f.endswith(".eml")):
+        base = os.path.join(out_dir, name[:-4])
+        with open(base + ".json") as f:
+            entry = json.load(f)
+        with open(base + ".eml", "rb") as f:
+            data = f.read()
+        entry.update({"n": int(name[:-4]), "message_id": header(data, "Message-ID"), "subject": header(data, "Subject")})
+        out.append(entry)
+    return out
+
+
+def serve_listing(port, out_dir):
+    """GET /messages on 127.0.0.1:port: the listing as JSON, readable by browser tests (CORS)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Listing(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/messages":
+                self.send_error(404)
+                return
+            body = json.dumps(listing(out_dir)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Listing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--http-port", type=int, help="also list the stored messages as JSON over HTTP here")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
+    if args.http_port:
+        serve_listing(args.http_port, args.dir)
     with Sink(("127.0.0.1", args.port), args.dir) as server:
         server.serve_forever()
 

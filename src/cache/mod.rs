@@ -25,7 +25,12 @@ pub mod kind {
     pub const EMAIL: &str = "email";
     pub const BODY: &str = "body";
     pub const LIST: &str = "list";
+    /// Outbox jobs (under the pseudo-account [`super::OUTBOX`]).
+    pub const JOB: &str = "job";
 }
+
+/// The record "account" the outbox keeps its jobs under (jobs name their own account).
+pub const OUTBOX: &str = "outbox";
 
 pub const ALL: &str = "all";
 

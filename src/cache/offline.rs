@@ -62,6 +62,11 @@ impl OfflineCache {
         Ok(saved_from(records))
     }
 
+    /// The JSON of every record of one kind of `account`.
+    pub async fn load_kind(&self, account: &str, kind: &str) -> Result<Vec<String>, CacheError> {
+        Ok(strings(self.db.get_all(RECORDS, &prefix_range(&[account, kind])?).await?))
+    }
+
     /// Applies `ops` for `account` in one transaction. When the browser's storage is full, the
     /// cached message bodies (of every account) are dropped and the write is tried once more
     /// without bodies: lists and actions matter more, bodies can be fetched again.

@@ -501,7 +501,7 @@ mod live {
     use super::*;
     use crate::jmap::capability;
     use crate::jmap::client::JmapClient;
-    use crate::mail::backend::{ActionDone, BackendFuture, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult};
+    use crate::mail::backend::{ActionDone, BackendFuture, Found, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult};
     use crate::mail::model::{Identity, Vacation};
     use futures_util::FutureExt;
 
@@ -738,6 +738,22 @@ mod live {
                     return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
                 }
                 Ok(Sent { email_id, submission_id: submitted.created_id("send").map(str::to_owned) })
+            }
+            .boxed_local()
+        }
+
+        fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>> {
+            async move {
+                let mut req = self.request();
+                let header = format!("<{}>", message_id.trim_matches(|c| c == '<' || c == '>'));
+                let q = req.call("Email/query", json!({ "accountId": self.account, "filter": { "header": ["Message-ID", header] }, "limit": 5 }));
+                let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": q.result("/ids"), "properties": ["id", "keywords"] }));
+                let mut response = self.client.send(&req).await?;
+                response.take(&q)?;
+                let (found, _) = parse_summaries(response.take(&get)?)?;
+                // A sent copy wins over a leftover draft of the same message.
+                let best = found.iter().find(|e| !e.has_keyword(keyword::DRAFT)).or(found.first());
+                Ok(best.map(|e| Found { email_id: e.id.clone(), still_draft: e.has_keyword(keyword::DRAFT) }))
             }
             .boxed_local()
         }

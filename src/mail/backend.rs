@@ -116,8 +116,19 @@ pub trait MailBackend {
     /// Creates the message and submits it; on success it moves from Drafts to Sent. `replaces` is
     /// the saved draft of the same message, removed first (it carries the same Message-ID).
     fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>) -> BackendFuture<'a, Sent>;
+    /// The message carrying this Message-ID, if the server has one: how the outbox learns whether
+    /// an attempt that got no answer went out (`still_draft: false`) before sending again.
+    fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>>;
     fn vacation(&self) -> BackendFuture<'_, Vacation>;
     fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()>;
+}
+
+/// A message found by its Message-ID.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub email_id: String,
+    /// Still a draft: created, but its submission did not succeed.
+    pub still_draft: bool,
 }
 
 /// Where a sent message is filed.

@@ -4,6 +4,8 @@
 //! - [`queue`]: the jobs and the rules (order, backoff, limits, states), plain data tested natively.
 //! - [`classify`]: what a failed attempt means for the next one.
 
+#[cfg(target_arch = "wasm32")]
+pub mod dispatcher;
 pub mod queue;
 
 pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats};
