@@ -55,7 +55,7 @@ pub struct ApiStats {
     pub requests: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
-    /// Method calls sent, by name (`Email/changes`: 2, ...).
+    /// Method calls asked for, by name (`Email/changes`: 2, ...); a shared read counts per caller.
     pub methods: std::collections::BTreeMap<String, u64>,
 }
 

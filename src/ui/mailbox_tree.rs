@@ -6,16 +6,9 @@ use super::icons::RoleIcon;
 use crate::mail::mailbox::{build_tree, flatten};
 use crate::mail::{Mailbox, Role};
 
+/// The role as the page names it (`data-role`), "folder" for none.
 fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Inbox => "inbox",
-        Role::Drafts => "drafts",
-        Role::Sent => "sent",
-        Role::Archive => "archive",
-        Role::Junk => "junk",
-        Role::Trash => "trash",
-        Role::Other => "folder",
-    }
+    role.to_jmap().unwrap_or("folder")
 }
 
 #[component]
