@@ -159,12 +159,7 @@ pub fn sync_request(
         }
         None => (None, Some(mailbox::request_all(request, account))),
     };
-    let email = email_state.map(|state| {
-        let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
-        let created = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }));
-        let updated = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }));
-        (changes, created, updated)
-    });
+    let email = email_state.map(|state| email_changes_request(request, account, state));
     let lists = lists
         .iter()
         .map(|l| {
@@ -179,6 +174,31 @@ pub fn sync_request(
         })
         .collect();
     SyncCalls { mailbox, mailbox_all, email, lists }
+}
+
+/// `Email/changes` since `state`, with the summaries of new messages and the keywords and
+/// mailboxes of changed ones, tied by result references.
+pub fn email_changes_request(request: &mut Request, account: &str, state: &str) -> (Call, Call, Call) {
+    let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
+    let created = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }));
+    let updated = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }));
+    (changes, created, updated)
+}
+
+/// Reads what [`email_changes_request`] asked for: the delta (a reset when the server cannot
+/// calculate it) and whether the server has more changes.
+pub fn parse_email_changes(response: &mut Response, (changes, created, updated): &(Call, Call, Call)) -> Result<(Delta<EmailChange>, bool), JmapError> {
+    match response.take(changes) {
+        Err(e) if means_resync(&e) => Ok((Delta::Reset { all: Vec::new(), new_state: None }, false)),
+        Err(e) => Err(e),
+        Ok(value) => {
+            let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Email/changes", e))?;
+            let (new, _) = parse_summaries(response.take(created)?)?;
+            let mut changed: Vec<EmailChange> = new.into_iter().map(EmailChange::New).collect();
+            changed.extend(parse_mutable(response.take(updated)?)?);
+            Ok((Delta::Changes { changed, destroyed: c.destroyed, new_state: c.new_state }, c.has_more_changes))
+        }
+    }
 }
 
 /// What one sync round brought; `more_*` ask for another round from the new state.
@@ -210,19 +230,10 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
             }
         }
     }
-    if let Some((changes, created, updated)) = &calls.email {
-        match response.take(changes) {
-            Err(e) if means_resync(&e) => round.emails = Some(Delta::Reset { all: Vec::new(), new_state: None }),
-            Err(e) => return Err(e),
-            Ok(value) => {
-                let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Email/changes", e))?;
-                let (new, _) = parse_summaries(response.take(created)?)?;
-                let mut changed: Vec<EmailChange> = new.into_iter().map(EmailChange::New).collect();
-                changed.extend(parse_mutable(response.take(updated)?)?);
-                round.more_emails = c.has_more_changes;
-                round.emails = Some(Delta::Changes { changed, destroyed: c.destroyed, new_state: c.new_state });
-            }
-        }
+    if let Some(email) = &calls.email {
+        let (delta, more) = parse_email_changes(response, email)?;
+        round.emails = Some(delta);
+        round.more_emails = more;
     }
     for call in &calls.lists {
         round.lists.push(match response.take(call) {
@@ -571,19 +582,20 @@ mod live {
             let mut changed = Vec::new();
             let mut destroyed = Vec::new();
             loop {
+                // Messages only: the mailboxes came with the first round.
                 let mut req = self.request();
-                let calls = sync_request(&mut req, &self.account, None, Some(&since), &[]);
+                let calls = email_changes_request(&mut req, &self.account, &since);
                 let mut response = self.client.send(&req).await?;
-                let round = parse_sync(&mut response, &calls)?;
-                match round.emails {
-                    Some(Delta::Changes { changed: c, destroyed: d, new_state }) => {
+                let (delta, more) = parse_email_changes(&mut response, &calls)?;
+                match delta {
+                    Delta::Changes { changed: c, destroyed: d, new_state } => {
                         changed.extend(c);
                         destroyed.extend(d);
                         since = new_state;
                     }
-                    other => return Ok(other.unwrap_or(Delta::Reset { all: vec![], new_state: None })),
+                    reset => return Ok(reset),
                 }
-                if !round.more_emails {
+                if !more {
                     return Ok(Delta::Changes { changed, destroyed, new_state: since });
                 }
             }
