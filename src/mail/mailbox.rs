@@ -128,13 +128,7 @@ pub const CAPABILITY: &str = capability::MAIL;
 
 /// Reads the `list` of a `Mailbox/get` response.
 pub fn parse_get(arguments: Value) -> Result<Vec<Mailbox>, JmapError> {
-    #[derive(Deserialize)]
-    struct GetResponse {
-        list: Vec<Mailbox>,
-    }
-    let response: GetResponse = serde_json::from_value(arguments)
-        .map_err(|e| JmapError::Protocol(format!("Mailbox/get response is malformed ({e})")))?;
-    Ok(response.list)
+    crate::jmap::mail::parse_list("Mailbox/get", arguments)
 }
 
 /// Fetches every mailbox of the signed-in account.
