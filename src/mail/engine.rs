@@ -427,7 +427,7 @@ impl MailEngine {
                         continue;
                     }
                 }
-                engine.inner.store.borrow_mut().mark_attempt(pending.seq, true);
+                engine.inner.store.borrow_mut().mark_attempt(pending.seq);
                 engine.persist().await;
                 let result = backend.perform(&resolved).await;
                 engine.observe(&result);

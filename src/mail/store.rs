@@ -65,9 +65,8 @@ pub struct Pending {
     pub seq: u64,
     pub action: Action,
     pub state: PendingState,
+    /// Attempts started; after one, the server may have done it already (creations check first).
     pub attempts: u32,
-    /// Set when an attempt ended without an answer: the server may have done it already.
-    pub outcome_unknown: bool,
 }
 
 /// A row of a list: the message, or a placeholder while it loads.
@@ -419,7 +418,7 @@ impl MailStore {
     /// Records an action; it shows at once. Returns its sequence number.
     pub fn push_action(&mut self, action: Action) -> u64 {
         self.next_seq += 1;
-        self.pending.push(Pending { seq: self.next_seq, action, state: PendingState::Queued, attempts: 0, outcome_unknown: false });
+        self.pending.push(Pending { seq: self.next_seq, action, state: PendingState::Queued, attempts: 0 });
         self.changes.pending = true;
         self.next_seq
     }
@@ -430,10 +429,9 @@ impl MailStore {
         format!("local-{}", self.next_seq)
     }
 
-    pub fn mark_attempt(&mut self, seq: u64, outcome_unknown: bool) {
+    pub fn mark_attempt(&mut self, seq: u64) {
         if let Some(p) = self.pending.iter_mut().find(|p| p.seq == seq) {
             p.attempts += 1;
-            p.outcome_unknown = outcome_unknown;
             self.changes.pending = true;
         }
     }
