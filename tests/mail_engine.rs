@@ -29,7 +29,7 @@ async fn cache() -> Rc<OfflineCache> {
 }
 
 fn account_key(client: &JmapClient) -> String {
-    format!("jmap:{}:{}", client.session().url, account(client))
+    JmapMail::new(client.clone()).expect("mail account").cache_key()
 }
 
 /// An engine for `client`'s account, from `cache`, attached and synced.

@@ -538,6 +538,12 @@ mod live {
             &self.account
         }
 
+        /// The account's name in the offline cache: the same account reached through another URL
+        /// is another cache (ids are only unique per server).
+        pub fn cache_key(&self) -> String {
+            format!("jmap:{}:{}", self.client.session().url, self.account)
+        }
+
         fn request(&self) -> Request {
             Request::new().using(capability::MAIL)
         }

@@ -7,8 +7,8 @@ use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
 use crate::jmap::client::JmapClient;
 use crate::jmap::mail::JmapMail;
-use crate::jmap::JmapError;
 use crate::mail::engine::MailEngine;
+use crate::mail::MailError;
 
 /// The IndexedDB database of the app's offline cache.
 pub const CACHE_NAME: &str = "petrel";
@@ -33,18 +33,12 @@ impl SignedIn {
     }
 }
 
-/// The cache key of a JMAP account: the same account reached through another URL is another
-/// cache (ids are only unique per server).
-pub fn account_key(client: &JmapClient, account_id: &str) -> String {
-    format!("jmap:{}:{}", client.session().url, account_id)
-}
-
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds
 /// the folders the account is shown at once and syncs behind; the first time, after one sync.
-pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, JmapError> {
+pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, MailError> {
     let client = JmapClient::connect(&attempt.server, attempt.credentials).await?;
     let backend = JmapMail::new(client.clone())?;
-    let key = account_key(&client, backend.account_id());
+    let key = backend.cache_key();
     if let Some(cache) = &cache {
         let known = KnownAccount {
             key: key.clone(),
@@ -58,10 +52,7 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
     let engine = MailEngine::open(&key, cache).await;
     engine.attach(Rc::new(backend));
     if !engine.read(|s| s.has_mailboxes()) {
-        engine.sync().await.map_err(|e| match e {
-            crate::mail::MailError::Jmap(j) => j,
-            other => JmapError::Protocol(other.to_string()),
-        })?;
+        engine.sync().await?;
     }
     Ok(SignedIn { client, engine })
 }

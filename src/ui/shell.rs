@@ -35,8 +35,8 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
     let inbox = engine.read(|s| s.mailbox_with_role(Role::Inbox).map(|m| m.id.clone()));
     let selected = RwSignal::new(inbox);
 
-    // Started from the cache: bring it up to date now.
-    if engine.read(|s| s.states.email.is_some() || s.states.mailbox.is_some()) {
+    // Shown from the cache without a sync yet (a first sign-in has synced): bring it up to date.
+    if engine.reachable().is_none() {
         let engine = engine.clone();
         spawn_local(async move {
             let _ = engine.sync().await;
