@@ -44,9 +44,11 @@ impl Outbox {
             }
             queue.jobs.sort_by_key(|j| j.seq);
         }
-        queue.recover_interrupted();
+        let recovered = queue.recover_interrupted();
         let outbox = Outbox { queue: RefCell::new(queue), policy, cache, senders: RefCell::default(), running: Cell::new(false) };
-        outbox.persist_all().await;
+        for id in recovered {
+            outbox.persist(&id).await;
+        }
         outbox
     }
 
@@ -87,13 +89,6 @@ impl Outbox {
         if let Some(op) = op {
             // A write that fails leaves the job in memory; it is written with its next change.
             let _ = cache.save(OUTBOX, vec![op]).await;
-        }
-    }
-
-    async fn persist_all(&self) {
-        let ids: Vec<String> = self.queue.borrow().jobs.iter().map(|j| j.id.clone()).collect();
-        for id in ids {
-            self.persist(&id).await;
         }
     }
 

@@ -227,15 +227,16 @@ impl Queue {
         j.not_before_ms = now_ms + delay as f64;
     }
 
-    /// A run found this job `Sending` (its tab died mid-attempt): queue it again, outcome unknown.
-    pub fn recover_interrupted(&mut self) -> usize {
-        let mut n = 0;
+    /// Jobs found `Sending` (their tab died mid-attempt) are queued again, outcome unknown.
+    /// Returns their ids.
+    pub fn recover_interrupted(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
         for j in self.jobs.iter_mut().filter(|j| j.state == JobState::Sending) {
             j.state = JobState::Queued;
             j.outcome_unknown = true;
-            n += 1;
+            ids.push(j.id.clone());
         }
-        n
+        ids
     }
 
     /// Cancels a job that has not left (undo, or the user's choice).
@@ -361,7 +362,7 @@ mod tests {
         q.start_attempt(&id);
         let restored: Queue = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
         let mut restored = restored;
-        assert_eq!(restored.recover_interrupted(), 1);
+        assert_eq!(restored.recover_interrupted(), [id.clone()]);
         let job = restored.get(&id).unwrap();
         assert!(job.outcome_unknown && job.state == JobState::Queued);
     }
