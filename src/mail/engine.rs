@@ -12,7 +12,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
 use super::action::Action;
-use super::backend::{Delta, ListDelta, ListSince, MailBackend, SyncRequest, WindowAt};
+use super::backend::{ListSince, MailBackend, SyncRequest, WindowAt};
 use super::error::{sentence, MailError};
 use super::mailbox::Role;
 use super::model::Message;
@@ -259,30 +259,20 @@ impl MailEngine {
         let result = backend.sync(request).await;
         self.observe(&result);
         let result = result?;
-        let mut refetch: Vec<MailQuery> = Vec::new();
-        {
+        let refetch: Vec<MailQuery> = {
             let mut store = self.inner.store.borrow_mut();
             store.apply_mailboxes(result.mailboxes);
-            let reset = matches!(result.emails, Some(Delta::Reset { .. }));
             if let Some(emails) = result.emails {
                 store.apply_emails(emails);
             }
             for (query, delta) in asked.iter().zip(result.lists) {
-                if delta == ListDelta::Reset {
-                    refetch.push(query.clone());
-                }
                 store.apply_list(query, delta);
             }
-            if reset {
-                refetch = self.inner.open_lists.borrow().clone();
-            }
-            // Open lists never loaded (or without a version) are fetched whole.
-            for q in self.inner.open_lists.borrow().iter() {
-                if store.list(q).is_none_or(|l| l.query_state.is_none()) && !refetch.contains(q) {
-                    refetch.push(q.clone());
-                }
-            }
-        }
+            // Open lists without a version are fetched whole: never loaded, reset by the server
+            // (no version any more), or dropped with every list by a message resync.
+            let open = self.inner.open_lists.borrow();
+            open.iter().filter(|q| store.list(q).is_none_or(|l| l.query_state.is_none())).cloned().collect()
+        };
         for query in refetch {
             let rows = self.read(|s| s.list(&query).map_or(0, |l| l.head.len() as u64)).max(PAGE);
             self.fetch_window(&*backend, &query, 0, rows).await?;
