@@ -778,10 +778,10 @@ mod live {
 
         fn vacation(&self) -> BackendFuture<'_, Vacation> {
             async move {
-                if !self.client.session().has_capability("urn:ietf:params:jmap:vacationresponse") {
+                if !self.client.session().has_capability(capability::VACATION) {
                     return Err(MailError::Unsupported("vacation replies"));
                 }
-                let mut req = self.request().using("urn:ietf:params:jmap:vacationresponse");
+                let mut req = self.request().using(capability::VACATION);
                 let call = req.call("VacationResponse/get", json!({ "accountId": self.account, "ids": ["singleton"] }));
                 let mut response = self.client.send(&req).await?;
                 let list: Vec<Vacation> = parse_list("VacationResponse/get", response.take(&call)?)?;
@@ -792,7 +792,7 @@ mod live {
 
         fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()> {
             async move {
-                let mut req = self.request().using("urn:ietf:params:jmap:vacationresponse");
+                let mut req = self.request().using(capability::VACATION);
                 let call = req.call("VacationResponse/set", json!({ "accountId": self.account, "update": { "singleton": vacation } }));
                 let mut response = self.client.send(&req).await?;
                 let set = SetResponse::parse(response.take(&call)?)?;

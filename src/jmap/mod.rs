@@ -28,4 +28,5 @@ pub mod capability {
     pub const SUBMISSION: &str = "urn:ietf:params:jmap:submission";
     pub const WEBSOCKET: &str = "urn:ietf:params:jmap:websocket";
     pub const BLOB: &str = "urn:ietf:params:jmap:blob";
+    pub const VACATION: &str = "urn:ietf:params:jmap:vacationresponse";
 }
