@@ -49,7 +49,7 @@ fn subjects(engine: &MailEngine, query: &MailQuery) -> Vec<String> {
 }
 
 async fn outage(what: &str) {
-    let control = option_env!("PETREL_TEST_OUTAGE_CONTROL").expect("PETREL_TEST_OUTAGE_CONTROL (run scripts/test)");
+    let control = option_env!("PETREL_TEST_PROXY_CONTROL").expect("PETREL_TEST_PROXY_CONTROL (run scripts/test)");
     let response = fetch(HttpRequest::get(format!("{control}/{what}"))).await.expect("outage control answers");
     assert_eq!(response.status, 200);
 }
@@ -127,7 +127,7 @@ async fn a_reload_shows_cached_mail_before_any_network_answer() {
 
 #[wasm_bindgen_test]
 async fn offline_actions_queue_survive_a_reload_and_apply_once() {
-    let through_proxy = option_env!("PETREL_TEST_OUTAGE").expect("PETREL_TEST_OUTAGE (run scripts/test)");
+    let through_proxy = option_env!("PETREL_TEST_PROXY").expect("PETREL_TEST_PROXY (run scripts/test)");
     let direct = client_for(gateway(), other_credentials()).await;
     let (folder, ids) = folder_with_messages(&direct, &unique("offline"), &["keep", "read me", "move me"]).await;
     let (elsewhere, _) = folder_with_messages(&direct, &unique("elsewhere"), &[]).await;
@@ -382,7 +382,7 @@ async fn search_with_snippets_identities_drafts_and_send() {
     let gone = backend.summaries(vec![first.clone()]).await.expect("get");
     assert!(gone.is_empty(), "the old draft was replaced, not kept");
 
-    let receipt = backend.send(&draft, &SendMailboxes { drafts: drafts.clone(), sent: sent.clone() }, Some(&second)).await.expect("sent");
+    let receipt = backend.send(&draft, &SendMailboxes { drafts: drafts.clone(), sent: sent.clone() }, Some(&second), None).await.expect("sent");
     assert!(receipt.submission_id.is_some());
     let mut now = backend.summaries(vec![receipt.email_id.clone()]).await.expect("get");
     let mail = now.pop().expect("the sent mail");

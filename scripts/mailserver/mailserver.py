@@ -110,6 +110,7 @@ EVENTS {
 }
 DAEMON {
   squatter cmd="%(bin)s/squatter %(c)s -R"
+  calalarmd cmd="%(bin)s/calalarmd %(c)s"
 }
 """ % {"bin": CYRUS_BIN, "c": c, "base": base, "http": http_port, "imap": imap_port, "httpd": httpd}
 

@@ -7,6 +7,7 @@ Usage: smtp_sink.py --port PORT --dir DIR
 """
 import argparse
 import json
+import time
 import os
 import socketserver
 import threading
@@ -30,7 +31,7 @@ class Sink(socketserver.ThreadingTCPServer):
             n = self.counter
         base = os.path.join(self.out_dir, "%06d" % n)
         with open(base + ".json.tmp", "w") as f:
-            json.dump({"mail_from": mail_from, "rcpt_to": rcpt_to, "size": len(data)}, f)
+            json.dump({"mail_from": mail_from, "rcpt_to": rcpt_to, "size": len(data), "received_ms": time.time() * 1000}, f)
         os.rename(base + ".json.tmp", base + ".json")
         with open(base + ".eml.tmp", "wb") as f:
             f.write(data)

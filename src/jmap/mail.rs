@@ -438,6 +438,25 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
     })
 }
 
+/// The SMTP envelope of a submission: every recipient once (Bcc included), and the FUTURERELEASE
+/// hold (RFC 4865 HOLDFOR, relative, so the client's clock does not matter).
+pub fn envelope(mail_from: &str, draft: &Draft, hold_secs: Option<u64>) -> Value {
+    let mut seen = std::collections::BTreeSet::new();
+    let rcpt: Vec<Value> = draft
+        .to
+        .iter()
+        .chain(&draft.cc)
+        .chain(&draft.bcc)
+        .filter(|a| seen.insert(a.email.to_ascii_lowercase()))
+        .map(|a| json!({ "email": a.email }))
+        .collect();
+    let mut from = json!({ "email": mail_from });
+    if let Some(secs) = hold_secs {
+        from["parameters"] = json!({ "HOLDFOR": secs.to_string() });
+    }
+    json!({ "mailFrom": from, "rcptTo": rcpt })
+}
+
 fn addresses(list: &[Address]) -> Value {
     Value::Array(list.iter().map(|a| json!({ "name": a.name, "email": a.email })).collect())
 }
@@ -710,20 +729,24 @@ mod live {
             .boxed_local()
         }
 
-        fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>) -> BackendFuture<'a, Sent> {
+        fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>, hold_until_ms: Option<f64>) -> BackendFuture<'a, Sent> {
             async move {
+                let hold_secs = hold_until_ms
+                    .map(|until| ((until - crate::net::now_ms()) / 1000.0).ceil().max(0.0) as u64)
+                    .filter(|s| *s > 0)
+                    .map(|s| s.min(self.max_hold_secs()));
+                // The identity's address is needed for a held message's envelope, or to pick one.
+                let identities = if draft.identity_id.is_none() || hold_secs.is_some() { self.identities().await? } else { Vec::new() };
+                let from = draft.from.first().map(|a| a.email.to_ascii_lowercase());
                 let identity = match &draft.identity_id {
-                    Some(id) => id.clone(),
-                    None => {
-                        let from = draft.from.first().map(|a| a.email.to_ascii_lowercase());
-                        let identities = self.identities().await?;
-                        identities
-                            .iter()
-                            .find(|i| Some(i.email.to_ascii_lowercase()) == from)
-                            .or(identities.first())
-                            .map(|i| i.id.clone())
-                            .ok_or(MailError::Refused { what: "send".into(), reason: "this account has no sender identity".into() })?
-                    }
+                    Some(id) => identities.iter().find(|i| &i.id == id),
+                    None => identities.iter().find(|i| Some(i.email.to_ascii_lowercase()) == from).or(identities.first()),
+                };
+                let (identity_id, identity_email) = match (identity, &draft.identity_id) {
+                    (Some(i), _) => (i.id.clone(), i.email.clone()),
+                    // Not looked up, or unknown to us: the server judges it (and refuses with a reason).
+                    (None, Some(id)) => (id.clone(), draft.from.first().map(|a| a.email.clone()).unwrap_or_default()),
+                    (None, None) => return Err(MailError::Refused { what: "send".into(), reason: "this account has no sender identity".into() }),
                 };
                 let mut on_success = Map::new();
                 on_success.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), Value::Null);
@@ -737,11 +760,15 @@ mod live {
                     req.call("Email/set", json!({ "accountId": self.account, "destroy": [old] }));
                 }
                 let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(draft, &mailboxes.drafts, true) } }));
+                let mut submission_object = json!({ "emailId": "#mail", "identityId": identity_id });
+                if let Some(secs) = hold_secs {
+                    submission_object["envelope"] = envelope(&identity_email, draft, Some(secs));
+                }
                 let submission = req.call(
                     "EmailSubmission/set",
                     json!({
                         "accountId": self.account,
-                        "create": { "send": { "emailId": "#mail", "identityId": identity } },
+                        "create": { "send": submission_object },
                         "onSuccessUpdateEmail": { "#send": on_success },
                     }),
                 );
@@ -755,7 +782,55 @@ mod live {
                 if let Some(e) = submitted.not_created.get("send") {
                     return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
                 }
-                Ok(Sent { email_id, submission_id: submitted.created_id("send").map(str::to_owned) })
+                let held = submitted.created.get("send").and_then(|c| c.get("undoStatus")).and_then(Value::as_str) == Some("pending");
+                Ok(Sent {
+                    email_id,
+                    submission_id: submitted.created_id("send").map(str::to_owned),
+                    held_until_ms: if held { hold_until_ms } else { None },
+                })
+            }
+            .boxed_local()
+        }
+
+        fn max_hold_secs(&self) -> u64 {
+            self.client
+                .session()
+                .accounts
+                .get(&self.account)
+                .and_then(|a| a.account_capabilities.get(capability::SUBMISSION))
+                .and_then(|c| c.get("maxDelayedSend"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        }
+
+        fn cancel_send<'a>(&'a self, submission_id: &'a str, email_id: &'a str, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, ()> {
+            async move {
+                let mut req = self.request().using(capability::SUBMISSION);
+                let call = req.call("EmailSubmission/set", json!({ "accountId": self.account, "update": { submission_id: { "undoStatus": "canceled" } } }));
+                let mut response = self.client.send(&req).await?;
+                let set = SetResponse::parse(response.take(&call)?)?;
+                if let Some(e) = set.not_updated.get(submission_id) {
+                    let reason = match e.kind.as_str() {
+                        "cannotUnsend" | "notFound" => "it has already been sent".to_owned(),
+                        _ => set_error_advice(e),
+                    };
+                    return Err(MailError::Refused { what: "undo the send".into(), reason });
+                }
+                // Back to Drafts, so nothing the user wrote is lost.
+                let mut back = Map::new();
+                back.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), json!(true));
+                if let Some(sent) = &mailboxes.sent {
+                    back.insert(format!("mailboxIds/{}", pointer_escape(sent)), Value::Null);
+                }
+                back.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), json!(true));
+                let mut req = self.request();
+                let call = req.call("Email/set", json!({ "accountId": self.account, "update": { email_id: back } }));
+                let mut response = self.client.send(&req).await?;
+                let set = SetResponse::parse(response.take(&call)?)?;
+                match set.not_updated.get(email_id) {
+                    Some(e) => Err(MailError::Refused { what: "put the unsent message back in Drafts".into(), reason: set_error_advice(e) }),
+                    None => Ok(()),
+                }
             }
             .boxed_local()
         }
@@ -770,8 +845,17 @@ mod live {
                 response.take(&q)?;
                 let (found, _) = parse_summaries(response.take(&get)?)?;
                 // A sent copy wins over a leftover draft of the same message.
-                let best = found.iter().find(|e| !e.has_keyword(keyword::DRAFT)).or(found.first());
-                Ok(best.map(|e| Found { email_id: e.id.clone(), still_draft: e.has_keyword(keyword::DRAFT) }))
+                let Some(best) = found.iter().find(|e| !e.has_keyword(keyword::DRAFT)).or(found.first()) else { return Ok(None) };
+                let still_draft = best.has_keyword(keyword::DRAFT);
+                let mut held_submission = None;
+                if !still_draft && self.max_hold_secs() > 0 {
+                    let mut req = self.request().using(capability::SUBMISSION);
+                    let q = req.call("EmailSubmission/query", json!({ "accountId": self.account, "filter": { "emailIds": [best.id], "undoStatus": "pending" } }));
+                    let mut response = self.client.send(&req).await?;
+                    let ids: Vec<String> = response.take(&q)?.get("ids").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+                    held_submission = ids.into_iter().next();
+                }
+                Ok(Some(Found { email_id: best.id.clone(), still_draft, held_submission }))
             }
             .boxed_local()
         }
@@ -867,5 +951,15 @@ mod tests {
         assert_eq!(state.as_deref(), Some("9"));
         assert_eq!(list[0], EmailSummary::unreadable("M1".into()));
         assert_eq!(list[1].id, "M2");
+    }
+
+    #[test]
+    fn a_held_envelope_names_every_recipient_once_and_the_hold() {
+        let who = |e: &str| Address { name: None, email: e.into() };
+        let draft = Draft { to: vec![who("a@x.org"), who("B@x.org")], cc: vec![who("b@x.org")], bcc: vec![who("hidden@x.org")], ..Draft::default() };
+        let env = envelope("me@x.org", &draft, Some(10));
+        assert_eq!(env["mailFrom"], json!({ "email": "me@x.org", "parameters": { "HOLDFOR": "10" } }));
+        assert_eq!(env["rcptTo"], json!([{ "email": "a@x.org" }, { "email": "B@x.org" }, { "email": "hidden@x.org" }]));
+        assert!(envelope("me@x.org", &draft, None)["mailFrom"].get("parameters").is_none());
     }
 }

@@ -95,6 +95,8 @@ pub struct ActionDone {
 pub struct Sent {
     pub email_id: String,
     pub submission_id: Option<String>,
+    /// Epoch milliseconds the server holds the message until (undo window, scheduled send).
+    pub held_until_ms: Option<f64>,
 }
 
 pub trait MailBackend {
@@ -115,7 +117,13 @@ pub trait MailBackend {
     fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String>;
     /// Creates the message and submits it; on success it moves from Drafts to Sent. `replaces` is
     /// the saved draft of the same message, removed first (it carries the same Message-ID).
-    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>) -> BackendFuture<'a, Sent>;
+    /// `hold_until_ms` asks the server to keep it until then (at most [`MailBackend::max_hold_secs`]).
+    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>, hold_until_ms: Option<f64>) -> BackendFuture<'a, Sent>;
+    /// How long the server can hold a submitted message before it leaves (0: not at all). Undo and
+    /// scheduled send then live on the server, and work with every tab closed.
+    fn max_hold_secs(&self) -> u64;
+    /// Takes back a message the server still holds; it returns to Drafts.
+    fn cancel_send<'a>(&'a self, submission_id: &'a str, email_id: &'a str, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, ()>;
     /// The message carrying this Message-ID, if the server has one: how the outbox learns whether
     /// an attempt that got no answer went out (`still_draft: false`) before sending again.
     fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>>;
@@ -129,6 +137,8 @@ pub struct Found {
     pub email_id: String,
     /// Still a draft: created, but its submission did not succeed.
     pub still_draft: bool,
+    /// A submission of it the server still holds (it can be cancelled).
+    pub held_submission: Option<String>,
 }
 
 /// Where a sent message is filed.

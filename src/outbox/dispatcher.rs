@@ -1,16 +1,23 @@
-//! Sends the outbox's jobs: one job at a time per run, highest priority first, each attempt under
-//! a timeout, every state change written to IndexedDB before the next step, and a check with the
-//! server before any retry whose previous attempt may have gone out.
+//! Sends the outbox's jobs: highest priority first, at most `concurrency` at a time, each attempt
+//! under a timeout, every state change written to IndexedDB (and announced to other tabs) before
+//! the next step, and a check with the server before any retry whose previous attempt may have
+//! gone out. Only the context holding the dispatch Web Lock sends; the others follow along.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures_util::future::{select, Either};
+use futures_channel::oneshot;
+use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats};
 use super::classify;
+use super::queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats, Undo};
+use super::tabs::{self, JobChannel, DISPATCH_LOCK};
 use crate::cache::{kind, OfflineCache, Op, OUTBOX};
 use crate::mail::backend::{MailBackend, SendMailboxes};
 use crate::mail::{Draft, MailError};
@@ -23,37 +30,75 @@ pub struct Sender {
     pub mailboxes: SendMailboxes,
 }
 
+type Listener = Box<dyn Fn()>;
+
 pub struct Outbox {
-    queue: RefCell<Queue>,
+    queue: Rc<RefCell<Queue>>,
     policy: Policy,
     cache: Option<Rc<OfflineCache>>,
     senders: RefCell<HashMap<String, Sender>>,
     running: Cell<bool>,
+    channel: Option<JobChannel>,
+    listeners: Rc<RefCell<Vec<Listener>>>,
+    wake: Rc<RefCell<Option<oneshot::Sender<()>>>>,
+    stopped: Cell<bool>,
 }
 
 impl Outbox {
-    /// The outbox as persisted; jobs a closed tab left mid-send come back with an unknown outcome.
+    /// The outbox as persisted, following other tabs' changes from now on.
     pub async fn open(cache: Option<Rc<OfflineCache>>, policy: Policy) -> Outbox {
-        let mut queue = Queue::default();
-        if let Some(c) = &cache {
-            for text in c.load_kind(OUTBOX, kind::JOB).await.unwrap_or_default() {
-                if let Ok(job) = serde_json::from_str::<Job>(&text) {
-                    queue.next_seq = queue.next_seq.max(job.seq);
-                    queue.jobs.push(job);
+        let queue = Rc::new(RefCell::new(Queue::default()));
+        let listeners: Rc<RefCell<Vec<Listener>>> = Rc::default();
+        let wake: Rc<RefCell<Option<oneshot::Sender<()>>>> = Rc::default();
+        let channel = {
+            let (queue, listeners, wake) = (queue.clone(), listeners.clone(), wake.clone());
+            JobChannel::open(move |text| {
+                let Ok(job) = serde_json::from_str::<Job>(&text) else { return };
+                if queue.borrow_mut().merge(job) {
+                    notify(&listeners);
+                    // A job another tab queued may be due: the dispatcher looks (and waits its turn).
+                    if let Some(tx) = wake.borrow_mut().take() {
+                        let _ = tx.send(());
+                    }
                 }
-            }
-            queue.jobs.sort_by_key(|j| j.seq);
-        }
-        let recovered = queue.recover_interrupted();
-        let outbox = Outbox { queue: RefCell::new(queue), policy, cache, senders: RefCell::default(), running: Cell::new(false) };
-        for id in recovered {
-            outbox.persist(&id).await;
-        }
+            })
+        };
+        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, wake, stopped: Cell::new(false) };
+        outbox.reload().await;
         outbox
     }
 
+    /// Takes in what IndexedDB holds (other tabs may have written while this one was away).
+    async fn reload(&self) {
+        let Some(cache) = &self.cache else { return };
+        let texts = cache.load_kind(OUTBOX, kind::JOB).await.unwrap_or_default();
+        let mut changed = false;
+        {
+            let mut queue = self.queue.borrow_mut();
+            for text in texts {
+                if let Ok(job) = serde_json::from_str::<Job>(&text) {
+                    changed |= queue.merge(job);
+                }
+            }
+        }
+        if changed {
+            notify(&self.listeners);
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The server for an account's mail; sending resumes for it.
     pub fn set_sender(&self, account: &str, sender: Sender) {
         self.senders.borrow_mut().insert(account.to_owned(), sender);
+        self.wake();
+    }
+
+    /// Called after every change of any job, here or in another tab.
+    pub fn subscribe(&self, listener: impl Fn() + 'static) {
+        self.listeners.borrow_mut().push(Box::new(listener));
     }
 
     pub fn stats(&self) -> Stats {
@@ -64,49 +109,144 @@ impl Outbox {
         self.queue.borrow().jobs.clone()
     }
 
-    /// Queues a message; `delay_ms` holds it (undo window, scheduled send). Persisted before it returns.
+    pub fn job(&self, id: &str) -> Option<Job> {
+        self.queue.borrow().get(id).cloned()
+    }
+
+    pub fn state_of(&self, id: &str) -> Option<JobState> {
+        self.queue.borrow().get(id).map(|j| j.state)
+    }
+
+    /// Queues a message that must not leave for `delay_ms` (undo window, scheduled send).
+    /// Persisted before it returns.
     pub async fn enqueue(&self, account: &str, mut draft: Draft, priority: Priority, replaces_draft: Option<String>, delay_ms: u64) -> Result<String, OutboxError> {
         if draft.message_id.is_none() {
             // Stable across attempts: how the server is asked whether an attempt went out.
-            draft.message_id = Some(format!("{}.{}@petrel.invalid", now_ms() as u64, (js_sys::Math::random() * 1e12) as u64));
+            draft.message_id = Some(format!("{}.{}@petrel.invalid", now_ms() as u64, random_u64()));
         }
+        let server_holds = delay_ms > 0
+            && self.policy.server_hold
+            && self.senders.borrow().get(account).is_some_and(|s| s.backend.max_hold_secs().saturating_mul(1000) >= delay_ms);
         let now = now_ms();
-        let job = self.queue.borrow_mut().enqueue(&self.policy, account, draft, priority, replaces_draft, now, now + delay_ms as f64)?.clone();
-        self.persist(&job.id).await;
-        Ok(job.id)
+        let id = self.queue.borrow_mut().enqueue(&self.policy, account, draft, priority, replaces_draft, now, now + delay_ms as f64, server_holds, random_u64())?.id.clone();
+        self.persist(&id).await;
+        self.wake();
+        Ok(id)
     }
 
-    /// Undo: the job stays unsent.
+    /// Sends a failed job again from scratch (after the user fixed what was wrong).
+    pub async fn retry(&self, id: &str) {
+        self.queue.borrow_mut().retry(id, now_ms());
+        self.persist(id).await;
+        self.wake();
+    }
+
+    /// Undo: takes the message back, from the server if it holds it. Waits for any attempt under
+    /// way (in any tab) to finish first, so its outcome is known.
     pub async fn cancel(&self, id: &str) -> Result<(), OutboxError> {
-        self.queue.borrow_mut().cancel(id)?;
+        let _turn = tabs::lock(DISPATCH_LOCK).await;
+        self.reload().await;
+        self.recover_interrupted().await;
+        let undo = self.queue.borrow_mut().cancel(id, now_ms());
+        match undo? {
+            Undo::Done => {}
+            Undo::OnServer { submission_id, email_id } => {
+                let sender = self.sender_for(id).ok_or(OutboxError::NoServer)?;
+                sender.backend.cancel_send(&submission_id, &email_id, &sender.mailboxes).await.map_err(|e| OutboxError::Server(e.to_string()))?;
+                self.queue.borrow_mut().cancelled(id);
+            }
+            Undo::AskServer => {
+                let sender = self.sender_for(id).ok_or(OutboxError::NoServer)?;
+                let message_id = self.job(id).and_then(|j| j.draft.message_id).unwrap_or_default();
+                let found = sender.backend.find_by_message_id(&message_id).await.map_err(|e| OutboxError::Server(e.to_string()))?;
+                match found {
+                    Some(f) if !f.still_draft => match f.held_submission {
+                        Some(submission) => {
+                            sender.backend.cancel_send(&submission, &f.email_id, &sender.mailboxes).await.map_err(|e| OutboxError::Server(e.to_string()))?;
+                            self.queue.borrow_mut().cancelled(id);
+                        }
+                        None => {
+                            self.queue.borrow_mut().sent(id, now_ms(), Some(f.email_id), None, None);
+                            self.persist(id).await;
+                            return Err(OutboxError::NotCancellable);
+                        }
+                    },
+                    // Never submitted (a leftover draft stays in Drafts).
+                    _ => self.queue.borrow_mut().cancelled(id),
+                }
+            }
+        }
         self.persist(id).await;
         Ok(())
     }
 
+    fn sender_for(&self, id: &str) -> Option<Sender> {
+        let account = self.queue.borrow().get(id)?.account.clone();
+        self.senders.borrow().get(&account).cloned()
+    }
+
     async fn persist(&self, id: &str) {
-        let Some(cache) = &self.cache else { return };
-        let op = self.queue.borrow().get(id).and_then(|j| serde_json::to_string(j).ok()).map(|json| Op::Put { kind: kind::JOB, id: id.to_owned(), json });
-        if let Some(op) = op {
+        let Some(json) = self.queue.borrow().get(id).and_then(|j| serde_json::to_string(j).ok()) else { return };
+        if let Some(cache) = &self.cache {
             // A write that fails leaves the job in memory; it is written with its next change.
-            let _ = cache.save(OUTBOX, vec![op]).await;
+            let _ = cache.save(OUTBOX, vec![Op::Put { kind: kind::JOB, id: id.to_owned(), json: json.clone() }]).await;
+        }
+        if let Some(channel) = &self.channel {
+            channel.post(&json);
+        }
+        notify(&self.listeners);
+    }
+
+    /// Under the dispatch lock nobody else is sending: a job marked `Sending` was left so by a
+    /// context that died mid-attempt. Its outcome is unknown.
+    async fn recover_interrupted(&self) {
+        let ids = self.queue.borrow_mut().recover_interrupted();
+        for id in ids {
+            self.persist(&id).await;
         }
     }
 
-    /// Sends every job that is due now, in order, until none is left (or their servers are not
-    /// set). Returns how many went out. Concurrent calls leave the work to the one running.
+    /// Sends every job that is due now, until none is left (or their servers are not set).
+    /// Returns how many went out. Waits while another tab or worker dispatches.
     pub async fn run(&self) -> usize {
-        if self.running.replace(true) {
+        let nothing_to_do = {
+            let queue = self.queue.borrow();
+            queue.next_due(now_ms()).is_none() && !queue.jobs.iter().any(|j| j.state == JobState::Sending)
+        };
+        if nothing_to_do || self.running.replace(true) {
             return 0;
         }
+        let lock = tabs::lock(DISPATCH_LOCK).await;
+        self.reload().await;
+        self.recover_interrupted().await;
         let mut sent = 0;
+        let mut in_flight: FuturesUnordered<LocalBoxFuture<'_, bool>> = FuturesUnordered::new();
+        let mut busy: Vec<String> = Vec::new();
         loop {
-            let next = self.queue.borrow().next_due(now_ms()).cloned();
-            let Some(job) = next else { break };
-            let Some(sender) = self.senders.borrow().get(&job.account).cloned() else { break };
-            if self.attempt(&job, &sender).await {
-                sent += 1;
+            while in_flight.len() < self.policy.concurrency.max(1) && is_online() {
+                let next = {
+                    let queue = self.queue.borrow();
+                    let senders = self.senders.borrow();
+                    let now = now_ms();
+                    queue
+                        .jobs
+                        .iter()
+                        .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now && !busy.contains(&j.id) && senders.contains_key(&j.account))
+                        .min_by(|a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)))
+                        .cloned()
+                };
+                let Some(job) = next else { break };
+                let Some(sender) = self.senders.borrow().get(&job.account).cloned() else { break };
+                busy.push(job.id.clone());
+                in_flight.push(self.attempt(job, sender).boxed_local());
             }
+            match in_flight.next().await {
+                Some(ok) => sent += ok as usize,
+                None => break,
+            }
+            busy.retain(|id| self.state_of(id) == Some(JobState::Sending));
         }
+        drop(lock);
         self.running.set(false);
         sent
     }
@@ -124,19 +264,69 @@ impl Outbox {
         }
     }
 
+    /// The dispatcher's life in a page or worker: runs whenever something is due, and is woken
+    /// early by a new job, a sender set, another tab's change or the network coming back.
+    /// Going offline pauses it (no attempt is spent on a network that is not there).
+    pub async fn serve(&self) {
+        let wake = self.wake.clone();
+        let on_online = Closure::<dyn FnMut()>::new(move || {
+            if let Some(tx) = wake.borrow_mut().take() {
+                let _ = tx.send(());
+            }
+        });
+        let global = js_sys::global();
+        let add: Option<js_sys::Function> = Reflect::get(&global, &"addEventListener".into()).ok().and_then(|f| f.dyn_into().ok());
+        if let Some(add) = &add {
+            let _ = add.call2(&global, &"online".into(), on_online.as_ref());
+        }
+        while !self.stopped.get() {
+            let (tx, rx) = oneshot::channel();
+            *self.wake.borrow_mut() = Some(tx);
+            self.run().await;
+            let wait = self.queue.borrow().next_wake_ms().map(|at| (at - now_ms()).clamp(0.0, 60_000.0)).unwrap_or(60_000.0);
+            let _ = select(rx, sleep(wait as u32).boxed_local()).await;
+        }
+        if let Ok(remove) = Reflect::get(&global, &"removeEventListener".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            let _ = remove.call2(&global, &"online".into(), on_online.as_ref());
+        }
+    }
+
+    /// Ends [`Outbox::serve`].
+    pub fn stop(&self) {
+        self.stopped.set(true);
+        self.wake();
+    }
+
+    /// Makes a waiting [`Outbox::serve`] look at the queue now (a push event, a new job).
+    pub fn wake(&self) {
+        if let Some(tx) = self.wake.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// One attempt at `job`; true when it is (now known to be) sent.
-    async fn attempt(&self, job: &Job, sender: &Sender) -> bool {
-        let retry = job.attempts > 0;
+    async fn attempt(&self, job: Job, sender: Sender) -> bool {
+        let now = now_ms();
+        if job.is_held(now) {
+            let wait_ms = job.send_at_ms.unwrap_or(now) - now;
+            if !self.policy.server_hold || (sender.backend.max_hold_secs() as f64) * 1000.0 < wait_ms {
+                // This server cannot hold it that long: it waits here until its time.
+                self.queue.borrow_mut().hold_locally(&job.id);
+                self.persist(&job.id).await;
+                return false;
+            }
+        }
         self.queue.borrow_mut().start_attempt(&job.id);
         self.persist(&job.id).await;
         let timeout = self.policy.timeout_ms(job.attempts);
         let mut replaces = job.replaces_draft.clone();
-        if retry {
+        if job.outcome_unknown {
             // An earlier attempt may have gone out with no answer: ask before sending again.
             let message_id = job.draft.message_id.clone().unwrap_or_default();
             match with_timeout(sender.backend.find_by_message_id(&message_id), timeout).await {
                 Ok(Some(found)) if !found.still_draft => {
-                    self.queue.borrow_mut().sent(&job.id, now_ms());
+                    let held = found.held_submission.is_some().then_some(job.send_at_ms).flatten();
+                    self.queue.borrow_mut().sent(&job.id, now_ms(), Some(found.email_id), found.held_submission, held);
                     self.persist(&job.id).await;
                     return true;
                 }
@@ -149,10 +339,11 @@ impl Outbox {
                 }
             }
         }
-        let result = with_timeout(sender.backend.send(&job.draft, &sender.mailboxes, replaces.as_deref()), timeout).await;
+        let hold_until = job.send_at_ms.filter(|t| *t > now_ms());
+        let result = with_timeout(sender.backend.send(&job.draft, &sender.mailboxes, replaces.as_deref(), hold_until), timeout).await;
         match result {
-            Ok(_) => {
-                self.queue.borrow_mut().sent(&job.id, now_ms());
+            Ok(receipt) => {
+                self.queue.borrow_mut().sent(&job.id, now_ms(), Some(receipt.email_id), receipt.submission_id, receipt.held_until_ms);
                 self.persist(&job.id).await;
                 true
             }
@@ -167,10 +358,26 @@ impl Outbox {
         self.queue.borrow_mut().failed(id, failure, &self.policy, now_ms(), js_sys::Math::random());
         self.persist(id).await;
     }
+}
 
-    pub fn state_of(&self, id: &str) -> Option<JobState> {
-        self.queue.borrow().get(id).map(|j| j.state)
+fn notify(listeners: &Rc<RefCell<Vec<Listener>>>) {
+    for listener in listeners.borrow().iter() {
+        listener();
     }
+}
+
+fn random_u64() -> u64 {
+    (js_sys::Math::random() * 9.0e15) as u64
+}
+
+/// `navigator.onLine`; true when the browser cannot tell.
+fn is_online() -> bool {
+    let global = js_sys::global();
+    Reflect::get(&global, &"navigator".into())
+        .and_then(|n| Reflect::get(&n, &"onLine".into()))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
 }
 
 /// The outcome of `future`, or an ambiguous network error after `ms` (the request may have left).

@@ -3,12 +3,15 @@
 //!
 //! - [`queue`]: the jobs and the rules (order, backoff, limits, states), plain data tested natively.
 //! - [`classify`]: what a failed attempt means for the next one.
+//! - `dispatcher`: sends the jobs; `tabs`: one dispatcher at a time across tabs and workers.
 
 #[cfg(target_arch = "wasm32")]
 pub mod dispatcher;
 pub mod queue;
+#[cfg(target_arch = "wasm32")]
+pub mod tabs;
 
-pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats};
+pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats, Undo};
 
 use crate::jmap::JmapError;
 use crate::mail::MailError;

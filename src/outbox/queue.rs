@@ -56,6 +56,39 @@ pub struct Job {
     pub sent_ms: Option<f64>,
     /// Serialized size, counted against the queue's byte limit.
     pub bytes: u64,
+    /// Bumped by every change: of two copies (another tab's broadcast, IndexedDB), the higher wins.
+    #[serde(default)]
+    pub revision: u64,
+    /// Epoch milliseconds the message must not leave before (undo window, scheduled send): held
+    /// by the server when it can, else here.
+    #[serde(default)]
+    pub send_at_ms: Option<f64>,
+    /// What the server made of it: the message and its submission (to undo a held send).
+    #[serde(default)]
+    pub email_id: Option<String>,
+    #[serde(default)]
+    pub submission_id: Option<String>,
+    /// The server holds the submission until then; undo can still take it back.
+    #[serde(default)]
+    pub held_until_ms: Option<f64>,
+}
+
+impl Job {
+    /// Still inside its undo window or before its scheduled time.
+    pub fn is_held(&self, now_ms: f64) -> bool {
+        self.send_at_ms.is_some_and(|t| t > now_ms)
+    }
+}
+
+/// How to take back a job (see [`Queue::cancel`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undo {
+    /// It never left: cancelled here.
+    Done,
+    /// The server holds it: cancel the submission there.
+    OnServer { submission_id: String, email_id: String },
+    /// An attempt got no answer: ask the server what became of it first.
+    AskServer,
 }
 
 /// How an attempt failed, which decides what happens next.
@@ -80,6 +113,11 @@ pub struct Policy {
     pub max_bytes: u64,
     /// Jobs sent at the same time.
     pub concurrency: usize,
+    /// Let the server hold undo windows and scheduled sends when it can (they then leave even
+    /// with every tab closed); off, they wait in this queue.
+    pub server_hold: bool,
+    /// The undo window offered after "Send".
+    pub undo_window_ms: u64,
 }
 
 impl Default for Policy {
@@ -92,6 +130,8 @@ impl Default for Policy {
             max_jobs: 10_000,
             max_bytes: 200 * 1024 * 1024,
             concurrency: 2,
+            server_hold: true,
+            undo_window_ms: 10_000,
         }
     }
 }
@@ -110,6 +150,12 @@ pub enum OutboxError {
     TooLarge { bytes: u64, limit: u64 },
     #[error("this message has already left or was cancelled")]
     NotCancellable,
+    #[error("this message is unknown to the outbox")]
+    UnknownJob,
+    #[error("the server is out of reach, so the message cannot be taken back now; try again when online")]
+    NoServer,
+    #[error("the server could not take the message back: {0}")]
+    Server(String),
     #[error("the message has no recipient")]
     NoRecipient,
 }
@@ -135,8 +181,11 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Adds a message to send at `not_before_ms` (now, after the undo window, or at a scheduled time).
-    pub fn enqueue(&mut self, policy: &Policy, account: &str, draft: Draft, priority: Priority, replaces_draft: Option<String>, now_ms: f64, not_before_ms: f64) -> Result<&Job, OutboxError> {
+    /// Adds a message that must not leave before `send_at_ms` (the undo window's end or a scheduled
+    /// time). With `server_holds` it is handed to the server at once, which holds it; otherwise it
+    /// waits here. `nonce` makes the id unique across tabs enqueueing in the same millisecond.
+    #[allow(clippy::too_many_arguments)]
+    pub fn enqueue(&mut self, policy: &Policy, account: &str, draft: Draft, priority: Priority, replaces_draft: Option<String>, now_ms: f64, send_at_ms: f64, server_holds: bool, nonce: u64) -> Result<&Job, OutboxError> {
         if draft.to.is_empty() && draft.cc.is_empty() && draft.bcc.is_empty() {
             return Err(OutboxError::NoRecipient);
         }
@@ -151,7 +200,7 @@ impl Queue {
         }
         self.next_seq += 1;
         self.jobs.push(Job {
-            id: format!("job-{}-{}", self.next_seq, now_ms as u64),
+            id: format!("job-{}-{nonce:x}", now_ms as u64),
             account: account.to_owned(),
             priority,
             seq: self.next_seq,
@@ -159,12 +208,17 @@ impl Queue {
             replaces_draft,
             state: JobState::Queued,
             attempts: 0,
-            not_before_ms,
+            not_before_ms: if server_holds { now_ms } else { send_at_ms },
             last_error: None,
             outcome_unknown: false,
             enqueued_ms: now_ms,
             sent_ms: None,
             bytes,
+            revision: 1,
+            send_at_ms: (send_at_ms > now_ms).then_some(send_at_ms),
+            email_id: None,
+            submission_id: None,
+            held_until_ms: None,
         });
         Ok(self.jobs.last().expect("just pushed"))
     }
@@ -173,8 +227,28 @@ impl Queue {
         self.jobs.iter().find(|j| j.id == id)
     }
 
+    /// For a change: the job's revision goes up, so other copies of the queue take this one.
     fn get_mut(&mut self, id: &str) -> Option<&mut Job> {
-        self.jobs.iter_mut().find(|j| j.id == id)
+        let job = self.jobs.iter_mut().find(|j| j.id == id)?;
+        job.revision += 1;
+        Some(job)
+    }
+
+    /// Takes another copy of a job (from another tab, or IndexedDB) if it is newer than ours.
+    /// True when it changed something.
+    pub fn merge(&mut self, job: Job) -> bool {
+        match self.jobs.iter_mut().find(|j| j.id == job.id) {
+            Some(mine) if mine.revision >= job.revision => false,
+            Some(mine) => {
+                *mine = job;
+                true
+            }
+            None => {
+                self.next_seq = self.next_seq.max(job.seq);
+                self.jobs.push(job);
+                true
+            }
+        }
     }
 
     /// The job to send next at `now_ms`: due, highest priority, oldest.
@@ -182,7 +256,14 @@ impl Queue {
         self.jobs
             .iter()
             .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now_ms)
-            .min_by_key(|j| (j.priority, j.seq))
+            .min_by(|a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)))
+    }
+
+    /// The server cannot hold this job until its time: it waits here instead.
+    pub fn hold_locally(&mut self, id: &str) {
+        if let Some(j) = self.get_mut(id) {
+            j.not_before_ms = j.send_at_ms.unwrap_or(j.not_before_ms);
+        }
     }
 
     /// When the next job becomes due (for the dispatcher's timer).
@@ -199,12 +280,16 @@ impl Queue {
         }
     }
 
-    pub fn sent(&mut self, id: &str, now_ms: f64) {
+    /// The server took the message (and may hold it until `held_until_ms`).
+    pub fn sent(&mut self, id: &str, now_ms: f64, email_id: Option<String>, submission_id: Option<String>, held_until_ms: Option<f64>) {
         if let Some(j) = self.get_mut(id) {
             j.state = JobState::Sent;
             j.outcome_unknown = false;
             j.last_error = None;
             j.sent_ms = Some(now_ms);
+            j.email_id = email_id.or(j.email_id.take());
+            j.submission_id = submission_id.or(j.submission_id.take());
+            j.held_until_ms = held_until_ms;
         }
     }
 
@@ -239,14 +324,28 @@ impl Queue {
         ids
     }
 
-    /// Cancels a job that has not left (undo, or the user's choice).
-    pub fn cancel(&mut self, id: &str) -> Result<(), OutboxError> {
-        match self.get_mut(id) {
-            Some(j) if j.state == JobState::Queued || j.state == JobState::Failed => {
-                j.state = JobState::Cancelled;
-                Ok(())
+    /// Takes back a job that has not left (undo, or the user's choice): at once when it never
+    /// reached the server, else says what to ask of the server.
+    pub fn cancel(&mut self, id: &str, now_ms: f64) -> Result<Undo, OutboxError> {
+        let job = self.get(id).ok_or(OutboxError::UnknownJob)?;
+        match job.state {
+            JobState::Queued if job.outcome_unknown => Ok(Undo::AskServer),
+            JobState::Queued | JobState::Failed => {
+                self.cancelled(id);
+                Ok(Undo::Done)
             }
+            JobState::Sent if job.held_until_ms.is_some_and(|t| t > now_ms) => match (&job.submission_id, &job.email_id) {
+                (Some(s), Some(e)) => Ok(Undo::OnServer { submission_id: s.clone(), email_id: e.clone() }),
+                _ => Err(OutboxError::NotCancellable),
+            },
             _ => Err(OutboxError::NotCancellable),
+        }
+    }
+
+    pub fn cancelled(&mut self, id: &str) {
+        if let Some(j) = self.get_mut(id) {
+            j.state = JobState::Cancelled;
+            j.held_until_ms = None;
         }
     }
 
@@ -294,7 +393,7 @@ mod tests {
     fn queue_of(list: &[(&str, Priority)]) -> Queue {
         let mut q = Queue::default();
         for (s, p) in list {
-            q.enqueue(&Policy::default(), "acc", draft(s), *p, None, 0.0, 0.0).unwrap();
+            q.enqueue(&Policy::default(), "acc", draft(s), *p, None, 0.0, 0.0, false, q.next_seq).unwrap();
         }
         q
     }
@@ -304,7 +403,7 @@ mod tests {
         while let Some(j) = q.next_due(0.0) {
             let (id, subject) = (j.id.clone(), j.draft.subject.clone());
             q.start_attempt(&id);
-            q.sent(&id, 1.0);
+            q.sent(&id, 1.0, None, None, None);
             out.push(subject);
         }
         out
@@ -371,15 +470,53 @@ mod tests {
     fn limits_and_cancellation() {
         let policy = Policy { max_jobs: 1, ..Policy::default() };
         let mut q = Queue::default();
-        let id = q.enqueue(&policy, "acc", draft("one"), Priority::Low, None, 0.0, 10_000.0).unwrap().id.clone();
-        assert_eq!(q.enqueue(&policy, "acc", draft("two"), Priority::Low, None, 0.0, 0.0).unwrap_err(), OutboxError::TooManyJobs { jobs: 1 });
+        let id = q.enqueue(&policy, "acc", draft("one"), Priority::Low, None, 0.0, 10_000.0, false, 1).unwrap().id.clone();
+        assert_eq!(q.enqueue(&policy, "acc", draft("two"), Priority::Low, None, 0.0, 0.0, false, 2).unwrap_err(), OutboxError::TooManyJobs { jobs: 1 });
         assert!(q.next_due(5_000.0).is_none(), "held for the undo window");
-        q.cancel(&id).unwrap();
-        assert_eq!(q.cancel(&id), Err(OutboxError::NotCancellable));
-        assert_eq!(q.enqueue(&policy, "acc", Draft::default(), Priority::Low, None, 0.0, 0.0).unwrap_err(), OutboxError::NoRecipient);
+        assert_eq!(q.cancel(&id, 5_000.0), Ok(Undo::Done));
+        assert_eq!(q.cancel(&id, 5_000.0), Err(OutboxError::NotCancellable));
+        assert_eq!(q.enqueue(&policy, "acc", Draft::default(), Priority::Low, None, 0.0, 0.0, false, 3).unwrap_err(), OutboxError::NoRecipient);
         let small = Policy { max_bytes: 10, ..Policy::default() };
-        assert!(matches!(Queue::default().enqueue(&small, "acc", draft("x"), Priority::Low, None, 0.0, 0.0), Err(OutboxError::TooLarge { .. })));
+        assert!(matches!(Queue::default().enqueue(&small, "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 4), Err(OutboxError::TooLarge { .. })));
         let stats = q.stats();
         assert_eq!((stats.queued, stats.cancelled), (0, 1));
+    }
+
+    #[test]
+    fn a_held_send_goes_to_the_server_at_once_and_is_undone_there() {
+        let policy = Policy::default();
+        let mut q = Queue::default();
+        let id = q.enqueue(&policy, "acc", draft("held"), Priority::Normal, None, 0.0, 10_000.0, true, 1).unwrap().id.clone();
+        assert!(q.next_due(0.0).is_some(), "handed to the server now, which holds it");
+        assert!(q.get(&id).unwrap().is_held(0.0));
+        q.start_attempt(&id);
+        q.sent(&id, 50.0, Some("M1".into()), Some("S1".into()), Some(10_000.0));
+        assert_eq!(q.cancel(&id, 9_000.0), Ok(Undo::OnServer { submission_id: "S1".into(), email_id: "M1".into() }));
+        assert_eq!(q.cancel(&id, 11_000.0), Err(OutboxError::NotCancellable), "too late: it has left");
+        // A server that cannot hold it: the job waits here until its time.
+        let other = q.enqueue(&policy, "acc", draft("later"), Priority::Normal, None, 0.0, 10_000.0, true, 2).unwrap().id.clone();
+        q.hold_locally(&other);
+        let job = q.get(&other).unwrap();
+        assert_eq!((job.state, job.attempts, job.not_before_ms), (JobState::Queued, 0, 10_000.0));
+    }
+
+    #[test]
+    fn copies_from_other_tabs_merge_by_revision() {
+        let mut mine = queue_of(&[("m", Priority::Normal)]);
+        let mut theirs = mine.clone();
+        let id = mine.jobs[0].id.clone();
+        theirs.start_attempt(&id);
+        theirs.sent(&id, 9.0, None, None, None);
+        let newer = theirs.get(&id).unwrap().clone();
+        assert!(mine.merge(newer.clone()));
+        assert_eq!(mine.get(&id).unwrap().revision, newer.revision);
+        assert_eq!(mine.get(&id).unwrap().state, JobState::Sent);
+        let older = Job { state: JobState::Queued, revision: 1, ..newer };
+        assert!(!mine.merge(older), "an older copy loses");
+        assert_eq!(mine.get(&id).unwrap().state, JobState::Sent);
+        let mut other_tab = Queue::default();
+        let unknown_before = other_tab.enqueue(&Policy::default(), "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 99).unwrap().clone();
+        assert!(mine.merge(unknown_before), "a job another tab queued is taken in");
+        assert_eq!(mine.jobs.len(), 2);
     }
 }
