@@ -736,7 +736,7 @@ mod live {
                     .filter(|s| *s > 0)
                     .map(|s| s.min(self.max_hold_secs()));
                 // The identity's address is needed for a held message's envelope, or to pick one.
-                let identities = if draft.identity_id.is_none() || hold_secs.is_some() { self.identities().await? } else { Vec::new() };
+                let identities = if draft.identity_id.is_none() || hold_secs.is_some() || draft.from.is_empty() { self.identities().await? } else { Vec::new() };
                 let from = draft.from.first().map(|a| a.email.to_ascii_lowercase());
                 let identity = match &draft.identity_id {
                     Some(id) => identities.iter().find(|i| &i.id == id),
@@ -747,6 +747,15 @@ mod live {
                     // Not looked up, or unknown to us: the server judges it (and refuses with a reason).
                     (None, Some(id)) => (id.clone(), draft.from.first().map(|a| a.email.clone()).unwrap_or_default()),
                     (None, None) => return Err(MailError::Refused { what: "send".into(), reason: "this account has no sender identity".into() }),
+                };
+                // A message with no From gets the identity's (servers refuse it otherwise).
+                let filled;
+                let draft = match identity {
+                    Some(i) if draft.from.is_empty() => {
+                        filled = Draft { from: vec![Address { name: (!i.name.is_empty()).then(|| i.name.clone()), email: i.email.clone() }], ..draft.clone() };
+                        &filled
+                    }
+                    _ => draft,
                 };
                 let mut on_success = Map::new();
                 on_success.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), Value::Null);

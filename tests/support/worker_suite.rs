@@ -63,3 +63,36 @@ async fn the_mail_engine_and_its_indexeddb_cache_work_in_a_worker() {
     let again = MailEngine::open("worker-account", Some(cache)).await;
     assert!(again.read(|s| s.has_rows(&query, 0, 5)), "the worker's cache brings the inbox back");
 }
+
+#[wasm_bindgen_test]
+async fn the_outbox_dispatches_from_a_worker_exactly_once() {
+    use petrel::cache::OfflineCache;
+    use petrel::jmap::mail::JmapMail;
+    use petrel::mail::backend::SendMailboxes;
+    use petrel::mail::engine::MailEngine;
+    use petrel::mail::{Address, Draft};
+    use petrel::net::{fetch, HttpRequest};
+    use petrel::outbox::dispatcher::{Outbox, Sender};
+    use petrel::outbox::{JobState, Policy, Priority};
+    use std::rc::Rc;
+    let client = common::client().await;
+    let backend = JmapMail::new(client).expect("mail");
+    let engine = MailEngine::open("worker-outbox", None).await;
+    engine.attach(Rc::new(backend.clone()));
+    engine.sync().await.expect("sync");
+    let drafts = engine.read(|s| s.mailbox_with_role(Role::Drafts).map(|m| m.id.clone())).expect("Drafts");
+    let sent = engine.read(|s| s.mailbox_with_role(Role::Sent).map(|m| m.id.clone()));
+    // The Web Lock and the BroadcastChannel exist here too: the worker is one more "tab".
+    let cache = Rc::new(OfflineCache::open(&common::unique("petrel-worker-outbox")).await.expect("IndexedDB"));
+    let outbox = Outbox::open(Some(cache), Policy::default()).await;
+    outbox.set_sender("demo", Sender { backend: Rc::new(backend), mailboxes: SendMailboxes { drafts, sent } });
+    let subject = common::unique("from-a-worker");
+    let draft = Draft { to: vec![Address { name: None, email: "friend@example.net".into() }], subject: subject.clone(), text_body: "sent by a worker\n".into(), ..Draft::default() };
+    let id = outbox.enqueue("demo", draft, Priority::Normal, None, 0).await.expect("queued");
+    outbox.run_until_idle().await;
+    assert_eq!(outbox.state_of(&id), Some(JobState::Sent), "{:?}", outbox.job(&id).and_then(|j| j.last_error));
+    let sink = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
+    let listing = fetch(HttpRequest::get(format!("{sink}/messages"))).await.expect("sink");
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&listing.body).expect("JSON");
+    assert_eq!(list.iter().filter(|m| m["subject"].as_str() == Some(subject.as_str())).count(), 1, "delivered exactly once");
+}
