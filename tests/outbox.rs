@@ -15,7 +15,7 @@ use petrel::mail::backend::SendMailboxes;
 use petrel::mail::engine::MailEngine;
 use petrel::mail::{Address, Draft, Role};
 use petrel::net::{fetch, now_ms, sleep, HttpRequest};
-use petrel::outbox::dispatcher::{Outbox, Sender};
+use petrel::outbox::dispatcher::{Outbox, Sender, Subscription};
 use petrel::outbox::{Job, JobState, OutboxError, Policy, Priority};
 use serde_json::Value;
 use wasm_bindgen_test::*;
@@ -114,10 +114,10 @@ async fn cache() -> Rc<OfflineCache> {
 }
 
 /// Records every change of one job as (time, state, attempts): the schedule the client kept.
-fn watch(outbox: &Rc<Outbox>, id: &str) -> Rc<RefCell<Vec<(f64, JobState, u32)>>> {
+fn watch(outbox: &Rc<Outbox>, id: &str) -> (Rc<RefCell<Vec<(f64, JobState, u32)>>>, Subscription) {
     let seen: Rc<RefCell<Vec<(f64, JobState, u32)>>> = Rc::default();
     let (record, id, weak) = (seen.clone(), id.to_owned(), Rc::downgrade(outbox));
-    outbox.subscribe(move || {
+    let subscription = outbox.subscribe(move || {
         if let Some(j) = weak.upgrade().and_then(|o| o.job(&id)) {
             let mut log = record.borrow_mut();
             if log.last().map(|(_, s, a)| (*s, *a)) != Some((j.state, j.attempts)) {
@@ -125,7 +125,7 @@ fn watch(outbox: &Rc<Outbox>, id: &str) -> Rc<RefCell<Vec<(f64, JobState, u32)>>
             }
         }
     });
-    seen
+    (seen, subscription)
 }
 
 /// The gaps between attempt starts, in ms.
@@ -224,7 +224,7 @@ async fn send_through_fault(token: &str, fault: &str, count: u32, policy: Policy
     outbox.set_sender("bob", sender(&client).await);
     inject(token, fault, count).await;
     let id = outbox.enqueue("bob", traced_draft(token), Priority::Normal, None, 0).await.expect("queued");
-    let schedule = watch(&outbox, &id);
+    let (schedule, _watching) = watch(&outbox, &id);
     outbox.run_until_idle().await;
     let job = outbox.job(&id).expect("job");
     let schedule = schedule.borrow().clone();
@@ -239,7 +239,7 @@ async fn a_server_that_is_down_then_back_gets_the_mail_once() {
     let token = unique("down");
     proxy("/down").await;
     let id = outbox.enqueue("bob", traced_draft(&token), Priority::Normal, None, 0).await.expect("queued");
-    let schedule = watch(&outbox, &id);
+    let (schedule, _watching) = watch(&outbox, &id);
     let bring_back = async {
         // Back once two attempts have failed against the closed port.
         while outbox.job(&id).map(|j| j.attempts).unwrap_or(0) < 2 || outbox.state_of(&id) != Some(JobState::Queued) {

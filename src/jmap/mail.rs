@@ -784,6 +784,9 @@ mod live {
                 let mut response = self.client.send(&req).await?;
                 let created = SetResponse::parse(response.take(&email)?)?;
                 if let Some(e) = created.not_created.get("mail") {
+                    if e.kind == "alreadyExists" {
+                        return Err(MailError::AlreadyThere(draft.message_id.clone().unwrap_or_default()));
+                    }
                     return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
                 }
                 let email_id = created.created_id("mail").map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/set created no message".into())))?;

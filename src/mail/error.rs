@@ -15,6 +15,9 @@ pub enum MailError {
     Unsupported(&'static str),
     #[error("the offline copy could not be used: {0}")]
     Cache(String),
+    /// The server already holds this message (same Message-ID): an earlier attempt got there.
+    #[error("the server already has this message; an earlier attempt reached it ({0})")]
+    AlreadyThere(String),
 }
 
 impl MailError {

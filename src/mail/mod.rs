@@ -1,11 +1,12 @@
 //! The mail model and engine the UI reads, independent of the protocol that fills it.
 //!
-//! - [`model`], [`mailbox`], [`query`], [`action`]: the data.
+//! - [`model`], [`mailbox`], [`query`], [`action`]: the data; [`address`]: address lists as typed.
 //! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
 //! - [`store`]: one account's local copy, with pending actions shown on top.
 //! - [`engine`]: keeps a store in step with the server and the offline cache.
 
 pub mod action;
+pub mod address;
 pub mod backend;
 #[cfg(target_arch = "wasm32")]
 pub mod engine;

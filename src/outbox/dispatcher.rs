@@ -31,6 +31,21 @@ pub struct Sender {
 }
 
 type Listener = Box<dyn Fn()>;
+type Listeners = Rc<RefCell<Vec<(u64, Listener)>>>;
+
+/// Keeps a listener registered with [`Outbox::subscribe`]; dropping it unregisters.
+pub struct Subscription {
+    id: u64,
+    listeners: std::rc::Weak<RefCell<Vec<(u64, Listener)>>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(listeners) = self.listeners.upgrade() {
+            listeners.borrow_mut().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
 
 pub struct Outbox {
     queue: Rc<RefCell<Queue>>,
@@ -39,7 +54,8 @@ pub struct Outbox {
     senders: RefCell<HashMap<String, Sender>>,
     running: Cell<bool>,
     channel: Option<JobChannel>,
-    listeners: Rc<RefCell<Vec<Listener>>>,
+    listeners: Listeners,
+    next_listener: Cell<u64>,
     wake: Rc<RefCell<Option<oneshot::Sender<()>>>>,
     stopped: Cell<bool>,
 }
@@ -48,7 +64,7 @@ impl Outbox {
     /// The outbox as persisted, following other tabs' changes from now on.
     pub async fn open(cache: Option<Rc<OfflineCache>>, policy: Policy) -> Outbox {
         let queue = Rc::new(RefCell::new(Queue::default()));
-        let listeners: Rc<RefCell<Vec<Listener>>> = Rc::default();
+        let listeners: Listeners = Rc::default();
         let wake: Rc<RefCell<Option<oneshot::Sender<()>>>> = Rc::default();
         let channel = {
             let (queue, listeners, wake) = (queue.clone(), listeners.clone(), wake.clone());
@@ -63,7 +79,7 @@ impl Outbox {
                 }
             })
         };
-        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, wake, stopped: Cell::new(false) };
+        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, next_listener: Cell::new(0), wake, stopped: Cell::new(false) };
         outbox.reload().await;
         outbox
     }
@@ -96,9 +112,14 @@ impl Outbox {
         self.wake();
     }
 
-    /// Called after every change of any job, here or in another tab.
-    pub fn subscribe(&self, listener: impl Fn() + 'static) {
-        self.listeners.borrow_mut().push(Box::new(listener));
+    /// Calls `listener` after every change of any job, here or in another tab, for as long as
+    /// the returned subscription is kept.
+    #[must_use]
+    pub fn subscribe(&self, listener: impl Fn() + 'static) -> Subscription {
+        let id = self.next_listener.get() + 1;
+        self.next_listener.set(id);
+        self.listeners.borrow_mut().push((id, Box::new(listener)));
+        Subscription { id, listeners: Rc::downgrade(&self.listeners) }
     }
 
     pub fn stats(&self) -> Stats {
@@ -360,8 +381,8 @@ impl Outbox {
     }
 }
 
-fn notify(listeners: &Rc<RefCell<Vec<Listener>>>) {
-    for listener in listeners.borrow().iter() {
+fn notify(listeners: &Listeners) {
+    for (_, listener) in listeners.borrow().iter() {
         listener();
     }
 }

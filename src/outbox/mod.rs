@@ -35,6 +35,8 @@ pub fn classify(error: &MailError) -> Failure {
             Failure::Transient { reason, retry_after_ms: None }
         }
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
+        // Another attempt (a dead tab's, still arriving) created it: look before going on.
+        MailError::AlreadyThere(_) => Failure::Ambiguous { reason },
         _ => Failure::Permanent { reason },
     }
 }
@@ -54,5 +56,6 @@ mod tests {
         let refused = MailError::Refused { what: "send".into(), reason: "invalid recipient".into() };
         assert!(matches!(classify(&refused), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
+        assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
     }
 }

@@ -7,8 +7,11 @@ use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
 use crate::jmap::client::JmapClient;
 use crate::jmap::mail::JmapMail;
+use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
-use crate::mail::MailError;
+use crate::mail::{MailError, Role};
+use crate::outbox::dispatcher::{Outbox, Sender};
+use crate::outbox::Policy;
 
 /// The IndexedDB database of the app's offline cache.
 pub const CACHE_NAME: &str = "petrel";
@@ -25,6 +28,10 @@ pub struct SignInAttempt {
 pub struct SignedIn {
     pub client: JmapClient,
     pub engine: MailEngine,
+    /// Every send goes through it; shared by all tabs of this origin (one sends at a time).
+    pub outbox: Rc<Outbox>,
+    /// The account's name in the cache and the outbox.
+    pub key: String,
 }
 
 impl SignedIn {
@@ -49,10 +56,18 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
         // Without it only the offline start is lost: not worth failing the sign-in.
         let _ = cache.remember(&known).await;
     }
-    let engine = MailEngine::open(&key, cache).await;
-    engine.attach(Rc::new(backend));
+    let engine = MailEngine::open(&key, cache.clone()).await;
+    let backend = Rc::new(backend);
+    engine.attach(backend.clone());
     if !engine.read(|s| s.has_mailboxes()) {
         engine.sync().await?;
     }
-    Ok(SignedIn { client, engine })
+    let outbox = Rc::new(Outbox::open(cache, Policy::default()).await);
+    // Without a Drafts folder there is nowhere to stage a message: mail waits in the outbox.
+    let drafts = engine.read(|s| s.mailbox_with_role(Role::Drafts).map(|m| m.id.clone()));
+    if let Some(drafts) = drafts {
+        let sent = engine.read(|s| s.mailbox_with_role(Role::Sent).map(|m| m.id.clone()));
+        outbox.set_sender(&key, Sender { backend, mailboxes: SendMailboxes { drafts, sent } });
+    }
+    Ok(SignedIn { client, engine, outbox, key })
 }

@@ -2,9 +2,11 @@
 
 mod account;
 mod app;
+mod compose;
 mod icons;
 mod mailbox_tree;
 mod message_list;
+mod outbox_view;
 mod remembered;
 mod shell;
 mod sign_in;

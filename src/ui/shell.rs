@@ -4,12 +4,26 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use std::rc::Rc;
+
 use super::account::SignedIn;
+use super::compose::{Compose, Queued};
 use super::mailbox_tree::MailboxTree;
 use super::message_list::MessageList;
+use super::outbox_view::{clock, OutboxView};
 use crate::jmap::push::live::{self, PushEvent, PushOptions, Transport};
 use crate::mail::engine::EngineEvent;
 use crate::mail::{Mailbox, Role};
+use crate::outbox::dispatcher::Outbox;
+
+/// Ends the outbox's dispatch loop when the shell goes (sign-out).
+struct StopOnDrop(Rc<Outbox>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
 
 #[component]
 pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView {
@@ -25,6 +39,27 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
         EngineEvent::Reachable(true) => {}
     });
     StoredValue::new_local(subscription);
+
+    // The outbox: its dispatch loop lives as long as this view; its changes re-render.
+    let outbox_version = RwSignal::new(0u64);
+    let outbox = StoredValue::new_local(account.outbox.clone());
+    let outbox_subscription = account.outbox.subscribe(move || {
+        outbox_version.try_update(|v| *v += 1);
+    });
+    StoredValue::new_local(outbox_subscription);
+    {
+        let outbox = account.outbox.clone();
+        spawn_local(async move { outbox.serve().await });
+    }
+    StoredValue::new_local(StopOnDrop(account.outbox.clone()));
+    let show_outbox = RwSignal::new(false);
+    let composing = RwSignal::new(false);
+    let undo = RwSignal::new(None::<Queued>);
+    let waiting = move || {
+        outbox_version.track();
+        let stats = outbox.with_value(|o| o.stats());
+        stats.queued + stats.sending
+    };
 
     // The engine holds JS handles (!Send): reactive closures reach it through a local store.
     let stored = StoredValue::new_local(engine.clone());
@@ -44,16 +79,22 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
     }
 
     let sync_engine = engine.clone();
+    let push_outbox = account.outbox.clone();
     let push = live::start(account.client.clone(), PushOptions::default(), move |event| match event {
-        PushEvent::Connected(transport) => live_status.set(
-            match transport {
-                Transport::WebSocket | Transport::EventSource => "Live",
-                Transport::Polling => "Checking periodically",
-            }
-            .to_owned(),
-        ),
+        PushEvent::Connected(transport) => {
+            // The server is reachable again: mail waiting in the outbox can go.
+            push_outbox.wake();
+            live_status.set(
+                match transport {
+                    Transport::WebSocket | Transport::EventSource => "Live",
+                    Transport::Polling => "Checking periodically",
+                }
+                .to_owned(),
+            )
+        }
         // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
         PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
+            push_outbox.wake();
             let engine = sync_engine.clone();
             spawn_local(async move {
                 let _ = engine.sync().await;
@@ -82,6 +123,45 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
         }
     });
 
+    // Picking a folder leaves the outbox view.
+    Effect::new(move |_| {
+        selected.track();
+        show_outbox.set(false);
+    });
+    let account_key = account.key.clone();
+    let on_queued = Callback::new(move |queued: Queued| {
+        composing.set(false);
+        undo.set(Some(queued));
+    });
+    let undo_send = move |_| {
+        let Some(queued) = undo.get_untracked() else { return };
+        let outbox = outbox.get_value();
+        spawn_local(async move {
+            match outbox.cancel(&queued.job_id).await {
+                Ok(()) => notice.set(Some(format!("Sending of “{}” cancelled; it is back in Drafts or can be written again.", queued.subject))),
+                Err(e) => notice.set(Some(crate::mail::error::sentence(&e.to_string()))),
+            }
+            undo.set(None);
+        });
+    };
+    // The undo offer goes away with its window.
+    Effect::new(move |_| {
+        if let Some(queued) = undo.get() {
+            let left = (queued.send_at_ms - js_sys::Date::now()).max(0.0);
+            if !queued.scheduled {
+                let job = queued.job_id.clone();
+                set_timeout(
+                    move || {
+                        if undo.get_untracked().is_some_and(|q| q.job_id == job) {
+                            undo.set(None);
+                        }
+                    },
+                    std::time::Duration::from_millis(left as u64),
+                );
+            }
+        }
+    });
+
     let sign_out = {
         move |_| {
             let engine = stored.get_value();
@@ -99,10 +179,16 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
                 <span class="brand">"Petrel"</span>
                 <span class="live-status" role="status">{move || live_status.get()}</span>
                 <span class="account-name">{account.display_name()}</span>
+                <button type="button" id="compose-button" class="primary" on:click=move |_| composing.set(true)>"Write"</button>
                 <button type="button" class="sign-out" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="folders" aria-label="Mail folders">
                 <MailboxTree mailboxes=mailboxes.into() selected=selected />
+                <button type="button" id="outbox-button" class="outbox-link" aria-pressed=move || show_outbox.get().to_string()
+                    on:click=move |_| show_outbox.set(true)>
+                    "Outbox"
+                    {move || match waiting() { 0 => None, n => Some(view! { <span class="count">{n}</span> }) }}
+                </button>
             </nav>
             <main class="content">
                 {move || notice.get().map(|text| view! {
@@ -111,7 +197,22 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
                         <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                     </p>
                 })}
-                {move || match current() {
+                {move || undo.get().map(|queued| view! {
+                    <p class="undo-bar" role="status">
+                        {if queued.scheduled {
+                            format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
+                        } else {
+                            format!("Sending “{}”…", queued.subject)
+                        }}
+                        <button type="button" id="undo-send" on:click=undo_send>"Undo"</button>
+                    </p>
+                })}
+                {move || composing.get().then(|| view! {
+                    <Compose outbox=outbox account=account_key.clone() on_close=Callback::new(move |_| composing.set(false)) on_queued=on_queued />
+                })}
+                {move || if show_outbox.get() {
+                    view! { <OutboxView outbox=outbox version=outbox_version.into() on_error=Callback::new(move |text| notice.set(Some(text))) /> }.into_any()
+                } else { match current() {
                     Some(m) => view! {
                         <section class="folder-summary" aria-live="polite">
                             <h2>{m.name.clone()}</h2>
@@ -120,7 +221,7 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
                         <MessageList engine=stored mailbox_id=m.id.clone() version=version.into() />
                     }.into_any(),
                     None => view! { <p class="empty">"Choose a folder."</p> }.into_any(),
-                }}
+                }}}
             </main>
         </div>
     }

@@ -15,6 +15,8 @@ Control (GET on 127.0.0.1:C, CORS open for the test page, JSON answers):
                                    without a byte (the request went out, its outcome is unknown)
                            reset   close the connection without forwarding (the server never saw it)
                            delay   forward, and hold the answer back M milliseconds
+                           hold    keep the request M milliseconds before forwarding it, even if
+                                   the client has gone (a request still on the wire)
   /log?match=S           requests whose body contained S: [{"t": epoch ms, "calls": [...], "fault": A}]
   /clear                 forget faults and the log
 
@@ -130,6 +132,8 @@ async def handle(reader, writer, upstream):
                           % (status, cors_headers(origin), extra, len(reply))).encode() + reply)
             await writer.drain()
             return
+        if action == "hold":
+            await asyncio.sleep(fault.get("ms", 5000) / 1000)
         upgrade = (header(head, b"upgrade") or "") != ""
         up_reader, up_writer = await asyncio.open_connection(*upstream)
         up_writer.write((head if upgrade else set_connection_close(head)) + body)
