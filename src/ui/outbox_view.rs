@@ -59,8 +59,14 @@ fn waiting_first(jobs: &mut [Job]) {
 
 #[component]
 pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal<u64>, on_error: Callback<String>) -> impl IntoView {
+    // Held and scheduled rows change with the clock, not only with the queue: a second's tick.
+    let tick = RwSignal::new(0u32);
+    if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
     let jobs = Memo::new(move |_| {
         version.track();
+        tick.track();
         let mut jobs = outbox.with_value(|o| o.jobs());
         waiting_first(&mut jobs);
         jobs.truncate(SHOWN);
@@ -84,14 +90,18 @@ pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal
         spawn_local(async move { outbox.retry(&id).await });
     };
 
+    // Each row with what it says now: a row is redrawn when its text changes.
+    let rows = move || jobs.get().into_iter().map(|j| (describe(&j, js_sys::Date::now(), max_attempts), j)).collect::<Vec<_>>();
+
     view! {
         <section class="outbox" aria-labelledby="outbox-title">
             <h2 id="outbox-title">"Outbox"</h2>
             <p class="outbox-stats" aria-live="polite">{stats}</p>
             {move || jobs.with(|list| list.is_empty()).then(|| view! { <p class="empty">"Nothing waiting to be sent."</p> })}
             <ul class="outbox-jobs">
-                <For each=move || jobs.get() key=|j| (j.id.clone(), j.revision) let:job>
+                <For each=rows key=|(text, j)| (j.id.clone(), j.revision, text.clone()) let:row>
                     {
+                        let (state_text, job) = row;
                         let now = js_sys::Date::now();
                         let can_cancel = matches!(job.state, JobState::Queued | JobState::Failed)
                             || (job.state == JobState::Sent && job.held_until_ms.is_some_and(|t| t > now));
@@ -102,7 +112,7 @@ pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal
                             <li class="outbox-job" data-state=format!("{:?}", job.state).to_lowercase() data-job=job.id.clone()>
                                 <span class="subject">{if job.draft.subject.is_empty() { "(no subject)".to_owned() } else { job.draft.subject.clone() }}</span>
                                 <span class="recipients">{recipients}</span>
-                                <span class="job-state">{describe(&job, now, max_attempts)}</span>
+                                <span class="job-state">{state_text}</span>
                                 {can_cancel.then(|| view! { <button type="button" class="cancel" on:click=move |_| cancel(cancel_id.clone())>"Cancel sending"</button> })}
                                 {can_retry.then(|| view! { <button type="button" class="retry" on:click=move |_| retry(retry_id.clone())>"Send again"</button> })}
                             </li>

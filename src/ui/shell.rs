@@ -31,6 +31,8 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
     // Bumped on every store change: what reads the store tracks it.
     let version = RwSignal::new(0u64);
     let notice = RwSignal::new(None::<String>);
+    // What went as asked (an undo), shown without alarm.
+    let info = RwSignal::new(None::<String>);
     let live_status = RwSignal::new("Connecting…".to_owned());
     let subscription = engine.subscribe(move |event| match event {
         EngineEvent::Changed => version.update(|v| *v += 1),
@@ -138,7 +140,7 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
         let outbox = outbox.get_value();
         spawn_local(async move {
             match outbox.cancel(&queued.job_id).await {
-                Ok(()) => notice.set(Some(format!("Sending of “{}” cancelled; it is back in Drafts or can be written again.", queued.subject))),
+                Ok(()) => info.set(Some(format!("Sending of “{}” cancelled.", queued.subject))),
                 Err(e) => notice.set(Some(crate::mail::error::sentence(&e.to_string()))),
             }
             undo.set(None);
@@ -195,6 +197,12 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
                     <p class="notice" role="alert">
                         {text}
                         <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
+                    </p>
+                })}
+                {move || info.get().map(|text| view! {
+                    <p class="info" role="status">
+                        {text}
+                        <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| info.set(None)>"×"</button>
                     </p>
                 })}
                 {move || undo.get().map(|queued| view! {

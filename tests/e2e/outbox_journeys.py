@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""End-to-end outbox journeys: the release app as served by the gateway (through the fault proxy),
+in headless Chromium, against real Cyrus and the SMTP sink. What the wasm tests cannot do from
+inside one page: reload the page in the middle of a send, and two real tabs.
+
+Every journey ends by counting at the sink (exactly once) and by asking the server that no held
+submission of the message is left, so no late duplicate can still come.
+
+Env: PETREL_E2E_APP (the app through the fault proxy), PETREL_TEST_PROXY_CONTROL, PETREL_TEST_SINK,
+PETREL_TEST_GATEWAY, PETREL_TEST_OTHER_USER / _PASSWORD, PETREL_E2E_ARTIFACTS (screenshots).
+"""
+import base64
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webdriver import Driver  # noqa: E402
+
+APP = os.environ["PETREL_E2E_APP"]
+CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
+SINK = os.environ["PETREL_TEST_SINK"]
+GATEWAY = os.environ["PETREL_TEST_GATEWAY"]
+USER = os.environ["PETREL_TEST_OTHER_USER"]
+PASSWORD = os.environ["PETREL_TEST_OTHER_PASSWORD"]
+ARTIFACTS = os.environ.get("PETREL_E2E_ARTIFACTS", "target/e2e")
+
+
+def get_json(url, data=None, headers=None):
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def proxy(path):
+    return get_json(CONTROL + path)
+
+
+def arrived(token):
+    return [m for m in get_json(SINK + "/messages") if token in (m.get("subject") or "")]
+
+
+def jmap(calls):
+    auth = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+    session = get_json(GATEWAY + "/.well-known/jmap", headers={"Authorization": auth})
+    api = urllib.parse.urljoin(GATEWAY + "/", session["apiUrl"])
+    body = {"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"], "methodCalls": calls}
+    return get_json(api, json.dumps(body).encode(), {"Authorization": auth, "Content-Type": "application/json"})["methodResponses"]
+
+
+def held_submissions(message_id):
+    """Submissions of the message the server still holds (a copy that could still leave)."""
+    account = USER
+    found = jmap([["Email/query", {"accountId": account, "filter": {"header": ["Message-ID", message_id]}}, "q"]])
+    ids = found[0][1]["ids"]
+    if not ids:
+        return []
+    pending = jmap([["EmailSubmission/query", {"accountId": account, "filter": {"emailIds": ids, "undoStatus": "pending"}}, "s"]])
+    return pending[0][1]["ids"]
+
+
+def wait(what, check, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def assert_delivered_once(token):
+    mail = wait("%s at the sink" % token, lambda: arrived(token), 60)
+    message_id = mail[0]["message_id"]
+    wait("no held copy of %s left" % token, lambda: not held_submissions(message_id), 30)
+    got = arrived(token)
+    assert len(got) == 1, "%s delivered %d times" % (token, len(got))
+
+
+def sign_in(d):
+    d.element("#sign-in")
+    server = d.element("#server")
+    server.clear()
+    server.type(APP)
+    user = d.element("#username")
+    user.clear()
+    user.type(USER)
+    d.element("#password").type(PASSWORD)
+    d.element("#sign-in-button").click()
+    d.element("#compose-button", timeout=60)
+
+
+def compose_and_send(d, token):
+    d.element("#compose-button").click()
+    d.element("#compose-to").type("Friend <friend@example.net>")
+    d.element("#compose-subject").type(token)
+    d.element("#compose-body").type("Sent by the end-to-end journey %s.\n" % token)
+    d.element("#compose-send").click()
+    d.element("#undo-send")
+
+
+def job_states(d, token):
+    """The states the Outbox view shows for jobs whose row mentions `token` (read in one go: rows
+    re-render as jobs change)."""
+    return d.run("return [...document.querySelectorAll('.outbox-job')].filter(r => r.innerText.includes(arguments[0])).map(r => r.dataset.state)", token)
+
+
+def open_outbox(d):
+    d.element("#outbox-button").click()
+    d.element(".outbox")
+
+
+def reload_in_the_middle_of_a_send(d):
+    token = "e2e-reload-%d" % int(time.time() * 1000)
+    # The send request waits 2.5 s at the proxy, then goes on to the server even though the page
+    # that sent it is gone: a request still on the wire when the tab reloads.
+    proxy("/fault?match=%s&action=hold&ms=2500&count=1" % token)
+    compose_and_send(d, token)
+    wait("the send request at the proxy", lambda: proxy("/log?match=" + token), 30)
+    d.refresh()
+    sign_in(d)
+    open_outbox(d)
+    d.wait_for("the job shown as sent", lambda: "sent" in job_states(d, token), 60)
+    d.screenshot(os.path.join(ARTIFACTS, "outbox-after-reload.png"))
+    assert_delivered_once(token)
+    return "reloaded while the send request was on the wire; delivered once"
+
+
+def two_tabs(d):
+    first = d.current_tab()
+    second = d.new_tab()
+    d.switch_to(second)
+    d.get(APP)
+    sign_in(d)
+    open_outbox(d)
+    d.switch_to(first)
+    token = "e2e-tabs-%d" % int(time.time() * 1000)
+    compose_and_send(d, token)
+    d.switch_to(second)
+    # The second tab hears of the job from the first (BroadcastChannel) and sees it through.
+    d.wait_for("the other tab to show the job sent", lambda: "sent" in job_states(d, token), 60)
+    d.screenshot(os.path.join(ARTIFACTS, "outbox-second-tab.png"))
+    assert_delivered_once(token)
+    d.switch_to(first)
+    return "two tabs: sent once, followed by the other tab"
+
+
+def undo_from_the_undo_bar(d):
+    token = "e2e-undo-%d" % int(time.time() * 1000)
+    compose_and_send(d, token)
+    d.element("#undo-send").click()
+    open_outbox(d)
+    d.wait_for("the job cancelled", lambda: "cancelled" in job_states(d, token), 30)
+    d.screenshot(os.path.join(ARTIFACTS, "outbox-undone.png"))
+    # A control mail sent after it with the same window: once it is at the sink, the undone
+    # one's time has passed too.
+    control = token + "-control"
+    compose_and_send(d, control)
+    assert_delivered_once(control)
+    assert not [m for m in arrived(token) if m["subject"] == token], "the undone mail was delivered"
+    return "undo: the cancelled mail never left"
+
+
+def main():
+    proxy("/clear")
+    d = Driver()
+    failures = 0
+    try:
+        d.get(APP)
+        sign_in(d)
+        for journey in (reload_in_the_middle_of_a_send, two_tabs, undo_from_the_undo_bar):
+            try:
+                print("e2e %s: ok (%s)" % (journey.__name__, journey(d)))
+            except Exception:
+                failures += 1
+                print("e2e %s: FAILED" % journey.__name__)
+                traceback.print_exc()
+                try:
+                    d.screenshot(os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__))
+                except Exception:
+                    pass
+    finally:
+        d.quit()
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""A small W3C WebDriver client (stdlib only) for the end-to-end tests: drives Debian's chromium
+through chromedriver, for what wasm-bindgen-test cannot do from inside a page (reload it, open a
+second tab, use the app as served)."""
+import base64
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class WebDriverError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Driver:
+    """One chromedriver process and one browser session."""
+
+    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")):
+        self.port = free_port()
+        self.proc = subprocess.Popen([chromedriver, "--port=%d" % self.port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise WebDriverError("chromedriver did not start")
+        with open(os.path.join(HERE, "..", "webdriver.json")) as f:
+            capabilities = json.load(f)
+        capabilities["goog:chromeOptions"]["args"].append("--window-size=1280,900")
+        answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
+        self.session = answer["sessionId"]
+
+    def _call(self, method, path, body=None):
+        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return json.load(response)["value"]
+        except urllib.error.HTTPError as e:
+            raise WebDriverError("%s %s: %s" % (method, path, e.read().decode(errors="replace")[:500]))
+
+    def cmd(self, method, path, body=None):
+        return self._call(method, "/session/%s%s" % (self.session, path), body)
+
+    def get(self, url):
+        self.cmd("POST", "/url", {"url": url})
+
+    def refresh(self):
+        self.cmd("POST", "/refresh")
+
+    def run(self, script, *args):
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def find(self, css):
+        found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+        return [Element(self, next(iter(e.values()))) for e in found]
+
+    def wait_for(self, what, find, timeout=30):
+        """Polls `find()` until it returns something truthy; the page's text on failure."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = find()
+            if got:
+                return got
+            time.sleep(0.1)
+        text = self.run("return document.body ? document.body.innerText : ''")
+        raise AssertionError("timed out waiting for %s; the page shows: %s" % (what, text[:2000]))
+
+    def element(self, css, timeout=30):
+        return self.wait_for(css, lambda: self.find(css), timeout)[0]
+
+    def new_tab(self):
+        handle = self.cmd("POST", "/window/new", {"type": "tab"})["handle"]
+        return handle
+
+    def current_tab(self):
+        return self.cmd("GET", "/window")
+
+    def switch_to(self, handle):
+        self.cmd("POST", "/window", {"handle": handle})
+
+    def screenshot(self, path):
+        data = self.cmd("GET", "/screenshot")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+    def quit(self):
+        try:
+            self.cmd("DELETE", "")
+        except Exception:
+            pass
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class Element:
+    def __init__(self, driver, id):
+        self.driver, self.id = driver, id
+
+    def click(self):
+        self.driver.cmd("POST", "/element/%s/click" % self.id)
+
+    def type(self, text):
+        self.driver.cmd("POST", "/element/%s/value" % self.id, {"text": text})
+
+    def clear(self):
+        self.driver.cmd("POST", "/element/%s/clear" % self.id)
+
+    @property
+    def text(self):
+        return self.driver.cmd("GET", "/element/%s/text" % self.id)
+
+    def attribute(self, name):
+        return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
