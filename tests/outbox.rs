@@ -390,3 +390,23 @@ async fn a_scheduled_mail_leaves_at_its_time_with_every_tab_closed() {
     assert_eq!(sink_subjects_with(&token).await.len(), 1);
     web_sys::console::log_1(&format!("FIGURE outbox scheduled: arrived {:.0} ms after its time", arrived.received_ms - due).into());
 }
+
+#[wasm_bindgen_test]
+async fn bcc_recipients_get_the_mail_without_being_shown_to_the_others() {
+    let client = client_for(gateway(), other_credentials()).await;
+    let outbox = Outbox::open(None, Policy::default()).await;
+    outbox.set_sender("bob", sender(&client).await);
+    let token = unique("bcc");
+    let mut mail = draft(&token);
+    mail.bcc = vec![Address { name: None, email: "hidden@example.net".into() }];
+    let id = outbox.enqueue("bob", mail, Priority::Normal, None, 0).await.expect("queued");
+    outbox.run_until_idle().await;
+    assert_eq!(outbox.state_of(&id), Some(JobState::Sent));
+    let url = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
+    let listing: Vec<Value> = serde_json::from_slice(&fetch(HttpRequest::get(format!("{url}/messages"))).await.expect("sink").body).expect("JSON");
+    let got: Vec<&Value> = listing.iter().filter(|m| m["subject"].as_str() == Some(token.as_str())).collect();
+    assert_eq!(got.len(), 1, "one relay, to everyone");
+    let rcpt = got[0]["rcpt_to"].to_string();
+    assert!(rcpt.contains("friend@example.net") && rcpt.contains("hidden@example.net"), "the envelope reaches both: {rcpt}");
+    assert_eq!(got[0]["bcc_header"], "", "no Bcc header in what the recipients get");
+}

@@ -119,7 +119,8 @@ def listing(out_dir):
             entry = json.load(f)
         with open(base + ".eml", "rb") as f:
             data = f.read()
-        entry.update({"n": int(name[:-4]), "message_id": header(data, "Message-ID"), "subject": header(data, "Subject")})
+        entry.update({"n": int(name[:-4]), "message_id": header(data, "Message-ID"), "subject": header(data, "Subject"),
+                      "bcc_header": header(data, "Bcc")})
         out.append(entry)
     return out
 

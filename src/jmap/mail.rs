@@ -735,8 +735,8 @@ mod live {
                     .map(|until| ((until - crate::net::now_ms()) / 1000.0).ceil().max(0.0) as u64)
                     .filter(|s| *s > 0)
                     .map(|s| s.min(self.max_hold_secs()));
-                // The identity's address is needed for a held message's envelope, or to pick one.
-                let identities = if draft.identity_id.is_none() || hold_secs.is_some() || draft.from.is_empty() { self.identities().await? } else { Vec::new() };
+                // The identity is looked up to pick one, or for an address to send from.
+                let identities = if draft.identity_id.is_none() || draft.from.is_empty() { self.identities().await? } else { Vec::new() };
                 let from = draft.from.first().map(|a| a.email.to_ascii_lowercase());
                 let identity = match &draft.identity_id {
                     Some(id) => identities.iter().find(|i| &i.id == id),
@@ -768,11 +768,11 @@ mod live {
                     // Calls run in order: the old draft is gone before its successor is created.
                     req.call("Email/set", json!({ "accountId": self.account, "destroy": [old] }));
                 }
-                let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(draft, &mailboxes.drafts, true) } }));
-                let mut submission_object = json!({ "emailId": "#mail", "identityId": identity_id });
-                if let Some(secs) = hold_secs {
-                    submission_object["envelope"] = envelope(&identity_email, draft, Some(secs));
-                }
+                // Bcc recipients are in the envelope only: servers such as Cyrus relay the stored
+                // message as it is, and a Bcc header would show every recipient who was hidden.
+                let without_bcc = Draft { bcc: Vec::new(), ..draft.clone() };
+                let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(&without_bcc, &mailboxes.drafts, true) } }));
+                let submission_object = json!({ "emailId": "#mail", "identityId": identity_id, "envelope": envelope(&identity_email, draft, hold_secs) });
                 let submission = req.call(
                     "EmailSubmission/set",
                     json!({
