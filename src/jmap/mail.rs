@@ -822,11 +822,11 @@ mod live {
                 let mut response = self.client.send(&req).await?;
                 let set = SetResponse::parse(response.take(&call)?)?;
                 if let Some(e) = set.not_updated.get(submission_id) {
-                    let reason = match e.kind.as_str() {
-                        "cannotUnsend" | "notFound" => "it has already been sent".to_owned(),
-                        _ => set_error_advice(e),
-                    };
-                    return Err(MailError::Refused { what: "undo the send".into(), reason });
+                    // Cyrus drops a submission once it has left: notFound means the same as cannotUnsend.
+                    return Err(match e.kind.as_str() {
+                        "cannotUnsend" | "notFound" => MailError::AlreadySent,
+                        _ => MailError::Refused { what: "undo the send".into(), reason: set_error_advice(e) },
+                    });
                 }
                 // Back to Drafts, so nothing the user wrote is lost.
                 let mut back = Map::new();

@@ -18,6 +18,9 @@ pub enum MailError {
     /// The server already holds this message (same Message-ID): an earlier attempt got there.
     #[error("the server already has this message; an earlier attempt reached it ({0})")]
     AlreadyThere(String),
+    /// An undo came too late: the server has let the message go.
+    #[error("it has already been sent")]
+    AlreadySent,
 }
 
 impl MailError {

@@ -173,8 +173,7 @@ impl Outbox {
             Undo::Done => {}
             Undo::OnServer { submission_id, email_id } => {
                 let sender = self.sender_for(id).ok_or(OutboxError::NoServer)?;
-                sender.backend.cancel_send(&submission_id, &email_id, &sender.mailboxes).await.map_err(|e| OutboxError::Server(e.to_string()))?;
-                self.queue.borrow_mut().cancelled(id);
+                self.take_back(id, &sender, &submission_id, &email_id).await?;
             }
             Undo::AskServer => {
                 let sender = self.sender_for(id).ok_or(OutboxError::NoServer)?;
@@ -182,10 +181,7 @@ impl Outbox {
                 let found = sender.backend.find_by_message_id(&message_id).await.map_err(|e| OutboxError::Server(e.to_string()))?;
                 match found {
                     Some(f) if !f.still_draft => match f.held_submission {
-                        Some(submission) => {
-                            sender.backend.cancel_send(&submission, &f.email_id, &sender.mailboxes).await.map_err(|e| OutboxError::Server(e.to_string()))?;
-                            self.queue.borrow_mut().cancelled(id);
-                        }
+                        Some(submission) => self.take_back(id, &sender, &submission, &f.email_id).await?,
                         None => {
                             self.queue.borrow_mut().sent(id, now_ms(), Some(f.email_id), None, None);
                             self.persist(id).await;
@@ -199,6 +195,23 @@ impl Outbox {
         }
         self.persist(id).await;
         Ok(())
+    }
+
+    /// Cancels a submission the server holds. Too late (it left a moment ago, the server's clock
+    /// being ahead of ours): the job is marked sent.
+    async fn take_back(&self, id: &str, sender: &Sender, submission_id: &str, email_id: &str) -> Result<(), OutboxError> {
+        match sender.backend.cancel_send(submission_id, email_id, &sender.mailboxes).await {
+            Ok(()) => {
+                self.queue.borrow_mut().cancelled(id);
+                Ok(())
+            }
+            Err(MailError::AlreadySent) => {
+                self.queue.borrow_mut().sent(id, now_ms(), None, None, None);
+                self.persist(id).await;
+                Err(OutboxError::NotCancellable)
+            }
+            Err(e) => Err(OutboxError::Server(e.to_string())),
+        }
     }
 
     fn sender_for(&self, id: &str) -> Option<Sender> {
