@@ -410,3 +410,21 @@ async fn bcc_recipients_get_the_mail_without_being_shown_to_the_others() {
     assert!(rcpt.contains("friend@example.net") && rcpt.contains("hidden@example.net"), "the envelope reaches both: {rcpt}");
     assert_eq!(got[0]["bcc_header"], "", "no Bcc header in what the recipients get");
 }
+
+#[wasm_bindgen_test]
+async fn a_request_still_on_the_wire_when_the_retry_checks_is_not_delivered_twice() {
+    let token = unique("wire");
+    // The first send waits 3.5 s at the proxy before it reaches the server; the client gives up at
+    // 1 s, checks (nothing there yet) and sends again. Then the late first copy lands: the server
+    // must refuse it (same bytes, so Cyrus answers alreadyExists) rather than send it too.
+    let started = now_ms();
+    let (job, _) = send_through_fault(&token, "action=hold&ms=3500", 1, Policy::default()).await;
+    assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
+    assert!(job.attempts >= 2, "the first attempt timed out");
+    // Until the late copy has reached the server, and its answer has had time to go out.
+    let late = started + 3_500.0 + 2_000.0;
+    if now_ms() < late {
+        sleep((late - now_ms()) as u32).await;
+    }
+    assert_eq!(sink_subjects_with(&token).await.len(), 1, "delivered exactly once");
+}

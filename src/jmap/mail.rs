@@ -488,6 +488,9 @@ pub fn draft_object(draft: &Draft, mailbox_id: &str, is_draft: bool) -> Value {
     if let Some(id) = &draft.message_id {
         email["messageId"] = json!([id]);
     }
+    if let Some(date) = &draft.sent_at {
+        email["sentAt"] = json!(date);
+    }
     if !draft.in_reply_to.is_empty() {
         email["inReplyTo"] = json!(draft.in_reply_to);
     }

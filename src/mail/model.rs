@@ -246,6 +246,11 @@ pub struct Draft {
     pub references: Vec<String>,
     /// A stable Message-ID (without brackets), so a resend can be recognised.
     pub message_id: Option<String>,
+    /// The Date header (RFC 3339, whole seconds), fixed when the message is queued: every attempt
+    /// then produces the same bytes, which servers that refuse a duplicate message (Cyrus answers
+    /// alreadyExists) turn into a guard against a second copy still on the wire.
+    #[serde(default)]
+    pub sent_at: Option<String>,
     /// Files already uploaded: blob id, name, type, size.
     pub attachments: Vec<BodyPart>,
 }

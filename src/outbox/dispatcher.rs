@@ -145,6 +145,11 @@ impl Outbox {
             // Stable across attempts: how the server is asked whether an attempt went out.
             draft.message_id = Some(format!("{}.{}@petrel.invalid", now_ms() as u64, random_u64()));
         }
+        if draft.sent_at.is_none() {
+            // Whole seconds: "2026-11-21T10:00:00Z".
+            let iso = String::from(js_sys::Date::new(&now_ms().into()).to_iso_string());
+            draft.sent_at = Some(format!("{}Z", iso.split('.').next().unwrap_or(&iso).trim_end_matches('Z')));
+        }
         let server_holds = delay_ms > 0
             && self.policy.server_hold
             && self.senders.borrow().get(account).is_some_and(|s| s.backend.max_hold_secs().saturating_mul(1000) >= delay_ms);

@@ -115,7 +115,7 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
 
     Effect::new(move |_| {
         let unread: u64 = mailboxes.with(|all| all.iter().filter(|m| m.role.counts_unread()).map(|m| m.unread_emails).sum());
-        let folder = current().map(|m| m.name).unwrap_or_default();
+        let folder = current().map(|m| m.name).unwrap_or_else(|| if show_outbox.get() { "Outbox".to_owned() } else { String::new() });
         let title = match unread {
             0 => format!("{folder} · Petrel"),
             n => format!("({n}) {folder} · Petrel"),
@@ -127,8 +127,9 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
 
     // Picking a folder leaves the outbox view.
     Effect::new(move |_| {
-        selected.track();
-        show_outbox.set(false);
+        if selected.get().is_some() {
+            show_outbox.set(false);
+        }
     });
     let account_key = account.key.clone();
     let on_queued = Callback::new(move |queued: Queued| {
@@ -187,7 +188,11 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
             <nav class="folders" aria-label="Mail folders">
                 <MailboxTree mailboxes=mailboxes.into() selected=selected />
                 <button type="button" id="outbox-button" class="outbox-link" aria-pressed=move || show_outbox.get().to_string()
-                    on:click=move |_| show_outbox.set(true)>
+                    on:click=move |_| {
+                        // No folder is current while the outbox is shown.
+                        selected.set(None);
+                        show_outbox.set(true);
+                    }>
                     "Outbox"
                     {move || match waiting() { 0 => None, n => Some(view! { <span class="count">{n}</span> }) }}
                 </button>

@@ -116,9 +116,11 @@ def open_outbox(d):
 
 def reload_in_the_middle_of_a_send(d):
     token = "e2e-reload-%d" % int(time.time() * 1000)
-    # The send request waits 2.5 s at the proxy, then goes on to the server even though the page
-    # that sent it is gone: a request still on the wire when the tab reloads.
-    proxy("/fault?match=%s&action=hold&ms=2500&count=1" % token)
+    # The send request waits 8 s at the proxy, then goes on to the server even though the page
+    # that sent it is gone: a request still on the wire when the tab reloads. The reloaded tab
+    # checks with the server before that (nothing there yet) and sends anew; the late copy must
+    # then be refused by the server (same bytes: Cyrus answers alreadyExists), not sent twice.
+    proxy("/fault?match=%s&action=hold&ms=8000&count=1" % token)
     compose_and_send(d, token)
     wait("the send request at the proxy", lambda: proxy("/log?match=" + token), 30)
     d.refresh()
