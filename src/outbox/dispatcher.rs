@@ -146,8 +146,9 @@ impl Outbox {
             draft.message_id = Some(format!("{}.{}@petrel.invalid", now_ms() as u64, random_u64()));
         }
         if draft.sent_at.is_none() {
-            // Whole seconds: "2026-11-21T10:00:00Z".
-            let iso = String::from(js_sys::Date::new(&now_ms().into()).to_iso_string());
+            // When it is meant to leave (after the undo window, or at its scheduled time), in
+            // whole seconds: "2026-11-21T10:00:00Z".
+            let iso = String::from(js_sys::Date::new(&(now_ms() + delay_ms as f64).into()).to_iso_string());
             draft.sent_at = Some(format!("{}Z", iso.split('.').next().unwrap_or(&iso).trim_end_matches('Z')));
         }
         let server_holds = delay_ms > 0
