@@ -265,15 +265,8 @@ impl Outbox {
         loop {
             while in_flight.len() < self.policy.concurrency.max(1) && is_online() {
                 let next = {
-                    let queue = self.queue.borrow();
                     let senders = self.senders.borrow();
-                    let now = now_ms();
-                    queue
-                        .jobs
-                        .iter()
-                        .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now && !busy.contains(&j.id) && senders.contains_key(&j.account))
-                        .min_by(|a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)))
-                        .cloned()
+                    self.queue.borrow().next_due_where(now_ms(), |j| !busy.contains(&j.id) && senders.contains_key(&j.account)).cloned()
                 };
                 let Some(job) = next else { break };
                 let Some(sender) = self.senders.borrow().get(&job.account).cloned() else { break };

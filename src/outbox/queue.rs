@@ -253,9 +253,14 @@ impl Queue {
 
     /// The job to send next at `now_ms`: due, highest priority, oldest.
     pub fn next_due(&self, now_ms: f64) -> Option<&Job> {
+        self.next_due_where(now_ms, |_| true)
+    }
+
+    /// Like [`Queue::next_due`], among the jobs `eligible` accepts (not already in flight, with a server).
+    pub fn next_due_where(&self, now_ms: f64, eligible: impl Fn(&Job) -> bool) -> Option<&Job> {
         self.jobs
             .iter()
-            .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now_ms)
+            .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now_ms && eligible(j))
             .min_by(|a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)))
     }
 

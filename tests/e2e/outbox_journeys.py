@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webdriver import Driver  # noqa: E402
+from webdriver import Driver, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
 CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
@@ -63,20 +63,10 @@ def held_submissions(message_id):
     return pending[0][1]["ids"]
 
 
-def wait(what, check, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def assert_delivered_once(token):
-    mail = wait("%s at the sink" % token, lambda: arrived(token), 60)
+    mail = wait("%s at the sink" % token, lambda: arrived(token), 60, every=0.25)
     message_id = mail[0]["message_id"]
-    wait("no held copy of %s left" % token, lambda: not held_submissions(message_id), 30)
+    wait("no held copy of %s left" % token, lambda: not held_submissions(message_id), 30, every=0.25)
     got = arrived(token)
     assert len(got) == 1, "%s delivered %d times" % (token, len(got))
 

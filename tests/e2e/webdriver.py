@@ -23,6 +23,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait(what, check, timeout=30, every=0.1):
+    """Polls `check()` until it returns something truthy, which it returns."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(every)
+    raise AssertionError("timed out waiting for " + what)
+
+
 class Driver:
     """One chromedriver process and one browser session."""
 
@@ -72,14 +83,11 @@ class Driver:
 
     def wait_for(self, what, find, timeout=30):
         """Polls `find()` until it returns something truthy; the page's text on failure."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = find()
-            if got:
-                return got
-            time.sleep(0.1)
-        text = self.run("return document.body ? document.body.innerText : ''")
-        raise AssertionError("timed out waiting for %s; the page shows: %s" % (what, text[:2000]))
+        try:
+            return wait(what, find, timeout)
+        except AssertionError as e:
+            text = self.run("return document.body ? document.body.innerText : ''")
+            raise AssertionError("%s; the page shows: %s" % (e, text[:2000]))
 
     def element(self, css, timeout=30):
         return self.wait_for(css, lambda: self.find(css), timeout)[0]
