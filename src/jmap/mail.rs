@@ -438,6 +438,29 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
     })
 }
 
+/// Where a message being sent belongs: a draft, or sent.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Filed {
+    Draft,
+    Sent,
+}
+
+/// The Email/set patch that files a message as a draft (in Drafts, `$draft`) or as sent (in
+/// Sent, out of Drafts): on a successful submission, and back again when it is undone.
+pub fn filed_as(mailboxes: &crate::mail::backend::SendMailboxes, filed: Filed) -> Map<String, Value> {
+    let (as_draft, as_sent) = match filed {
+        Filed::Draft => (json!(true), Value::Null),
+        Filed::Sent => (Value::Null, json!(true)),
+    };
+    let mut patch = Map::new();
+    patch.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), as_draft.clone());
+    if let Some(sent) = &mailboxes.sent {
+        patch.insert(format!("mailboxIds/{}", pointer_escape(sent)), as_sent);
+    }
+    patch.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), as_draft);
+    patch
+}
+
 /// The SMTP envelope of a submission: every recipient once (Bcc included), and the FUTURERELEASE
 /// hold (RFC 4865 HOLDFOR, relative, so the client's clock does not matter).
 pub fn envelope(mail_from: &str, draft: &Draft, hold_secs: Option<u64>) -> Value {
@@ -760,12 +783,7 @@ mod live {
                     }
                     _ => draft,
                 };
-                let mut on_success = Map::new();
-                on_success.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), Value::Null);
-                if let Some(sent) = &mailboxes.sent {
-                    on_success.insert(format!("mailboxIds/{}", pointer_escape(sent)), json!(true));
-                }
-                on_success.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), Value::Null);
+                let on_success = filed_as(mailboxes, Filed::Sent);
                 let mut req = self.request().using(capability::SUBMISSION);
                 if let Some(old) = replaces {
                     // Calls run in order: the old draft is gone before its successor is created.
@@ -832,12 +850,7 @@ mod live {
                     });
                 }
                 // Back to Drafts, so nothing the user wrote is lost.
-                let mut back = Map::new();
-                back.insert(format!("mailboxIds/{}", pointer_escape(&mailboxes.drafts)), json!(true));
-                if let Some(sent) = &mailboxes.sent {
-                    back.insert(format!("mailboxIds/{}", pointer_escape(sent)), Value::Null);
-                }
-                back.insert(format!("keywords/{}", pointer_escape(keyword::DRAFT)), json!(true));
+                let back = filed_as(mailboxes, Filed::Draft);
                 let mut req = self.request();
                 let call = req.call("Email/set", json!({ "accountId": self.account, "update": { email_id: back } }));
                 let mut response = self.client.send(&req).await?;
@@ -966,6 +979,13 @@ mod tests {
         assert_eq!(state.as_deref(), Some("9"));
         assert_eq!(list[0], EmailSummary::unreadable("M1".into()));
         assert_eq!(list[1].id, "M2");
+    }
+
+    #[test]
+    fn filing_as_sent_and_back_as_a_draft_are_mirror_patches() {
+        let boxes = crate::mail::backend::SendMailboxes { drafts: "D".into(), sent: Some("S".into()) };
+        assert_eq!(Value::Object(filed_as(&boxes, Filed::Sent)), json!({ "mailboxIds/D": null, "mailboxIds/S": true, "keywords/$draft": null }));
+        assert_eq!(Value::Object(filed_as(&boxes, Filed::Draft)), json!({ "mailboxIds/D": true, "mailboxIds/S": null, "keywords/$draft": true }));
     }
 
     #[test]

@@ -30,6 +30,24 @@ pub struct Sender {
     pub mailboxes: SendMailboxes,
 }
 
+/// The dispatch loop's doorbell: [`Bell::arm`] before waiting, [`Bell::ring`] from anywhere.
+#[derive(Clone, Default)]
+struct Bell(Rc<RefCell<Option<oneshot::Sender<()>>>>);
+
+impl Bell {
+    fn arm(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        *self.0.borrow_mut() = Some(tx);
+        rx
+    }
+
+    fn ring(&self) {
+        if let Some(tx) = self.0.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 type Listener = Box<dyn Fn()>;
 type Listeners = Rc<RefCell<Vec<(u64, Listener)>>>;
 
@@ -56,7 +74,7 @@ pub struct Outbox {
     channel: Option<JobChannel>,
     listeners: Listeners,
     next_listener: Cell<u64>,
-    wake: Rc<RefCell<Option<oneshot::Sender<()>>>>,
+    bell: Bell,
     stopped: Cell<bool>,
 }
 
@@ -65,21 +83,19 @@ impl Outbox {
     pub async fn open(cache: Option<Rc<OfflineCache>>, policy: Policy) -> Outbox {
         let queue = Rc::new(RefCell::new(Queue::default()));
         let listeners: Listeners = Rc::default();
-        let wake: Rc<RefCell<Option<oneshot::Sender<()>>>> = Rc::default();
+        let bell = Bell::default();
         let channel = {
-            let (queue, listeners, wake) = (queue.clone(), listeners.clone(), wake.clone());
+            let (queue, listeners, bell) = (queue.clone(), listeners.clone(), bell.clone());
             JobChannel::open(move |text| {
                 let Ok(job) = serde_json::from_str::<Job>(&text) else { return };
                 if queue.borrow_mut().merge(job) {
                     notify(&listeners);
                     // A job another tab queued may be due: the dispatcher looks (and waits its turn).
-                    if let Some(tx) = wake.borrow_mut().take() {
-                        let _ = tx.send(());
-                    }
+                    bell.ring();
                 }
             })
         };
-        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, next_listener: Cell::new(0), wake, stopped: Cell::new(false) };
+        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, next_listener: Cell::new(0), bell, stopped: Cell::new(false) };
         outbox.reload().await;
         outbox
     }
@@ -171,9 +187,7 @@ impl Outbox {
     /// Undo: takes the message back, from the server if it holds it. Waits for any attempt under
     /// way (in any tab) to finish first, so its outcome is known.
     pub async fn cancel(&self, id: &str) -> Result<(), OutboxError> {
-        let _turn = tabs::lock(DISPATCH_LOCK).await;
-        self.reload().await;
-        self.recover_interrupted().await;
+        let _turn = self.take_turn().await;
         let undo = self.queue.borrow_mut().cancel(id, now_ms());
         match undo? {
             Undo::Done => {}
@@ -237,13 +251,17 @@ impl Outbox {
         notify(&self.listeners);
     }
 
-    /// Under the dispatch lock nobody else is sending: a job marked `Sending` was left so by a
-    /// context that died mid-attempt. Its outcome is unknown.
-    async fn recover_interrupted(&self) {
+    /// Waits for the dispatch lock, then takes in what other tabs wrote. Under the lock nobody
+    /// else is sending: a job still marked `Sending` was left so by a context that died
+    /// mid-attempt, and its outcome is unknown.
+    async fn take_turn(&self) -> Option<tabs::HeldLock> {
+        let lock = tabs::lock(DISPATCH_LOCK).await;
+        self.reload().await;
         let ids = self.queue.borrow_mut().recover_interrupted();
         for id in ids {
             self.persist(&id).await;
         }
+        lock
     }
 
     /// Sends every job that is due now, until none is left (or their servers are not set).
@@ -256,9 +274,7 @@ impl Outbox {
         if nothing_to_do || self.running.replace(true) {
             return 0;
         }
-        let lock = tabs::lock(DISPATCH_LOCK).await;
-        self.reload().await;
-        self.recover_interrupted().await;
+        let lock = self.take_turn().await;
         let mut sent = 0;
         let mut in_flight: FuturesUnordered<LocalBoxFuture<'_, bool>> = FuturesUnordered::new();
         let mut busy: Vec<String> = Vec::new();
@@ -301,20 +317,15 @@ impl Outbox {
     /// early by a new job, a sender set, another tab's change or the network coming back.
     /// Going offline pauses it (no attempt is spent on a network that is not there).
     pub async fn serve(&self) {
-        let wake = self.wake.clone();
-        let on_online = Closure::<dyn FnMut()>::new(move || {
-            if let Some(tx) = wake.borrow_mut().take() {
-                let _ = tx.send(());
-            }
-        });
+        let bell = self.bell.clone();
+        let on_online = Closure::<dyn FnMut()>::new(move || bell.ring());
         let global = js_sys::global();
         let add: Option<js_sys::Function> = Reflect::get(&global, &"addEventListener".into()).ok().and_then(|f| f.dyn_into().ok());
         if let Some(add) = &add {
             let _ = add.call2(&global, &"online".into(), on_online.as_ref());
         }
         while !self.stopped.get() {
-            let (tx, rx) = oneshot::channel();
-            *self.wake.borrow_mut() = Some(tx);
+            let rx = self.bell.arm();
             self.run().await;
             let wait = self.queue.borrow().next_wake_ms().map(|at| (at - now_ms()).clamp(0.0, 60_000.0)).unwrap_or(60_000.0);
             let _ = select(rx, sleep(wait as u32).boxed_local()).await;
@@ -332,9 +343,7 @@ impl Outbox {
 
     /// Makes a waiting [`Outbox::serve`] look at the queue now (a push event, a new job).
     pub fn wake(&self) {
-        if let Some(tx) = self.wake.borrow_mut().take() {
-            let _ = tx.send(());
-        }
+        self.bell.ring();
     }
 
     /// One attempt at `job`; true when it is (now known to be) sent.
