@@ -2,7 +2,7 @@
 //!
 //! The crate is split so that the mail core can run in a page, a dedicated worker or a service worker:
 //!
-//! - [`auth`], [`net`], [`jmap`], [`mail`]: the DOM-free core. They use only the global scope's
+//! - [`auth`], [`net`], [`jmap`], [`rustmailer`], [`mail`], [`outbox`]: the DOM-free core. They use only the global scope's
 //!   `fetch` (a window's or a worker's), never `window` or `document`, and know nothing of Leptos.
 //!   `tests/architecture.rs` fails the build of the tests if that ever changes.
 //! - [`ui`]: the Leptos app. Components render state and send intents to the core.
@@ -13,6 +13,7 @@ pub mod jmap;
 pub mod mail;
 pub mod net;
 pub mod outbox;
+pub mod rustmailer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -22,6 +22,15 @@ pub struct Config {
     #[arg(long, env = "PETREL_JMAP_UPSTREAM", value_parser = parse_upstream)]
     pub jmap_upstream: Option<Uri>,
 
+    /// RustMailer's gRPC port to translate gRPC-web to (HTTP/2, cleartext), e.g. http://127.0.0.1:16630.
+    #[arg(long, env = "PETREL_RUSTMAILER_UPSTREAM", value_parser = parse_upstream)]
+    pub rustmailer_upstream: Option<Uri>,
+
+    /// Token RustMailer's event hooks must carry (`Authorization: Bearer ...`) when posting to
+    /// `/rustmailer/webhook`; without it the webhook endpoint is off.
+    #[arg(long, env = "PETREL_RUSTMAILER_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub rustmailer_webhook_token: Option<String>,
+
     /// Origins other than the gateway's own allowed to call the proxied APIs (CORS), comma
     /// separated; `*` allows any. Same-origin use needs none.
     #[arg(long = "cors-origin", env = "PETREL_CORS_ORIGINS", value_delimiter = ',')]

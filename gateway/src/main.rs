@@ -4,6 +4,8 @@
 //! Authorization header that EventSource cannot send. See `--help` for the flags.
 
 mod config;
+mod events;
+mod grpc_web;
 mod proxy;
 mod static_files;
 
@@ -41,6 +43,8 @@ pub fn text_response(status: StatusCode, text: &str) -> Response<Body> {
 struct Gateway {
     config: Config,
     upstream: proxy::UpstreamClient,
+    grpc_web: Option<grpc_web::GrpcWeb>,
+    events: events::Events,
 }
 
 impl Gateway {
@@ -48,6 +52,18 @@ impl Gateway {
         let path = request.uri().path();
         if proxy::is_jmap_path(path) {
             return proxy::forward(&self.config, &self.upstream, request).await;
+        }
+        if grpc_web::is_grpc_path(path) {
+            return match &self.grpc_web {
+                Some(g) => g.handle(&self.config, request).await,
+                None => grpc_web::not_configured(),
+            };
+        }
+        if path == events::WEBHOOK_PATH {
+            return self.events.webhook(&self.config, request).await;
+        }
+        if path == events::EVENTS_PATH {
+            return self.events.stream(&self.config, request).await;
         }
         if path == "/petrel-demo.json" {
             return self.demo_login();
@@ -118,7 +134,11 @@ async fn main() {
         config.app_dir.display(),
         config.jmap_upstream.as_ref().map(|u| format!(", JMAP from {u}")).unwrap_or_default()
     );
-    let gateway = Arc::new(Gateway { config, upstream: proxy::client() });
+    if let Some(u) = &config.rustmailer_upstream {
+        eprintln!("petrel-gateway: gRPC-web for RustMailer at {u}{}", if config.rustmailer_webhook_token.is_some() { ", event hooks on /rustmailer/webhook" } else { "" });
+    }
+    let grpc_web = grpc_web::GrpcWeb::new(&config);
+    let gateway = Arc::new(Gateway { config, upstream: proxy::client(), grpc_web, events: events::Events::new() });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     let mut shutdown = std::pin::pin!(shutdown_signal());

@@ -82,20 +82,8 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     let allowed_origin = origin.filter(|o| config.allows_origin(o));
 
     // Preflights are answered here: some servers (Cyrus before 3.13) demand auth on OPTIONS.
-    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        let mut response = Response::new(crate::empty_body());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        if let Some(origin) = &allowed_origin {
-            let requested = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
-            let h = response.headers_mut();
-            add_cors(h, origin);
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-            if let Some(requested) = requested {
-                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
-            }
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        }
-        return response;
+    if is_preflight(&request) {
+        return preflight(&request, allowed_origin.as_deref(), "GET, POST, OPTIONS");
     }
 
     let Some(upstream) = &config.jmap_upstream else {
@@ -179,7 +167,28 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     Response::from_parts(parts, body.map_err(|e| Box::new(e) as crate::BoxError).boxed_unsync())
 }
 
-fn add_cors(headers: &mut hyper::HeaderMap, origin: &str) {
+pub fn is_preflight<B>(request: &Request<B>) -> bool {
+    request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Answers a CORS preflight: allowed origins may use `methods` and the headers they ask for.
+pub fn preflight<B>(request: &Request<B>, allowed_origin: Option<&str>, methods: &'static str) -> Response<Body> {
+    let mut response = Response::new(crate::empty_body());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    if let Some(origin) = allowed_origin {
+        let requested = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+        let h = response.headers_mut();
+        add_cors(h, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(methods));
+        if let Some(requested) = requested {
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+        }
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    }
+    response
+}
+
+pub fn add_cors(headers: &mut hyper::HeaderMap, origin: &str) {
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         headers.append(header::VARY, HeaderValue::from_static("Origin"));

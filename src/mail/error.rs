@@ -1,11 +1,14 @@
 //! Errors of the mail engine, whatever protocol is underneath.
 
 use crate::jmap::JmapError;
+use crate::rustmailer::RustMailerError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MailError {
     #[error("{0}")]
     Jmap(#[from] JmapError),
+    #[error("{0}")]
+    RustMailer(#[from] RustMailerError),
     /// The server refused an action; `what` is how the action reads ("move 3 messages").
     #[error("the server refused to {what}: {reason}")]
     Refused { what: String, reason: String },
@@ -28,6 +31,7 @@ impl MailError {
     pub fn is_transient(&self) -> bool {
         match self {
             MailError::Jmap(e) => e.is_transient(),
+            MailError::RustMailer(e) => e.is_transient(),
             _ => false,
         }
     }
