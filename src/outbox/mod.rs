@@ -16,6 +16,7 @@ pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, St
 use crate::jmap::JmapError;
 use crate::mail::MailError;
 use crate::net::NetError;
+use crate::rustmailer::RustMailerError;
 
 /// Sorts a failed send. A browser cannot tell "never connected" from "connection cut after the
 /// request left" (both are one TypeError), so every network failure is ambiguous: the dispatcher
@@ -35,6 +36,11 @@ pub fn classify(error: &MailError) -> Failure {
             Failure::Transient { reason, retry_after_ms: None }
         }
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
+        // RustMailer: a call that timed out or broke off may have queued the task.
+        MailError::RustMailer(RustMailerError::Network(_) | RustMailerError::Timeout | RustMailerError::Server(_)) => Failure::Ambiguous { reason },
+        MailError::RustMailer(RustMailerError::Unavailable(_) | RustMailerError::Busy(_) | RustMailerError::MailServer(_)) => {
+            Failure::Transient { reason, retry_after_ms: None }
+        }
         // Another attempt (a dead tab's, still arriving) created it: look before going on.
         MailError::AlreadyThere(_) => Failure::Ambiguous { reason },
         _ => Failure::Permanent { reason },
@@ -57,5 +63,10 @@ mod tests {
         assert!(matches!(classify(&refused), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
+        let cut = MailError::RustMailer(RustMailerError::Network("Failed to fetch".into()));
+        assert!(matches!(classify(&cut), Failure::Ambiguous { .. }));
+        let busy = MailError::RustMailer(RustMailerError::Busy("slow down".into()));
+        assert!(matches!(classify(&busy), Failure::Transient { .. }));
+        assert!(matches!(classify(&MailError::RustMailer(RustMailerError::BadToken("x".into()))), Failure::Permanent { .. }));
     }
 }

@@ -51,6 +51,9 @@ pub enum RustMailerError {
     Network(String),
     #[error("RustMailer's answer could not be read ({0})")]
     Malformed(String),
+    /// An attachment's bytes differ from those fetched before (SHA-256, hex): not shown.
+    #[error("the attachment is not what it was when first opened (SHA-256 {actual}, expected {expected}); it was not opened")]
+    AttachmentChanged { expected: String, actual: String },
 }
 
 impl RustMailerError {

@@ -72,21 +72,21 @@ impl Default for PushOptions {
 
 /// Fires once; every waiter then resolves.
 #[derive(Clone, Default)]
-struct Stop(Rc<(Cell<bool>, RefCell<Vec<Waker>>)>);
+pub(crate) struct Stop(Rc<(Cell<bool>, RefCell<Vec<Waker>>)>);
 
 impl Stop {
-    fn trigger(&self) {
+    pub(crate) fn trigger(&self) {
         self.0 .0.set(true);
         for w in self.0 .1.borrow_mut().drain(..) {
             w.wake();
         }
     }
 
-    fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.0 .0.get()
     }
 
-    fn wait(&self) -> impl Future<Output = ()> + '_ {
+    pub(crate) fn wait(&self) -> impl Future<Output = ()> + '_ {
         std::future::poll_fn(move |cx| {
             if self.stopped() {
                 Poll::Ready(())

@@ -6,7 +6,7 @@ use crate::pb;
 
 pub const DELIMITER: &str = "/";
 /// Seeded messages' dates count back from here (2026-11-20 09:00 UTC), one hour apart.
-const SEED_EPOCH_MS: i64 = 1_795_683_600_000;
+const SEED_EPOCH_MS: i64 = 1_795_165_200_000;
 
 #[derive(Clone)]
 pub struct Attachment {

@@ -1,0 +1,20 @@
+//! RustMailer (mail middleware with a gRPC API) from the browser, over gRPC-web through Petrel's
+//! gateway. DOM-free like the JMAP layer: it runs in a page or a worker.
+//!
+//! - [`proto`]: the messages and tonic client stubs generated from `protos/rustmailer.proto`.
+//! - [`error`]: one error type from gRPC statuses, RustMailer's codes and fetch failures.
+//! - [`convert`]: RustMailer's shapes onto the mail model (ids, flags, folders, searches).
+//! - `client`: the calls, with token, deadline and gzip; `backend`: the mail engine's trait;
+//!   `push`: event hooks relayed by the gateway as SSE, with polling when there are none.
+
+#[cfg(target_arch = "wasm32")]
+pub mod backend;
+#[cfg(target_arch = "wasm32")]
+pub mod client;
+pub mod convert;
+pub mod error;
+pub mod proto;
+#[cfg(target_arch = "wasm32")]
+pub mod push;
+
+pub use error::RustMailerError;
