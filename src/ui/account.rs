@@ -12,21 +12,43 @@ use crate::mail::engine::MailEngine;
 use crate::mail::{MailError, Role};
 use crate::outbox::dispatcher::{Outbox, Sender};
 use crate::outbox::Policy;
+use crate::rustmailer::backend::RustMailerBackend;
+use crate::rustmailer::client::RustMailer;
+use crate::rustmailer::proto as pb;
+use crate::rustmailer::RustMailerError;
 
 /// The IndexedDB database of the app's offline cache.
 pub const CACHE_NAME: &str = "petrel";
+
+/// Which kind of server the form names.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub enum ServerKind {
+    #[default]
+    Jmap,
+    /// A RustMailer behind Petrel's gateway: `server` is the gateway, the credentials its access
+    /// token; `account` picks one of its accounts by address or id (the first when empty).
+    RustMailer { account: String },
+}
 
 /// What the sign-in form collected.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SignInAttempt {
     pub server: String,
     pub credentials: Credentials,
+    pub kind: ServerKind,
+}
+
+/// The protocol connection behind a signed-in account.
+#[derive(Clone)]
+pub enum Connection {
+    Jmap(JmapClient),
+    RustMailer(Rc<RustMailerBackend>),
 }
 
 /// A signed-in account, ready to show.
 #[derive(Clone)]
 pub struct SignedIn {
-    pub client: JmapClient,
+    pub connection: Connection,
     pub engine: MailEngine,
     /// Every send goes through it; shared by all tabs of this origin (one sends at a time).
     pub outbox: Rc<Outbox>,
@@ -36,28 +58,60 @@ pub struct SignedIn {
 
 impl SignedIn {
     pub fn display_name(&self) -> String {
-        self.client.session().username.clone()
+        match &self.connection {
+            Connection::Jmap(client) => client.session().username.clone(),
+            Connection::RustMailer(backend) => backend.email().to_owned(),
+        }
+    }
+}
+
+/// The RustMailer account a sign-in names: by id, by address, or the first one.
+async fn pick_rustmailer_account(client: &RustMailer, wanted: &str) -> Result<u64, MailError> {
+    let accounts = client.list_minimal_accounts(pb::Empty {}).await?.accounts;
+    let wanted = wanted.trim();
+    let found = if wanted.is_empty() {
+        accounts.first()
+    } else {
+        accounts.iter().find(|a| a.id.to_string() == wanted || a.email.eq_ignore_ascii_case(wanted))
+    };
+    match found {
+        Some(a) => Ok(a.id),
+        None if accounts.is_empty() => Err(RustMailerError::NotFound("this RustMailer has no accounts yet".into()).into()),
+        None => Err(RustMailerError::NotFound(format!("no account \"{wanted}\" on this RustMailer; it has {}", accounts.iter().map(|a| a.email.as_str()).collect::<Vec<_>>().join(", "))).into()),
     }
 }
 
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds
 /// the folders the account is shown at once and syncs behind; the first time, after one sync.
 pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, MailError> {
-    let client = JmapClient::connect(&attempt.server, attempt.credentials).await?;
-    let backend = JmapMail::new(client.clone())?;
-    let key = backend.cache_key();
+    let (connection, backend, key, username): (Connection, Rc<dyn crate::mail::backend::MailBackend>, String, String) = match &attempt.kind {
+        ServerKind::Jmap => {
+            let client = JmapClient::connect(&attempt.server, attempt.credentials.clone()).await?;
+            let backend = JmapMail::new(client.clone())?;
+            let key = backend.cache_key();
+            let username = client.session().username.clone();
+            (Connection::Jmap(client), Rc::new(backend), key, username)
+        }
+        ServerKind::RustMailer { account } => {
+            let token = match &attempt.credentials {
+                Credentials::Bearer { token } => token.clone(),
+                Credentials::Basic { password, .. } => password.clone(),
+            };
+            let client = RustMailer::new(&attempt.server, Some(token));
+            let id = pick_rustmailer_account(&client, account).await?;
+            let backend = Rc::new(RustMailerBackend::connect(client, id).await?);
+            let key = format!("rustmailer:{}:{id}", attempt.server.trim_end_matches('/'));
+            let username = backend.email().to_owned();
+            (Connection::RustMailer(backend.clone()), backend, key, username)
+        }
+    };
     if let Some(cache) = &cache {
-        let known = KnownAccount {
-            key: key.clone(),
-            backend: "jmap".into(),
-            server: attempt.server.clone(),
-            username: client.session().username.clone(),
-        };
+        let kind = if matches!(connection, Connection::Jmap(_)) { "jmap" } else { "rustmailer" };
+        let known = KnownAccount { key: key.clone(), backend: kind.into(), server: attempt.server.clone(), username };
         // Without it only the offline start is lost: not worth failing the sign-in.
         let _ = cache.remember(&known).await;
     }
     let engine = MailEngine::open(&key, cache.clone()).await;
-    let backend = Rc::new(backend);
     engine.attach(backend.clone());
     if !engine.read(|s| s.has_mailboxes()) {
         engine.sync().await?;
@@ -69,5 +123,5 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
         let sent = engine.read(|s| s.mailbox_with_role(Role::Sent).map(|m| m.id.clone()));
         outbox.set_sender(&key, Sender { backend, mailboxes: SendMailboxes { drafts, sent } });
     }
-    Ok(SignedIn { client, engine, outbox, key })
+    Ok(SignedIn { connection, engine, outbox, key })
 }

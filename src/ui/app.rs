@@ -30,7 +30,7 @@ async fn demo_login() -> Option<SignInAttempt> {
     }
     let demo: DemoLogin = serde_json::from_slice(&response.body).ok()?;
     let server = if demo.server.is_empty() { remembered::page_origin() } else { demo.server };
-    Some(SignInAttempt { server, credentials: Credentials::basic(demo.login, demo.password) })
+    Some(SignInAttempt { server, credentials: Credentials::basic(demo.login, demo.password), kind: Default::default() })
 }
 
 #[component]

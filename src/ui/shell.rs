@@ -6,12 +6,13 @@ use leptos::task::spawn_local;
 
 use std::rc::Rc;
 
-use super::account::SignedIn;
+use super::account::{Connection, SignedIn};
 use super::compose::{Compose, Queued};
 use super::mailbox_tree::MailboxTree;
 use super::message_list::MessageList;
 use super::outbox_view::{clock, OutboxView};
 use crate::jmap::push::live::{self, PushEvent, PushOptions, Transport};
+use crate::rustmailer::{self, push::RustMailerPush};
 use crate::mail::engine::EngineEvent;
 use crate::mail::{Mailbox, Role};
 use crate::outbox::dispatcher::Outbox;
@@ -82,29 +83,54 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
 
     let sync_engine = engine.clone();
     let push_outbox = account.outbox.clone();
-    let push = live::start(account.client.clone(), PushOptions::default(), move |event| match event {
-        PushEvent::Connected(transport) => {
-            // The server is reachable again: mail waiting in the outbox can go.
-            push_outbox.wake();
-            live_status.set(
-                match transport {
-                    Transport::WebSocket | Transport::EventSource => "Live",
-                    Transport::Polling => "Checking periodically",
+    let sync_now = move || {
+        let engine = sync_engine.clone();
+        spawn_local(async move {
+            let _ = engine.sync().await;
+        });
+    };
+    let push: Box<dyn std::any::Any> = match &account.connection {
+        Connection::Jmap(client) => Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
+            PushEvent::Connected(transport) => {
+                // The server is reachable again: mail waiting in the outbox can go.
+                push_outbox.wake();
+                live_status.set(
+                    match transport {
+                        Transport::WebSocket | Transport::EventSource => "Live",
+                        Transport::Polling => "Checking periodically",
+                    }
+                    .to_owned(),
+                )
+            }
+            // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
+            PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
+                push_outbox.wake();
+                sync_now();
+            }
+            PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
+            _ => {}
+        })),
+        Connection::RustMailer(backend) => {
+            let backend_for_events = backend.clone();
+            Box::new(rustmailer::push::start(backend.client().clone(), backend.account_id(), Default::default(), move |event| match event {
+                RustMailerPush::Connected => {
+                    push_outbox.wake();
+                    live_status.set("Live".to_owned());
                 }
-                .to_owned(),
-            )
+                RustMailerPush::Event { .. } => {
+                    // Flags changed elsewhere do not show in folder counts: the event says it.
+                    backend_for_events.note_remote_change();
+                    push_outbox.wake();
+                    sync_now();
+                }
+                RustMailerPush::Poll => {
+                    live_status.set("Checking periodically".to_owned());
+                    sync_now();
+                }
+                RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
+            }))
         }
-        // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
-        PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
-            push_outbox.wake();
-            let engine = sync_engine.clone();
-            spawn_local(async move {
-                let _ = engine.sync().await;
-            });
-        }
-        PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
-        _ => {}
-    });
+    };
     // Push runs as long as this view exists: the handle is dropped with it.
     StoredValue::new_local(push);
 

@@ -1,8 +1,9 @@
-//! The sign-in screen: server, username and a password or token.
+//! The sign-in screen: a JMAP server (username and a password or token) or a RustMailer behind
+//! Petrel's gateway (gateway URL, access token, and which of its accounts).
 
 use leptos::prelude::*;
 
-use super::account::SignInAttempt;
+use super::account::{ServerKind, SignInAttempt};
 use super::remembered;
 use crate::auth::Credentials;
 
@@ -17,17 +18,20 @@ pub fn SignInForm(
     let username = RwSignal::new(last.username);
     let secret = RwSignal::new(String::new());
     let use_token = RwSignal::new(false);
+    let rustmailer = RwSignal::new(false);
     let form_error = RwSignal::new(None::<String>);
+    // RustMailer always signs in with its access token.
+    let token_only = move || use_token.get() || rustmailer.get();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (server_value, user, secret_value) = (server.get(), username.get(), secret.get());
         let problem = if server_value.trim().is_empty() {
-            Some("Enter your mail server's address.")
-        } else if !use_token.get() && user.trim().is_empty() {
+            Some(if rustmailer.get() { "Enter the address of Petrel's gateway in front of RustMailer." } else { "Enter your mail server's address." })
+        } else if !token_only() && user.trim().is_empty() {
             Some("Enter your username.")
         } else if secret_value.is_empty() {
-            Some(if use_token.get() { "Enter your access token." } else { "Enter your password." })
+            Some(if token_only() { "Enter your access token." } else { "Enter your password." })
         } else {
             None
         };
@@ -35,12 +39,14 @@ pub fn SignInForm(
         if problem.is_some() {
             return;
         }
-        let credentials = if use_token.get() {
-            Credentials::bearer(secret_value.trim())
+        let (credentials, kind) = if rustmailer.get() {
+            (Credentials::bearer(secret_value.trim()), ServerKind::RustMailer { account: user.trim().to_owned() })
+        } else if use_token.get() {
+            (Credentials::bearer(secret_value.trim()), ServerKind::Jmap)
         } else {
-            Credentials::basic(user.trim(), secret_value)
+            (Credentials::basic(user.trim(), secret_value), ServerKind::Jmap)
         };
-        on_submit.run(SignInAttempt { server: server_value.trim().to_owned(), credentials });
+        on_submit.run(SignInAttempt { server: server_value.trim().to_owned(), credentials, kind });
     };
 
     let shown_error = move || form_error.get().or_else(|| error.get());
@@ -49,17 +55,23 @@ pub fn SignInForm(
             <form id="sign-in" class="sign-in card" on:submit=submit novalidate=true aria-labelledby="sign-in-title">
                 <h1 id="sign-in-title" class="brand">"Petrel"</h1>
                 <p class="subtitle">"Sign in to your mail"</p>
-                <label for="server">"Server"</label>
+                <label for="server-kind">"Server type"</label>
+                <select id="server-kind" name="server-kind"
+                    on:change=move |ev| rustmailer.set(event_target_value(&ev) == "rustmailer")>
+                    <option value="jmap" selected=true>"JMAP (Fastmail, Stalwart, Cyrus)"</option>
+                    <option value="rustmailer">"RustMailer (through Petrel's gateway)"</option>
+                </select>
+                <label for="server">{move || if rustmailer.get() { "Gateway URL" } else { "Server" }}</label>
                 <input id="server" name="server" type="text" inputmode="url" autocomplete="url" spellcheck="false"
                     placeholder="https://mail.example.com or you@example.com" bind:value=server />
-                <label for="username">"Username"</label>
+                <label for="username">{move || if rustmailer.get() { "Account (address or id; empty for the first)" } else { "Username" }}</label>
                 <input id="username" name="username" type="text" autocomplete="username" spellcheck="false"
-                    disabled=move || use_token.get() bind:value=username />
-                <label for="password">{move || if use_token.get() { "Access token" } else { "Password" }}</label>
+                    disabled=move || use_token.get() && !rustmailer.get() bind:value=username />
+                <label for="password">{move || if token_only() { "Access token" } else { "Password" }}</label>
                 <input id="password" name="password" type="password"
-                    autocomplete=move || if use_token.get() { "off" } else { "current-password" }
+                    autocomplete=move || if token_only() { "off" } else { "current-password" }
                     bind:value=secret />
-                <label class="checkbox">
+                <label class="checkbox" class:hidden=move || rustmailer.get()>
                     <input id="use-token" type="checkbox" bind:checked=use_token />
                     "Sign in with an access token instead"
                 </label>
