@@ -148,6 +148,10 @@ impl Events {
         let Some(upstream) = &config.rustmailer_upstream else {
             return text_response(StatusCode::NOT_FOUND, "this gateway has no RustMailer server configured");
         };
+        // Without event hooks the stream would stay silent: a 404 tells the app to poll instead.
+        if config.rustmailer_webhook_token.is_none() {
+            return text_response(StatusCode::NOT_FOUND, "this gateway receives no RustMailer event hooks (no --rustmailer-webhook-token)");
+        }
         let Some(account_id) = query_value(request.uri(), "account").and_then(|a| a.parse::<u64>().ok()) else {
             return text_response(StatusCode::BAD_REQUEST, "name the account: /rustmailer/events?account=N");
         };
