@@ -36,11 +36,11 @@ pub fn classify(error: &MailError) -> Failure {
             Failure::Transient { reason, retry_after_ms: None }
         }
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
-        // RustMailer: a call that timed out or broke off may have queued the task.
-        MailError::RustMailer(RustMailerError::Network(_) | RustMailerError::Timeout | RustMailerError::Server(_)) => Failure::Ambiguous { reason },
-        MailError::RustMailer(RustMailerError::Unavailable(_) | RustMailerError::Busy(_) | RustMailerError::MailServer(_)) => {
-            Failure::Transient { reason, retry_after_ms: None }
-        }
+        // RustMailer refused before doing anything (TooManyRequest).
+        MailError::RustMailer(RustMailerError::Busy(_)) => Failure::Transient { reason, retry_after_ms: None },
+        // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
+        // page from a proxy on the way back): its task list says, and costs one call to read.
+        MailError::RustMailer(e) if e.is_transient() => Failure::Ambiguous { reason },
         // Another attempt (a dead tab's, still arriving) created it: look before going on.
         MailError::AlreadyThere(_) => Failure::Ambiguous { reason },
         _ => Failure::Permanent { reason },
