@@ -112,12 +112,17 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
         })),
         Connection::RustMailer(backend) => {
             let backend_for_events = backend.clone();
+            let outbox_for_events = account.outbox.clone();
             Box::new(rustmailer::push::start(backend.client().clone(), backend.account_id(), Default::default(), move |event| match event {
                 RustMailerPush::Connected => {
                     push_outbox.wake();
                     live_status.set("Live".to_owned());
                 }
-                RustMailerPush::Event { .. } => {
+                RustMailerPush::Event { kind, data } => {
+                    // RustMailer sends after taking the mail: a bounce comes later, as an event.
+                    if kind == "EMAIL_SENDING_ERROR" {
+                        info.set(Some(sending_error_text(&data, &outbox_for_events)));
+                    }
                     // Flags changed elsewhere do not show in folder counts: the event says it.
                     backend_for_events.note_remote_change();
                     push_outbox.wake();
@@ -263,5 +268,18 @@ pub fn MailShell(account: SignedIn, on_sign_out: Callback<()>) -> impl IntoView 
                 }}}
             </main>
         </div>
+    }
+}
+
+/// What to tell the user when RustMailer reports that a mail it took could not be sent.
+fn sending_error_text(data: &str, outbox: &crate::outbox::dispatcher::Outbox) -> String {
+    let event: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let payload = &event["payload"];
+    let message_id = payload["message_id"].as_str().unwrap_or("").trim_matches(['<', '>']);
+    let reason = payload["error"].as_str().unwrap_or("no reason given");
+    let subject = outbox.jobs().into_iter().find(|j| j.draft.message_id.as_deref() == Some(message_id)).map(|j| j.draft.subject);
+    match subject {
+        Some(s) => format!("RustMailer could not deliver “{s}”: {reason}"),
+        None => format!("RustMailer could not deliver a message: {reason}"),
     }
 }

@@ -90,13 +90,27 @@ def undo_takes_the_task_back(d):
     assert not sent(token), "an undone mail was sent"
 
 
+def a_bounce_reported_later_is_shown(d):
+    # RustMailer takes the mail (the outbox marks it sent), then its relay bounces it: the event hook
+    # reaches the page as SSE and the user is told which mail and why.
+    token = "rm-bounce-%d" % int(time.time() * 1000)
+    d.element("#compose-button").click()
+    d.element("#compose-to").type("someone@nowhere.invalid")
+    d.element("#compose-subject").type(token)
+    d.element("#compose-body").type("This one bounces.\n")
+    d.element("#compose-send").click()
+    text = wait("the bounce shown", lambda: d.run("const e = document.querySelector('.info'); return e && e.textContent.includes('%s') ? e.textContent : null" % token), 60, every=0.25)
+    assert "could not deliver" in text and "550" in text, text
+    d.screenshot(os.path.join(ARTIFACTS, "rustmailer-bounce.png"))
+
+
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     d = Driver()
     failed = []
     try:
         sign_in(d)
-        for journey in (reads_the_inbox, sends_exactly_once, undo_takes_the_task_back):
+        for journey in (reads_the_inbox, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown):
             try:
                 journey(d)
                 print("ok   %s" % journey.__name__)
