@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use futures_util::future::join;
 use petrel::cache::{kind, OfflineCache, Op, OUTBOX};
-use petrel::mail::backend::{MailBackend, SendMailboxes};
+use petrel::mail::backend::SendMailboxes;
 use petrel::mail::{Address, Draft};
 use petrel::net::{fetch, now_ms, sleep, HttpRequest};
 use petrel::outbox::dispatcher::{Outbox, Sender};

@@ -7,7 +7,6 @@
 
 use std::rc::Rc;
 
-use futures_util::future::{select, Either, FutureExt};
 use petrel::mail::backend::{MailBackend, SendMailboxes, WindowAt};
 use petrel::mail::engine::{ActOutcome, MailEngine};
 use petrel::mail::store::Row;
@@ -23,7 +22,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{gateway, unique};
+use common::{gateway, next_event, unique};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -390,36 +389,22 @@ async fn reply_and_forward_with_a_base64_attachment() {
     assert_eq!(forward.attachments.iter().map(|a| a.filename.as_deref().unwrap_or("")).collect::<Vec<_>>(), ["report.csv"], "the original's attachment went along");
 }
 
-async fn next_push(events: &LocalQueue<RustMailerPush>, ms: u32, what: &str, want: impl Fn(&RustMailerPush) -> bool) -> RustMailerPush {
-    let deadline = now_ms() + ms as f64;
-    loop {
-        let left = deadline - now_ms();
-        assert!(left > 0.0, "timed out waiting for {what}");
-        match select(events.next().boxed_local(), sleep(left as u32).boxed_local()).await {
-            Either::Left((Some(e), _)) if want(&e) => return e,
-            Either::Left((Some(_), _)) => continue,
-            Either::Left((None, _)) => panic!("push ended while waiting for {what}"),
-            Either::Right(_) => panic!("timed out waiting for {what}"),
-        }
-    }
-}
-
 #[wasm_bindgen_test]
 async fn event_hooks_arrive_as_server_sent_events() {
     let events = LocalQueue::new();
     let sink = events.clone();
     let _push = push::start(client(), BOB, PushOptions::default(), move |e| sink.push(e));
-    next_push(&events, 10_000, "the stream", |e| *e == RustMailerPush::Connected).await;
+    next_event(&events, 10_000, "the stream", |e| *e == RustMailerPush::Connected).await;
     let subject = unique("pushed");
     control_call(&format!("/deliver?account={BOB}&mailbox=INBOX&subject={subject}")).await;
-    let event = next_push(&events, 10_000, "EMAIL_ADDED_TO_FOLDER", |e| matches!(e, RustMailerPush::Event { kind, .. } if kind == "EMAIL_ADDED_TO_FOLDER")).await;
+    let event = next_event(&events, 10_000, "EMAIL_ADDED_TO_FOLDER", |e| matches!(e, RustMailerPush::Event { kind, .. } if kind == "EMAIL_ADDED_TO_FOLDER")).await;
     let RustMailerPush::Event { data, .. } = event else { unreachable!() };
     let data: serde_json::Value = serde_json::from_str(&data).expect("the hook's JSON");
     assert_eq!(data["account_id"], BOB);
     // Another account's events are not relayed to this stream.
     control_call(&format!("/deliver?account={ALICE}&mailbox=INBOX&subject=not-for-bob")).await;
     control_call(&format!("/deliver?account={BOB}&mailbox=INBOX&subject=second")).await;
-    let next = next_push(&events, 10_000, "the next event", |e| matches!(e, RustMailerPush::Event { .. })).await;
+    let next = next_event(&events, 10_000, "the next event", |e| matches!(e, RustMailerPush::Event { .. })).await;
     let RustMailerPush::Event { data, .. } = next else { unreachable!() };
     assert!(data.contains("\"account_id\":2"), "{data}");
     // A wrong token gets no stream: polling takes over.
@@ -427,6 +412,6 @@ async fn event_hooks_arrive_as_server_sent_events() {
     let sink = polled.clone();
     let options = PushOptions { poll_interval_ms: 300, ..PushOptions::default() };
     let _bad = push::start(RustMailer::new(gateway(), Some("wrong".into())), BOB, options, move |e| sink.push(e));
-    next_push(&polled, 10_000, "a refusal", |e| matches!(e, RustMailerPush::Disconnected { reason, .. } if reason.contains("401"))).await;
-    next_push(&polled, 5_000, "a poll", |e| *e == RustMailerPush::Poll).await;
+    next_event(&polled, 10_000, "a refusal", |e| matches!(e, RustMailerPush::Disconnected { reason, .. } if reason.contains("401"))).await;
+    next_event(&polled, 5_000, "a poll", |e| *e == RustMailerPush::Poll).await;
 }

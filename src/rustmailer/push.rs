@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures_util::future::{select, Either, FutureExt};
 
 use super::client::RustMailer;
-use crate::jmap::push::live::Stop;
+use crate::jmap::push::live::{PushHandle, Stop};
 use crate::jmap::push::sse::SseParser;
 use crate::net::backoff::Backoff;
 use crate::net::{fetch_stream, sleep, HttpRequest};
@@ -36,17 +36,6 @@ pub struct PushOptions {
 impl Default for PushOptions {
     fn default() -> Self {
         PushOptions { poll_interval_ms: 30_000, backoff: Backoff::new(1_000, 60_000), stall_ms: 50_000, max_frame: 256 * 1024 }
-    }
-}
-
-/// Keeps the account's updates coming while alive.
-pub struct PushHandle {
-    stop: Stop,
-}
-
-impl Drop for PushHandle {
-    fn drop(&mut self) {
-        self.stop.trigger();
     }
 }
 

@@ -30,8 +30,8 @@ pub fn account(client: &JmapClient) -> String {
     client.session().primary_account(capability::MAIL).expect("a mail account").to_owned()
 }
 
-/// The next push event matching `want`, failing after `ms` milliseconds.
-pub async fn next_event(events: &LocalQueue<PushEvent>, ms: u32, what: &str, want: impl Fn(&PushEvent) -> bool) -> PushEvent {
+/// The next event matching `want`, failing after `ms` milliseconds.
+pub async fn next_event<T>(events: &LocalQueue<T>, ms: u32, what: &str, want: impl Fn(&T) -> bool) -> T {
     let deadline = now_ms() + ms as f64;
     loop {
         let left = deadline - now_ms();

@@ -98,9 +98,9 @@ impl Stop {
     }
 }
 
-/// Keeps push running while alive.
+/// Keeps push running while alive (JMAP's here, RustMailer's in `rustmailer::push`).
 pub struct PushHandle {
-    stop: Stop,
+    pub(crate) stop: Stop,
 }
 
 impl Drop for PushHandle {
