@@ -15,17 +15,10 @@ pub fn email_id(mailbox_id: u64, uid: &str) -> String {
 /// The folder id and UID of one of our message ids.
 pub fn split_email_id(id: &str) -> Option<(u64, &str)> {
     let (mailbox, uid) = id.split_once(':')?;
-    (mailbox.parse().ok()?, uid).filter_uid()
-}
-
-trait FilterUid<'a> {
-    fn filter_uid(self) -> Option<(u64, &'a str)>;
-}
-
-impl<'a> FilterUid<'a> for (u64, &'a str) {
-    fn filter_uid(self) -> Option<(u64, &'a str)> {
-        (!self.1.is_empty()).then_some(self)
+    if uid.is_empty() {
+        return None;
     }
+    Some((mailbox.parse().ok()?, uid))
 }
 
 /// Days since 1970-01-01 to a civil date (proleptic Gregorian).
