@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from composer import compose_and_send  # noqa: E402
 from webdriver import Driver, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
@@ -84,13 +85,8 @@ def sign_in(d):
     d.element("#compose-button", timeout=60)
 
 
-def compose_and_send(d, token):
-    d.element("#compose-button").click()
-    d.element("#compose-to").type("Friend <friend@example.net>")
-    d.element("#compose-subject").type(token)
-    d.element("#compose-body").type("Sent by the end-to-end journey %s.\n" % token)
-    d.element("#compose-send").click()
-    d.element("#undo-send")
+def send(d, token):
+    compose_and_send(d, "Friend <friend@example.net>", token, "Sent by the end-to-end journey %s.\n" % token)
 
 
 def job_states(d, token):
@@ -111,7 +107,7 @@ def reload_in_the_middle_of_a_send(d):
     # checks with the server before that (nothing there yet) and sends anew; the late copy must
     # then be refused by the server (same bytes: Cyrus answers alreadyExists), not sent twice.
     proxy("/fault?match=%s&action=hold&ms=8000&count=1" % token)
-    compose_and_send(d, token)
+    send(d, token)
     wait("the send request at the proxy", lambda: proxy("/log?match=" + token), 30)
     d.refresh()
     sign_in(d)
@@ -131,7 +127,7 @@ def two_tabs(d):
     open_outbox(d)
     d.switch_to(first)
     token = "e2e-tabs-%d" % int(time.time() * 1000)
-    compose_and_send(d, token)
+    send(d, token)
     d.switch_to(second)
     # The second tab hears of the job from the first (BroadcastChannel) and sees it through.
     d.wait_for("the other tab to show the job sent", lambda: "sent" in job_states(d, token), 60)
@@ -143,7 +139,7 @@ def two_tabs(d):
 
 def undo_from_the_undo_bar(d):
     token = "e2e-undo-%d" % int(time.time() * 1000)
-    compose_and_send(d, token)
+    send(d, token)
     d.element("#undo-send").click()
     open_outbox(d)
     d.wait_for("the job cancelled", lambda: "cancelled" in job_states(d, token), 30)
@@ -151,7 +147,7 @@ def undo_from_the_undo_bar(d):
     # A control mail sent after it with the same window: once it is at the sink, the undone
     # one's time has passed too.
     control = token + "-control"
-    compose_and_send(d, control)
+    send(d, control)
     assert_delivered_once(control)
     assert not [m for m in arrived(token) if m["subject"] == token], "the undone mail was delivered"
     return "undo: the cancelled mail never left"

@@ -14,6 +14,7 @@ import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from composer import compose_and_send  # noqa: E402
 from webdriver import Driver, wait  # noqa: E402
 
 APP = os.environ["PETREL_TEST_GATEWAY"]
@@ -58,18 +59,13 @@ def reads_the_inbox(d):
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-inbox.png"))
 
 
-def compose_and_send(d, token):
-    d.element("#compose-button").click()
-    d.element("#compose-to").type("Carol <carol@example.org>")
-    d.element("#compose-subject").type(token)
-    d.element("#compose-body").type("Sent through RustMailer by the journey %s.\n" % token)
-    d.element("#compose-send").click()
-    d.element("#undo-send")
+def send(d, token):
+    compose_and_send(d, "Carol <carol@example.org>", token, "Sent through RustMailer by the journey %s.\n" % token)
 
 
 def sends_exactly_once(d):
     token = "rm-send-%d" % int(time.time() * 1000)
-    compose_and_send(d, token)
+    send(d, token)
     # Held by RustMailer (send_at) for the undo window, then sent by its task.
     got = wait("%s sent by RustMailer" % token, lambda: sent(token), 60, every=0.25)
     tasks = [t for t in control("/tasks") if token in (t.get("subject") or "")]
@@ -80,12 +76,12 @@ def sends_exactly_once(d):
 
 def undo_takes_the_task_back(d):
     token = "rm-undo-%d" % int(time.time() * 1000)
-    compose_and_send(d, token)
+    send(d, token)
     d.element("#undo-send").click()
     wait("the task removed", lambda: [t for t in control("/tasks") if token in (t.get("subject") or "") and t["status"] == "REMOVED"], 30)
     # A control mail sent after it: once it is out, the undone one's time has passed too.
     after = "rm-after-%d" % int(time.time() * 1000)
-    compose_and_send(d, after)
+    send(d, after)
     wait("%s sent" % after, lambda: sent(after), 60, every=0.25)
     assert not sent(token), "an undone mail was sent"
 
@@ -94,11 +90,7 @@ def a_bounce_reported_later_is_shown(d):
     # RustMailer takes the mail (the outbox marks it sent), then its relay bounces it: the event hook
     # reaches the page as SSE and the user is told which mail and why.
     token = "rm-bounce-%d" % int(time.time() * 1000)
-    d.element("#compose-button").click()
-    d.element("#compose-to").type("someone@nowhere.invalid")
-    d.element("#compose-subject").type(token)
-    d.element("#compose-body").type("This one bounces.\n")
-    d.element("#compose-send").click()
+    compose_and_send(d, "someone@nowhere.invalid", token, "This one bounces.\n")
     text = wait("the bounce shown", lambda: d.run("const e = document.querySelector('.info'); return e && e.textContent.includes('%s') ? e.textContent : null" % token), 60, every=0.25)
     assert "could not deliver" in text and "550" in text, text
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-bounce.png"))
