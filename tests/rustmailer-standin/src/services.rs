@@ -170,7 +170,7 @@ impl pb::mailbox_service_server::MailboxService for Services {
         a.add_mailbox(&full, None);
         let email = a.email.clone();
         drop(world);
-        tasks::webhook(&self.0, "MAILBOX_CREATION", r.account_id, &email, serde_json::json!({"mailbox_name": full}));
+        tasks::webhook("MAILBOX_CREATION", r.account_id, &email, serde_json::json!({"mailbox_name": full}));
         Ok(Response::new(pb::Empty {}))
     }
 
@@ -186,7 +186,7 @@ impl pb::mailbox_service_server::MailboxService for Services {
         a.mailboxes.retain(|m| m.name != r.mailbox_name && !m.name.starts_with(&prefix));
         let email = a.email.clone();
         drop(world);
-        tasks::webhook(&self.0, "MAILBOX_DELETION", r.account_id, &email, serde_json::json!({"mailbox_name": r.mailbox_name}));
+        tasks::webhook("MAILBOX_DELETION", r.account_id, &email, serde_json::json!({"mailbox_name": r.mailbox_name}));
         Ok(Response::new(pb::Empty {}))
     }
 
@@ -384,7 +384,7 @@ impl pb::message_service_server::MessageService for Services {
         let name = m.name.clone();
         drop(world);
         if !changed.is_empty() {
-            tasks::webhook(&self.0, "EMAIL_FLAGS_CHANGED", r.account_id, &email, serde_json::json!({"mailbox_name": name, "uids": changed}));
+            tasks::webhook("EMAIL_FLAGS_CHANGED", r.account_id, &email, serde_json::json!({"mailbox_name": name, "uids": changed}));
         }
         Ok(Response::new(pb::Empty {}))
     }
@@ -461,7 +461,7 @@ fn transfer(shared: &Shared, r: pb::MailboxTransferRequest, remove: bool) -> Res
     let new_uids: Vec<u32> = mails.into_iter().map(|m| target.append(m)).collect();
     drop(world);
     if !new_uids.is_empty() {
-        tasks::webhook(shared, "EMAIL_ADDED_TO_FOLDER", r.account_id, &email, serde_json::json!({"mailbox_name": r.target_mailbox, "uids": new_uids}));
+        tasks::webhook("EMAIL_ADDED_TO_FOLDER", r.account_id, &email, serde_json::json!({"mailbox_name": r.target_mailbox, "uids": new_uids}));
     }
     Ok(())
 }

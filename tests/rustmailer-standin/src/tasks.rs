@@ -24,7 +24,7 @@ pub struct Hooks {
 pub static HOOKS: OnceLock<Hooks> = OnceLock::new();
 
 /// Posts one event hook, like RustMailer's HTTP event hooks; failures are only logged.
-pub fn webhook(_shared: &Shared, event_type: &str, account_id: u64, account_email: &str, payload: serde_json::Value) {
+pub fn webhook(event_type: &str, account_id: u64, account_email: &str, payload: serde_json::Value) {
     let Some(hooks) = HOOKS.get() else { return };
     let body = serde_json::json!({
         "event_id": format!("{}-{}", now_ms(), rand_suffix()),
@@ -219,7 +219,7 @@ fn finish(shared: &Shared, id: u64) {
             t.last_duration_ms = Some((now_ms() - started).max(0) as u64);
         }
         drop(world);
-        webhook(shared, "EMAIL_SENDING_ERROR", task.account_id, &task.account_email, serde_json::json!({"task_id": id, "message_id": task.message_id, "error": error}));
+        webhook("EMAIL_SENDING_ERROR", task.account_id, &task.account_email, serde_json::json!({"task_id": id, "message_id": task.message_id, "error": error}));
         return;
     }
     if let Some(t) = world.tasks.get_mut(&id) {
@@ -255,7 +255,7 @@ fn finish(shared: &Shared, id: u64) {
     }
     drop(world);
     for (kind, account, email, payload) in hooks {
-        webhook(shared, kind, account, &email, payload);
+        webhook(kind, account, &email, payload);
     }
 }
 

@@ -199,7 +199,7 @@ pub async fn control(shared: Shared, request: Request<Incoming>) -> Response<Ful
             let Some(m) = a.mailbox_mut(&mailbox) else { return bad(format!("no mailbox {mailbox}")) };
             let uid = m.append(mail);
             drop(world);
-            crate::tasks::webhook(&shared, "EMAIL_ADDED_TO_FOLDER", account, &email, serde_json::json!({"mailbox_name": mailbox, "uids": [uid]}));
+            crate::tasks::webhook("EMAIL_ADDED_TO_FOLDER", account, &email, serde_json::json!({"mailbox_name": mailbox, "uids": [uid]}));
             json(serde_json::json!({"uid": uid}))
         }
         "/fault" => {
