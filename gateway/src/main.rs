@@ -98,18 +98,21 @@ fn json_string(s: &str) -> String {
     out
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for Ctrl-C and SIGTERM at once (a signal sent right after the port opens must not
+/// kill the process before a handler exists) and resolves when either comes.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let Some(mut term) = term else { return std::future::pending().await };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 #[tokio::main]
@@ -121,6 +124,7 @@ async fn main() {
     if config.demo_login.is_some() {
         eprintln!("petrel-gateway: DEMO MODE: the app signs in by itself with the configured account");
     }
+    let shutdown = shutdown_signal();
     let listener = match TcpListener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -141,7 +145,7 @@ async fn main() {
     let gateway = Arc::new(Gateway { config, upstream: proxy::client(), grpc_web, events: events::Events::new() });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
