@@ -73,6 +73,11 @@ fn is_hashed_asset(path: &Path) -> bool {
 
 /// The CSP for the app page: only our own scripts (plus the hashes of the inline loader Trunk
 /// writes), wasm compilation, and nothing remote but API calls over https.
+///
+/// The mail reader's `srcdoc` frame inherits this policy and narrows it with its own (no script,
+/// images only from data:/blob: until the user allows remote ones). Inline styles and http(s)
+/// images are allowed here only so that a mail's own styles and, once allowed, its images can
+/// load in that frame: the app itself renders no markup it did not build.
 pub fn content_security_policy(index_html: &str) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|script| {
@@ -81,8 +86,8 @@ pub fn content_security_policy(index_html: &str) -> String {
         })
         .collect();
     format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
-         img-src 'self' data: blob:; font-src 'self'; connect-src 'self' https: wss:; manifest-src 'self'; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self' https: wss:; manifest-src 'self'; \
          worker-src 'self'; frame-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 }

@@ -10,6 +10,20 @@ pub enum AddressError {
     Unbalanced(String),
 }
 
+/// Writes addresses back as a person would type them (what [`parse_list`] reads): names with
+/// commas or quotes are quoted.
+pub fn format_list(addresses: &[Address]) -> String {
+    addresses
+        .iter()
+        .map(|a| match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) if n.contains([',', ';', '"', '<', '>', '@']) => format!("\"{}\" <{}>", n.replace('"', "'"), a.email),
+            Some(n) => format!("{n} <{}>", a.email),
+            None => a.email.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Parses a comma- or semicolon-separated list; empty entries are skipped.
 pub fn parse_list(input: &str) -> Result<Vec<Address>, AddressError> {
     let mut out = Vec::new();
@@ -85,6 +99,14 @@ mod tests {
         assert_eq!(got, [a(Some("Ann"), "ann@example.org"), a(Some("Lee, Bo"), "bo@example.org"), a(None, "cy@x.org")]);
         assert_eq!(parse_list("").unwrap(), []);
         assert_eq!(parse_list("<only@x.org>").unwrap(), [a(None, "only@x.org")]);
+    }
+
+    #[test]
+    fn formatted_lists_parse_back() {
+        let people = [a(Some("Lee, Bo"), "bo@example.org"), a(Some("Ann"), "ann@example.org"), a(None, "cy@x.org")];
+        let text = format_list(&people);
+        assert_eq!(text, r#""Lee, Bo" <bo@example.org>, Ann <ann@example.org>, cy@x.org"#);
+        assert_eq!(parse_list(&text).unwrap(), people);
     }
 
     #[test]

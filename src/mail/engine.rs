@@ -15,8 +15,8 @@ use super::action::Action;
 use super::backend::{ListSince, MailBackend, SyncRequest, WindowAt};
 use super::error::{sentence, MailError};
 use super::mailbox::Role;
-use super::model::Message;
-use super::query::MailQuery;
+use super::model::{EmailSummary, Message, Snippet};
+use super::query::{Filter, MailQuery};
 use super::store::{MailStore, PendingState};
 use crate::cache::{ops_for, CacheError, OfflineCache};
 
@@ -166,7 +166,8 @@ impl MailEngine {
         f(&self.inner.store.borrow())
     }
 
-    fn backend(&self) -> Option<Rc<dyn MailBackend>> {
+    /// The server connection, for what the engine does not keep (identities, drafts, vacation).
+    pub fn backend(&self) -> Option<Rc<dyn MailBackend>> {
         self.inner.backend.borrow().clone()
     }
 
@@ -352,6 +353,30 @@ impl MailEngine {
         self.persist().await;
         self.changed();
         self.read(|s| s.body(id)).ok_or_else(|| MailError::NotFound(id.to_owned()))
+    }
+
+    /// The messages of a conversation, oldest first; their summaries join the store.
+    pub async fn thread(&self, thread_id: &str) -> Result<Vec<EmailSummary>, MailError> {
+        let backend = self.backend().ok_or(MailError::Unsupported("opening conversations before signing in"))?;
+        let result = backend.thread(thread_id).await;
+        self.observe(&result);
+        let summaries = result?;
+        {
+            let mut store = self.inner.store.borrow_mut();
+            for s in &summaries {
+                store.put_email(s.clone());
+            }
+        }
+        // Pending actions (a move just made) show on top of what the server said.
+        Ok(summaries.iter().filter_map(|s| self.read(|st| st.email(&s.id))).collect())
+    }
+
+    /// Search hits with the matching words marked, for the rows of a search.
+    pub async fn snippets(&self, filter: &Filter, ids: &[String]) -> Result<Vec<Snippet>, MailError> {
+        let backend = self.backend().ok_or(MailError::Unsupported("searching before signing in"))?;
+        let result = backend.snippets(filter, ids).await;
+        self.observe(&result);
+        result
     }
 
     /// "Delete": to Trash, or for good when already there (or when there is no Trash).

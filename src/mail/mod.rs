@@ -11,9 +11,11 @@ pub mod backend;
 #[cfg(target_arch = "wasm32")]
 pub mod engine;
 pub mod error;
+pub mod html_policy;
 pub mod mailbox;
 pub mod model;
 pub mod query;
+pub mod quoting;
 pub mod store;
 
 pub use action::Action;

@@ -230,6 +230,69 @@ pub struct Snippet {
     pub preview: Option<String>,
 }
 
+/// A snippet's text split into runs, each marked (a search hit) or not, entities decoded: the UI
+/// renders the runs as text, so no markup from the server is ever parsed.
+pub fn marked_runs(snippet: &str) -> Vec<(String, bool)> {
+    let mut runs = Vec::new();
+    let mut rest = snippet;
+    let mut marked = false;
+    loop {
+        let tag = if marked { "</mark>" } else { "<mark>" };
+        let (text, next) = match rest.find(tag) {
+            Some(i) => (&rest[..i], Some(&rest[i + tag.len()..])),
+            None => (rest, None),
+        };
+        if !text.is_empty() {
+            runs.push((decode_entities(text), marked));
+        }
+        match next {
+            Some(n) => {
+                rest = n;
+                marked = !marked;
+            }
+            None => return runs,
+        }
+    }
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let Some(end) = after.find(';').filter(|&e| e <= 10) else {
+            out.push('&');
+            rest = &after[1..];
+            continue;
+        };
+        let name = &after[1..end];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" | "#39" => Some('\''),
+            "nbsp" => Some('\u{a0}'),
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A message being written: what a draft holds and what sending needs.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -271,6 +334,16 @@ mod tests {
         assert!(!e.is_unread() && !e.is_flagged() && e.in_mailbox("in"));
         assert_eq!(e.from[0].label(), "a@example.org");
         assert!(e.to.is_empty() && e.subject.is_empty());
+    }
+
+    #[test]
+    fn snippets_become_text_runs() {
+        assert_eq!(
+            marked_runs("the <mark>plan</mark> &amp; <mark>Q3</mark> &lt;b&gt;"),
+            vec![("the ".into(), false), ("plan".into(), true), (" & ".into(), false), ("Q3".into(), true), (" <b>".into(), false)]
+        );
+        assert_eq!(marked_runs("<script>x</script> &#65;&#x42; & ok"), vec![("<script>x</script> AB & ok".into(), false)]);
+        assert_eq!(marked_runs(""), vec![]);
     }
 
     #[test]

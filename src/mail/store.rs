@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::action::Action;
 use super::backend::{Delta, EmailChange, ListDelta, Window};
 use super::mailbox::{Mailbox, MailboxRights, Role};
-use super::model::{EmailSummary, Message};
+use super::model::{Address, EmailSummary, Message};
 use super::query::MailQuery;
 
 /// How many ids from the top of each list are kept in the offline cache.
@@ -167,6 +167,36 @@ impl MailStore {
     pub fn email(&self, id: &str) -> Option<EmailSummary> {
         let confirmed = self.emails.get(id)?;
         self.pending.iter().try_fold(confirmed.clone(), |e, p| p.action.applied_to(&e))
+    }
+
+    /// The known messages of a conversation that are in `mailbox` (all of them when `None`):
+    /// what acting on a conversation row acts on.
+    pub fn thread_members(&self, thread_id: &str, mailbox: Option<&str>) -> Vec<String> {
+        let mut found: Vec<EmailSummary> =
+            self.emails.keys().filter_map(|id| self.email(id)).filter(|e| e.thread_id == thread_id && mailbox.is_none_or(|m| e.in_mailbox(m))).collect();
+        found.sort_by(|a, b| a.received_at.cmp(&b.received_at));
+        found.into_iter().map(|e| e.id).collect()
+    }
+
+    /// People seen on known mail (senders and recipients), most frequent first: address
+    /// completion in the composer.
+    pub fn known_addresses(&self, limit: usize) -> Vec<Address> {
+        let mut seen: HashMap<String, (usize, Address)> = HashMap::new();
+        for e in self.emails.values() {
+            for a in e.from.iter().chain(&e.to) {
+                if a.email.is_empty() {
+                    continue;
+                }
+                let entry = seen.entry(a.email.to_lowercase()).or_insert_with(|| (0, a.clone()));
+                entry.0 += 1;
+                if entry.1.name.is_none() && a.name.is_some() {
+                    entry.1.name = a.name.clone();
+                }
+            }
+        }
+        let mut people: Vec<(usize, Address)> = seen.into_values().collect();
+        people.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.email.cmp(&b.1.email)));
+        people.into_iter().take(limit).map(|(_, a)| a).collect()
     }
 
     pub fn has_email(&self, id: &str) -> bool {

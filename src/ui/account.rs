@@ -5,7 +5,10 @@ use std::rc::Rc;
 use crate::auth::Credentials;
 use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
+use crate::jmap::blob::DigestStore;
 use crate::jmap::client::JmapClient;
+use crate::jmap::{blob_io, capability};
+use crate::mail::BodyPart;
 use crate::jmap::mail::JmapMail;
 use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
@@ -54,6 +57,52 @@ pub struct SignedIn {
     pub outbox: Rc<Outbox>,
     /// The account's name in the cache and the outbox.
     pub key: String,
+}
+
+/// Attachments are cut off here when downloaded (a larger one is refused, not half shown).
+const MAX_ATTACHMENT_BYTES: u64 = 512 * 1024 * 1024;
+
+impl Connection {
+    /// An attachment's bytes as a browser Blob, checked against its SHA-256 on the way.
+    pub async fn download(&self, email_id: &str, part: &BodyPart, digests: &dyn DigestStore) -> Result<web_sys::Blob, MailError> {
+        let blob_id = part.blob_id.as_deref().ok_or(MailError::NotFound("this attachment has no content".into()))?;
+        let name = part.name.as_deref().unwrap_or("attachment");
+        match self {
+            Connection::Jmap(client) => {
+                let account = client.session().primary_account(capability::MAIL)?.to_owned();
+                Ok(blob_io::download(client, &account, blob_id, name, &part.content_type, digests, MAX_ATTACHMENT_BYTES).await?)
+            }
+            Connection::RustMailer(backend) => {
+                let bytes = backend.attachment(email_id, blob_id).await?;
+                let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+                let options = web_sys::BlobPropertyBag::new();
+                options.set_type(&part.content_type);
+                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+                    .map_err(|e| MailError::Jmap(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(crate::net::fetch_js_message(&e)))))
+            }
+        }
+    }
+
+    /// Uploads a file for a message being written: hashed (SHA-256) first, then sent with progress.
+    pub async fn upload(&self, file: &web_sys::File, digests: &dyn DigestStore, on_progress: &dyn Fn(blob_io::Progress)) -> Result<BodyPart, MailError> {
+        match self {
+            Connection::Jmap(client) => {
+                let account = client.session().primary_account(capability::MAIL)?.to_owned();
+                let content_type = if file.type_().is_empty() { "application/octet-stream".to_owned() } else { file.type_() };
+                let uploaded = blob_io::upload(client, &account, file, &content_type, digests, on_progress).await?;
+                Ok(BodyPart {
+                    blob_id: Some(uploaded.blob_id),
+                    size: uploaded.size,
+                    name: Some(file.name()),
+                    content_type: uploaded.content_type,
+                    disposition: Some("attachment".into()),
+                    ..Default::default()
+                })
+            }
+            // The outbox hands RustMailer blob ids it cannot read: say so before the user waits.
+            Connection::RustMailer(_) => Err(MailError::Unsupported("attachments from the composer (RustMailer accounts)")),
+        }
+    }
 }
 
 impl SignedIn {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::account::{sign_in, SignInAttempt, SignedIn, CACHE_NAME};
 use super::remembered::{self, LastSignIn};
-use super::shell::MailShell;
+use super::shell::{AccountChoice, MailShell};
 use super::sign_in::SignInForm;
 use crate::auth::Credentials;
 use crate::cache::OfflineCache;
@@ -33,16 +33,27 @@ async fn demo_login() -> Option<SignInAttempt> {
     Some(SignInAttempt { server, credentials: Credentials::basic(demo.login, demo.password), kind: Default::default() })
 }
 
+/// Unread mail in an account's folders that count (Inbox and other non-special folders).
+fn unread_of(account: &SignedIn) -> u64 {
+    account.engine.read(|s| s.mailboxes().iter().filter(|m| m.role.counts_unread()).map(|m| m.unread_emails).sum())
+}
+
 #[component]
 pub fn App(
     /// Ask the serving gateway for a demo account and sign in to it (the `run` command's mode).
     #[prop(optional)]
     demo_sign_in: bool,
 ) -> impl IntoView {
-    // The client holds JS handles (!Send): a local signal.
-    let account = RwSignal::new_local(None::<SignedIn>);
+    // Clients hold JS handles (!Send): local signals. Several accounts can be signed in at once;
+    // one is shown.
+    let accounts = RwSignal::new_local(Vec::<SignedIn>::new());
+    let current = RwSignal::new(None::<String>);
+    let adding = RwSignal::new(false);
+    let counts_changed = RwSignal::new(0u64);
+    let seen_unread = StoredValue::new(std::collections::HashMap::<String, u64>::new());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
+    super::prefs::apply_theme(super::prefs::load().theme);
 
     let attempt_sign_in = move |attempt: SignInAttempt| {
         pending.set(true);
@@ -56,7 +67,13 @@ pub fn App(
             match sign_in(attempt, cache).await {
                 Ok(signed_in) => {
                     remembered::save(&remember);
-                    account.set(Some(signed_in));
+                    let key = signed_in.key.clone();
+                    accounts.update(|list| {
+                        list.retain(|a| a.key != key);
+                        list.push(signed_in);
+                    });
+                    current.set(Some(key));
+                    adding.set(false);
                 }
                 Err(e) => error.set(Some(sentence(&e.to_string()))),
             }
@@ -74,14 +91,41 @@ pub fn App(
         });
     }
 
+    let choices = Signal::derive(move || {
+        counts_changed.track();
+        accounts.with(|list| list.iter().map(|a| AccountChoice { key: a.key.clone(), label: a.display_name(), unread: unread_of(a) }).collect::<Vec<_>>())
+    });
+    let shown = Memo::new(move |_| {
+        let key = current.get()?;
+        (!adding.get()).then_some(key)
+    });
     view! {
-        {move || match account.get() {
+        {move || match shown.get().and_then(|key| accounts.with(|l| l.iter().find(|a| a.key == key).cloned())) {
             None => view! {
-                <SignInForm on_submit=Callback::new(attempt_sign_in) pending=pending.into() error=error.into() />
+                <SignInForm on_submit=Callback::new(attempt_sign_in) pending=pending.into() error=error.into()
+                    can_cancel=Signal::derive(move || accounts.with(|l| !l.is_empty())) on_cancel=Callback::new(move |_| adding.set(false)) />
             }.into_any(),
-            Some(signed_in) => view! {
-                <MailShell account=signed_in on_sign_out=Callback::new(move |_| account.set(None)) />
-            }.into_any(),
+            Some(signed_in) => {
+                let key = signed_in.key.clone();
+                view! {
+                    <MailShell account=signed_in accounts=choices
+                        on_switch=Callback::new(move |k: String| current.set(Some(k)))
+                        on_add_account=Callback::new(move |_| { error.set(None); adding.set(true) })
+                        on_unread=Callback::new({
+                            let key = key.clone();
+                            move |n: u64| {
+                                // Only a real change re-renders the switcher (which the shell reads back).
+                                if seen_unread.try_update_value(|m| m.insert(key.clone(), n) != Some(n)).unwrap_or(false) {
+                                    counts_changed.update(|c| *c += 1);
+                                }
+                            }
+                        })
+                        on_sign_out=Callback::new(move |_| {
+                            accounts.update(|l| l.retain(|a| a.key != key));
+                            current.set(accounts.with_untracked(|l| l.first().map(|a| a.key.clone())));
+                        }) />
+                }.into_any()
+            }
         }}
     }
 }

@@ -1,14 +1,23 @@
 //! The Leptos app. Components render state and turn user actions into calls on the core.
 
 mod account;
+mod address_field;
 mod app;
 mod compose;
+mod context;
 mod icons;
+mod mail_actions;
 mod mailbox_tree;
-mod message_list;
+pub mod message_list;
 mod outbox_view;
+mod prefs;
+mod reader;
 mod remembered;
+pub mod sanitize;
+pub mod selection;
+mod settings;
 mod shell;
+pub mod shortcuts;
 mod sign_in;
 
 pub use account::{sign_in, SignInAttempt, SignedIn};

@@ -12,6 +12,11 @@ pub fn SignInForm(
     on_submit: Callback<SignInAttempt>,
     pending: Signal<bool>,
     error: Signal<Option<String>>,
+    /// Adding another account: the form can be closed again.
+    #[prop(optional, into)]
+    can_cancel: Signal<bool>,
+    #[prop(optional)]
+    on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let last = remembered::load().unwrap_or_default();
     let server = RwSignal::new(if last.server.is_empty() { remembered::page_origin() } else { last.server });
@@ -79,6 +84,9 @@ pub fn SignInForm(
                 <button id="sign-in-button" type="submit" class="primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
+                {move || (can_cancel.get()).then(|| view! {
+                    <button type="button" id="sign-in-cancel" on:click=move |_| if let Some(c) = on_cancel { c.run(()) }>"Back to my mail"</button>
+                })}
             </form>
         </main>
     }

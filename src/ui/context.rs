@@ -1,0 +1,84 @@
+//! What the signed-in screen shares with its components, passed by Leptos context: the account's
+//! engine and connection, the store's version, folders, preferences and the status lines.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::account::Connection;
+use super::prefs::Prefs;
+use crate::jmap::blob::MemoryDigests;
+use crate::mail::engine::{ActOutcome, MailEngine};
+use crate::mail::error::sentence;
+use crate::mail::{Action, Mailbox, Role};
+
+#[derive(Clone, Copy)]
+pub struct MailContext {
+    pub engine: StoredValue<MailEngine, LocalStorage>,
+    pub connection: StoredValue<Connection, LocalStorage>,
+    /// SHA-256 of every blob seen this session: a blob must hash the same each time.
+    pub digests: StoredValue<Rc<MemoryDigests>, LocalStorage>,
+    /// Bumped on every store change.
+    pub version: RwSignal<u64>,
+    pub mailboxes: Memo<Vec<Mailbox>>,
+    pub prefs: RwSignal<Prefs>,
+    /// Something went wrong: shown as an alert.
+    pub notice: RwSignal<Option<String>>,
+    /// Something happened as asked: shown in the polite status line.
+    pub status: RwSignal<Option<String>>,
+    /// The last batch action and how to take it back.
+    pub undo: RwSignal<Option<UndoOffer>>,
+    /// The user's own addresses (never replied to).
+    pub me: StoredValue<Vec<String>>,
+}
+
+/// How to take back the last action on mail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UndoOffer {
+    pub said: String,
+    pub actions: Vec<Action>,
+}
+
+impl MailContext {
+    pub fn get() -> MailContext {
+        expect_context::<MailContext>()
+    }
+
+    pub fn role_id(&self, role: Role) -> Option<String> {
+        self.mailboxes.with_untracked(|all| all.iter().find(|m| m.role == role).map(|m| m.id.clone()))
+    }
+
+    /// Carries out actions (optimistically: the list changes at once), reports a refusal, and
+    /// offers `undo` when given.
+    pub fn act(&self, actions: Vec<Action>, said: Option<String>, undo: Vec<Action>) {
+        let engine = self.engine.get_value();
+        let (notice, status, offer) = (self.notice, self.status, self.undo);
+        if let Some(said) = &said {
+            status.set(Some(said.clone()));
+            offer.set((!undo.is_empty()).then(|| UndoOffer { said: said.clone(), actions: undo }));
+        }
+        spawn_local(async move {
+            for action in actions {
+                match engine.act(action).await {
+                    ActOutcome::Refused(e) => {
+                        offer.set(None);
+                        notice.set(Some(sentence(&e.to_string())));
+                    }
+                    // Queued also means "waiting behind an earlier action": only say offline when it is.
+                    ActOutcome::Queued if engine.reachable() == Some(false) => status.set(Some("Offline: the change is kept and made when the server is back.".into())),
+                    ActOutcome::Queued => {}
+                    ActOutcome::Done => {}
+                }
+            }
+        });
+    }
+
+    /// Takes back the last action, if it can be.
+    pub fn undo_last(&self) {
+        let Some(offer) = self.undo.get_untracked() else { return };
+        self.undo.set(None);
+        self.act(offer.actions, None, vec![]);
+        self.status.set(Some(format!("Undone: {}", offer.said.trim_end_matches('.'))));
+    }
+}

@@ -1,0 +1,361 @@
+//! The conversation reader: the messages of a thread, oldest first, the opened one (and unread
+//! ones) expanded. Bodies are shown sanitized in a sandboxed frame without scripts, remote images
+//! blocked until allowed, `cid:` parts from verified downloads, quotes folded; attachments are
+//! listed and downloaded through the SHA-256 check.
+
+use std::collections::{BTreeSet, HashMap};
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use super::context::MailContext;
+use super::mail_actions::{self, Batch};
+use super::sanitize::{sanitize_mail_html, SanitizeOptions};
+use crate::mail::error::sentence;
+use crate::mail::quoting::{split_quotes, ReplyKind};
+use crate::mail::{keyword, Action, Address, BodyPart, EmailSummary, Message};
+
+/// What the reader asks of the shell: answer a message.
+pub type OnAnswer = Callback<(Message, ReplyKind)>;
+
+/// Sizes as people read them.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+fn people(list: &[Address]) -> String {
+    list.iter().map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => format!("{n} <{}>", a.email),
+        None => a.email.clone(),
+    }).collect::<Vec<_>>().join(", ")
+}
+
+fn local_time(rfc3339: &str) -> String {
+    let date = js_sys::Date::new(&rfc3339.into());
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    String::from(date.to_locale_string("default", &js_sys::Object::new()))
+}
+
+#[component]
+pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close: Callback<()>) -> impl IntoView {
+    let ctx = MailContext::get();
+    let messages = RwSignal::new(Vec::<EmailSummary>::new());
+    let error = RwSignal::new(None::<String>);
+    let expanded = RwSignal::new(BTreeSet::from([email_id.clone()]));
+    {
+        let (engine, thread_id, email_id) = (ctx.engine.get_value(), thread_id.clone(), email_id.clone());
+        spawn_local(async move {
+            let found = if thread_id.is_empty() { Ok(vec![]) } else { engine.thread(&thread_id).await };
+            match found {
+                Ok(mut list) => {
+                    if list.is_empty() {
+                        list = engine.read(|s| s.email(&email_id)).into_iter().collect();
+                    }
+                    // Unread messages open with the one asked for.
+                    expanded.update(|e| e.extend(list.iter().filter(|m| m.is_unread()).map(|m| m.id.clone())));
+                    messages.set(list);
+                }
+                Err(e) => {
+                    // Offline: the message alone, from the cache.
+                    let alone: Vec<EmailSummary> = engine.read(|s| s.email(&email_id)).into_iter().collect();
+                    if alone.is_empty() {
+                        error.set(Some(sentence(&e.to_string())));
+                    }
+                    messages.set(alone);
+                }
+            }
+        });
+    }
+    // Messages moved away or deleted leave the conversation as the store says.
+    let shown = move || {
+        ctx.version.track();
+        let ids: Vec<String> = messages.with(|m| m.iter().map(|e| e.id.clone()).collect());
+        ctx.engine.with_value(|e| e.read(|s| ids.iter().filter_map(|id| s.email(id)).collect::<Vec<_>>()))
+    };
+    let subject = move || shown().last().map(|m| if m.subject.is_empty() { "(no subject)".to_owned() } else { m.subject.clone() }).unwrap_or_default();
+    let heading = NodeRef::<leptos::html::H2>::new();
+    // Focus moves into the reader so keyboard users land on what they opened.
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    view! {
+        <article class="reader" aria-labelledby="reader-subject">
+            <header class="reader-head">
+                <button type="button" class="back" aria-label="Back to the list" on:click=move |_| on_close.run(())>"←"</button>
+                <h2 id="reader-subject" tabindex="-1" node_ref=heading>{subject}</h2>
+                <span class="count">{move || match shown().len() { 0 | 1 => String::new(), n => format!("{n} messages") }}</span>
+            </header>
+            {move || error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
+            <ol class="conversation">
+                <For each=shown key=|m| m.id.clone() children=move |summary| {
+                    let id = summary.id.clone();
+                    let is_open = {
+                        let id = id.clone();
+                        Signal::derive(move || expanded.with(|e| e.contains(&id)))
+                    };
+                    let toggle = {
+                        let id = id.clone();
+                        move |_| expanded.update(|e| if !e.remove(&id) { e.insert(id.clone()); })
+                    };
+                    let from = summary.from.first().map(|a| a.label().to_owned()).unwrap_or_default();
+                    let date = local_time(&summary.received_at);
+                    let preview = summary.preview.clone();
+                    view! {
+                        <li class="conversation-item" data-id=id.clone() class:open=is_open>
+                            <button type="button" class="message-head" aria-expanded=move || is_open.get().to_string() on:click=toggle>
+                                <span class="from">{from}</span>
+                                <span class="date">{date}</span>
+                                {move || (!is_open.get()).then(|| view! { <span class="preview">{preview.clone()}</span> })}
+                            </button>
+                            {let id = id.clone(); move || is_open.get().then(|| view! { <MessageView id=id.clone() on_answer=on_answer /> })}
+                        </li>
+                    }
+                } />
+            </ol>
+        </article>
+    }
+}
+
+/// Object URLs of downloaded parts, revoked when the message view goes.
+struct ObjectUrls(Vec<String>);
+
+impl Drop for ObjectUrls {
+    fn drop(&mut self) {
+        for url in &self.0 {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
+    }
+}
+
+#[component]
+fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
+    let ctx = MailContext::get();
+    let message = RwSignal::new_local(None::<Message>);
+    let error = RwSignal::new(None::<String>);
+    let plain = RwSignal::new(false);
+    let allow_once = RwSignal::new(false);
+    let cids = RwSignal::new(HashMap::<String, String>::new());
+    let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
+    {
+        let (engine, id) = (ctx.engine.get_value(), id.clone());
+        spawn_local(async move {
+            match engine.message(&id).await {
+                Ok(m) => {
+                    if m.summary.is_unread() {
+                        ctx.act(vec![Action::SetKeyword { ids: vec![id.clone()], keyword: keyword::SEEN.into(), on: true }], None, vec![]);
+                    }
+                    let inline: Vec<BodyPart> = m.inline_parts().cloned().collect();
+                    let has_html = m.html_body.is_some();
+                    message.set(Some(m));
+                    if has_html {
+                        load_inline(&ctx, &id, inline, cids, urls).await;
+                    }
+                }
+                Err(e) => error.set(Some(sentence(&e.to_string()))),
+            }
+        });
+    }
+    let sender = move || message.with(|m| m.as_ref().and_then(|m| m.summary.from.first().map(|a| a.email.to_lowercase())).unwrap_or_default());
+    let allowed = move || allow_once.get() || ctx.prefs.with(|p| p.allows_remote_from(&sender()));
+    let sanitized = move || {
+        let html = message.with(|m| m.as_ref().and_then(|m| m.html_body.clone()))?;
+        let map = cids.get();
+        let lookup = move |cid: &str| map.get(cid).cloned();
+        Some(sanitize_mail_html(&html, &SanitizeOptions { allow_remote: allowed(), cid_url: &lookup }))
+    };
+    let answer = move |kind: ReplyKind| {
+        if let Some(m) = message.get_untracked() {
+            on_answer.run((m, kind));
+        }
+    };
+    let act = {
+        let id = id.clone();
+        move |batch: Batch| mail_actions::run(&ctx, batch, vec![id.clone()])
+    };
+    let (act_archive, act_delete, act_unread) = (act.clone(), act.clone(), act);
+    view! {
+        <div class="message-view">
+            {move || error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
+            {move || message.get().map(|m| {
+                let has_html = m.html_body.is_some();
+                let text = m.text_body.clone().unwrap_or_default();
+                let attachments: Vec<BodyPart> = m.attachments.iter().filter(|p| !(has_html && p.is_inline())).cloned().collect();
+                let email_id = m.summary.id.clone();
+                view! {
+                    <dl class="headers">
+                        <dt>"From"</dt><dd class="header-from">{people(&m.summary.from)}</dd>
+                        <dt>"To"</dt><dd>{people(&m.summary.to)}</dd>
+                        {(!m.cc.is_empty()).then(|| view! { <dt>"Cc"</dt><dd>{people(&m.cc)}</dd> })}
+                        <dt>"Date"</dt><dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
+                    </dl>
+                    <div class="message-actions" role="toolbar" aria-label="Message actions">
+                        <button type="button" class="reply" on:click=move |_| answer(ReplyKind::Reply)>"Reply"</button>
+                        <button type="button" class="reply-all" on:click=move |_| answer(ReplyKind::ReplyAll)>"Reply all"</button>
+                        <button type="button" class="forward" on:click=move |_| answer(ReplyKind::Forward)>"Forward"</button>
+                        <button type="button" class="archive" on:click={let a = act_archive.clone(); move |_| a(Batch::Archive)}>"Archive"</button>
+                        <button type="button" class="delete" on:click={let a = act_delete.clone(); move |_| a(Batch::Delete)}>"Delete"</button>
+                        <button type="button" class="unread" on:click={let a = act_unread.clone(); move |_| a(Batch::Unread)}>"Mark unread"</button>
+                        {has_html.then(|| view! {
+                            <button type="button" class="view-toggle" aria-pressed=move || plain.get().to_string() on:click=move |_| plain.update(|p| *p = !*p)>
+                                {move || if plain.get() { "Show formatted" } else { "Show plain text" }}
+                            </button>
+                        })}
+                    </div>
+                    {m.body_truncated.then(|| view! { <p class="info">"This message is long: only its first 2 MB are shown."</p> })}
+                    {move || if has_html && !plain.get() {
+                        match sanitized() {
+                            Some(Ok(s)) => {
+                                let blocked = if allowed() { 0 } else { s.remote };
+                                let sender_for_allow = sender();
+                                view! {
+                                    {(blocked > 0).then(|| view! {
+                                        <p class="remote-blocked" role="status">
+                                            {format!("{blocked} remote {} blocked to protect your privacy.", if blocked == 1 { "image was" } else { "images were" })}
+                                            <button type="button" class="allow-once" on:click=move |_| allow_once.set(true)>"Show them"</button>
+                                            <button type="button" class="allow-sender" on:click=move |_| {
+                                                let s = sender_for_allow.clone();
+                                                ctx.prefs.update(|p| { p.remote_image_senders.insert(s); });
+                                                super::prefs::save(&ctx.prefs.get_untracked());
+                                            }>{format!("Always from {}", sender())}</button>
+                                        </p>
+                                    })}
+                                    <iframe class="mail-frame" title="Message body"
+                                        sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+                                        referrerpolicy="no-referrer" srcdoc=s.document on:load=fit_frame></iframe>
+                                }.into_any()
+                            }
+                            Some(Err(e)) => view! { <p class="notice" role="alert">{e.to_string()}</p> }.into_any(),
+                            None => ().into_any(),
+                        }
+                    } else {
+                        let body = if text.is_empty() { m.html_body.as_deref().map(super::sanitize::html_to_text).unwrap_or_default() } else { text.clone() };
+                        view! { <PlainText text=body /> }.into_any()
+                    }}
+                    {(!attachments.is_empty()).then(|| view! { <Attachments email_id=email_id parts=attachments /> })}
+                }
+            })}
+            {move || (message.with(|m| m.is_none()) && error.get().is_none()).then(|| view! { <p class="loading" aria-busy="true">"Loading message…"</p> })}
+        </div>
+    }
+}
+
+/// The frame grows to its content (the same-origin sandbox lets the page measure it; scripts
+/// stay off inside).
+fn fit_frame(ev: leptos::ev::Event) {
+    let Some(frame) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok()) else { return };
+    let height = frame.content_document().and_then(|d| d.document_element()).map(|e| e.scroll_height()).unwrap_or(400);
+    let _ = web_sys::HtmlElement::style(&frame).set_property("height", &format!("{}px", height.max(60) + 4));
+}
+
+/// Downloads the parts the HTML shows in place (`cid:`), through the SHA-256 check.
+async fn load_inline(ctx: &MailContext, email_id: &str, parts: Vec<BodyPart>, cids: RwSignal<HashMap<String, String>>, urls: StoredValue<ObjectUrls, LocalStorage>) {
+    let connection = ctx.connection.get_value();
+    let digests = ctx.digests.get_value();
+    for part in parts {
+        let Some(cid) = part.cid.clone() else { continue };
+        // Large inline parts are left as attachments to download, not loaded unasked.
+        if part.size > 10 * 1024 * 1024 {
+            continue;
+        }
+        if let Ok(blob) = connection.download(email_id, &part, &*digests).await {
+            if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+                urls.update_value(|u| u.0.push(url.clone()));
+                cids.update(|m| {
+                    m.insert(cid, url);
+                });
+            }
+        }
+    }
+}
+
+#[component]
+fn PlainText(text: String) -> impl IntoView {
+    view! {
+        <div class="plain-text">
+            {split_quotes(&text).into_iter().map(|block| if block.quoted {
+                view! { <details class="quoted"><summary>"Quoted text"</summary><pre>{block.text}</pre></details> }.into_any()
+            } else {
+                view! { <pre>{block.text}</pre> }.into_any()
+            }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
+    let ctx = MailContext::get();
+    let previews = RwSignal::new(HashMap::<String, String>::new());
+    let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
+    let busy = RwSignal::new(None::<String>);
+    let fetch = move |email_id: String, part: BodyPart, preview: bool| {
+        let key = part.blob_id.clone().unwrap_or_default();
+        busy.set(Some(key.clone()));
+        spawn_local(async move {
+            let connection = ctx.connection.get_value();
+            let digests = ctx.digests.get_value();
+            match connection.download(&email_id, &part, &*digests).await {
+                Ok(blob) => {
+                    if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+                        urls.update_value(|u| u.0.push(url.clone()));
+                        if preview {
+                            previews.update(|p| {
+                                p.insert(key, url);
+                            });
+                        } else {
+                            save_as(&url, part.name.as_deref().unwrap_or("attachment"));
+                        }
+                    }
+                }
+                Err(e) => ctx.notice.set(Some(sentence(&format!("{} could not be downloaded: {e}", part.name.as_deref().unwrap_or("The attachment"))))),
+            }
+            busy.set(None);
+        });
+    };
+    view! {
+        <section class="attachments" aria-label="Attachments">
+            <h3>{format!("{} attachment{}", parts.len(), if parts.len() == 1 { "" } else { "s" })}</h3>
+            <ul>
+                {parts.into_iter().map(|part| {
+                    let key = part.blob_id.clone().unwrap_or_default();
+                    let name = part.name.clone().unwrap_or_else(|| "attachment".to_owned());
+                    let alt = format!("Preview of {name}");
+                    let is_image = part.content_type.starts_with("image/") && !part.content_type.contains("svg");
+                    let (p1, p2, e1, e2, k1, k2) = (part.clone(), part.clone(), email_id.clone(), email_id.clone(), key.clone(), key.clone());
+                    view! {
+                        <li class="attachment" data-name=name.clone()>
+                            <span class="name">{name.clone()}</span>
+                            <span class="meta">{format!("{} · {}", part.content_type, human_size(part.size))}</span>
+                            <button type="button" class="download" aria-label=format!("Download {name}")
+                                disabled=move || busy.get().as_deref() == Some(k1.as_str())
+                                on:click=move |_| fetch(e1.clone(), p1.clone(), false)>"Download"</button>
+                            {is_image.then(|| view! {
+                                <button type="button" class="preview" on:click=move |_| fetch(e2.clone(), p2.clone(), true)>"Preview"</button>
+                            })}
+                            {move || previews.with(|p| p.get(&k2).cloned()).map(|url| view! { <img class="attachment-preview" src=url alt=alt.clone() /> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Hands a downloaded file to the browser's save flow.
+fn save_as(url: &str, name: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(link) = doc.create_element("a") else { return };
+    let _ = link.set_attribute("href", url);
+    let _ = link.set_attribute("download", name);
+    if let Some(link) = link.dyn_ref::<web_sys::HtmlElement>() {
+        link.click();
+    }
+}

@@ -1,0 +1,132 @@
+//! Settings: theme, remote images, list shape (kept on this device), the account's identities and
+//! signatures, and its vacation response (kept on the server).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::context::MailContext;
+use super::prefs::{self, Theme};
+use crate::mail::error::sentence;
+use crate::mail::{Identity, Vacation};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let ctx = MailContext::get();
+    let prefs = ctx.prefs;
+    let change = move |f: &dyn Fn(&mut prefs::Prefs)| {
+        prefs.update(|p| f(p));
+        prefs::save(&prefs.get_untracked());
+    };
+    let identities = RwSignal::new(None::<Result<Vec<Identity>, String>>);
+    let vacation = RwSignal::new(None::<Result<Vacation, String>>);
+    {
+        let engine = ctx.engine.get_value();
+        spawn_local(async move {
+            let Some(backend) = engine.backend() else { return };
+            identities.set(Some(backend.identities().await.map_err(|e| sentence(&e.to_string()))));
+            vacation.set(Some(backend.vacation().await.map_err(|e| sentence(&e.to_string()))));
+        });
+    }
+    view! {
+        <section class="settings" aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <fieldset>
+                <legend>"Appearance"</legend>
+                <label for="theme">"Theme"</label>
+                <select id="theme" on:change=move |ev| { let t = Theme::parse(&event_target_value(&ev)); change(&|p| p.theme = t) }>
+                    {[Theme::System, Theme::Light, Theme::Dark].into_iter().map(|t| view! {
+                        <option value=t.as_str() selected=move || prefs.with(|p| p.theme == t)>{match t { Theme::System => "Follow the system", Theme::Light => "Light", Theme::Dark => "Dark" }}</option>
+                    }).collect_view()}
+                </select>
+                <label class="checkbox"><input type="checkbox" id="pref-threaded" prop:checked=move || prefs.with(|p| p.threaded)
+                    on:change=move |_| change(&|p| p.threaded = !p.threaded) />"Group messages into conversations"</label>
+            </fieldset>
+            <fieldset>
+                <legend>"Privacy"</legend>
+                <label class="checkbox"><input type="checkbox" id="pref-remote" prop:checked=move || prefs.with(|p| p.remote_images_always)
+                    on:change=move |_| change(&|p| p.remote_images_always = !p.remote_images_always) />
+                    "Load remote images in every message (senders can then see when you read their mail)"</label>
+                {move || {
+                    let senders: Vec<String> = prefs.with(|p| p.remote_image_senders.iter().cloned().collect());
+                    (!senders.is_empty()).then(|| view! {
+                        <p>"Remote images always load from:"</p>
+                        <ul class="allowed-senders">
+                            {senders.into_iter().map(|s| {
+                                let who = s.clone();
+                                view! { <li>{s.clone()}" "<button type="button" class="link" on:click=move |_| change(&|p| { p.remote_image_senders.remove(&who); })>"Remove"</button></li> }
+                            }).collect_view()}
+                        </ul>
+                    })
+                }}
+            </fieldset>
+            <fieldset>
+                <legend>"Identities and signatures"</legend>
+                {move || match identities.get() {
+                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="notice">{e}</p> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <ul class="identities">
+                            {list.into_iter().map(|i| view! {
+                                <li>
+                                    <strong>{if i.name.is_empty() { i.email.clone() } else { format!("{} <{}>", i.name, i.email) }}</strong>
+                                    <pre class="signature">{if i.text_signature.is_empty() { "(no signature)".to_owned() } else { i.text_signature.clone() }}</pre>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <p class="hint">"Signatures are set on your mail server; Petrel adds the one of the identity you write from."</p>
+                    }.into_any(),
+                }}
+            </fieldset>
+            <fieldset>
+                <legend>"Vacation response"</legend>
+                {move || match vacation.get() {
+                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="hint">{e}</p> }.into_any(),
+                    Some(Ok(v)) => view! { <VacationForm initial=v /> }.into_any(),
+                }}
+            </fieldset>
+        </section>
+    }
+}
+
+#[component]
+fn VacationForm(initial: Vacation) -> impl IntoView {
+    let ctx = MailContext::get();
+    let enabled = RwSignal::new(initial.is_enabled);
+    let subject = RwSignal::new(initial.subject.clone().unwrap_or_default());
+    let text = RwSignal::new(initial.text_body.clone().unwrap_or_default());
+    let said = RwSignal::new(String::new());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if enabled.get_untracked() && text.get_untracked().trim().is_empty() {
+            said.set("Write the reply people will get.".into());
+            return;
+        }
+        let vacation = Vacation {
+            is_enabled: enabled.get_untracked(),
+            subject: Some(subject.get_untracked()).filter(|s| !s.trim().is_empty()),
+            text_body: Some(text.get_untracked()),
+            ..initial.clone()
+        };
+        let engine = ctx.engine.get_value();
+        said.set("Saving…".into());
+        spawn_local(async move {
+            let Some(backend) = engine.backend() else { return };
+            match backend.set_vacation(&vacation).await {
+                Ok(()) => said.set(if vacation.is_enabled { "Vacation response is on.".into() } else { "Vacation response is off.".into() }),
+                Err(e) => said.set(sentence(&e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="vacation" on:submit=save>
+            <label class="checkbox"><input type="checkbox" id="vacation-on" prop:checked=enabled on:change=move |_| enabled.update(|e| *e = !*e) />"Reply automatically"</label>
+            <label for="vacation-subject">"Subject"</label>
+            <input id="vacation-subject" type="text" prop:value=subject on:input=move |ev| subject.set(event_target_value(&ev)) />
+            <label for="vacation-text">"Message"</label>
+            <textarea id="vacation-text" rows="5" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <button type="submit" class="primary" id="vacation-save">"Save"</button>
+            <p role="status">{move || said.get()}</p>
+        </form>
+    }
+}

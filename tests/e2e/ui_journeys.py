@@ -1,0 +1,490 @@
+#!/usr/bin/env python3
+"""End-to-end journeys of the webmail UI: the release app served by the gateway, in headless
+Chromium, against real Cyrus and the SMTP sink. A daily user's day: sign in, read a conversation,
+search, write with an attachment, reply, move, delete and undo, all of it by keyboard too; and the
+hostile-mail corpus, checked for script and for any request leaving while remote content is blocked.
+
+Each journey seeds its own mail (JMAP Email/import into the demo account) under a fresh token, so
+it does not depend on what other suites did to the demo mail.
+
+Env: PETREL_TEST_GATEWAY, PETREL_TEST_USER / _PASSWORD, PETREL_TEST_SINK (listing),
+PETREL_TEST_SINK_DIR (the stored .eml files), PETREL_E2E_ARTIFACTS (screenshots).
+"""
+import datetime
+import email
+import email.policy
+import hashlib
+import http.server
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+import json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "mailserver"))
+from demo_mail import Jmap, message, png_pixel_art  # noqa: E402
+from webdriver import Driver, wait  # noqa: E402
+
+GATEWAY = os.environ["PETREL_TEST_GATEWAY"]
+USER = os.environ["PETREL_TEST_USER"]
+PASSWORD = os.environ["PETREL_TEST_PASSWORD"]
+SINK = os.environ["PETREL_TEST_SINK"]
+SINK_DIR = os.environ["PETREL_TEST_SINK_DIR"]
+ARTIFACTS = os.environ.get("PETREL_E2E_ARTIFACTS", "target/e2e")
+TOKEN = "uij%d" % (time.time() * 1000 % 1e9)
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------- a tracker that counts requests
+
+class Tracker:
+    """An HTTP server on 127.0.0.1 standing for every remote host a hostile mail points at:
+    any request reaching it is a leak while remote content is blocked."""
+
+    def __init__(self):
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/gif")
+                self.end_headers()
+                self.wfile.write(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
+                                 b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+# ---------------------------------------------------------------- seeding through JMAP
+
+class Seeder:
+    def __init__(self):
+        self.jmap = Jmap(GATEWAY, USER, PASSWORD)
+        boxes = self.jmap.call(["Mailbox/get", {"accountId": self.jmap.account, "ids": None}])[0]["list"]
+        self.roles = {m["role"]: m["id"] for m in boxes if m.get("role")}
+        self.names = {m["name"]: m["id"] for m in boxes}
+
+    def folder(self, name):
+        if name not in self.names:
+            created = self.jmap.call(["Mailbox/set", {"accountId": self.jmap.account, "create": {"f": {"name": name}}}])[0]
+            self.names[name] = created["created"]["f"]["id"]
+        return self.names[name]
+
+    def put(self, raw, mailbox_id, keywords=None, minutes_ago=0):
+        blob = self.jmap.upload(raw)
+        when = (NOW - datetime.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        done = self.jmap.call(["Email/import", {"accountId": self.jmap.account, "emails": {
+            "e": {"blobId": blob, "mailboxIds": {mailbox_id: True}, "keywords": keywords or {}, "receivedAt": when}}}])[0]
+        return done["created"]["e"]["id"]
+
+    def mailboxes_of(self, email_id):
+        got = self.jmap.call(["Email/get", {"accountId": self.jmap.account, "ids": [email_id], "properties": ["mailboxIds", "keywords"]}])[0]
+        if not got["list"]:
+            return None
+        return got["list"][0]
+
+    def search(self, subject):
+        ids = self.jmap.call(["Email/query", {"accountId": self.jmap.account, "filter": {"subject": subject}}])[0]["ids"]
+        return ids
+
+
+def when(minutes_ago):
+    return NOW - datetime.timedelta(minutes=minutes_ago)
+
+
+def seed_daily(seed):
+    """A three-message conversation, a mail to search for, one with an inline image and a tracker."""
+    inbox = seed.roles["inbox"]
+    subject = "%s Launch plan" % TOKEN
+    refs = []
+    people = ["Ann Lee <ann@example.com>", "Bo Chen <bo@example.com>", "Ann Lee <ann@example.com>"]
+    texts = ["Shall we launch on Tuesday?\n\nAnn", "Tuesday works.\n\nOn Mon, Ann Lee wrote:\n> Shall we launch on Tuesday?\n\nBo",
+             "Great, Tuesday it is. I will book the room.\n\nAnn"]
+    ids = []
+    for i, (sender, text) in enumerate(zip(people, texts)):
+        msgid = "%s-launch-%d" % (TOKEN, i)
+        extra = ""
+        if refs:
+            extra = "In-Reply-To: <%s@demo.petrel>\r\nReferences: %s\r\n" % (refs[-1], " ".join("<%s@demo.petrel>" % r for r in refs))
+        raw = message(sender, "Demo User <demo@example.org>, Bo Chen <bo@example.com>", subject if i == 0 else "Re: " + subject,
+                      when(30 - i * 5), text, msgid, extra)
+        ids.append(seed.put(raw, inbox, {"$seen": True} if i == 0 else {}, 30 - i * 5))
+        refs.append(msgid)
+    searchable = message("Cleo Park <cleo@example.com>", "demo@example.org", "%s Budget review" % TOKEN, when(40),
+                         "The zeppelin budget for next quarter is attached in spirit.\n", TOKEN + "-budget")
+    seed.put(searchable, inbox, {}, 40)
+    return subject, ids
+
+
+def seed_inline(seed, tracker):
+    """An HTML mail with a cid: logo (shown) and a remote tracking pixel (blocked)."""
+    boundary = "rel-" + TOKEN
+    png = png_pixel_art()
+    import base64
+    html = ('<html><body><p>Quarterly letter</p><img id="logo" src="cid:logo@%s" alt="logo">'
+            '<img src="%s/pixel-%s.gif" width="1" height="1"></body></html>') % (TOKEN, tracker.url, TOKEN)
+    body = ("--{b}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+            "--{b}\r\nContent-Type: image/png\r\nContent-ID: <logo@{t}>\r\nContent-Disposition: inline; filename=\"logo.png\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n{png}\r\n--{b}--\r\n").format(b=boundary, html=html, t=TOKEN, png=base64.b64encode(png).decode())
+    raw = message("Letters <letters@example.com>", "demo@example.org", "%s Quarterly letter" % TOKEN, when(50), body,
+                  TOKEN + "-letter", "", 'multipart/related; boundary="%s"' % boundary, "7bit")
+    seed.put(raw, seed.roles["inbox"], {}, 50)
+    return "%s Quarterly letter" % TOKEN
+
+
+HOSTILE = {
+    "script": '<p>hi</p><script>top.__pwned="script";parent.__pwned="script";window.__pwned="script"</script>'
+              '<script src="{t}/script.js"></script>',
+    "handlers": '<img src="x" onerror="top.__pwned=\'onerror\'"><body onload="top.__pwned=\'onload\'">'
+                '<div onmouseover="top.__pwned=\'hover\'" style="width:100%;height:50px">hover</div>'
+                '<details open ontoggle="top.__pwned=\'toggle\'"><summary>x</summary></details>',
+    "urls": '<a id="js" href="javascript:top.__pwned=\'js-link\'">click</a><a href="data:text/html,<script>top.__pwned=1</script>">data</a>'
+            '<a href=" java&#09;script:top.__pwned=2">tab</a><img src="data:image/svg+xml,<svg xmlns=&quot;http://www.w3.org/2000/svg&quot; onload=&quot;top.__pwned=3&quot;/>">'
+            '<iframe src="javascript:top.__pwned=4"></iframe><iframe src="data:text/html,<script>top.__pwned=5</script>"></iframe>'
+            '<iframe srcdoc="<script>top.__pwned=6</script>"></iframe><object data="{t}/object.swf"></object><embed src="{t}/embed.swf">',
+    "svg": '<svg><script>top.__pwned="svg-script"</script><animate onbegin="top.__pwned=\'animate\'" attributeName="x" dur="1s"/>'
+           '<image href="{t}/svg-image.png"/><set attributeName="onload" to="top.__pwned=7"/></svg>'
+           '<math><mtext><table><mglyph><style><img src=x onerror="top.__pwned=\'mxss\'"></style></mglyph></table></mtext></math>',
+    "css": '<style>@import url({t}/import.css); body {{ background: url({t}/bg.png) }} .x {{ background-image: url("{t}/x.png") }}'
+           '@font-face {{ font-family: f; src: url({t}/font.woff) }}</style>'
+           '<div style="background:url({t}/inline.png)">styled</div><div style="background:u\\72l({t}/escaped.png)">esc</div>'
+           '<link rel="stylesheet" href="{t}/link.css"><table background="{t}/table-bg.png"><tr><td>t</td></tr></table>',
+    "refresh": '<meta http-equiv="refresh" content="0;url={t}/refresh"><base href="{t}/base/"><img src="relative.png">'
+               '<form action="{t}/form" method="post"><input name="q" value="x"><button>Go</button></form>'
+               '<img srcset="{t}/srcset.png 1x"><video poster="{t}/poster.png" src="{t}/video.mp4"></video>'
+               '<img src="//127.0.0.1:{port}/protocol-relative.png"><input type="image" src="{t}/input.png">',
+    "broken": '<p><b><i>unclosed <table><td>cell</tr><tr><td><div></span></p></td><img src="{t}/pixel.gif" width=1 height=1'
+              '<!-- <img src="{t}/comment.png"> --><![CDATA[<img src="{t}/cdata.png">]]><noscript><img src="{t}/noscript.png"></noscript>',
+}
+
+
+def seed_hostile(seed, tracker):
+    folder = seed.folder("Hostile " + TOKEN)
+    port = tracker.url.rsplit(":", 1)[1]
+    for i, (name, html) in enumerate(HOSTILE.items()):
+        body = "<html><head><title>x</title></head><body>%s<p>end-%s</p></body></html>" % (html.format(t=tracker.url, port=port), name)
+        raw = message("Mallory <mallory@evil.example>", "demo@example.org", "%s hostile %s" % (TOKEN, name), when(60 + i),
+                      body, "%s-hostile-%s" % (TOKEN, name), "", "text/html; charset=utf-8")
+        seed.put(raw, folder, {}, 60 + i)
+    return folder
+
+
+# ---------------------------------------------------------------- the app
+
+def shot(d, name):
+    d.screenshot(os.path.join(ARTIFACTS, name))
+
+
+def sign_in(d):
+    d.get(GATEWAY + "/")
+    d.element("#sign-in")
+    server = d.element("#server")
+    server.clear()
+    server.type(GATEWAY)
+    d.element("#username").clear()
+    d.element("#username").type(USER)
+    d.element("#password").type(PASSWORD)
+    shot(d, "ui-sign-in.png")
+    d.element("#sign-in-button").click()
+    d.element(".message-row", timeout=60)
+
+
+def key(d, keys):
+    """Types keys at the page (not into a field): W3C actions, one key at a time."""
+    actions = []
+    for k in keys:
+        actions += [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}]
+    d.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+
+
+def row(d, subject_part):
+    def find():
+        for r in d.find(".message-row"):
+            if subject_part in (r.text or ""):
+                return r
+        return None
+    return d.wait_for("a row with %r" % subject_part, find, 30)
+
+
+def no_row(d, subject_part):
+    d.wait_for("no row with %r" % subject_part, lambda: not any(subject_part in (r.text or "") for r in d.find(".message-row")), 30)
+
+
+def open_folder(d, name):
+    d.wait_for("folder %s" % name, lambda: [b for b in d.find(".mailbox-button") if (b.text or "").split("\n")[0].strip() == name], 30)[0].click()
+
+
+def frame_ready(d, index=0):
+    """Waits for the reader's index-th mail frame to have loaded its document."""
+    return d.wait_for("mail frame loaded", lambda: d.run(
+        "const f = document.querySelectorAll('iframe.mail-frame')[arguments[0]];"
+        "return !!(f && f.contentDocument && f.contentDocument.readyState === 'complete' && f.contentDocument.body "
+        "&& f.contentDocument.body.innerHTML.length > 0)", index), 30)
+
+
+def sink_messages(token):
+    with urllib.request.urlopen(SINK + "/messages", timeout=10) as r:
+        return [m for m in json.load(r) if token in (m.get("subject") or "")]
+
+
+def sink_eml(entry):
+    with open(os.path.join(SINK_DIR, "%06d.eml" % entry["n"]), "rb") as f:
+        return email.message_from_bytes(f.read(), policy=email.policy.default)
+
+
+# ---------------------------------------------------------------- journeys
+
+def journey_read_thread(d, seed, subject):
+    row(d, TOKEN + " Launch plan").click()
+    d.wait_for("conversation of 3", lambda: len(d.find(".conversation-item")) == 3, 30)
+    # The opened message and the unread ones are expanded, with their bodies.
+    d.wait_for("body of the last message", lambda: any("book the room" in (e.text or "") for e in d.find(".plain-text")), 30)
+    quoted = d.find(".conversation-item details.quoted")
+    assert quoted, "the quote in Bo's reply is folded"
+    shot(d, "ui-thread.png")
+
+
+def journey_inline_and_tracker(d, seed, tracker, subject):
+    before = len(tracker.hits)
+    row(d, subject).click()
+    frame_ready(d)
+    d.element(".remote-blocked")
+    logo = d.wait_for("cid logo decoded", lambda: d.run(
+        "const f = document.querySelector('iframe.mail-frame'); const i = f.contentDocument.querySelector('img[alt=logo]');"
+        "return i && i.complete && i.naturalWidth === 16 && i.src.startsWith('blob:')"), 30)
+    assert logo
+    # The frame's load event came after every image and stylesheet it would fetch: count now.
+    assert len(tracker.hits) == before, "the tracker was reached while blocked: %s" % tracker.hits[before:]
+    shot(d, "ui-html-blocked.png")
+    # Allowing them loads them: the same check can fail.
+    d.element(".allow-once").click()
+    wait("tracker hit after allowing", lambda: any(("pixel-%s" % TOKEN) in h for h in tracker.hits[before:]), 30)
+
+
+def journey_search(d):
+    search = d.element("#search")
+    search.clear()
+    search.type("zeppelin\n")
+    hit = row(d, TOKEN + " Budget review")
+    d.wait_for("a highlighted snippet", lambda: [m for m in d.find(".message-row mark") if "zeppelin" in (m.text or "").lower()], 30)
+    shot(d, "ui-search.png")
+    # Filters: from: and in: narrow the same search.
+    search.clear()
+    search.type("from:cleo@example.com in:Inbox %s\n" % TOKEN)
+    row(d, TOKEN + " Budget review")
+    assert not any("Launch plan" in (r.text or "") for r in d.find(".message-row"))
+    return hit
+
+
+def journey_compose_with_attachment(d):
+    payload = bytes(range(256)) * 512 + os.urandom(4096)  # 135 KB, every byte value
+    path = os.path.join(tempfile.mkdtemp(), "report-%s.bin" % TOKEN)
+    with open(path, "wb") as f:
+        f.write(payload)
+    d.element("#compose-button").click()
+    d.element("#compose-to").type("bob@example.org")
+    d.element("#compose-subject").type("%s with attachment" % TOKEN)
+    d.element("#compose-body").type("The report is attached.")
+    d.element("#compose-files").type(path)
+    d.element(".upload.done", timeout=60)
+    shot(d, "ui-compose.png")
+    d.element("#compose-send").click()
+    d.element("#undo-send")
+    mail = wait("mail with the attachment at the sink", lambda: sink_messages("%s with attachment" % TOKEN), 60, every=0.25)
+    assert len(mail) == 1
+    parsed = sink_eml(mail[0])
+    parts = [p for p in parsed.iter_attachments() if p.get_filename() == os.path.basename(path)]
+    assert parts, "the attachment is in the sent mail"
+    got = parts[0].get_content()
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(payload).hexdigest(), "attachment bytes changed on the way"
+    # Once sent, the same message never leaves twice.
+    assert len(sink_messages("%s with attachment" % TOKEN)) == 1
+
+
+def journey_reply(d, subject):
+    open_folder(d, "Inbox")
+    row(d, TOKEN + " Launch plan").click()
+    # Reply to Ann's last message, once its body is shown.
+    d.wait_for("Ann's last message with its Reply button", lambda: d.run(
+        "const item = [...document.querySelectorAll('.conversation-item.open')].find(i => i.innerText.includes('book the room'));"
+        "const b = item && item.querySelector('.reply'); if (b) b.click(); return !!b;"), 30)
+    body = d.element("#compose-body")
+    text = d.wait_for("the quoted text", lambda: d.run("const b = document.getElementById('compose-body'); return b && b.value.includes('wrote:') && b.value"), 10)
+    assert "> Great, Tuesday it is." in text, text
+    assert (d.run("return document.getElementById('compose-subject').value") or "").startswith("Re: ")
+    assert "ann@example.com" in d.run("return document.getElementById('compose-to').value")
+    d.run("const b = document.getElementById('compose-body'); b.focus(); b.setSelectionRange(0, 0);")
+    body.type("Booked. ")
+    d.element("#compose-send").click()
+    d.element("#undo-send")
+    mail = wait("reply at the sink", lambda: [m for m in sink_messages("Re: " + subject)], 60, every=0.25)
+    parsed = sink_eml(mail[-1])
+    assert ("%s-launch-2@demo.petrel" % TOKEN) in (parsed["In-Reply-To"] or ""), parsed["In-Reply-To"]
+    content = parsed.get_body(("plain",)).get_content()
+    assert "> Great, Tuesday it is." in content, content
+
+
+def journey_move_delete_undo(d, seed):
+    open_folder(d, "Inbox")
+    subject = TOKEN + " Budget review"
+    [budget_id] = seed.search(subject)
+    # Move by keyboard: select the row, m, type the folder, Enter.
+    r = row(d, subject)
+    r.click()
+    key(d, "u")
+    key(d, "m")
+    d.element("#move-filter").type("Receipts")
+    shot(d, "ui-move.png")
+    key(d, "\ue007")
+    no_row(d, subject)
+    wait("moved on the server", lambda: seed.mailboxes_of(budget_id)["mailboxIds"] == {seed.names["Receipts"]: True}, 30)
+    # Delete and undo in Receipts.
+    open_folder(d, "Receipts")
+    row(d, subject).click()
+    d.wait_for("delete button", lambda: d.find(".message-view .delete"), 30)[0].click()
+    no_row(d, subject)
+    wait("in Trash on the server", lambda: seed.mailboxes_of(budget_id)["mailboxIds"] == {seed.roles["trash"]: True}, 30)
+    d.element("#undo-action").click()
+    row(d, subject)
+    wait("back in Receipts on the server", lambda: seed.mailboxes_of(budget_id)["mailboxIds"] == {seed.names["Receipts"]: True}, 30)
+
+
+def journey_keyboard_only(d, seed):
+    """Inbox to flag to Sent, without the mouse."""
+    key(d, "gi")
+    d.wait_for("Inbox selected", lambda: [b for b in d.find(".mailbox-button.selected") if "Inbox" in (b.text or "")], 30)
+    d.run("document.activeElement && document.activeElement.blur()")
+    key(d, "jj")
+    cursor = d.element(".message-row.cursor")
+    subject, email_id = cursor.text, cursor.attribute("data-id")
+    key(d, "o")
+    d.element(".reader")
+    flagged_before = "$flagged" in (seed.mailboxes_of(email_id) or {}).get("keywords", {})
+    key(d, "s")
+    wait("flag toggled on the server", lambda: ("$flagged" in seed.mailboxes_of(email_id)["keywords"]) != flagged_before, 30)
+    key(d, "?")
+    d.element("#help-title")
+    shot(d, "ui-shortcuts.png")
+    key(d, "\ue00c")  # Escape
+    d.wait_for("help closed", lambda: not d.find("#help-title"), 10)
+    key(d, "u")
+    d.wait_for("reader closed", lambda: not d.find(".reader"), 10)
+    key(d, "gs")
+    d.wait_for("Sent selected", lambda: [b for b in d.find(".mailbox-button.selected") if "Sent" in (b.text or "")], 30)
+    key(d, "c")
+    d.element("#compose-to")
+    active = d.run("return document.activeElement && document.activeElement.id")
+    assert active == "compose-to", "the composer takes focus: %s" % active
+    d.element("#compose-discard").click()
+    return subject
+
+
+def journey_hostile(d, tracker, folder_name):
+    before = len(tracker.hits)
+    d.run("window.__pwned = undefined")
+    open_folder(d, folder_name)
+    for i, name in enumerate(HOSTILE):
+        row(d, "%s hostile %s" % (TOKEN, name)).click()
+        frame_ready(d)
+        d.wait_for("end marker of %s" % name, lambda: d.run(
+            "const f = document.querySelector('iframe.mail-frame'); return f.contentDocument.body.innerText.includes(arguments[0])", "end-" + name), 20)
+        # Hover and click what a user would: handlers must be gone, links inert.
+        d.run("const doc = document.querySelector('iframe.mail-frame').contentDocument;"
+              "for (const el of doc.querySelectorAll('*')) { el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); }"
+              "const js = doc.getElementById('js'); if (js) js.click();")
+        state = d.run(
+            "const f = document.querySelector('iframe.mail-frame'); const doc = f.contentDocument;"
+            "const attrs = [...doc.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name + '=' + a.value));"
+            "return {top: window.__pwned === undefined ? null : String(window.__pwned), frame: f.contentWindow.__pwned === undefined ? null : String(f.contentWindow.__pwned),"
+            " sandbox: f.getAttribute('sandbox'), scripts: doc.body.querySelectorAll('script,iframe,object,embed,svg,math,form,meta,base,link,style').length,"
+            " handlers: attrs.filter(a => /^on/i.test(a)), jsurls: attrs.filter(a => /javascript:|data:text/i.test(a)),"
+            " csp: doc.querySelector('meta[http-equiv]') && doc.querySelector('meta[http-equiv]').content}")
+        assert state["top"] is None and state["frame"] is None, "%s ran script: %s" % (name, state)
+        assert "allow-scripts" not in state["sandbox"], state
+        assert state["scripts"] == 0 and not state["handlers"] and not state["jsurls"], "%s kept active content: %s" % (name, state)
+        assert "script-src 'none'" in state["csp"], state
+        if i == 0:
+            shot(d, "ui-hostile.png")
+    # Each frame's load event came after everything it would fetch: counting now sees every leak.
+    leaked = tracker.hits[before:]
+    assert not leaked, "requests left while remote content was blocked: %s" % leaked
+    assert d.run("return window.__pwned === undefined"), "a script ran in Petrel's page"
+
+
+def journey_screens(d):
+    # Settings, dark mode, and a phone-sized window.
+    d.element("#settings-button").click()
+    d.element("#theme")
+    shot(d, "ui-settings.png")
+    d.run("const s = document.getElementById('theme'); s.value = 'dark'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+    d.wait_for("dark theme", lambda: d.run("return document.documentElement.dataset.theme === 'dark'"), 10)
+    open_folder(d, "Inbox")
+    row(d, TOKEN + " Launch plan").click()
+    d.element(".conversation-item")
+    shot(d, "ui-dark.png")
+    d.cmd("POST", "/window/rect", {"width": 390, "height": 844})
+    shot(d, "ui-phone-reader.png")
+    key(d, "u")
+    d.element(".message-row")
+    shot(d, "ui-phone-list.png")
+    d.cmd("POST", "/window/rect", {"width": 1280, "height": 900})
+    d.run("const s = document.querySelector('#theme'); if (s) { s.value = 'system'; }")
+    d.run("localStorage.removeItem('petrel.prefs')")
+
+
+def main():
+    tracker = Tracker()
+    seed = Seeder()
+    subject, _ = seed_daily(seed)
+    letter = seed_inline(seed, tracker)
+    seed_hostile(seed, tracker)
+    journeys = [
+        ("sign in, inbox", lambda d: (sign_in(d), shot(d, "ui-inbox.png"))),
+        ("read a conversation", lambda d: journey_read_thread(d, seed, subject)),
+        ("inline image shown, tracker blocked until allowed", lambda d: journey_inline_and_tracker(d, seed, tracker, letter)),
+        ("hostile mail", lambda d: journey_hostile(d, tracker, "Hostile " + TOKEN)),
+        ("search with snippets and filters", lambda d: journey_search(d)),
+        ("compose with an attachment", lambda d: journey_compose_with_attachment(d)),
+        ("reply with quoting", lambda d: journey_reply(d, subject)),
+        ("move, delete and undo", lambda d: journey_move_delete_undo(d, seed)),
+        ("keyboard only", lambda d: journey_keyboard_only(d, seed)),
+        ("settings, dark, phone", lambda d: journey_screens(d)),
+    ]
+    only = os.environ.get("PETREL_E2E_ONLY")
+    d = Driver()
+    failed = 0
+    try:
+        for name, run in journeys:
+            if only and only not in name and name != "sign in, inbox":
+                continue
+            started = time.time()
+            try:
+                run(d)
+                print("ok   %-50s %5.1f s" % (name, time.time() - started))
+            except Exception:
+                failed += 1
+                print("FAIL %s" % name)
+                traceback.print_exc()
+                shot(d, "ui-failed-%s.png" % name.split(",")[0].replace(" ", "-"))
+    finally:
+        d.quit()
+    if failed:
+        sys.exit("%d UI journeys failed" % failed)
+    print("UI journeys passed; screenshots in %s" % ARTIFACTS)
+
+
+if __name__ == "__main__":
+    main()
