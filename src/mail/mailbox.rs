@@ -96,7 +96,7 @@ impl Default for MailboxRights {
 }
 
 /// A mailbox as RFC 8621 §2 has it; the same shape is kept in the offline cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Mailbox {
     pub id: String,

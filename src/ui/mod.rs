@@ -1,12 +1,12 @@
 //! The Leptos app. Components render state and turn user actions into calls on the core.
 
 mod account;
-mod address_field;
+pub mod address_field;
 mod app;
-mod compose;
+pub mod compose;
 mod context;
 mod icons;
-mod mail_actions;
+pub mod mail_actions;
 mod mailbox_tree;
 pub mod message_list;
 mod outbox_view;

@@ -99,6 +99,8 @@ fn text_of(node: &Node, out: &mut String) {
                 text_of(&child, out);
                 if block {
                     out.push('\n');
+                } else if tag == "td" || tag == "th" {
+                    out.push(' ');
                 }
             }
             _ => {}

@@ -7,7 +7,8 @@ hostile-mail corpus, checked for script and for any request leaving while remote
 Each journey seeds its own mail (JMAP Email/import into the demo account) under a fresh token, so
 it does not depend on what other suites did to the demo mail.
 
-Env: PETREL_TEST_GATEWAY, PETREL_TEST_USER / _PASSWORD, PETREL_TEST_SINK (listing),
+Env: PETREL_TEST_GATEWAY, PETREL_TEST_USER / _PASSWORD, PETREL_TEST_BULK_USER / _PASSWORD / _COUNT (a
+big folder), PETREL_TEST_SINK (listing),
 PETREL_TEST_SINK_DIR (the stored .eml files), PETREL_E2E_ARTIFACTS (screenshots).
 """
 import datetime
@@ -36,6 +37,9 @@ PASSWORD = os.environ["PETREL_TEST_PASSWORD"]
 SINK = os.environ["PETREL_TEST_SINK"]
 SINK_DIR = os.environ["PETREL_TEST_SINK_DIR"]
 ARTIFACTS = os.environ.get("PETREL_E2E_ARTIFACTS", "target/e2e")
+BULK_USER = os.environ["PETREL_TEST_BULK_USER"]
+BULK_PASSWORD = os.environ["PETREL_TEST_BULK_PASSWORD"]
+BULK_COUNT = int(os.environ["PETREL_TEST_BULK_COUNT"])
 TOKEN = "uij%d" % (time.time() * 1000 % 1e9)
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
@@ -424,6 +428,34 @@ def journey_hostile(d, tracker, folder_name):
     assert d.run("return window.__pwned === undefined"), "a script ran in Petrel's page"
 
 
+def journey_second_account_big_folder(d):
+    """Add the bulk account beside the demo one, scroll its 2,000-message folder (only the rows
+    in view exist), and switch back."""
+    d.run("const s = document.getElementById('account-select'); s.value = '+add'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+    server = d.element("#server")
+    server.clear()
+    server.type(GATEWAY)
+    d.element("#username").clear()
+    d.element("#username").type(BULK_USER)
+    d.element("#password").type(BULK_PASSWORD)
+    d.element("#sign-in-button").click()
+    d.wait_for("the bulk account shown", lambda: d.run("const s = document.getElementById('account-select'); return s && s.selectedOptions[0].text.startsWith(arguments[0])", BULK_USER), 60)
+    open_folder(d, "Bulk")
+    d.element(".message-row[data-position]")
+    total = d.run("return document.querySelector('.message-spacer').style.height")
+    rows = lambda: d.run("return document.querySelectorAll('.message-row').length")
+    assert rows() < 60, "only the rows in view: %d" % rows()
+    d.run("const s = document.querySelector('.message-scroller'); s.scrollTop = s.scrollHeight;")
+    last = d.wait_for("the last rows loaded", lambda: d.run(
+        "return [...document.querySelectorAll('.message-row[data-position]')].some(r => +r.dataset.position >= arguments[0])", BULK_COUNT - 5), 60)
+    assert last and rows() < 60, "still only the rows in view after scrolling to the end: %d (%s)" % (rows(), total)
+    shot(d, "ui-big-folder.png")
+    assert d.find(".unified-unread"), "two accounts with unread mail show one count"
+    d.run("const s = document.getElementById('account-select'); const o = [...s.options].find(o => o.text.startsWith(arguments[0]));"
+          "s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true}));", USER)
+    row(d, TOKEN + " Launch plan")
+
+
 def journey_screens(d):
     # Settings, dark mode, and a phone-sized window.
     d.element("#settings-button").click()
@@ -461,6 +493,7 @@ def main():
         ("reply with quoting", lambda d: journey_reply(d, subject)),
         ("move, delete and undo", lambda d: journey_move_delete_undo(d, seed)),
         ("keyboard only", lambda d: journey_keyboard_only(d, seed)),
+        ("second account, big folder virtualized", lambda d: journey_second_account_big_folder(d)),
         ("settings, dark, phone", lambda d: journey_screens(d)),
     ]
     only = os.environ.get("PETREL_E2E_ONLY")
