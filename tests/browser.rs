@@ -177,7 +177,7 @@ async fn app_signs_in_and_shows_the_inbox_with_its_unread_count() {
     assert_eq!(names[0].0, "Inbox", "Inbox comes first: {names:?}");
 
     // Inbox is selected and summarised, its messages listed newest first, unread ones marked.
-    let summary = find(root, ".folder-summary").and_then(|e| e.text_content()).unwrap_or_default();
+    let summary = find(root, ".folder-counts").and_then(|e| e.text_content()).unwrap_or_default();
     assert!(summary.contains(&format!("{expected} unread")), "{summary}");
     let first = wait_for(root, "the message list", 15_000.0, || find(root, ".message-list .message-row .subject")).await;
     assert_eq!(first.text_content().unwrap_or_default(), "Café crème ☕ on Thursday?", "the newest seeded mail comes first");

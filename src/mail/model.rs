@@ -99,6 +99,30 @@ impl EmailSummary {
         }
     }
 
+    /// The preview as a list shows it: some servers build it from an HTML-only body's source, so
+    /// markup is taken out (it is shown as text either way).
+    pub fn readable_preview(&self) -> String {
+        if !self.preview.contains('<') {
+            return self.preview.clone();
+        }
+        let mut out = String::with_capacity(self.preview.len());
+        let mut in_tag = false;
+        for c in self.preview.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    if !out.ends_with(' ') {
+                        out.push(' ');
+                    }
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// A stand-in for an entry the server sent in a shape we could not read: the message stays
     /// listed (nothing is lost) and says so instead of breaking the whole list.
     pub fn unreadable(id: String) -> EmailSummary {
@@ -344,6 +368,14 @@ mod tests {
         );
         assert_eq!(marked_runs("<script>x</script> &#65;&#x42; & ok"), vec![("<script>x</script> AB & ok".into(), false)]);
         assert_eq!(marked_runs(""), vec![]);
+    }
+
+    #[test]
+    fn previews_built_from_html_lose_their_markup() {
+        let e = EmailSummary { preview: "<html><body><p>Quarterly letter</p><img src=x></body></html>".into(), ..Default::default() };
+        assert_eq!(e.readable_preview(), "Quarterly letter");
+        let plain = EmailSummary { preview: "a > b".into(), ..Default::default() };
+        assert_eq!(plain.readable_preview(), "a > b");
     }
 
     #[test]

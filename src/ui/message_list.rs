@@ -220,7 +220,7 @@ fn MessageRow(
         move || opened.get().as_deref() == Some(id.as_str())
     };
     let preview = {
-        let (id, plain) = (id.clone(), email.preview.clone());
+        let (id, plain) = (id.clone(), email.readable_preview());
         move || match snippets.with(|s| s.get(&id).cloned()) {
             Some(snippet) => marked_runs(&snippet).into_iter().map(|(text, hit)| if hit {
                 view! { <mark>{text}</mark> }.into_any()

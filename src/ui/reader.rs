@@ -252,8 +252,9 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
 /// stay off inside).
 fn fit_frame(ev: leptos::ev::Event) {
     let Some(frame) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok()) else { return };
-    let height = frame.content_document().and_then(|d| d.document_element()).map(|e| e.scroll_height()).unwrap_or(400);
-    let _ = web_sys::HtmlElement::style(&frame).set_property("height", &format!("{}px", height.max(60) + 4));
+    // The body's height, not the document's: the latter is never less than the frame itself.
+    let height = frame.content_document().and_then(|d| d.body()).map(|b| b.scroll_height()).unwrap_or(400);
+    let _ = web_sys::HtmlElement::style(&frame).set_property("height", &format!("{}px", height.max(40) + 24));
 }
 
 /// Downloads the parts the HTML shows in place (`cid:`), through the SHA-256 check.

@@ -482,7 +482,7 @@ pub fn MailShell(
                     <h2>{title}</h2>
                     {counts.map(|c| view! { <p class="folder-counts">{c}</p> })}
                 </div>
-                <div class="list-tools">
+                <div class="list-tools" class:hidden=move || !matches!(page.get(), Page::Folder(_))>
                     <label class="visually-hidden" for="sort">"Sort"</label>
                     <select id="sort" on:change=move |ev| sort.set(match event_target_value(&ev).as_str() {
                         "oldest" => (SortBy::ReceivedAt, true),

@@ -214,17 +214,29 @@ def key(d, keys):
     d.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
 
 
+class Row:
+    """A message row found by its text; clicked through its id, so a re-render between finding and
+    clicking (rows are re-keyed when a flag changes) cannot leave a stale handle."""
+
+    def __init__(self, d, email_id):
+        self.d, self.id = d, email_id
+
+    def click(self):
+        clicked = self.d.run("const b = document.querySelector('.message-row[data-id=\"' + arguments[0] + '\"] .message-open');"
+                             "if (b) b.click(); return !!b;", self.id)
+        assert clicked, "row %s is gone" % self.id
+
+
 def row(d, subject_part):
-    def find():
-        for r in d.find(".message-row"):
-            if subject_part in (r.text or ""):
-                return r
-        return None
-    return d.wait_for("a row with %r" % subject_part, find, 30)
+    email_id = d.wait_for("a row with %r" % subject_part, lambda: d.run(
+        "const r = [...document.querySelectorAll('.message-row[data-id]')].find(r => r.innerText.includes(arguments[0]));"
+        "return r && r.dataset.id", subject_part), 30)
+    return Row(d, email_id)
 
 
 def no_row(d, subject_part):
-    d.wait_for("no row with %r" % subject_part, lambda: not any(subject_part in (r.text or "") for r in d.find(".message-row")), 30)
+    d.wait_for("no row with %r" % subject_part, lambda: d.run(
+        "return ![...document.querySelectorAll('.message-row')].some(r => r.innerText.includes(arguments[0]))", subject_part), 30)
 
 
 def open_folder(d, name):
