@@ -111,8 +111,9 @@ pub fn Compose(
             if let Ok(list) = backend.identities().await {
                 if let Some(first) = list.first() {
                     identity.set(Some(first.id.clone()));
-                    if !first.text_signature.trim().is_empty() {
-                        let sig = format!("\n\n-- \n{}", first.text_signature.trim_end());
+                    let signature = ctx.prefs.with_untracked(|p| p.signature_for(first));
+                    if !signature.trim().is_empty() {
+                        let sig = format!("\n\n-- \n{}", signature.trim_end());
                         // Above the quote in a reply, at the end of a new message.
                         body.update(|b| if is_reply { *b = format!("{sig}{b}") } else { b.push_str(&sig) });
                     }

@@ -43,15 +43,23 @@ pub struct Prefs {
     pub remote_image_senders: BTreeSet<String>,
     /// One row per conversation.
     pub threaded: bool,
+    /// Signatures written here, by identity address: used instead of the server's (many servers,
+    /// Cyrus among them, cannot store one: no Identity/set).
+    pub signatures: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Prefs {
     fn default() -> Prefs {
-        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true }
+        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default() }
     }
 }
 
 impl Prefs {
+    /// The signature to add when writing as `identity`: this device's, else the server's.
+    pub fn signature_for(&self, identity: &crate::mail::Identity) -> String {
+        self.signatures.get(&identity.email.to_lowercase()).cloned().unwrap_or_else(|| identity.text_signature.clone())
+    }
+
     pub fn allows_remote_from(&self, sender: &str) -> bool {
         self.remote_images_always || self.remote_image_senders.contains(&sender.to_lowercase())
     }

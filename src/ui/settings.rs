@@ -66,14 +66,25 @@ pub fn Settings() -> impl IntoView {
                     Some(Err(e)) => view! { <p class="notice">{e}</p> }.into_any(),
                     Some(Ok(list)) => view! {
                         <ul class="identities">
-                            {list.into_iter().map(|i| view! {
-                                <li>
-                                    <strong>{if i.name.is_empty() { i.email.clone() } else { format!("{} <{}>", i.name, i.email) }}</strong>
-                                    <pre class="signature">{if i.text_signature.is_empty() { "(no signature)".to_owned() } else { i.text_signature.clone() }}</pre>
-                                </li>
+                            {list.into_iter().enumerate().map(|(n, i)| {
+                                let key = i.email.to_lowercase();
+                                let text = RwSignal::new(prefs.with_untracked(|p| p.signature_for(&i)));
+                                let field = format!("signature-{n}");
+                                view! {
+                                    <li>
+                                        <strong>{if i.name.is_empty() { i.email.clone() } else { format!("{} <{}>", i.name, i.email) }}</strong>
+                                        <label for=field.clone()>"Signature"</label>
+                                        <textarea id=field class="signature-field" rows="3" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                                        <button type="button" class="save-signature" on:click=move |_| {
+                                            let (key, value) = (key.clone(), text.get_untracked());
+                                            change(&|p| { p.signatures.insert(key.clone(), value.clone()); });
+                                            ctx.status.set(Some("Signature saved on this device.".into()));
+                                        }>"Save signature"</button>
+                                    </li>
+                                }
                             }).collect_view()}
                         </ul>
-                        <p class="hint">"Signatures are set on your mail server; Petrel adds the one of the identity you write from."</p>
+                        <p class="hint">"Petrel adds the signature of the identity you write from. It is kept on this device; the server's own signature is the starting point."</p>
                     }.into_any(),
                 }}
             </fieldset>

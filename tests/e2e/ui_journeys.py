@@ -472,7 +472,16 @@ def journey_screens(d):
     # Settings, dark mode, and a phone-sized window.
     d.element("#settings-button").click()
     d.element("#theme")
+    # A signature written here is added when writing from that identity.
+    field = d.element("#signature-0")
+    field.clear()
+    field.type("Demo User\nPetrel test desk %s" % TOKEN)
+    d.element(".save-signature").click()
     shot(d, "ui-settings.png")
+    d.element("#compose-button").click()
+    d.wait_for("the signature in a new message", lambda: d.run(
+        "const b = document.getElementById('compose-body'); return b && b.value.includes(arguments[0])", "-- \nDemo User\nPetrel test desk " + TOKEN), 20)
+    d.element("#compose-discard").click()
     d.run("const s = document.getElementById('theme'); s.value = 'dark'; s.dispatchEvent(new Event('change', {bubbles: true}));")
     d.wait_for("dark theme", lambda: d.run("return document.documentElement.dataset.theme === 'dark'"), 10)
     open_folder(d, "Inbox")
