@@ -54,6 +54,8 @@ pub fn App(
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     super::prefs::apply_theme(super::prefs::load().theme);
+    let update_ready = RwSignal::new(false);
+    super::pwa::register(update_ready);
 
     let attempt_sign_in = move |attempt: SignInAttempt| {
         pending.set(true);
@@ -100,6 +102,7 @@ pub fn App(
         (!adding.get()).then_some(key)
     });
     view! {
+        <super::pwa::UpdateBanner ready=update_ready />
         {move || match shown.get().and_then(|key| accounts.with(|l| l.iter().find(|a| a.key == key).cloned())) {
             None => view! {
                 <SignInForm on_submit=Callback::new(attempt_sign_in) pending=pending.into() error=error.into()

@@ -1,0 +1,80 @@
+//! The page's side of the service worker: registers it (so the shell is cached for offline
+//! starts), notices a new version waiting, and switches to it only when the user says so.
+
+use leptos::prelude::*;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use web_sys::{ServiceWorker, ServiceWorkerRegistration, ServiceWorkerState};
+
+fn container() -> Option<web_sys::ServiceWorkerContainer> {
+    let navigator = web_sys::window()?.navigator();
+    // Browsers without service workers (or pages not served securely) simply run online only.
+    js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker")).ok()?.then(|| navigator.service_worker())
+}
+
+/// Registers `/sw.js`; `update_ready` turns true when a new version is installed and waiting.
+pub fn register(update_ready: RwSignal<bool>) {
+    let Some(container) = container() else { return };
+    let promise = container.register("/sw.js");
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(registration) = wasm_bindgen_futures::JsFuture::from(promise).await else { return };
+        let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
+        // A version may already be waiting from an earlier visit.
+        if registration.waiting().is_some() && has_controller() {
+            update_ready.set(true);
+        }
+        let watched = registration.clone();
+        let on_update = Closure::<dyn FnMut()>::new(move || {
+            let Some(installing) = watched.installing() else { return };
+            let worker = installing.clone();
+            let on_state = Closure::<dyn FnMut()>::new(move || {
+                // Installed while a previous version controls the page: an update, not a first install.
+                if worker.state() == ServiceWorkerState::Installed && has_controller() {
+                    update_ready.set(true);
+                }
+            });
+            installing.set_onstatechange(Some(on_state.as_ref().unchecked_ref()));
+            on_state.forget();
+        });
+        registration.set_onupdatefound(Some(on_update.as_ref().unchecked_ref()));
+        on_update.forget();
+    });
+}
+
+fn has_controller() -> bool {
+    container().and_then(|c| c.controller()).is_some()
+}
+
+/// Asks the waiting version to take over, then reloads into it.
+pub fn apply_update() {
+    let Some(container) = container() else { return };
+    let on_change = Closure::<dyn FnMut()>::new(|| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    });
+    container.set_oncontrollerchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget();
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(registration) = wasm_bindgen_futures::JsFuture::from(container.get_registration()).await else { return };
+        let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
+        if let Some(waiting) = registration.waiting() {
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"type".into(), &"SKIP_WAITING".into());
+            let _ = ServiceWorker::post_message(&waiting, &message);
+        }
+    });
+}
+
+/// "A new version is ready": shown until the user reloads into it.
+#[component]
+pub fn UpdateBanner(ready: RwSignal<bool>) -> impl IntoView {
+    view! {
+        {move || ready.get().then(|| view! {
+            <div class="update-banner" role="status">
+                <span>"A new version of Petrel is ready."</span>
+                <button type="button" id="update-reload" class="primary" on:click=|_| apply_update()>"Reload to update"</button>
+                <button type="button" class="link" on:click=move |_| ready.set(false)>"Later"</button>
+            </div>
+        })}
+    }
+}

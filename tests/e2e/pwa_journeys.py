@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""End-to-end PWA journeys in headless Chromium: the manifest as the browser parses it, the service
+worker controlling the page, a start with the server gone (the fault proxy stops listening), and an
+update: a changed file makes a new version, which waits for the user's "Reload to update".
+
+Env: PETREL_E2E_APP (the app through the fault proxy), PETREL_TEST_PROXY_CONTROL,
+PETREL_GATEWAY_BIN (a gateway for the update journey's own copy of the app), PETREL_APP_DIR (dist),
+PETREL_E2E_ARTIFACTS.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from webdriver import Driver, free_port, wait  # noqa: E402
+
+APP = os.environ["PETREL_E2E_APP"]
+CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
+GATEWAY_BIN = os.environ["PETREL_GATEWAY_BIN"]
+APP_DIR = os.environ["PETREL_APP_DIR"]
+ARTIFACTS = os.environ.get("PETREL_E2E_ARTIFACTS", "target/e2e")
+MAKE_SW = os.path.join(HERE, "..", "..", "scripts", "make-sw.py")
+
+
+def proxy(path):
+    with urllib.request.urlopen(CONTROL + path, timeout=10) as r:
+        return r.read()
+
+
+def controlled(d):
+    """Waits until a service worker is active and controls this page."""
+    d.run("return navigator.serviceWorker.ready.then(() => true)")
+    if not d.run("return !!navigator.serviceWorker.controller"):
+        # The first load was not controlled (no worker yet): the next one is.
+        d.refresh()
+        d.element("#sign-in, .shell", timeout=60)
+    assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
+
+
+def journey_manifest(d):
+    d.get(APP + "/")
+    d.element("#sign-in, .shell", timeout=60)
+    got = d.cmd("POST", "/goog/cdp/execute", {"cmd": "Page.getAppManifest", "params": {}})
+    assert got["url"].endswith("/manifest.webmanifest"), got["url"]
+    assert got["errors"] == [], "the browser found errors in the manifest: %s" % got["errors"]
+    manifest = json.loads(got["data"])
+    assert manifest["display"] == "standalone" and manifest["short_name"] == "Petrel"
+    purposes = {(i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= purposes, purposes
+    assert manifest["protocol_handlers"][0]["protocol"] == "mailto"
+    # Every icon it names is served as a PNG.
+    for icon in manifest["icons"]:
+        with urllib.request.urlopen(APP + icon["src"], timeout=10) as r:
+            assert r.headers["content-type"] == "image/png" and r.read(8) == b"\x89PNG\r\n\x1a\n", icon["src"]
+
+
+def journey_controls(d):
+    d.get(APP + "/")
+    d.element("#sign-in, .shell", timeout=60)
+    controlled(d)
+    names = d.run("return caches.keys()")
+    assert [n for n in names if n.startswith("petrel-shell-")], names
+    cached = d.run("return caches.open(arguments[0]).then(c => c.keys()).then(ks => ks.map(r => new URL(r.url).pathname))",
+                   [n for n in names if n.startswith("petrel-shell-")][0])
+    assert "/" in cached and any(p.endswith(".wasm") for p in cached), cached
+    assert not any(p.startswith(("/jmap", "/.well-known", "/rustmailer")) for p in cached), "no API response is cached: %s" % cached
+
+
+def journey_offline_start(d):
+    d.get(APP + "/")
+    d.element("#sign-in, .shell", timeout=60)
+    controlled(d)
+    proxy("/down")
+    try:
+        d.refresh()
+        d.element("#sign-in", timeout=60)
+        d.screenshot(os.path.join(ARTIFACTS, "pwa-offline-start.png"))
+        # Nothing reached the server: the shell came from the cache.
+        assert d.run("return document.querySelector('#sign-in-button') !== null")
+    finally:
+        proxy("/up")
+
+
+def journey_update(d):
+    """A copy of the app behind its own gateway; a file changes, a new worker installs and waits."""
+    root = tempfile.mkdtemp(prefix="petrel-pwa-")
+    app = os.path.join(root, "app")
+    shutil.copytree(APP_DIR, app)
+    port = free_port()
+    gateway = subprocess.Popen([GATEWAY_BIN, "--listen", "127.0.0.1:%d" % port, "--app-dir", app],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = "http://127.0.0.1:%d" % port
+        wait("the update gateway", lambda: _listening(port), 20)
+        d.get(url + "/")
+        d.element("#sign-in", timeout=60)
+        controlled(d)
+        assert not d.find("#update-reload")
+        # A new build: the page changes (a real build changes its hashed files and the page naming
+        # them; the page alone keeps Trunk's integrity hashes valid), and with it the worker's version.
+        page = os.path.join(app, "index.html")
+        with open(page) as f:
+            html = f.read()
+        with open(page, "w") as f:
+            f.write(html.replace("<head>", '<head><meta name="petrel-build" content="two">', 1))
+        subprocess.run([sys.executable, MAKE_SW, app], check=True)
+        build = "const m = document.querySelector('meta[name=petrel-build]'); return m ? m.content : null"
+        d.run("return navigator.serviceWorker.getRegistration().then(r => r.update()).then(() => true)")
+        d.element("#update-reload", timeout=60)
+        # Still the old version until the user agrees.
+        assert d.run(build) is None
+        d.screenshot(os.path.join(ARTIFACTS, "pwa-update-available.png"))
+        d.element("#update-reload").click()
+        d.wait_for("the new version", lambda: d.run(build) == "two", 60)
+        d.element("#sign-in", timeout=60)
+        names = d.run("return caches.keys()")
+        assert len([n for n in names if n.startswith("petrel-shell-")]) == 1, "the old cache is gone: %s" % names
+    finally:
+        gateway.terminate()
+        gateway.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def main():
+    journeys = [
+        ("the manifest parses", journey_manifest),
+        ("the service worker controls the page", journey_controls),
+        ("offline start", journey_offline_start),
+        ("update waits for the user", journey_update),
+    ]
+    failed = 0
+    for name, run in journeys:
+        # A fresh browser each: no worker or cache carried from one journey to the next.
+        d = Driver()
+        started = time.time()
+        try:
+            run(d)
+            print("ok   %-45s %5.1f s" % (name, time.time() - started))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc()
+            d.screenshot(os.path.join(ARTIFACTS, "pwa-failed-%s.png" % name.replace(" ", "-")))
+        finally:
+            d.quit()
+    if failed:
+        sys.exit("%d PWA journeys failed" % failed)
+
+
+if __name__ == "__main__":
+    main()
