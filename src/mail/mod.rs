@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod html_policy;
 pub mod mailbox;
+pub mod mailto;
 pub mod model;
 pub mod query;
 pub mod quoting;

@@ -55,6 +55,8 @@ pub fn App(
     let pending = RwSignal::new(false);
     super::prefs::apply_theme(super::prefs::load().theme);
     let update_ready = RwSignal::new(false);
+    // Kept until an account is shown, so a mailto: link survives signing in.
+    let intent = StoredValue::new(super::pwa::take_launch_intent());
     super::pwa::register(update_ready);
 
     let attempt_sign_in = move |attempt: SignInAttempt| {
@@ -111,7 +113,7 @@ pub fn App(
             Some(signed_in) => {
                 let key = signed_in.key.clone();
                 view! {
-                    <MailShell account=signed_in accounts=choices
+                    <MailShell account=signed_in accounts=choices intent=intent.try_update_value(|i| i.take()).flatten()
                         on_switch=Callback::new(move |k: String| current.set(Some(k)))
                         on_add_account=Callback::new(move |_| { error.set(None); adding.set(true) })
                         on_unread=Callback::new({

@@ -11,7 +11,7 @@ mod mailbox_tree;
 pub mod message_list;
 mod outbox_view;
 mod prefs;
-mod pwa;
+pub mod pwa;
 mod reader;
 mod remembered;
 pub mod sanitize;

@@ -78,3 +78,46 @@ pub fn UpdateBanner(ready: RwSignal<bool>) -> impl IntoView {
         })}
     }
 }
+
+/// What the page was opened to do (the manifest's shortcuts and mailto: handler point here).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaunchIntent {
+    /// Write a message, filled from a mailto: link when there was one.
+    Compose(crate::mail::Draft),
+    /// A mailto: link that could not be read: say why.
+    BadMailto(String),
+}
+
+/// Reads `?mailto=` / `?compose=1` from the address once, and takes them out of it (a reload
+/// must not open the composer again).
+pub fn take_launch_intent() -> Option<LaunchIntent> {
+    let window = web_sys::window()?;
+    let search = window.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    let intent = if let Some(link) = params.get("mailto") {
+        Some(match crate::mail::mailto::parse_mailto(&link) {
+            Ok(draft) => LaunchIntent::Compose(draft),
+            Err(e) => LaunchIntent::BadMailto(crate::mail::error::sentence(&e.to_string())),
+        })
+    } else if params.get("compose").is_some() {
+        Some(LaunchIntent::Compose(crate::mail::Draft::default()))
+    } else {
+        None
+    };
+    if intent.is_some() {
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
+        }
+    }
+    intent
+}
+
+/// Offers Petrel as the browser's mailto: handler (browsers ask the user to confirm).
+pub fn register_mailto_handler() -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let origin = window.location().origin().map_err(|_| "no origin")?;
+    window
+        .navigator()
+        .register_protocol_handler("mailto", &format!("{origin}/?mailto=%s"), "Petrel")
+        .map_err(|e| crate::net::fetch_js_message(&e))
+}

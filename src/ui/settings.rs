@@ -42,6 +42,14 @@ pub fn Settings() -> impl IntoView {
                     on:change=move |_| change(&|p| p.threaded = !p.threaded) />"Group messages into conversations"</label>
             </fieldset>
             <fieldset>
+                <legend>"Mail links"</legend>
+                <p class="hint">"Open mailto: links from other sites and apps in Petrel."</p>
+                <button type="button" id="register-mailto" on:click=move |_| match super::pwa::register_mailto_handler() {
+                    Ok(()) => ctx.status.set(Some("Your browser will ask to confirm Petrel for mail links.".into())),
+                    Err(e) => ctx.notice.set(Some(format!("The browser did not accept Petrel for mail links: {e}"))),
+                }>"Use Petrel for mail links"</button>
+            </fieldset>
+            <fieldset>
                 <legend>"Privacy"</legend>
                 <label class="checkbox"><input type="checkbox" id="pref-remote" prop:checked=move || prefs.with(|p| p.remote_images_always)
                     on:change=move |_| change(&|p| p.remote_images_always = !p.remote_images_always) />

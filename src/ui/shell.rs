@@ -72,6 +72,8 @@ pub fn MailShell(
     on_sign_out: Callback<()>,
     /// This account's inbox unread count changed.
     on_unread: Callback<u64>,
+    /// What the page was opened for (a mailto: link, the Write shortcut).
+    intent: Option<super::pwa::LaunchIntent>,
 ) -> impl IntoView {
     let engine = account.engine.clone();
     let version = RwSignal::new(0u64);
@@ -141,6 +143,11 @@ pub fn MailShell(
     let selection = RwSignal::new(Selection::default());
     let visible = RwSignal::new(Vec::<(u64, EmailSummary)>::new());
     let composing = RwSignal::new(None::<Draft>);
+    match intent {
+        Some(super::pwa::LaunchIntent::Compose(draft)) => composing.set(Some(draft)),
+        Some(super::pwa::LaunchIntent::BadMailto(why)) => notice.set(Some(why)),
+        None => {}
+    }
     let undo_send = RwSignal::new(None::<Queued>);
     let dialog = RwSignal::new(None::<Dialog>);
     let sort = RwSignal::new((SortBy::ReceivedAt, false));

@@ -5,6 +5,7 @@ update: a changed file makes a new version, which waits for the user's "Reload t
 
 Env: PETREL_E2E_APP (the app through the fault proxy), PETREL_TEST_PROXY_CONTROL,
 PETREL_GATEWAY_BIN (a gateway for the update journey's own copy of the app), PETREL_APP_DIR (dist),
+PETREL_TEST_USER / _PASSWORD (signing in to follow a mailto: link),
 PETREL_E2E_ARTIFACTS.
 """
 import json
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,6 +29,8 @@ CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
 GATEWAY_BIN = os.environ["PETREL_GATEWAY_BIN"]
 APP_DIR = os.environ["PETREL_APP_DIR"]
 ARTIFACTS = os.environ.get("PETREL_E2E_ARTIFACTS", "target/e2e")
+USER = os.environ["PETREL_TEST_USER"]
+PASSWORD = os.environ["PETREL_TEST_PASSWORD"]
 MAKE_SW = os.path.join(HERE, "..", "..", "scripts", "make-sw.py")
 
 
@@ -137,12 +141,42 @@ def _listening(port):
         return False
 
 
+def sign_in_at(d, url):
+    d.get(url)
+    server = d.element("#server")
+    server.clear()
+    server.type(APP)
+    d.element("#username").clear()
+    d.element("#username").type(USER)
+    d.element("#password").type(PASSWORD)
+    d.element("#sign-in-button").click()
+
+
+def journey_mailto(d):
+    link = "mailto:ann@example.org?cc=bo@example.org&subject=Hello%20Ann&body=Line%201%0D%0ALine%202"
+    sign_in_at(d, APP + "/?mailto=" + urllib.parse.quote(link, safe=""))
+    d.element("#compose-to", timeout=60)
+    value = lambda field: d.run("return document.getElementById(arguments[0]).value", field)
+    assert value("compose-to") == "ann@example.org", value("compose-to")
+    assert value("compose-cc") == "bo@example.org", value("compose-cc")
+    assert value("compose-subject") == "Hello Ann"
+    assert value("compose-body").startswith("Line 1\nLine 2"), value("compose-body")
+    assert d.run("return location.search") == "", "the link is taken out of the address"
+    d.screenshot(os.path.join(ARTIFACTS, "pwa-mailto.png"))
+    # A malformed link is named, and nothing is half-filled.
+    sign_in_at(d, APP + "/?mailto=" + urllib.parse.quote("mailto:ann@example.org?subject=100%", safe=""))
+    notice = d.element(".notice", timeout=60).text
+    assert "broken %-escape" in notice, notice
+    assert not d.find("#compose-to")
+
+
 def main():
     journeys = [
         ("the manifest parses", journey_manifest),
         ("the service worker controls the page", journey_controls),
         ("offline start", journey_offline_start),
         ("update waits for the user", journey_update),
+        ("a mailto: link opens a filled composer", journey_mailto),
     ]
     failed = 0
     for name, run in journeys:
