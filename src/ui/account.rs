@@ -46,6 +46,8 @@ pub struct SignInAttempt {
 pub enum Connection {
     Jmap(JmapClient),
     RustMailer(Rc<RustMailerBackend>),
+    /// Started without the server (offline start): the cached mail only, until the user signs in.
+    Offline { server: String, username: String },
 }
 
 /// A signed-in account, ready to show.
@@ -72,6 +74,7 @@ impl Connection {
                 let account = client.session().primary_account(capability::MAIL)?.to_owned();
                 Ok(blob_io::download(client, &account, blob_id, name, &part.content_type, digests, MAX_ATTACHMENT_BYTES).await?)
             }
+            Connection::Offline { .. } => Err(MailError::Unsupported("downloads until you sign in again")),
             Connection::RustMailer(backend) => {
                 let bytes = backend.attachment(email_id, blob_id).await?;
                 let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
@@ -101,6 +104,7 @@ impl Connection {
             }
             // The outbox hands RustMailer blob ids it cannot read: say so before the user waits.
             Connection::RustMailer(_) => Err(MailError::Unsupported("attachments from the composer (RustMailer accounts)")),
+            Connection::Offline { .. } => Err(MailError::Unsupported("attachments until you sign in again")),
         }
     }
 }
@@ -110,6 +114,7 @@ impl SignedIn {
         match &self.connection {
             Connection::Jmap(client) => client.session().username.clone(),
             Connection::RustMailer(backend) => backend.email().to_owned(),
+            Connection::Offline { username, .. } => username.clone(),
         }
     }
 }
@@ -128,6 +133,25 @@ async fn pick_rustmailer_account(client: &RustMailer, wanted: &str) -> Result<u6
         None if accounts.is_empty() => Err(RustMailerError::NotFound("this RustMailer has no accounts yet".into()).into()),
         None => Err(RustMailerError::NotFound(format!("no account \"{wanted}\" on this RustMailer; it has {}", accounts.iter().map(|a| a.email.as_str()).collect::<Vec<_>>().join(", "))).into()),
     }
+}
+
+/// Whether `server` answers at all (any HTTP status): an offline start shows cached mail only when
+/// it does not, so a reachable server still gets a fresh sign-in.
+pub async fn server_reachable(server: &str) -> bool {
+    let url = if server.starts_with("http://") || server.starts_with("https://") { server.trim_end_matches('/').to_owned() } else { super::remembered::page_origin() };
+    crate::net::fetch(crate::net::HttpRequest::get(format!("{url}/.well-known/jmap")).body_limit(64 * 1024)).await.is_ok()
+}
+
+/// An account from the offline cache alone, without its server: its folders and lists as last
+/// seen, mail written now waiting in the outbox. `None` when nothing of it is cached.
+pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>) -> Option<SignedIn> {
+    let engine = MailEngine::open(&known.key, Some(cache.clone())).await;
+    if !engine.read(|s| s.has_mailboxes()) {
+        return None;
+    }
+    let outbox = Rc::new(Outbox::open(Some(cache), Policy::default()).await);
+    let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone() };
+    Some(SignedIn { connection, engine, outbox, key: known.key.clone() })
 }
 
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds

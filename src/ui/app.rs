@@ -43,6 +43,10 @@ pub fn App(
     /// Ask the serving gateway for a demo account and sign in to it (the `run` command's mode).
     #[prop(optional)]
     demo_sign_in: bool,
+    /// With the server unreachable, open the last account from the offline cache (the installed
+    /// app's offline start). Off in component tests, which start from a clean sign-in.
+    #[prop(optional)]
+    offline_start: bool,
 ) -> impl IntoView {
     // Clients hold JS handles (!Send): local signals. Several accounts can be signed in at once;
     // one is shown.
@@ -84,6 +88,28 @@ pub fn App(
             pending.set(false);
         });
     };
+
+    if offline_start {
+        spawn_local(async move {
+            let Some(cache) = OfflineCache::open(CACHE_NAME).await.ok().map(Rc::new) else { return };
+            let known = cache.accounts().await.unwrap_or_default();
+            // The account signed in to last, else any with cached mail.
+            let last = remembered::load().unwrap_or_default();
+            let pick = known.iter().find(|k| k.username == last.username && k.server == last.server).or(known.first()).cloned();
+            let Some(known) = pick else { return };
+            if super::account::server_reachable(&known.server).await {
+                return;
+            }
+            if let Some(offline) = super::account::open_offline(&known, cache).await {
+                // A sign-in that finished meanwhile wins.
+                if accounts.with_untracked(|l| l.is_empty()) {
+                    let key = offline.key.clone();
+                    accounts.update(|l| l.push(offline));
+                    current.set(Some(key));
+                }
+            }
+        });
+    }
 
     if demo_sign_in {
         pending.set(true);

@@ -29,5 +29,5 @@ use leptos::prelude::*;
 /// Entry point of the browser app: mounts [`App`] on `<body>`, in demo mode if the server offers it.
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true /> });
+    leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true offline_start=true /> });
 }

@@ -231,7 +231,13 @@ pub fn MailShell(
                 RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
             }))
         }
+        Connection::Offline { .. } => {
+            online.set(false);
+            live_status.set("Offline: mail saved on this device".to_owned());
+            Box::new(())
+        }
     };
+    let signed_out = matches!(account.connection, Connection::Offline { .. });
     // Push runs as long as this view exists: the handle is dropped with it.
     StoredValue::new_local(push);
 
@@ -565,7 +571,14 @@ pub fn MailShell(
                             <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                         </p>
                     })}
-                    {move || (!online.get()).then(|| view! { <p class="offline-banner">"You are offline. Mail shown is from this device; what you do is kept and sent when the connection is back."</p> })}
+                    {move || (!online.get()).then(|| view! {
+                        <p class="offline-banner">
+                            "You are offline. Mail shown is from this device; what you do is kept and sent when the connection is back."
+                            {signed_out.then(|| view! {
+                                " "<button type="button" id="offline-sign-in" class="link" on:click=move |_| on_add_account.run(())>"Sign in to connect"</button>
+                            })}
+                        </p>
+                    })}
                     {move || status.get().map(|text| view! {
                         <p class="info" role="status">
                             <span class="status-text">{text}</span>

@@ -79,18 +79,27 @@ def journey_controls(d):
 
 
 def journey_offline_start(d):
-    d.get(APP + "/")
-    d.element("#sign-in, .shell", timeout=60)
+    """Signed in once, the server gone, a reload: the shell and the cached inbox, from this device."""
+    sign_in_at(d, APP + "/")
+    d.element(".message-row", timeout=60)
+    subjects = d.run("return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)")
     controlled(d)
     proxy("/down")
     try:
         d.refresh()
-        d.element("#sign-in", timeout=60)
+        d.element(".offline-banner", timeout=60)
+        d.wait_for("the cached inbox", lambda: d.run(
+            "return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)") == subjects, 30)
+        assert d.find(".mailbox[data-role=inbox] .mailbox-button.selected"), "the Inbox is shown"
+        assert d.find("#offline-sign-in"), "a way to sign in again when the server is back"
         d.screenshot(os.path.join(ARTIFACTS, "pwa-offline-start.png"))
-        # Nothing reached the server: the shell came from the cache.
-        assert d.run("return document.querySelector('#sign-in-button') !== null")
     finally:
         proxy("/up")
+    # Back online: signing in again from the offline shell brings the live account.
+    d.element("#offline-sign-in").click()
+    d.element("#password").type(PASSWORD)
+    d.element("#sign-in-button").click()
+    d.wait_for("live again", lambda: not d.find(".offline-banner") and d.find(".message-row"), 60)
 
 
 def journey_update(d):
