@@ -15,14 +15,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from webdriver import Driver, free_port, wait  # noqa: E402
+from webdriver import Driver, fill_sign_in, free_port, run_journey, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
 CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
@@ -152,13 +150,7 @@ def _listening(port):
 
 def sign_in_at(d, url):
     d.get(url)
-    server = d.element("#server")
-    server.clear()
-    server.type(APP)
-    d.element("#username").clear()
-    d.element("#username").type(USER)
-    d.element("#password").type(PASSWORD)
-    d.element("#sign-in-button").click()
+    fill_sign_in(d, APP, USER, PASSWORD)
 
 
 def journey_mailto(d):
@@ -191,15 +183,8 @@ def main():
     for name, run in journeys:
         # A fresh browser each: no worker or cache carried from one journey to the next.
         d = Driver()
-        started = time.time()
         try:
-            run(d)
-            print("ok   %-45s %5.1f s" % (name, time.time() - started))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc()
-            d.screenshot(os.path.join(ARTIFACTS, "pwa-failed-%s.png" % name.replace(" ", "-")))
+            failed += not run_journey(d, name, run, os.path.join(ARTIFACTS, "pwa-failed-%s.png" % name.replace(" ", "-")))
         finally:
             d.quit()
     if failed:

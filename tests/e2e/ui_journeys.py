@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.request
 import json
 
@@ -29,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "mailserver"))
 from demo_mail import Jmap, message, png_pixel_art  # noqa: E402
-from webdriver import Driver, wait  # noqa: E402
+from webdriver import Driver, fill_sign_in, run_journey, wait  # noqa: E402
 
 GATEWAY = os.environ["PETREL_TEST_GATEWAY"]
 USER = os.environ["PETREL_TEST_USER"]
@@ -195,14 +194,8 @@ def shot(d, name):
 def sign_in(d):
     d.get(GATEWAY + "/")
     d.element("#sign-in")
-    server = d.element("#server")
-    server.clear()
-    server.type(GATEWAY)
-    d.element("#username").clear()
-    d.element("#username").type(USER)
-    d.element("#password").type(PASSWORD)
     shot(d, "ui-sign-in.png")
-    d.element("#sign-in-button").click()
+    fill_sign_in(d, GATEWAY, USER, PASSWORD)
     d.element(".message-row", timeout=60)
 
 
@@ -444,13 +437,7 @@ def journey_second_account_big_folder(d):
     """Add the bulk account beside the demo one, scroll its 2,000-message folder (only the rows
     in view exist), and switch back."""
     d.run("const s = document.getElementById('account-select'); s.value = '+add'; s.dispatchEvent(new Event('change', {bubbles: true}));")
-    server = d.element("#server")
-    server.clear()
-    server.type(GATEWAY)
-    d.element("#username").clear()
-    d.element("#username").type(BULK_USER)
-    d.element("#password").type(BULK_PASSWORD)
-    d.element("#sign-in-button").click()
+    fill_sign_in(d, GATEWAY, BULK_USER, BULK_PASSWORD)
     d.wait_for("the bulk account shown", lambda: d.run("const s = document.getElementById('account-select'); return s && s.selectedOptions[0].text.startsWith(arguments[0])", BULK_USER), 60)
     open_folder(d, "Bulk")
     d.element(".message-row[data-position]")
@@ -524,15 +511,7 @@ def main():
         for name, run in journeys:
             if only and only not in name and name != "sign in, inbox":
                 continue
-            started = time.time()
-            try:
-                run(d)
-                print("ok   %-50s %5.1f s" % (name, time.time() - started))
-            except Exception:
-                failed += 1
-                print("FAIL %s" % name)
-                traceback.print_exc()
-                shot(d, "ui-failed-%s.png" % name.split(",")[0].replace(" ", "-"))
+            failed += not run_journey(d, name, run, os.path.join(ARTIFACTS, "ui-failed-%s.png" % name.split(",")[0].replace(" ", "-")))
     finally:
         d.quit()
     if failed:

@@ -136,3 +136,30 @@ class Element:
 
     def attribute(self, name):
         return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
+
+
+def fill_sign_in(d, server, user, password):
+    """Fills Petrel's sign-in form (server, username, password) and presses Sign in."""
+    field = d.element("#server")
+    field.clear()
+    field.type(server)
+    d.element("#username").clear()
+    d.element("#username").type(user)
+    d.element("#password").type(password)
+    d.element("#sign-in-button").click()
+
+
+def run_journey(d, name, run, screenshot):
+    """Runs one journey, prints ok/FAIL with its time; on failure the traceback and a screenshot.
+    Returns whether it passed."""
+    import traceback
+    started = time.time()
+    try:
+        run(d)
+        print("ok   %-50s %5.1f s" % (name, time.time() - started))
+        return True
+    except Exception:
+        print("FAIL %s" % name)
+        traceback.print_exc()
+        d.screenshot(screenshot)
+        return False
