@@ -178,6 +178,15 @@ impl MailStore {
         found.into_iter().map(|e| e.id).collect()
     }
 
+    /// Unread messages in `mailbox` received at or after `since` (RFC 3339), newest first: what a
+    /// new-mail notification is about.
+    pub fn unread_since(&self, mailbox: &str, since: &str) -> Vec<EmailSummary> {
+        let mut found: Vec<EmailSummary> =
+            self.emails.keys().filter_map(|id| self.email(id)).filter(|e| e.in_mailbox(mailbox) && e.is_unread() && e.received_at.as_str() >= since).collect();
+        found.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        found
+    }
+
     /// People seen on known mail (senders and recipients), most frequent first: address
     /// completion in the composer.
     pub fn known_addresses(&self, limit: usize) -> Vec<Address> {
@@ -579,6 +588,28 @@ mod tests {
         e.mailbox_ids.insert(mailbox.into(), true);
         e.set_keyword(keyword::SEEN, !unread);
         e
+    }
+
+    #[test]
+    fn unread_since_and_thread_members_and_people() {
+        let mut store = MailStore::new();
+        let at = |id: &str, mailbox: &str, unread: bool, when: &str, thread: &str| {
+            let mut e = summary(id, mailbox, unread);
+            e.received_at = when.into();
+            e.thread_id = thread.into();
+            e.from = vec![Address { name: Some(format!("N{id}")), email: format!("{id}@example.org") }];
+            e
+        };
+        store.put_email(at("old", "in", true, "2026-11-21T08:00:00Z", "t1"));
+        store.put_email(at("new1", "in", true, "2026-11-21T09:00:01Z", "t1"));
+        store.put_email(at("new2", "in", true, "2026-11-21T09:00:05Z", "t2"));
+        store.put_email(at("read", "in", false, "2026-11-21T09:00:06Z", "t2"));
+        store.put_email(at("other", "x", true, "2026-11-21T09:00:07Z", "t1"));
+        let ids = |v: Vec<EmailSummary>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.unread_since("in", "2026-11-21T09:00:00Z")), ["new2", "new1"]);
+        assert_eq!(store.thread_members("t1", Some("in")), ["old", "new1"]);
+        assert_eq!(store.thread_members("t1", None), ["old", "new1", "other"]);
+        assert_eq!(store.known_addresses(2).len(), 2);
     }
 
     fn mailbox(id: &str, role: Role, total: u64, unread: u64) -> Mailbox {

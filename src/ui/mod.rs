@@ -10,6 +10,7 @@ pub mod mail_actions;
 mod mailbox_tree;
 pub mod message_list;
 mod outbox_view;
+mod notify;
 mod prefs;
 pub mod pwa;
 mod reader;

@@ -46,11 +46,14 @@ pub struct Prefs {
     /// Signatures written here, by identity address: used instead of the server's (many servers,
     /// Cyrus among them, cannot store one: no Identity/set).
     pub signatures: std::collections::BTreeMap<String, String>,
+    /// Notify of new mail while Petrel is in the background (the browser's permission is asked
+    /// when this is switched on).
+    pub notify_new_mail: bool,
 }
 
 impl Default for Prefs {
     fn default() -> Prefs {
-        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default() }
+        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default(), notify_new_mail: false }
     }
 }
 

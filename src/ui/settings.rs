@@ -42,6 +42,25 @@ pub fn Settings() -> impl IntoView {
                     on:change=move |_| change(&|p| p.threaded = !p.threaded) />"Group messages into conversations"</label>
             </fieldset>
             <fieldset>
+                <legend>"Notifications"</legend>
+                <label class="checkbox"><input type="checkbox" id="pref-notify" prop:checked=move || prefs.with(|p| p.notify_new_mail)
+                    on:change=move |_| {
+                        if prefs.with_untracked(|p| p.notify_new_mail) {
+                            change(&|p| p.notify_new_mail = false);
+                        } else {
+                            // The browser asks the user now, after this click.
+                            super::notify::ask_permission(move |granted| {
+                                if granted {
+                                    change(&|p| p.notify_new_mail = true);
+                                } else {
+                                    prefs.update(|_| {});
+                                    ctx.notice.set(Some("The browser did not allow notifications; allow them for this site in its settings.".into()));
+                                }
+                            });
+                        }
+                    } />"Notify me of new mail while Petrel is in the background"</label>
+            </fieldset>
+            <fieldset>
                 <legend>"Mail links"</legend>
                 <p class="hint">"Open mailto: links from other sites and apps in Petrel."</p>
                 <button type="button" id="register-mailto" on:click=move |_| match super::pwa::register_mailto_handler() {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use super::account::{Connection, SignedIn};
@@ -533,6 +534,49 @@ pub fn MailShell(
         })
     };
     let opened_id = Signal::derive(move || opened.get().map(|(id, _)| id));
+
+    // New mail while Petrel is in the background: one notification per burst.
+    let started_at = StoredValue::new(String::from(js_sys::Date::new_0().to_iso_string()).get(..19).map(|s| format!("{s}Z")).unwrap_or_default());
+    let notified = StoredValue::new(BTreeSet::<String>::new());
+    let burst_pending = StoredValue::new(false);
+    let open_from_notification = Callback::new(move |email: EmailSummary| {
+        if let Some(inbox) = ctx.role_id(Role::Inbox) {
+            page.set(Page::Folder(inbox));
+        }
+        open_email(email);
+    });
+    let fresh_unread = move || -> Vec<EmailSummary> {
+        let Some(inbox) = ctx.role_id(Role::Inbox) else { return vec![] };
+        let since = started_at.get_value();
+        let all = stored.with_value(|e| e.read(|s| s.unread_since(&inbox, &since)));
+        notified.with_value(|n| all.into_iter().filter(|e| !n.contains(&e.id)).collect())
+    };
+    Effect::new(move |_| {
+        version.track();
+        if burst_pending.get_value() {
+            return;
+        }
+        let new = fresh_unread();
+        if new.is_empty() {
+            return;
+        }
+        let wanted = prefs_signal.with_untracked(|p| p.notify_new_mail) && super::notify::permitted() && super::notify::in_background();
+        if !wanted {
+            // Seen in the foreground (or not wanted): never announced later.
+            notified.update_value(|n| n.extend(new.into_iter().map(|e| e.id)));
+            return;
+        }
+        burst_pending.set_value(true);
+        set_timeout(
+            move || {
+                burst_pending.set_value(false);
+                let burst = fresh_unread();
+                notified.update_value(|n| n.extend(burst.iter().map(|e| e.id.clone())));
+                super::notify::show(&burst, open_from_notification);
+            },
+            std::time::Duration::from_millis(super::notify::BURST_MS),
+        );
+    });
 
     view! {
         <div class="shell" class:reading=move || opened.with(|o| o.is_some())>

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 
@@ -171,6 +172,39 @@ def journey_mailto(d):
     assert not d.find("#compose-to")
 
 
+def journey_notifications(d):
+    """Switched on in Settings (permission granted), Petrel in the background, three mails arrive
+    together: one notification, and its click opens the newest."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "mailserver"))
+    from demo_mail import Jmap, message
+    import datetime
+    sign_in_at(d, APP + "/")
+    d.element(".message-row", timeout=60)
+    d.cmd("POST", "/goog/cdp/execute", {"cmd": "Browser.grantPermissions", "params": {"permissions": ["notifications"], "origin": APP}})
+    d.element("#settings-button").click()
+    d.element("#pref-notify").click()
+    d.wait_for("notifications switched on", lambda: d.run("return document.getElementById('pref-notify').checked"), 10)
+    d.wait_for("Inbox", lambda: [b for b in d.find(".mailbox-button") if (b.text or "").startswith("Inbox")], 10)[0].click()
+    # Watch what Petrel shows, and put it in the background.
+    d.run("window.__notes = []; const Real = window.Notification;"
+          "window.Notification = class extends Real { constructor(t, o) { super(t, o); window.__notes.push({title: t, body: o && o.body, note: this}); } };"
+          "Object.defineProperty(document, 'visibilityState', {get: () => 'hidden', configurable: true});")
+    jmap = Jmap(APP, USER, PASSWORD)
+    inbox = [m["id"] for m in jmap.call(["Mailbox/get", {"accountId": jmap.account, "ids": None}])[0]["list"] if m.get("role") == "inbox"][0]
+    token = "note%d" % (time.time() * 1000 % 1e9)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    emails = {}
+    for i, sender in enumerate(["Ann Lee <ann@example.com>", "Bo Chen <bo@example.com>", "Cleo Park <cleo@example.com>"]):
+        blob = jmap.upload(message(sender, "demo@example.org", "%s arrival %d" % (token, i), now, "Hello %d\n" % i, "%s-%d" % (token, i)))
+        emails["e%d" % i] = {"blobId": blob, "mailboxIds": {inbox: True}, "keywords": {}, "receivedAt": (now + datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    jmap.call(["Email/import", {"accountId": jmap.account, "emails": emails}])
+    notes = d.wait_for("a notification", lambda: d.run("return window.__notes.map(n => [n.title, n.body])"), 60)
+    assert notes == [["3 new messages", "Ann Lee, Bo Chen, Cleo Park"]], notes
+    d.run("window.__notes[0].note.onclick()")
+    d.wait_for("the newest opened", lambda: d.run("const h = document.getElementById('reader-subject'); return h && h.innerText.includes(arguments[0])", "%s arrival 2" % token), 30)
+    assert len(d.run("return window.__notes")) == 1, "one notification for the burst"
+
+
 def main():
     journeys = [
         ("the manifest parses", journey_manifest),
@@ -178,6 +212,7 @@ def main():
         ("offline start", journey_offline_start),
         ("update waits for the user", journey_update),
         ("a mailto: link opens a filled composer", journey_mailto),
+        ("new mail in the background: one notification", journey_notifications),
     ]
     failed = 0
     for name, run in journeys:

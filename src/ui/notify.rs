@@ -1,0 +1,73 @@
+//! New-mail notifications while Petrel is in the background: one per burst of arrivals, naming
+//! the sender and subject of a single message or the count of several; a click brings Petrel to
+//! the front with the newest of them open. Permission is asked only when the user switches them on.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use wasm_bindgen::{closure::Closure, JsCast};
+use web_sys::{Notification, NotificationOptions, NotificationPermission, VisibilityState};
+
+use crate::mail::EmailSummary;
+
+/// Arrivals within this time of the first one make one notification.
+pub const BURST_MS: u64 = 1500;
+
+fn supported() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"Notification".into()).unwrap_or(false)
+}
+
+pub fn permitted() -> bool {
+    supported() && Notification::permission() == NotificationPermission::Granted
+}
+
+/// Asks for permission (call from a click); `on_answer(true)` when granted.
+pub fn ask_permission(on_answer: impl FnOnce(bool) + 'static) {
+    if !supported() {
+        return on_answer(false);
+    }
+    let Ok(promise) = Notification::request_permission() else { return on_answer(false) };
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|v| v.as_string());
+        on_answer(answer.as_deref() == Some("granted"));
+    });
+}
+
+/// Whether the user is looking elsewhere (another tab, another app, the window minimised).
+pub fn in_background() -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return false };
+    doc.visibility_state() != VisibilityState::Visible || !doc.has_focus().unwrap_or(true)
+}
+
+/// What one notification says about `new` messages (newest first).
+pub fn text_for(new: &[EmailSummary]) -> (String, String) {
+    match new {
+        [one] => (
+            one.from.first().map(|a| a.label().to_owned()).unwrap_or_else(|| "New message".to_owned()),
+            if one.subject.is_empty() { "(no subject)".to_owned() } else { one.subject.clone() },
+        ),
+        many => (format!("{} new messages", many.len()), many.iter().filter_map(|e| e.from.first().map(|a| a.label().to_owned())).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Shows one notification for `new`; `on_click` gets the newest message.
+pub fn show(new: &[EmailSummary], on_click: Callback<EmailSummary>) {
+    let Some(newest) = new.first().cloned() else { return };
+    let (title, body) = text_for(new);
+    let options = NotificationOptions::new();
+    options.set_body(&body);
+    options.set_icon("/icons/icon-192.png");
+    // One at a time: a later burst replaces an unread earlier one.
+    options.set_tag("petrel-new-mail");
+    let Ok(note) = Notification::new_with_options(&title, &options) else { return };
+    let clicked = note.clone();
+    let handler = Closure::<dyn FnMut()>::new(move || {
+        if let Some(w) = web_sys::window() {
+            let _ = w.focus();
+        }
+        clicked.close();
+        on_click.run(newest.clone());
+    });
+    note.set_onclick(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+}
