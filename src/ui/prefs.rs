@@ -1,5 +1,6 @@
-//! Display preferences kept on this device (localStorage): theme, remote images, list shape.
-//! Nothing secret lives here; signatures and vacation replies live on the server.
+//! Display preferences kept on this device (localStorage, through `remembered`): theme, remote
+//! images, list shape, notifications, signatures.
+//! Nothing secret lives here; vacation replies and identities live on the server.
 
 use std::collections::BTreeSet;
 
@@ -68,19 +69,12 @@ impl Prefs {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 pub fn load() -> Prefs {
-    storage().and_then(|s| s.get_item(KEY).ok().flatten()).and_then(|raw| serde_json::from_str(&raw).ok()).unwrap_or_default()
+    super::remembered::load_json(KEY).unwrap_or_default()
 }
 
 pub fn save(prefs: &Prefs) {
-    if let (Some(storage), Ok(raw)) = (storage(), serde_json::to_string(prefs)) {
-        // Full or disabled storage: the preference holds for this visit only.
-        let _ = storage.set_item(KEY, &raw);
-    }
+    super::remembered::save_json(KEY, prefs);
 }
 
 /// Applies the theme to the page (`data-theme` on `<html>`; CSS picks the colours).

@@ -15,16 +15,25 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-pub fn load() -> Option<LastSignIn> {
-    let raw = storage()?.get_item(KEY).ok().flatten()?;
+/// A value kept in localStorage as JSON under `key` (never anything secret).
+pub fn load_json<T: for<'de> Deserialize<'de>>(key: &str) -> Option<T> {
+    let raw = storage()?.get_item(key).ok().flatten()?;
     serde_json::from_str(&raw).ok()
 }
 
-pub fn save(last: &LastSignIn) {
-    if let (Some(storage), Ok(raw)) = (storage(), serde_json::to_string(last)) {
-        // A full or disabled storage only costs the convenience of a prefilled form.
-        let _ = storage.set_item(KEY, &raw);
+/// Keeps `value` under `key`. A full or disabled storage only loses it at the next visit.
+pub fn save_json<T: Serialize>(key: &str, value: &T) {
+    if let (Some(storage), Ok(raw)) = (storage(), serde_json::to_string(value)) {
+        let _ = storage.set_item(key, &raw);
     }
+}
+
+pub fn load() -> Option<LastSignIn> {
+    load_json(KEY)
+}
+
+pub fn save(last: &LastSignIn) {
+    save_json(KEY, last);
 }
 
 /// The page's own origin: the default server when Petrel is served beside the mail server.
