@@ -20,7 +20,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from composer import compose_and_send  # noqa: E402
-from webdriver import Driver, wait  # noqa: E402
+from webdriver import Driver, fill_sign_in, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
 CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
@@ -74,14 +74,7 @@ def assert_delivered_once(token):
 
 def sign_in(d):
     d.element("#sign-in")
-    server = d.element("#server")
-    server.clear()
-    server.type(APP)
-    user = d.element("#username")
-    user.clear()
-    user.type(USER)
-    d.element("#password").type(PASSWORD)
-    d.element("#sign-in-button").click()
+    fill_sign_in(d, APP, USER, PASSWORD)
     d.element("#compose-button", timeout=60)
 
 
