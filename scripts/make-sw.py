@@ -26,7 +26,12 @@ def main():
                 shell.append(rel)
     with open(os.path.join(HERE, "..", "assets", "sw.js")) as f:
         template = f.read()
-    worker = template.replace("__VERSION__", digest.hexdigest()[:16]).replace("__SHELL__", json.dumps(shell))
+    glue = [p for p in shell if p.endswith(".js") and p.startswith("/petrel-")]
+    wasm = [p for p in shell if p.endswith("_bg.wasm")]
+    if len(glue) != 1 or len(wasm) != 1:
+        sys.exit("make-sw.py: expected one petrel-*.js and one *_bg.wasm in %s, found %s %s" % (root, glue, wasm))
+    worker = (template.replace("__VERSION__", digest.hexdigest()[:16]).replace("__SHELL__", json.dumps(shell))
+              .replace("__GLUE__", glue[0]).replace("__WASM__", wasm[0]))
     with open(os.path.join(root, "sw.js"), "w") as f:
         f.write(worker)
 

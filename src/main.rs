@@ -1,8 +1,21 @@
-//! The binary Trunk builds: it only mounts the app.
+//! The binary Trunk builds. In a page it mounts the app; the service worker loads the same module
+//! for [`petrel_send_waiting`] and starts no UI (it has no window).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    petrel::ui::start();
+    if web_sys::window().is_some() {
+        petrel::ui::start();
+    }
+}
+
+/// The service worker's entry: sends the mail waiting in the outbox (of accounts with a send
+/// grant) for at most `budget_ms`, and returns the report as JSON: `{"sent":1,"waiting":0,...}`.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn petrel_send_waiting(budget_ms: f64) -> Result<String, String> {
+    let cache = petrel::cache::OfflineCache::open(petrel::cache::CACHE_NAME).await.map_err(|e| e.to_string())?;
+    let report = petrel::outbox::background::send_waiting(std::rc::Rc::new(cache), budget_ms).await;
+    serde_json::to_string(&report).map_err(|e| e.to_string())
 }
 
 #[cfg(not(target_arch = "wasm32"))]

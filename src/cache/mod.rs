@@ -17,6 +17,9 @@ pub mod offline;
 #[cfg(target_arch = "wasm32")]
 pub use offline::OfflineCache;
 
+/// The IndexedDB database of the app (pages and its service worker share it).
+pub const CACHE_NAME: &str = "petrel";
+
 /// The kinds of record; whole-account singletons use the id [`ALL`].
 pub mod kind {
     pub const MAILBOXES: &str = "mailboxes";

@@ -10,9 +10,11 @@ use super::{kind, saved_from, CacheError, Op, Records};
 use crate::mail::store::Saved;
 
 /// The schema version. Raise it with a new step in [`migrate`] whenever the layout changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const RECORDS: &str = "records";
 const ACCOUNTS: &str = "accounts";
+/// Send grants (credentials) for background sends: apart from the mail, kept only while mail waits.
+const GRANTS: &str = "send-grants";
 
 /// Schema steps, each from the version before it. A browser holding version n runs the steps
 /// after n; a new profile runs them all.
@@ -21,11 +23,14 @@ fn migrate(db: &IdbDatabase, _tx: &IdbTransaction, old_version: u32) -> Result<(
         db.create_object_store(RECORDS)?;
         db.create_object_store(ACCOUNTS)?;
     }
+    if old_version < 2 {
+        db.create_object_store(GRANTS)?;
+    }
     Ok(())
 }
 
 /// An account Petrel was signed in to, remembered for an offline start. No password or token:
-/// those are never written to storage.
+/// those are written only as a send grant, while mail waits (`outbox::background`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownAccount {
     pub key: String,
@@ -132,7 +137,23 @@ impl OfflineCache {
     pub async fn wipe(&self, account: &str) -> Result<(), CacheError> {
         let range = prefix_range(&[account])?;
         self.db.write(RECORDS, |store| store.delete(&range).map(|_| ())).await?;
-        self.db.write(ACCOUNTS, |store| store.delete(&JsValue::from_str(account)).map(|_| ())).await
+        self.db.write(ACCOUNTS, |store| store.delete(&JsValue::from_str(account)).map(|_| ())).await?;
+        self.forget_grant(account).await
+    }
+
+    /// Keeps `account`'s send grant (JSON) for a background send.
+    pub async fn put_grant(&self, account: &str, json: &str) -> Result<(), CacheError> {
+        self.db.write(GRANTS, |store| store.put_with_key(&JsValue::from_str(json), &JsValue::from_str(account)).map(|_| ())).await
+    }
+
+    pub async fn forget_grant(&self, account: &str) -> Result<(), CacheError> {
+        self.db.write(GRANTS, |store| store.delete(&JsValue::from_str(account)).map(|_| ())).await
+    }
+
+    /// Every send grant kept (JSON).
+    pub async fn grants(&self) -> Result<Vec<String>, CacheError> {
+        let all = web_sys::IdbKeyRange::lower_bound(&JsValue::from_str("")).map_err(|_| CacheError::Failed("a key range".into()))?;
+        Ok(strings(self.db.get_all(GRANTS, &all).await?))
     }
 
     pub async fn remember(&self, account: &KnownAccount) -> Result<(), CacheError> {

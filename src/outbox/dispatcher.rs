@@ -150,6 +150,11 @@ impl Outbox {
         self.queue.borrow().get(id).cloned()
     }
 
+    /// When the next waiting job is due (`None` when nothing waits).
+    pub fn next_wake_ms(&self) -> Option<f64> {
+        self.queue.borrow().next_wake_ms()
+    }
+
     pub fn state_of(&self, id: &str) -> Option<JobState> {
         self.queue.borrow().get(id).map(|j| j.state)
     }

@@ -4,9 +4,13 @@
 //! - [`queue`]: the jobs and the rules (order, backoff, limits, states), plain data tested natively.
 //! - [`classify`]: what a failed attempt means for the next one.
 //! - `dispatcher`: sends the jobs; `tabs`: one dispatcher at a time across tabs and workers.
+//! - `background`: sends waiting mail from a service worker with no page open, under a [`grant`].
 
 #[cfg(target_arch = "wasm32")]
+pub mod background;
+#[cfg(target_arch = "wasm32")]
 pub mod dispatcher;
+pub mod grant;
 pub mod queue;
 #[cfg(target_arch = "wasm32")]
 pub mod tabs;
@@ -24,7 +28,8 @@ use crate::rustmailer::RustMailerError;
 pub fn classify(error: &MailError) -> Failure {
     let reason = error.to_string();
     match error {
-        MailError::Jmap(JmapError::Network(NetError::Unreachable(_) | NetError::Interrupted(_) | NetError::Aborted)) => {
+        MailError::Jmap(JmapError::Network(NetError::Unreachable(_))) => Failure::Unreachable { reason },
+        MailError::Jmap(JmapError::Network(NetError::Interrupted(_) | NetError::Aborted)) => {
             Failure::Ambiguous { reason }
         }
         MailError::Jmap(JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. }) => {
@@ -38,6 +43,7 @@ pub fn classify(error: &MailError) -> Failure {
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
         // RustMailer refused before doing anything (TooManyRequest).
         MailError::RustMailer(RustMailerError::Busy(_)) => Failure::Transient { reason, retry_after_ms: None },
+        MailError::RustMailer(RustMailerError::Network(_)) => Failure::Unreachable { reason },
         // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
         // page from a proxy on the way back): its task list says, and costs one call to read.
         MailError::RustMailer(e) if e.is_transient() => Failure::Ambiguous { reason },
@@ -54,7 +60,9 @@ mod tests {
     #[test]
     fn failures_are_sorted_by_what_a_retry_can_do() {
         let net = MailError::Jmap(JmapError::Network(NetError::Unreachable("TypeError".into())));
-        assert!(matches!(classify(&net), Failure::Ambiguous { .. }));
+        assert!(matches!(classify(&net), Failure::Unreachable { .. }));
+        let cut = MailError::Jmap(JmapError::Network(NetError::Interrupted("reset".into())));
+        assert!(matches!(classify(&cut), Failure::Ambiguous { .. }));
         let busy = MailError::Jmap(JmapError::RateLimited { retry_after_secs: Some(7) });
         assert_eq!(classify(&busy), Failure::Transient { reason: busy.to_string(), retry_after_ms: Some(7_000) });
         let e500 = MailError::Jmap(JmapError::Http { status: 500, detail: "x".into() });
@@ -64,7 +72,7 @@ mod tests {
         assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
         let cut = MailError::RustMailer(RustMailerError::Network("Failed to fetch".into()));
-        assert!(matches!(classify(&cut), Failure::Ambiguous { .. }));
+        assert!(matches!(classify(&cut), Failure::Unreachable { .. }));
         let busy = MailError::RustMailer(RustMailerError::Busy("slow down".into()));
         assert!(matches!(classify(&busy), Failure::Transient { .. }));
         assert!(matches!(classify(&MailError::RustMailer(RustMailerError::BadToken("x".into()))), Failure::Permanent { .. }));

@@ -59,6 +59,9 @@ pub struct Job {
     /// Bumped by every change: of two copies (another tab's broadcast, IndexedDB), the higher wins.
     #[serde(default)]
     pub revision: u64,
+    /// Of `attempts`, those that never reached the server: they do not count towards the limit.
+    #[serde(default)]
+    pub unreached: u32,
     /// Epoch milliseconds the message must not leave before (undo window, scheduled send): held
     /// by the server when it can, else here.
     #[serde(default)]
@@ -100,6 +103,10 @@ pub enum Failure {
     Ambiguous { reason: String },
     /// Trying again cannot help (bad recipient, refused sender, too large, credentials refused).
     Permanent { reason: String },
+    /// The server could not be reached at all (offline, server down): checked before a retry
+    /// like an ambiguous one, but not counted against `max_attempts`: an outage of an hour must
+    /// not fail the mail, it waits (backing off to the cap) until the server is back.
+    Unreachable { reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,6 +222,7 @@ impl Queue {
             sent_ms: None,
             bytes,
             revision: 1,
+            unreached: 0,
             send_at_ms: (send_at_ms > now_ms).then_some(send_at_ms),
             email_id: None,
             submission_id: None,
@@ -305,10 +313,14 @@ impl Queue {
             Failure::Transient { reason, retry_after_ms } => (reason, retry_after_ms, false, false),
             Failure::Ambiguous { reason } => (reason, None, false, true),
             Failure::Permanent { reason } => (reason, None, true, false),
+            Failure::Unreachable { reason } => {
+                j.unreached += 1;
+                (reason, None, false, true)
+            }
         };
         j.last_error = Some(reason);
         j.outcome_unknown = ambiguous;
-        if permanent || j.attempts >= policy.max_attempts {
+        if permanent || j.attempts.saturating_sub(j.unreached) >= policy.max_attempts {
             j.state = JobState::Failed;
             return;
         }
@@ -359,6 +371,7 @@ impl Queue {
         if let Some(j) = self.get_mut(id).filter(|j| j.state == JobState::Failed) {
             j.state = JobState::Queued;
             j.attempts = 0;
+            j.unreached = 0;
             j.not_before_ms = now_ms;
         }
     }
@@ -457,6 +470,30 @@ mod tests {
         q.failed(&cut, Failure::Ambiguous { reason: "connection cut".into() }, &policy, 0.0, 0.5);
         assert!(q.get(&cut).unwrap().outcome_unknown);
         assert_eq!(q.get(&cut).unwrap().state, JobState::Queued);
+    }
+
+    #[test]
+    fn an_unreachable_server_never_fails_the_mail_but_a_failing_one_does() {
+        let policy = Policy::default();
+        let mut q = queue_of(&[("down", Priority::Normal), ("broken", Priority::Normal)]);
+        let (down, broken) = (q.jobs[0].id.clone(), q.jobs[1].id.clone());
+        for _ in 0..policy.max_attempts * 3 {
+            q.start_attempt(&down);
+            q.failed(&down, Failure::Unreachable { reason: "Failed to fetch".into() }, &policy, 0.0, 1.0);
+        }
+        let job = q.get(&down).unwrap();
+        assert_eq!(job.state, JobState::Queued);
+        assert!(job.outcome_unknown, "checked with the server before the next attempt");
+        assert_eq!(job.not_before_ms, policy.backoff.cap_ms as f64, "backs off to the cap");
+        for _ in 0..policy.max_attempts {
+            q.start_attempt(&broken);
+            q.failed(&broken, Failure::Ambiguous { reason: "HTTP 500".into() }, &policy, 0.0, 1.0);
+        }
+        assert_eq!(q.get(&broken).unwrap().state, JobState::Failed);
+        // Once the server answers, the earlier outage is not held against the mail either.
+        q.start_attempt(&down);
+        q.failed(&down, Failure::Ambiguous { reason: "HTTP 500".into() }, &policy, 0.0, 1.0);
+        assert_eq!(q.get(&down).unwrap().state, JobState::Queued);
     }
 
     #[test]

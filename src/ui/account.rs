@@ -13,15 +13,15 @@ use crate::jmap::mail::JmapMail;
 use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
 use crate::mail::{MailError, Role};
-use crate::outbox::dispatcher::{Outbox, Sender};
+use crate::outbox::dispatcher::{Outbox, Sender, Subscription};
+use crate::outbox::grant::{Route, SendGrant};
 use crate::outbox::Policy;
 use crate::rustmailer::backend::RustMailerBackend;
 use crate::rustmailer::client::RustMailer;
 use crate::rustmailer::proto as pb;
 use crate::rustmailer::RustMailerError;
 
-/// The IndexedDB database of the app's offline cache.
-pub const CACHE_NAME: &str = "petrel";
+pub use crate::cache::CACHE_NAME;
 
 /// Which kind of server the form names.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
@@ -59,6 +59,8 @@ pub struct SignedIn {
     pub outbox: Rc<Outbox>,
     /// The account's name in the cache and the outbox.
     pub key: String,
+    /// Keeps the account's send grant stored while its mail waits (none for an offline start).
+    pub background_send: Option<Rc<Subscription>>,
 }
 
 /// Attachments are cut off here when downloaded (a larger one is refused, not half shown).
@@ -151,19 +153,19 @@ pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>) -> Opti
     }
     let outbox = Rc::new(Outbox::open(Some(cache), Policy::default()).await);
     let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone() };
-    Some(SignedIn { connection, engine, outbox, key: known.key.clone() })
+    Some(SignedIn { connection, engine, outbox, key: known.key.clone(), background_send: None })
 }
 
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds
 /// the folders the account is shown at once and syncs behind; the first time, after one sync.
 pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, MailError> {
-    let (connection, backend, key, username): (Connection, Rc<dyn crate::mail::backend::MailBackend>, String, String) = match &attempt.kind {
+    let (connection, backend, key, username, route): (Connection, Rc<dyn crate::mail::backend::MailBackend>, String, String, Route) = match &attempt.kind {
         ServerKind::Jmap => {
             let client = JmapClient::connect(&attempt.server, attempt.credentials.clone()).await?;
             let backend = JmapMail::new(client.clone())?;
             let key = backend.cache_key();
             let username = client.session().username.clone();
-            (Connection::Jmap(client), Rc::new(backend), key, username)
+            (Connection::Jmap(client), Rc::new(backend), key, username, Route::Jmap { server: attempt.server.clone() })
         }
         ServerKind::RustMailer { account } => {
             let token = match &attempt.credentials {
@@ -175,7 +177,7 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
             let backend = Rc::new(RustMailerBackend::connect(client, id).await?);
             let key = format!("rustmailer:{}:{id}", attempt.server.trim_end_matches('/'));
             let username = backend.email().to_owned();
-            (Connection::RustMailer(backend.clone()), backend, key, username)
+            (Connection::RustMailer(backend.clone()), backend, key, username, Route::RustMailer { gateway: attempt.server.clone(), account_id: id })
         }
     };
     if let Some(cache) = &cache {
@@ -189,12 +191,18 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
     if !engine.read(|s| s.has_mailboxes()) {
         engine.sync().await?;
     }
-    let outbox = Rc::new(Outbox::open(cache, Policy::default()).await);
+    let outbox = Rc::new(Outbox::open(cache.clone(), Policy::default()).await);
     // Without a Drafts folder there is nowhere to stage a message: mail waits in the outbox.
     let drafts = engine.read(|s| s.mailbox_with_role(Role::Drafts).map(|m| m.id.clone()));
+    let mut background_send = None;
     if let Some(drafts) = drafts {
         let sent = engine.read(|s| s.mailbox_with_role(Role::Sent).map(|m| m.id.clone()));
-        outbox.set_sender(&key, Sender { backend, mailboxes: SendMailboxes { drafts, sent } });
+        let mailboxes = SendMailboxes { drafts, sent };
+        if let Some(cache) = cache {
+            let grant = SendGrant::new(&key, route, &attempt.credentials, &mailboxes);
+            background_send = Some(Rc::new(super::background_send::watch(&outbox, grant, cache)));
+        }
+        outbox.set_sender(&key, Sender { backend, mailboxes });
     }
-    Ok(SignedIn { connection, engine, outbox, key })
+    Ok(SignedIn { connection, engine, outbox, key, background_send })
 }

@@ -62,6 +62,7 @@ pub fn App(
     // Kept until an account is shown, so a mailto: link survives signing in.
     let intent = StoredValue::new(super::pwa::take_launch_intent());
     super::pwa::register(update_ready);
+    super::background_send::hand_over_on_leave();
 
     let attempt_sign_in = move |attempt: SignInAttempt| {
         pending.set(true);

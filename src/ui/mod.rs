@@ -3,6 +3,7 @@
 mod account;
 pub mod address_field;
 mod app;
+mod background_send;
 pub mod compose;
 mod context;
 mod icons;

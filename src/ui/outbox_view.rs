@@ -21,10 +21,16 @@ pub fn clock(ms: f64) -> String {
 pub fn describe(job: &Job, now: f64, max_attempts: u32) -> String {
     match job.state {
         JobState::Queued if job.attempts == 0 && job.is_held(now) => format!("Scheduled for {}", clock(job.not_before_ms.max(job.send_at_ms.unwrap_or(0.0)))),
+        // The server was out of reach last time: the mail waits for it, with no limit.
+        JobState::Queued if job.attempts > 0 && job.unreached == job.attempts => format!(
+            "Waiting for the server, next try at {}{}",
+            clock(job.not_before_ms),
+            job.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        ),
         JobState::Queued if job.attempts > 0 => format!(
             "Retrying at {} (attempt {} of {}){}",
             clock(job.not_before_ms),
-            job.attempts + 1,
+            job.attempts - job.unreached + 1,
             max_attempts,
             job.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
         ),

@@ -14,7 +14,10 @@ fn container() -> Option<web_sys::ServiceWorkerContainer> {
 /// Registers `/sw.js`; `update_ready` turns true when a new version is installed and waiting.
 pub fn register(update_ready: RwSignal<bool>) {
     let Some(container) = container() else { return };
-    let promise = container.register("/sw.js");
+    // A module worker: it imports the app's wasm glue to send mail with no page open.
+    let options = web_sys::RegistrationOptions::new();
+    js_sys::Reflect::set(&options, &"type".into(), &"module".into()).ok();
+    let promise = container.register_with_options("/sw.js", &options);
     wasm_bindgen_futures::spawn_local(async move {
         let Ok(registration) = wasm_bindgen_futures::JsFuture::from(promise).await else { return };
         let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };

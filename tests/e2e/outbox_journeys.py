@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Cdp  # noqa: E402
 from composer import compose_and_send  # noqa: E402
 from webdriver import Driver, fill_sign_in, wait  # noqa: E402
 
@@ -146,14 +147,97 @@ def undo_from_the_undo_bar(d):
     return "undo: the cancelled mail never left"
 
 
+# The send grants the page leaves for its service worker (IndexedDB "petrel", store "send-grants").
+COUNT_GRANTS = """
+return new Promise((resolve, reject) => {
+  const open = indexedDB.open("petrel");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains("send-grants")) { db.close(); resolve(0); return; }
+    const count = db.transaction("send-grants").objectStore("send-grants").count();
+    count.onsuccess = () => { db.close(); resolve(count.result); };
+    count.onerror = () => reject(count.error);
+  };
+});"""
+
+
+def controlled(d):
+    """Waits until the service worker is active and controls this page (a reload if needed)."""
+    d.run("return navigator.serviceWorker.ready.then(() => true)")
+    if not d.run("return !!navigator.serviceWorker.controller"):
+        d.refresh()
+        sign_in(d)
+    assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
+
+
+def queue_and_close(d, token):
+    """With the server out of reach: writes a mail, waits until the page left its grant for the
+    service worker, then closes every Petrel page (from a blank tab, which stays)."""
+    controlled(d)
+    proxy("/down")
+    send(d, token)
+    d.wait_for("the send grant stored", lambda: d.run(COUNT_GRANTS) == 1, 30)
+    blank = d.new_tab()
+    for tab in d.tabs():
+        if tab != blank:
+            d.switch_to(tab)
+            d.close_tab()
+    d.switch_to(blank)
+    assert d.tabs() == [blank], "only the blank tab is left"
+
+
+def page_hands_over_to_the_service_worker(d):
+    token = "e2e-bg-page-%d" % int(time.time() * 1000)
+    queue_and_close(d, token)
+    # No Petrel page is open now: the worker the closing page woke sends it once the server is back.
+    proxy("/up")
+    assert_delivered_once(token)
+    return "queued offline, page closed, sent by the service worker once the server was back"
+
+
+def background_sync_wakes_a_restarted_worker(d):
+    token = "e2e-bg-sync-%d" % int(time.time() * 1000)
+    d.get(APP)
+    sign_in(d)
+    queue_and_close(d, token)
+    cdp = Cdp(d.debugger_address)
+    try:
+        page = cdp.page_session()
+        cdp.send("ServiceWorker.enable", session=page)
+        origin = APP.rstrip("/")
+        registration = cdp.wait_event("ServiceWorker.workerRegistrationUpdated",
+                                      lambda p: any(r["scopeURL"].startswith(origin) and not r["isDeleted"] for r in p["registrations"]))
+        registration_id = next(r["registrationId"] for r in registration["registrations"] if r["scopeURL"].startswith(origin))
+        # The browser stops idle workers: this one forgets everything the page told it.
+        cdp.send("ServiceWorker.stopAllWorkers", session=page)
+        proxy("/up")
+        # What the browser does when the network is back: the worker starts from nothing and
+        # finds the grant in IndexedDB.
+        cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": origin, "registrationId": registration_id, "tag": "petrel-outbox", "lastChance": False}, session=page)
+        assert_delivered_once(token)
+    finally:
+        cdp.close()
+    # Nothing waits any more: the credentials are gone from storage, and a new page sends nothing again.
+    d.get(APP)
+    sign_in(d)
+    d.wait_for("the send grant deleted", lambda: d.run(COUNT_GRANTS) == 0, 30)
+    open_outbox(d)
+    d.wait_for("the job shown as sent", lambda: "sent" in job_states(d, token), 30)
+    assert len(arrived(token)) == 1, "delivered again by the new page"
+    return "worker stopped, Background Sync fired: sent once from the stored grant, grant deleted"
+
+
 def main():
     proxy("/clear")
+    proxy("/up")
     d = Driver()
     failures = 0
     try:
         d.get(APP)
         sign_in(d)
-        for journey in (reload_in_the_middle_of_a_send, two_tabs, undo_from_the_undo_bar):
+        for journey in (reload_in_the_middle_of_a_send, two_tabs, undo_from_the_undo_bar,
+                        page_hands_over_to_the_service_worker, background_sync_wakes_a_restarted_worker):
             try:
                 print("e2e %s: ok (%s)" % (journey.__name__, journey(d)))
             except Exception:

@@ -54,6 +54,8 @@ class Driver:
         capabilities["goog:chromeOptions"]["args"].append("--window-size=1280,900")
         answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
         self.session = answer["sessionId"]
+        # Where the browser's DevTools listen (for cdp.Cdp).
+        self.debugger_address = answer["capabilities"].get("goog:chromeOptions", {}).get("debuggerAddress")
 
     def _call(self, method, path, body=None):
         url = "http://127.0.0.1:%d%s" % (self.port, path)
@@ -95,6 +97,13 @@ class Driver:
     def new_tab(self):
         handle = self.cmd("POST", "/window/new", {"type": "tab"})["handle"]
         return handle
+
+    def close_tab(self):
+        """Closes the current tab (the page gets its pagehide, as when a user closes it)."""
+        self.cmd("DELETE", "/window")
+
+    def tabs(self):
+        return self.cmd("GET", "/window/handles")
 
     def current_tab(self):
         return self.cmd("GET", "/window")
