@@ -43,6 +43,11 @@ pub async fn forget_idle_grants(cache: &OfflineCache, outbox: &Outbox) {
     }
 }
 
+/// The accounts with a stored grant.
+pub async fn granted_accounts(cache: &OfflineCache) -> Vec<String> {
+    load_grants(cache).await.into_iter().map(|g| g.account).collect()
+}
+
 async fn load_grants(cache: &OfflineCache) -> Vec<SendGrant> {
     cache.grants().await.unwrap_or_default().iter().filter_map(|json| serde_json::from_str(json).ok()).collect()
 }

@@ -23,8 +23,8 @@ thread_local! {
     static MAIL_WAITING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Keeps `grant` stored exactly while `account` has mail waiting; for as long as the returned
-/// subscription lives.
+/// Keeps `grant` stored exactly while `account` has mail waiting (and Settings allow it); for
+/// as long as the returned subscription lives.
 pub fn watch(outbox: &Rc<Outbox>, grant: SendGrant, cache: Rc<OfflineCache>) -> Subscription {
     let subscribed = outbox.clone();
     let outbox = Rc::downgrade(outbox);
@@ -34,7 +34,8 @@ pub fn watch(outbox: &Rc<Outbox>, grant: SendGrant, cache: Rc<OfflineCache>) -> 
         let Some(outbox) = outbox.upgrade() else { return };
         let waiting_now = accounts_waiting(&outbox);
         MAIL_WAITING.with(|w| w.set(!waiting_now.is_empty()));
-        let waiting = waiting_now.contains(&key);
+        // Stored only while mail waits and the user lets Petrel finish sending after closing.
+        let waiting = waiting_now.contains(&key) && super::prefs::load().send_after_close;
         if stored.replace(Some(waiting)) == Some(waiting) {
             return;
         }
@@ -51,6 +52,16 @@ pub fn watch(outbox: &Rc<Outbox>, grant: SendGrant, cache: Rc<OfflineCache>) -> 
     };
     check();
     subscribed.subscribe(check)
+}
+
+/// Settings switched background sending off: every stored grant goes now.
+pub fn forget_all_grants() {
+    spawn_local(async {
+        let Ok(cache) = OfflineCache::open(crate::cache::CACHE_NAME).await else { return };
+        for account in crate::outbox::background::granted_accounts(&cache).await {
+            let _ = cache.forget_grant(&account).await;
+        }
+    });
 }
 
 /// Asks for a Background Sync (the browser wakes the worker when it is online), where the

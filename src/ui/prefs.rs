@@ -1,5 +1,5 @@
 //! Display preferences kept on this device (localStorage, through `remembered`): theme, remote
-//! images, list shape, notifications, signatures.
+//! images, list shape, notifications, background sending, signatures.
 //! Nothing secret lives here; vacation replies and identities live on the server.
 
 use std::collections::BTreeSet;
@@ -50,11 +50,14 @@ pub struct Prefs {
     /// Notify of new mail while Petrel is in the background (the browser's permission is asked
     /// when this is switched on).
     pub notify_new_mail: bool,
+    /// Let the service worker finish sending mail after every Petrel tab closed. That needs this
+    /// account's credentials stored while mail waits; off, they never leave memory.
+    pub send_after_close: bool,
 }
 
 impl Default for Prefs {
     fn default() -> Prefs {
-        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default(), notify_new_mail: false }
+        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default(), notify_new_mail: false, send_after_close: true }
     }
 }
 

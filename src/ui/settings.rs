@@ -61,6 +61,17 @@ pub fn Settings() -> impl IntoView {
                     } />"Notify me of new mail while Petrel is in the background"</label>
             </fieldset>
             <fieldset>
+                <legend>"Sending"</legend>
+                <label class="checkbox"><input type="checkbox" id="pref-send-after-close" prop:checked=move || prefs.with(|p| p.send_after_close)
+                    on:change=move |_| {
+                        change(&|p| p.send_after_close = !p.send_after_close);
+                        if !prefs.with_untracked(|p| p.send_after_close) {
+                            super::background_send::forget_all_grants();
+                        }
+                    } />"Finish sending after Petrel is closed"</label>
+                <p class="hint">"While a message waits to go out, Petrel keeps this account's sign-in on this device so it can send when the server is back, even with every tab closed; it is deleted once nothing waits and when you sign out. Switch this off on a shared computer: waiting mail then goes when you next open Petrel."</p>
+            </fieldset>
+            <fieldset>
                 <legend>"Mail links"</legend>
                 <p class="hint">"Open mailto: links from other sites and apps in Petrel."</p>
                 <button type="button" id="register-mailto" on:click=move |_| match super::pwa::register_mailto_handler() {

@@ -228,6 +228,32 @@ def background_sync_wakes_a_restarted_worker(d):
     return "worker stopped, Background Sync fired: sent once from the stored grant, grant deleted"
 
 
+def switched_off_nothing_is_stored(d):
+    """Settings > "Finish sending after Petrel is closed" off: mail waiting for the server leaves
+    no credentials on the device; the page itself sends once the server is back."""
+    token = "e2e-bg-off-%d" % int(time.time() * 1000)
+    d.element("#settings-button").click()
+    box = d.element("#pref-send-after-close")
+    assert d.run("return document.getElementById('pref-send-after-close').checked"), "on by default"
+    box.click()
+    d.wait_for("the setting off", lambda: d.run("return !document.getElementById('pref-send-after-close').checked"), 10)
+    proxy("/down")
+    try:
+        send(d, token)
+        open_outbox(d)
+        # The first attempt failed against the closed port: the mail waits, nothing is stored.
+        d.wait_for("a failed attempt", lambda: "queued" in job_states(d, token) and d.run(
+            "return [...document.querySelectorAll('.outbox-job')].some(r => r.innerText.includes(arguments[0]) && r.innerText.includes('Waiting for the server'))", token), 60)
+        assert d.run(COUNT_GRANTS) == 0, "a send grant was stored with the setting off"
+    finally:
+        proxy("/up")
+    assert_delivered_once(token)
+    d.element("#settings-button").click()
+    d.element("#pref-send-after-close").click()
+    d.wait_for("the setting back on", lambda: d.run("return document.getElementById('pref-send-after-close').checked"), 10)
+    return "setting off: no grant stored while the mail waited; sent by the page"
+
+
 def main():
     proxy("/clear")
     proxy("/up")
@@ -237,7 +263,8 @@ def main():
         d.get(APP)
         sign_in(d)
         for journey in (reload_in_the_middle_of_a_send, two_tabs, undo_from_the_undo_bar,
-                        page_hands_over_to_the_service_worker, background_sync_wakes_a_restarted_worker):
+                        switched_off_nothing_is_stored, page_hands_over_to_the_service_worker,
+                        background_sync_wakes_a_restarted_worker):
             try:
                 print("e2e %s: ok (%s)" % (journey.__name__, journey(d)))
             except Exception:
