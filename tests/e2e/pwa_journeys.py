@@ -63,6 +63,10 @@ def journey_manifest(d):
     for icon in manifest["icons"]:
         with urllib.request.urlopen(APP + icon["src"], timeout=10) as r:
             assert r.headers["content-type"] == "image/png" and r.read(8) == b"\x89PNG\r\n\x1a\n", icon["src"]
+    # What decides whether Chromium offers "Install Petrel" (manifest, icons, a worker with a fetch handler).
+    d.run("return navigator.serviceWorker.ready.then(() => true)")
+    errors = d.cmd("POST", "/goog/cdp/execute", {"cmd": "Page.getInstallabilityErrors", "params": {}})["installabilityErrors"]
+    assert errors == [], "Chromium would not offer to install Petrel: %s" % errors
 
 
 def journey_controls(d):
