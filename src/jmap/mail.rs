@@ -51,6 +51,13 @@ fn query_arguments(account: &str, query: &MailQuery) -> Map<String, Value> {
 
 /// `Email/query` of one window and `Email/get` of its summaries, in one request.
 pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> (Call, Call) {
+    let q = ids_request(request, account, query, at, limit);
+    let get = request.call("Email/get", json!({ "accountId": account, "#ids": q.result("/ids"), "properties": SUMMARY_PROPERTIES }));
+    (q, get)
+}
+
+/// `Email/query` for a window's ids (position or anchor), with the total.
+pub fn ids_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> Call {
     let mut args = query_arguments(account, query);
     match at {
         WindowAt::Position(p) => {
@@ -63,9 +70,7 @@ pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, a
     }
     args.insert("limit".into(), json!(limit));
     args.insert("calculateTotal".into(), json!(true));
-    let q = request.call("Email/query", Value::Object(args));
-    let get = request.call("Email/get", json!({ "accountId": account, "#ids": q.result("/ids"), "properties": SUMMARY_PROPERTIES }));
-    (q, get)
+    request.call("Email/query", Value::Object(args))
 }
 
 #[derive(Deserialize)]
@@ -83,15 +88,20 @@ struct QueryResponse {
 }
 
 pub fn parse_window(query: Value, get: Value) -> Result<Window, JmapError> {
-    let q: QueryResponse = serde_json::from_value(query).map_err(|e| malformed("Email/query", e))?;
     let (summaries, email_state) = parse_summaries(get)?;
+    Ok(Window { summaries, email_state, ..parse_ids(query)? })
+}
+
+/// An `Email/query` answer as a window of ids without summaries.
+pub fn parse_ids(query: Value) -> Result<Window, JmapError> {
+    let q: QueryResponse = serde_json::from_value(query).map_err(|e| malformed("Email/query", e))?;
     Ok(Window {
         position: q.position,
         ids: q.ids,
         total: q.total,
         query_state: q.query_state.filter(|_| q.can_calculate_changes),
-        summaries,
-        email_state,
+        summaries: Vec::new(),
+        email_state: None,
     })
 }
 
@@ -668,6 +678,16 @@ mod live {
             .boxed_local()
         }
 
+        fn window_ids<'a>(&'a self, query: &'a MailQuery, at: WindowAt, limit: u32) -> BackendFuture<'a, Window> {
+            async move {
+                let mut req = self.request();
+                let q = ids_request(&mut req, &self.account, query, &at, limit);
+                let mut response = self.client.send(&req).await?;
+                Ok(parse_ids(response.take(&q)?)?)
+            }
+            .boxed_local()
+        }
+
         fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
             async move {
                 let mut req = self.request();
@@ -934,6 +954,20 @@ mod tests {
         assert_eq!(updated["properties"], json!(MUTABLE_PROPERTIES), "updated messages fetch only what can change");
         assert_eq!(request.calls()[6].1["upToId"], "M9");
         assert!(request.is_read_only());
+    }
+
+    #[test]
+    fn an_ids_window_asks_for_no_summaries_and_reads_as_one() {
+        let mut request = Request::new();
+        ids_request(&mut request, "acc", &MailQuery::mailbox("in"), &WindowAt::Position(50), 1000);
+        let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(methods, ["Email/query"]);
+        assert_eq!(request.calls()[0].1["position"], 50);
+        assert_eq!(request.calls()[0].1["limit"], 1000);
+        let window = parse_ids(json!({ "queryState": "q", "canCalculateChanges": false, "position": 50, "total": 1234, "ids": ["a", "b"] })).unwrap();
+        assert_eq!((window.position, window.ids.clone(), window.total), (50, vec!["a".to_owned(), "b".to_owned()], Some(1234)));
+        assert!(window.summaries.is_empty() && window.email_state.is_none());
+        assert_eq!(window.query_state, None, "a list the server cannot diff has no version");
     }
 
     #[test]

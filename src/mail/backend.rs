@@ -104,6 +104,11 @@ pub trait MailBackend {
     /// the protocol allows.
     fn sync(&self, request: SyncRequest) -> BackendFuture<'_, SyncResult>;
     fn window<'a>(&'a self, query: &'a MailQuery, at: WindowAt, limit: u32) -> BackendFuture<'a, Window>;
+    /// A window's ids alone (no summaries), for refetching a list whose messages are mostly known
+    /// already. Backends that cannot query ids alone answer the whole window.
+    fn window_ids<'a>(&'a self, query: &'a MailQuery, at: WindowAt, limit: u32) -> BackendFuture<'a, Window> {
+        self.window(query, at, limit)
+    }
     fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>>;
     /// A whole message; HTML and text bodies cut at `max_body_bytes`.
     fn message<'a>(&'a self, id: &'a str, max_body_bytes: u64) -> BackendFuture<'a, Message>;

@@ -276,12 +276,37 @@ impl MailEngine {
         };
         for query in refetch {
             let rows = self.read(|s| s.list(&query).map_or(0, |l| l.head.len() as u64)).max(PAGE);
-            self.fetch_window(&*backend, &query, 0, rows).await?;
+            self.refetch_window(&*backend, &query, rows).await?;
         }
         self.fill_missing_summaries(&*backend).await?;
         self.inner.store.borrow_mut().finish_sync(round);
         self.persist().await;
         self.changed();
+        Ok(())
+    }
+
+    /// Fetches a list's first `rows` again, as ids, and only the summaries not already known:
+    /// with a server that cannot say how a list changed (Cyrus), every sync refetches the open
+    /// lists, and their messages are almost all known (a message's summary never changes but
+    /// for its keywords and folders, which the sync's own `Email/changes` brought).
+    async fn refetch_window(&self, backend: &dyn MailBackend, query: &MailQuery, rows: u64) -> Result<(), MailError> {
+        if self.read(|s| s.states.email.is_none()) {
+            // After a resync nothing is known, and the summaries bring the message state.
+            return self.fetch_window(backend, query, 0, rows).await;
+        }
+        let result = backend.window_ids(query, WindowAt::Position(0), rows.min(u32::MAX as u64) as u32).await;
+        self.observe(&result);
+        let window = result?;
+        let missing: Vec<String> = self.read(|s| window.ids.iter().filter(|id| !s.has_email(id)).cloned().collect());
+        self.inner.store.borrow_mut().apply_window(query, window);
+        for chunk in missing.chunks(SUMMARIES_PER_CALL) {
+            let result = backend.summaries(chunk.to_vec()).await;
+            self.observe(&result);
+            let mut store = self.inner.store.borrow_mut();
+            for s in result? {
+                store.put_email(s);
+            }
+        }
         Ok(())
     }
 
@@ -485,3 +510,5 @@ impl MailEngine {
 
 /// How many rows from the top of each open list must have their summaries at hand.
 const CACHED_WINDOW: usize = 200;
+/// Summaries asked for in one `Email/get` (under the servers' usual `maxObjectsInGet`).
+const SUMMARIES_PER_CALL: usize = 500;
