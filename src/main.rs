@@ -18,6 +18,14 @@ pub async fn petrel_send_waiting(budget_ms: f64) -> Result<String, String> {
     serde_json::to_string(&report).map_err(|e| e.to_string())
 }
 
+/// The size of the wasm linear memory, in bytes (for the benchmarks' memory figure).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn petrel_wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     eprintln!("Petrel runs in a browser: build it with `trunk build` (see README.md).");

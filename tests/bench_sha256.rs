@@ -67,6 +67,14 @@ async fn sha256_throughput() {
         subtle_sha256(&bytes).await;
         subtle.push(mb / ((now() - t) / 1000.0));
     }
+    // Read by tests/bench/bench.py (scripts/bench) into its table.
+    let line = |name: &str, samples: &[f64]| {
+        console_log!("BENCH {}", serde_json::json!({"group": "5 SHA-256 (64 MiB)", "name": name, "unit": "MB/s", "samples": samples}));
+    };
+    line("petrel streaming, 1 MiB chunks", &petrel);
+    line("crypto.subtle.digest, one shot", &subtle);
+    let ratios: Vec<f64> = petrel.iter().zip(&subtle).map(|(p, s)| p / s).collect();
+    line("ratio petrel / subtle (same run)", &ratios);
     console_log!("SHA-256 of 64 MiB in headless Chromium");
     console_log!("  petrel streaming (1 MiB chunks, sha2 + simd128): {}", stats(petrel.clone()));
     console_log!("  crypto.subtle.digest (one shot):                  {}", stats(subtle.clone()));
