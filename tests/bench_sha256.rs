@@ -1,4 +1,4 @@
-//! Benchmark, not a test: run by scripts/bench-sha256 (release build). Prints the SHA-256
+//! Benchmark, not a test: run by scripts/bench (release build). Prints the SHA-256
 //! throughput of Petrel's streaming path (1 MiB chunks copied into wasm and hashed, as downloads
 //! do) against the browser's one-shot `crypto.subtle.digest` on the same 64 MiB buffer.
 

@@ -35,6 +35,11 @@ impl MailError {
             _ => false,
         }
     }
+
+    /// The server could not be reached at all (no answer), as opposed to one that said no.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, MailError::Jmap(JmapError::Network(crate::net::NetError::Unreachable(_))) | MailError::RustMailer(RustMailerError::Network(_)))
+    }
 }
 
 /// Error texts start lower-case so they compose; on their own they read as a sentence.
@@ -43,5 +48,17 @@ pub fn sentence(text: &str) -> String {
     match chars.next() {
         Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.')),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_is_no_answer_not_a_refusal() {
+        assert!(MailError::Jmap(JmapError::Network(crate::net::NetError::Unreachable("Failed to fetch".into()))).is_unreachable());
+        assert!(!MailError::Jmap(JmapError::Unauthorized).is_unreachable());
+        assert!(!MailError::Jmap(JmapError::Network(crate::net::NetError::TooLarge { limit: 1 })).is_unreachable());
     }
 }

@@ -159,6 +159,9 @@ async fn start(request: &HttpRequest) -> Result<(Response, AbortOnDrop), NetErro
     init.set_signal(Some(&guard.controller.signal()));
     // Credentials go in the Authorization header we set; cookies are never wanted.
     init.set_credentials(web_sys::RequestCredentials::Omit);
+    // Mail never goes to the browser's HTTP cache: it would outlive sign-out (the offline copy
+    // is IndexedDB, which sign-out wipes), and a cached session or list is a stale one.
+    init.set_cache(web_sys::RequestCache::NoStore);
     if let Some(body) = &request.body {
         init.set_body(&Uint8Array::from(body.as_slice()));
     } else if let Some(blob) = &request.blob_body {

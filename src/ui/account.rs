@@ -46,8 +46,9 @@ pub struct SignInAttempt {
 pub enum Connection {
     Jmap(JmapClient),
     RustMailer(Rc<RustMailerBackend>),
-    /// Started without the server (offline start): the cached mail only, until the user signs in.
-    Offline { server: String, username: String },
+    /// The cached mail only, without the server: an offline start (until the user signs in), or,
+    /// with `connecting`, shown at once while a sign-in to it is under way.
+    Offline { server: String, username: String, connecting: bool },
 }
 
 /// A signed-in account, ready to show.
@@ -146,13 +147,13 @@ pub async fn server_reachable(server: &str) -> bool {
 
 /// An account from the offline cache alone, without its server: its folders and lists as last
 /// seen, mail written now waiting in the outbox. `None` when nothing of it is cached.
-pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>) -> Option<SignedIn> {
+pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>, connecting: bool) -> Option<SignedIn> {
     let engine = MailEngine::open(&known.key, Some(cache.clone())).await;
     if !engine.read(|s| s.has_mailboxes()) {
         return None;
     }
     let outbox = Rc::new(Outbox::open(Some(cache), Policy::default()).await);
-    let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone() };
+    let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone(), connecting };
     Some(SignedIn { connection, engine, outbox, key: known.key.clone(), background_send: None })
 }
 

@@ -6,11 +6,12 @@ use serde::Deserialize;
 
 use std::rc::Rc;
 
-use super::account::{sign_in, SignInAttempt, SignedIn, CACHE_NAME};
+use super::account::{sign_in, Connection, SignInAttempt, SignedIn, CACHE_NAME};
 use super::remembered::{self, LastSignIn};
 use super::shell::{AccountChoice, MailShell};
 use super::sign_in::SignInForm;
 use crate::auth::Credentials;
+use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
 use crate::mail::error::sentence;
 use crate::net::{fetch, HttpRequest};
@@ -64,6 +65,23 @@ pub fn App(
     super::pwa::register(update_ready);
     super::background_send::hand_over_on_leave();
 
+    // Shows an account's cached mail at once, before its server answers (a warm start paints
+    // without waiting for the network); the signed-in account replaces it. Returns its key.
+    let show_cached = move |known: KnownAccount, cache: Rc<OfflineCache>| async move {
+        if accounts.with_untracked(|l| l.iter().any(|a| a.key == known.key)) {
+            return None;
+        }
+        let cached = super::account::open_offline(&known, cache, true).await?;
+        let key = cached.key.clone();
+        if accounts.with_untracked(|l| l.iter().any(|a| a.key == key)) {
+            return None;
+        }
+        accounts.update(|l| l.push(cached));
+        current.set(Some(key.clone()));
+        adding.set(false);
+        Some(key)
+    };
+
     let attempt_sign_in = move |attempt: SignInAttempt| {
         pending.set(true);
         error.set(None);
@@ -73,6 +91,13 @@ pub fn App(
                 username: attempt.credentials.username().unwrap_or("").to_owned(),
             };
             let cache = OfflineCache::open(CACHE_NAME).await.ok().map(Rc::new);
+            let mut shown_early = None;
+            if let Some(cache) = &cache {
+                let known = cache.accounts().await.unwrap_or_default();
+                if let Some(k) = known.into_iter().find(|k| k.server == remember.server && k.username == remember.username) {
+                    shown_early = show_cached(k.clone(), cache.clone()).await.map(|key| (key, k, cache.clone()));
+                }
+            }
             match sign_in(attempt, cache).await {
                 Ok(signed_in) => {
                     remembered::save(&remember);
@@ -84,7 +109,28 @@ pub fn App(
                     current.set(Some(key));
                     adding.set(false);
                 }
-                Err(e) => error.set(Some(sentence(&e.to_string()))),
+                Err(e) => {
+                    let connecting = |a: &SignedIn, key: &str| a.key == key && matches!(a.connection, Connection::Offline { connecting: true, .. });
+                    match shown_early {
+                        // The server is out of reach: the cached copy stays, as an offline start.
+                        Some((key, known, cache)) if e.is_unreachable() => {
+                            if let Some(offline) = super::account::open_offline(&known, cache, false).await {
+                                accounts.update(|l| {
+                                    l.retain(|a| !connecting(a, &key));
+                                    l.push(offline);
+                                });
+                            }
+                        }
+                        // Refused (a wrong password): the cached copy goes and the form says why.
+                        Some((key, _, _)) => {
+                            accounts.update(|l| l.retain(|a| !connecting(a, &key)));
+                            current.set(accounts.with_untracked(|l| l.first().map(|a| a.key.clone())));
+                            adding.set(true);
+                        }
+                        None => {}
+                    }
+                    error.set(Some(sentence(&e.to_string())));
+                }
             }
             pending.set(false);
         });
@@ -101,7 +147,7 @@ pub fn App(
             if super::account::server_reachable(&known.server).await {
                 return;
             }
-            if let Some(offline) = super::account::open_offline(&known, cache).await {
+            if let Some(offline) = super::account::open_offline(&known, cache, false).await {
                 // A sign-in that finished meanwhile wins.
                 if accounts.with_untracked(|l| l.is_empty()) {
                     let key = offline.key.clone();
@@ -139,8 +185,14 @@ pub fn App(
             }.into_any(),
             Some(signed_in) => {
                 let key = signed_in.key.clone();
+                // A cached copy shown while connecting is replaced by the live account: the
+                // mailto:/compose intent waits for that one.
+                let launch_intent = match signed_in.connection {
+                    Connection::Offline { connecting: true, .. } => None,
+                    _ => intent.try_update_value(|i| i.take()).flatten(),
+                };
                 view! {
-                    <MailShell account=signed_in accounts=choices intent=intent.try_update_value(|i| i.take()).flatten()
+                    <MailShell account=signed_in accounts=choices intent=launch_intent
                         on_switch=Callback::new(move |k: String| current.set(Some(k)))
                         on_add_account=Callback::new(move |_| { error.set(None); adding.set(true) })
                         on_unread=Callback::new({

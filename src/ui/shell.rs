@@ -232,6 +232,10 @@ pub fn MailShell(
                 RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
             }))
         }
+        Connection::Offline { connecting: true, .. } => {
+            live_status.set("Connecting…".to_owned());
+            Box::new(())
+        }
         Connection::Offline { .. } => {
             online.set(false);
             live_status.set("Offline: mail saved on this device".to_owned());

@@ -7,8 +7,9 @@ and networks do, while logging when each request arrived (the retry schedule a c
 
 Control (GET on 127.0.0.1:C, CORS open for the test page, JSON answers):
   /down, /up, /state     stop listening and cut every connection; listen again; which of the two
-  /fault?match=S&action=A[&count=N][&status=K][&retry_after=R][&ms=M]
-                         the next N requests whose body contains S get fault A:
+  /fault?match=S&action=A[&count=N][&status=K][&retry_after=R][&ms=M][&path=P]
+                         the next N requests whose body contains S (POSTs; with path=P, any
+                         request whose path starts with P) get fault A:
                            status  answer K (default 500) without forwarding; Retry-After: R if given
                            status-after  forward, let the server do the work, then answer K
                            cut     forward, wait for the server's answer, then close the connection
@@ -50,10 +51,18 @@ def set_connection_close(head):
     return b"\r\n".join([lines[0]] + kept + [b"Connection: close", b"", b""])
 
 
-def take_fault(body):
+def request_path(head):
+    parts = head.split(b"\r\n", 1)[0].split(b" ")
+    return parts[1].decode("latin-1") if len(parts) > 1 else ""
+
+
+def take_fault(head, body):
     text = body.decode("utf-8", "replace")
+    path = request_path(head)
+    is_post = head.startswith(b"POST")
     for fault in state["faults"]:
-        if fault["count"] > 0 and fault["match"] in text:
+        wanted = path.startswith(fault["path"]) if fault.get("path") else is_post
+        if fault["count"] > 0 and wanted and fault["match"] in text:
             fault["count"] -= 1
             return fault
     return None
@@ -116,7 +125,7 @@ async def handle(reader, writer, upstream):
         head = await read_head(reader)
         length = int(header(head, b"content-length") or 0)
         body = await reader.readexactly(length) if length else b""
-        fault = take_fault(body) if head.startswith(b"POST") else None
+        fault = take_fault(head, body)
         if head.startswith(b"POST"):
             record(body, fault)
         action = fault["action"] if fault else None
@@ -210,6 +219,8 @@ async def control(reader, writer, port, upstream):
                     fault[key] = int(q[key])
             if "retry_after" in q:
                 fault["retry_after"] = q["retry_after"]
+            if q.get("path"):
+                fault["path"] = q["path"]
             state["faults"].append(fault)
             answer = fault
         elif url.path == "/log":
