@@ -132,7 +132,8 @@ def start_figures():
             entries = resources(d)
             warm_requests.append(api_calls_before(entries, warm[-1]))
             warm_paths = api_paths_before(entries, warm[-1])
-            first_response = min([end for u, start, end, _ in entries if not is_shell(u) and end > 0] or [float("inf")])
+            # The demo's credentials file stands in for the user typing them: not a server answer.
+            first_response = min([end for u, start, end, _ in entries if not is_shell(u) and end > 0 and not u.endswith("/petrel-demo.json")] or [float("inf")])
             warm_before_network.append(warm[-1] < first_response)
         finally:
             d.quit()
