@@ -74,7 +74,7 @@ async fn sha256_throughput() {
     line("petrel streaming, 1 MiB chunks", &petrel);
     line("crypto.subtle.digest, one shot", &subtle);
     let ratios: Vec<f64> = petrel.iter().zip(&subtle).map(|(p, s)| p / s).collect();
-    line("ratio petrel / subtle (same run)", &ratios);
+    console_log!("BENCH {}", serde_json::json!({"group": "5 SHA-256 (64 MiB)", "name": "ratio petrel / subtle (same run)", "unit": "x", "samples": ratios}));
     console_log!("SHA-256 of 64 MiB in headless Chromium");
     console_log!("  petrel streaming (1 MiB chunks, sha2 + simd128): {}", stats(petrel.clone()));
     console_log!("  crypto.subtle.digest (one shot):                  {}", stats(subtle.clone()));
