@@ -8,13 +8,12 @@
 use std::rc::Rc;
 
 use petrel::cache::OfflineCache;
-use petrel::jmap::client::JmapClient;
 use petrel::jmap::mail::JmapMail;
 use petrel::jmap::{capability, Request};
 use petrel::mail::backend::SendMailboxes;
 use petrel::mail::engine::MailEngine;
 use petrel::mail::store::Row;
-use petrel::mail::{Address, Draft, MailQuery, Role};
+use petrel::mail::{MailQuery, Role};
 use petrel::net::now_ms;
 use petrel::outbox::dispatcher::{Outbox, Sender};
 use petrel::outbox::{JobState, Policy, Priority};
@@ -23,7 +22,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, client_for, folder_with_messages, gateway, other_credentials, unique};
+use common::{account, client_for, draft, folder_with_messages, gateway, other_credentials, synced_engine as engine, unique};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -32,17 +31,6 @@ const CHANGES: usize = 1_000;
 
 fn bench(group: &str, name: &str, unit: &str, samples: &[f64]) {
     console_log!("BENCH {}", json!({ "group": group, "name": name, "unit": unit, "samples": samples }));
-}
-
-fn key(client: &JmapClient) -> String {
-    JmapMail::new(client.clone()).expect("mail account").cache_key()
-}
-
-async fn engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>) -> MailEngine {
-    let engine = MailEngine::open(&key(client), cache).await;
-    engine.attach(Rc::new(JmapMail::new(client.clone()).expect("mail account")));
-    engine.sync().await.expect("first sync");
-    engine
 }
 
 fn loaded(engine: &MailEngine, query: &MailQuery, n: u64) -> usize {
@@ -123,16 +111,6 @@ async fn sync_of_1000_remote_changes_against_a_full_refetch() {
     bench(g, "full refetch: bytes sent + received", "B", &full_bytes);
     let ratios: Vec<f64> = full_ms.iter().zip(&delta_ms).map(|(f, d)| f / d).collect();
     bench(g, "refetch time / delta time (same run)", "x", &ratios);
-}
-
-fn draft(subject: &str) -> Draft {
-    Draft {
-        from: vec![Address { name: Some("Bob".into()), email: "bob@example.org".into() }],
-        to: vec![Address { name: None, email: "friend@example.net".into() }],
-        subject: subject.into(),
-        text_body: format!("{subject}\n"),
-        ..Draft::default()
-    }
 }
 
 #[wasm_bindgen_test]

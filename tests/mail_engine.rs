@@ -7,7 +7,6 @@
 use std::rc::Rc;
 
 use petrel::cache::{kind, OfflineCache, Op};
-use petrel::jmap::client::JmapClient;
 use petrel::jmap::mail::JmapMail;
 use petrel::jmap::{capability, Request};
 use petrel::mail::engine::{ActOutcome, EngineEvent, MailEngine};
@@ -20,24 +19,12 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, add_message, bulk_credentials, client_for, folder_with_messages, gateway, other_credentials, patch_message, unique};
+use common::{account, account_key, add_message, bulk_credentials, client_for, folder_with_messages, gateway, other_credentials, patch_message, synced_engine as engine, unique};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn cache() -> Rc<OfflineCache> {
     Rc::new(OfflineCache::open(&unique("petrel-test")).await.expect("IndexedDB opens"))
-}
-
-fn account_key(client: &JmapClient) -> String {
-    JmapMail::new(client.clone()).expect("mail account").cache_key()
-}
-
-/// An engine for `client`'s account, from `cache`, attached and synced.
-async fn engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>) -> MailEngine {
-    let engine = MailEngine::open(&account_key(client), cache).await;
-    engine.attach(Rc::new(JmapMail::new(client.clone()).expect("mail account")));
-    engine.sync().await.expect("first sync");
-    engine
 }
 
 fn loaded(engine: &MailEngine, query: &MailQuery) -> Vec<petrel::mail::EmailSummary> {

@@ -22,7 +22,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{client_for, gateway, other_credentials, unique};
+use common::{client_for, draft, gateway, other_credentials, unique};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -78,16 +78,6 @@ async fn attempts_seen(token: &str) -> Vec<(f64, Option<String>)> {
 
 fn through_proxy() -> &'static str {
     option_env!("PETREL_TEST_PROXY").expect("PETREL_TEST_PROXY (run scripts/test)")
-}
-
-fn draft(subject: &str) -> Draft {
-    Draft {
-        from: vec![Address { name: Some("Bob".into()), email: "bob@example.org".into() }],
-        to: vec![Address { name: None, email: "friend@example.net".into() }],
-        subject: subject.into(),
-        text_body: format!("{subject}\n"),
-        ..Draft::default()
-    }
 }
 
 /// A draft whose Message-ID is `token`-based, so the proxy can pick out every request about it.

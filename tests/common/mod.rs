@@ -9,6 +9,12 @@ use petrel::jmap::{capability, Request};
 use petrel::net::queue::LocalQueue;
 use petrel::net::{now_ms, sleep};
 use serde_json::json;
+use std::rc::Rc;
+
+use petrel::cache::OfflineCache;
+use petrel::jmap::mail::JmapMail;
+use petrel::mail::engine::MailEngine;
+use petrel::mail::{Address, Draft};
 
 /// The gateway in front of the real Cyrus, set by scripts/test at build time.
 pub fn gateway() -> &'static str {
@@ -156,4 +162,28 @@ pub async fn patch_message(client: &JmapClient, id: &str, patch: serde_json::Val
     let mut response = client.send(&request).await.expect("Email/set");
     let set = response.take(&call).expect("answered");
     assert!(set["notUpdated"].is_null() || set["notUpdated"].as_object().is_some_and(|m| m.is_empty()), "{set}");
+}
+
+/// A plain message from Bob to a friend (the outbox tests and benchmarks send these).
+pub fn draft(subject: &str) -> Draft {
+    Draft {
+        from: vec![Address { name: Some("Bob".into()), email: "bob@example.org".into() }],
+        to: vec![Address { name: None, email: "friend@example.net".into() }],
+        subject: subject.into(),
+        text_body: format!("{subject}\n"),
+        ..Draft::default()
+    }
+}
+
+/// The offline cache's name for `client`'s account.
+pub fn account_key(client: &JmapClient) -> String {
+    JmapMail::new(client.clone()).expect("mail account").cache_key()
+}
+
+/// An engine for `client`'s account, from `cache`, attached and synced.
+pub async fn synced_engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>) -> MailEngine {
+    let engine = MailEngine::open(&account_key(client), cache).await;
+    engine.attach(Rc::new(JmapMail::new(client.clone()).expect("mail account")));
+    engine.sync().await.expect("first sync");
+    engine
 }

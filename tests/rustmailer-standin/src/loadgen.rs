@@ -55,7 +55,7 @@ type Body = Full<Bytes>;
 
 async fn round<F>(requests: usize, concurrency: usize, max: Duration, make: F) -> Round
 where
-    F: Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + Sync + 'static + Clone,
+    F: Fn() -> Call + Send + Sync + 'static + Clone,
 {
     let start = Instant::now();
     let mut workers = Vec::new();
@@ -97,6 +97,36 @@ fn bench(group: &str, name: &str, unit: &str, samples: &[f64], note: &str) {
     println!("BENCH {}", serde_json::json!({ "group": group, "name": name, "unit": unit, "samples": samples, "note": note }));
 }
 
+type Call = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
+
+/// One unary call, as gRPC (HTTP/2, status in the trailers) or gRPC-web (HTTP/1.1, the trailers
+/// in the body's last frame); true when it succeeded.
+fn grpc(client: Http, url: String, auth: String, web: bool) -> impl Fn() -> Call + Clone + Send + Sync + 'static {
+    move || {
+        let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
+        Box::pin(async move {
+            let request = if web {
+                http::Request::post(url).header("content-type", "application/grpc-web+proto").header("x-grpc-web", "1")
+            } else {
+                http::Request::post(url).header("content-type", "application/grpc").header("te", "trailers")
+            };
+            let Ok(request) = request.header("authorization", auth).body(Full::new(Bytes::from_static(&EMPTY_FRAME))) else { return false };
+            let Ok(response) = client.request(request).await else { return false };
+            if response.status() != 200 {
+                return false;
+            }
+            let Ok(body) = response.into_body().collect().await else { return false };
+            if web {
+                let bytes = body.to_bytes();
+                bytes.windows(13).any(|w| w == b"grpc-status:0") || bytes.windows(14).any(|w| w == b"grpc-status: 0")
+            } else {
+                body.trailers().and_then(|t| t.get("grpc-status")).is_some_and(|s| s == "0")
+            }
+        }) as Call
+    }
+}
+
 /// An empty protobuf message in a gRPC frame (no compression flag, length 0).
 const EMPTY_FRAME: [u8; 5] = [0, 0, 0, 0, 0];
 
@@ -107,61 +137,16 @@ async fn main() {
     // No Nagle: a request's HEADERS and DATA written apart would otherwise wait for a delayed ACK.
     let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
     connector.set_nodelay(true);
-    let h2: Client<_, Body> = Client::builder(TokioExecutor::new()).http2_only(true).build(connector.clone());
-    let h1: Client<_, Body> = Client::builder(TokioExecutor::new()).build(connector);
+    let h2: Http = Client::builder(TokioExecutor::new()).http2_only(true).build(connector.clone());
+    let h1: Http = Client::builder(TokioExecutor::new()).build(connector);
     let bearer = format!("Bearer {}", args.token);
     let basic = {
         use base64::Engine as _;
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(&args.jmap_login))
     };
 
-    let grpc_direct = {
-        let (client, url, auth) = (h2.clone(), format!("{}{RPC}", args.direct), bearer.clone());
-        move || {
-            let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
-            Box::pin(async move {
-                let request = http::Request::post(url)
-                    .header("content-type", "application/grpc")
-                    .header("te", "trailers")
-                    .header("authorization", auth)
-                    .body(Full::new(Bytes::from_static(&EMPTY_FRAME)))
-                    .expect("request");
-                match client.request(request).await {
-                    Ok(response) => match response.into_body().collect().await {
-                        // A unary success ends with grpc-status 0 in the trailers.
-                        Ok(body) => body.trailers().and_then(|t| t.get("grpc-status")).is_some_and(|s| s == "0"),
-                        Err(_) => false,
-                    },
-                    Err(_) => false,
-                }
-            }) as std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
-        }
-    };
-    let grpc_web = {
-        let (client, url, auth) = (h1.clone(), format!("{}{RPC}", args.gateway), bearer.clone());
-        move || {
-            let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
-            Box::pin(async move {
-                let request = http::Request::post(url)
-                    .header("content-type", "application/grpc-web+proto")
-                    .header("x-grpc-web", "1")
-                    .header("authorization", auth)
-                    .body(Full::new(Bytes::from_static(&EMPTY_FRAME)))
-                    .expect("request");
-                match client.request(request).await {
-                    Ok(response) if response.status() == 200 => match response.into_body().collect().await {
-                        // gRPC-web puts the trailers in the body's last frame.
-                        Ok(body) => {
-                            let bytes = body.to_bytes();
-                            bytes.windows(13).any(|w| w == b"grpc-status:0") || bytes.windows(14).any(|w| w == b"grpc-status: 0")
-                        }
-                        Err(_) => false,
-                    },
-                    _ => false,
-                }
-            }) as std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
-        }
-    };
+    let grpc_direct = grpc(h2.clone(), format!("{}{RPC}", args.direct), bearer.clone(), false);
+    let grpc_web = grpc(h1.clone(), format!("{}{RPC}", args.gateway), bearer.clone(), true);
     let jmap = |url: String| {
         let (client, auth) = (h1.clone(), basic.clone());
         move || {
@@ -172,7 +157,7 @@ async fn main() {
                     Ok(response) if response.status() == 200 => response.into_body().collect().await.is_ok(),
                     _ => false,
                 }
-            }) as std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
+            }) as Call
         }
     };
     let jmap_direct = jmap(args.jmap_direct.clone());
