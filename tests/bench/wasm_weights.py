@@ -62,14 +62,23 @@ def imported_functions(body):
 
 
 def crate_of(name):
+    """The crate a mangled name belongs to; for petrel itself, its top module (petrel::ui, ...)."""
     if name.startswith("_ZN"):
         n = re.match(r"_ZN(\d+)", name)
         first = name[n.end():n.end() + int(n.group(1))]
+        if first == "petrel":
+            m = re.match(r"(\d+)", name[n.end() + 6:])
+            if m:
+                start = n.end() + 6 + m.end()
+                return "petrel::" + name[start:start + int(m.group(1))]
         if first.startswith("_$LT$"):
             inner = first[5:]
             inner = inner.lstrip("&").replace("$RF$", "").replace("mut$u20$", "")
             inner = re.sub(r"^\$u5b\$|^\$LP\$", "", inner)
-            return re.split(r"\.\.|\$", inner)[0] or "<impl>"
+            parts = re.split(r"\$", inner)[0].split("..")
+            if parts[0] == "petrel" and len(parts) > 1:
+                return "petrel::" + parts[1]
+            return parts[0] or "<impl>"
         return first
     return name.split("::")[0] if "::" in name else "<other: %s>" % ("wasm-bindgen glue" if name.startswith("__wbg") else "unnamed")
 
