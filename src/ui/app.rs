@@ -82,6 +82,26 @@ pub fn App(
         Some(key)
     };
 
+    let open_offline_if_unreachable = move || async move {
+        let Some(cache) = OfflineCache::open(CACHE_NAME).await.ok().map(Rc::new) else { return };
+        let known = cache.accounts().await.unwrap_or_default();
+        // The account signed in to last, else any with cached mail.
+        let last = remembered::load().unwrap_or_default();
+        let pick = known.iter().find(|k| k.username == last.username && k.server == last.server).or(known.first()).cloned();
+        let Some(known) = pick else { return };
+        if super::account::server_reachable(&known.server).await {
+            return;
+        }
+        if let Some(offline) = super::account::open_offline(&known, cache, false).await {
+            // A sign-in that finished meanwhile wins.
+            if accounts.with_untracked(|l| l.is_empty()) {
+                let key = offline.key.clone();
+                accounts.update(|l| l.push(offline));
+                current.set(Some(key));
+            }
+        }
+    };
+
     let attempt_sign_in = move |attempt: SignInAttempt| {
         pending.set(true);
         error.set(None);
@@ -136,37 +156,24 @@ pub fn App(
         });
     };
 
-    if offline_start {
-        spawn_local(async move {
-            let Some(cache) = OfflineCache::open(CACHE_NAME).await.ok().map(Rc::new) else { return };
-            let known = cache.accounts().await.unwrap_or_default();
-            // The account signed in to last, else any with cached mail.
-            let last = remembered::load().unwrap_or_default();
-            let pick = known.iter().find(|k| k.username == last.username && k.server == last.server).or(known.first()).cloned();
-            let Some(known) = pick else { return };
-            if super::account::server_reachable(&known.server).await {
-                return;
-            }
-            if let Some(offline) = super::account::open_offline(&known, cache, false).await {
-                // A sign-in that finished meanwhile wins.
-                if accounts.with_untracked(|l| l.is_empty()) {
-                    let key = offline.key.clone();
-                    accounts.update(|l| l.push(offline));
-                    current.set(Some(key));
-                }
-            }
-        });
-    }
-
+    // The start, in order: a demo sign-in when the gateway offers one (it shows the cached mail
+    // at once and connects behind it); else, with the server out of reach, the last account
+    // from this device (offline start); else the sign-in form.
     if demo_sign_in {
         pending.set(true);
-        spawn_local(async move {
-            match demo_login().await {
-                Some(attempt) => attempt_sign_in(attempt),
-                None => pending.set(false),
-            }
-        });
     }
+    spawn_local(async move {
+        if demo_sign_in {
+            if let Some(attempt) = demo_login().await {
+                attempt_sign_in(attempt);
+                return;
+            }
+            pending.set(false);
+        }
+        if offline_start {
+            open_offline_if_unreachable().await;
+        }
+    });
 
     let choices = Signal::derive(move || {
         counts_changed.track();
