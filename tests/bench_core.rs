@@ -1,7 +1,8 @@
 //! Benchmarks, not tests: run by scripts/bench (release build, headless Chromium, the real Cyrus
 //! through the gateway). Each prints `BENCH {json}` lines that tests/bench/bench.py puts in its
-//! table: the sync of 1,000 remote changes against a full refetch of the same folder, and the
-//! outbox (enqueue + persist 10,000 jobs; sustained dispatch to the server).
+//! table: the sync of 1,000 remote changes against a full refetch of the same folder, the
+//! outbox (enqueue + persist 10,000 jobs; sustained dispatch to the server), and the memory a
+//! verified 256 MiB download takes.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -150,3 +151,59 @@ async fn outbox_enqueue_10000_and_dispatch() {
     }
     bench(g, "dispatch to the server (50 jobs, 2 at a time)", "jobs/s", &rates);
 }
+
+fn wasm_memory_mib() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64 / 1_048_576.0
+}
+
+/// `performance.memory.usedJSHeapSize` in MiB (Chromium; coarse without its precise-memory flag).
+fn js_heap_mib() -> f64 {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"performance".into())
+        .and_then(|p| js_sys::Reflect::get(&p, &"memory".into()))
+        .and_then(|m| js_sys::Reflect::get(&m, &"usedJSHeapSize".into()))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+        / 1_048_576.0
+}
+
+#[wasm_bindgen_test]
+async fn download_of_a_256_mib_blob_in_bounded_memory() {
+    use petrel::jmap::blob::MemoryDigests;
+    use petrel::jmap::blob_io;
+    const MIB: u32 = 1024 * 1024;
+    let client = client_for(gateway(), other_credentials()).await;
+    let account = account(&client);
+    // 256 MiB: one random MiB, 256 times over (the browser keeps the Blob, not wasm).
+    let chunk = common::random_js_bytes(MIB);
+    let parts = js_sys::Array::new();
+    for _ in 0..256 {
+        parts.push(&chunk);
+    }
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let file = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).expect("blob");
+    let digests = MemoryDigests::default();
+    let uploaded = blob_io::upload(&client, &account, &file, "application/octet-stream", &digests, &|_| {}).await.expect("upload 256 MiB");
+    let (mut growth, mut heap, mut speed) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let before = wasm_memory_mib();
+        let heap_before = js_heap_mib();
+        let t = now_ms();
+        let blob = blob_io::download(&client, &account, &uploaded.blob_id, "big.bin", "application/octet-stream", &digests, u64::MAX).await.expect("verified download");
+        let secs = (now_ms() - t) / 1000.0;
+        assert_eq!(blob.size(), 256.0 * MIB as f64);
+        growth.push(wasm_memory_mib() - before);
+        heap.push(js_heap_mib() - heap_before);
+        speed.push(256.0 * 1.048576 / secs);
+    }
+    let g = "5 SHA-256 (64 MiB)";
+    bench(g, "256 MiB verified download: wasm memory growth", "MiB", &growth);
+    bench(g, "256 MiB verified download: JS heap after - before (garbage not yet collected counts)", "MiB", &heap);
+    bench(g, "256 MiB verified download: throughput", "MB/s", &speed);
+    console_log!("wasm memory after three 256 MiB downloads: {:.1} MiB", wasm_memory_mib());
+}
+
