@@ -9,6 +9,8 @@ const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
 const WASM = "__WASM__";
 const CACHE = "petrel-shell-" + VERSION;
+// What the gateway serves from the mail servers, never from the app.
+const SERVER_PATHS = ["/jmap", "/.well-known/", "/rustmailer", "/petrel-demo.json"];
 // Under the few minutes a browser lets one event keep a service worker alive.
 const SEND_BUDGET_MS = 4 * 60 * 1000;
 
@@ -76,7 +78,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  // Page loads get the cached page (any client-side route is the same app).
+  // Page loads get the cached page (any client-side route is the same app), except the
+  // servers' own addresses (a session URL or a download opened in a tab must reach the server).
+  if (request.mode === "navigate" && SERVER_PATHS.some((prefix) => url.pathname.startsWith(prefix))) return;
   const path = request.mode === "navigate" ? "/" : url.pathname;
   if (!SHELL.includes(path)) return;
   event.respondWith((async () => {
