@@ -67,7 +67,7 @@ self.addEventListener("message", (event) => {
 self.addEventListener("sync", (event) => {
   if (event.tag !== "petrel-outbox") return;
   event.waitUntil(sendWaiting().then((report) => {
-    if (report.waiting > report.refused.length) {
+    if (report.waiting > 0) {
       throw new Error(report.waiting + " message(s) still waiting");
     }
   }));

@@ -56,8 +56,10 @@ async fn load_grants(cache: &OfflineCache) -> Vec<SendGrant> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     pub sent: usize,
-    /// Jobs still waiting when it stopped (their server unreachable, or no grant for them).
+    /// Jobs still waiting that a later background send can take (their server was out of reach).
     pub waiting: usize,
+    /// Jobs that wait for a page: no grant for their account (switched off, refused, signed out).
+    pub waiting_for_page: usize,
     /// Accounts whose server refused the stored credentials (their grant is gone).
     pub refused: Vec<String>,
 }
@@ -99,11 +101,12 @@ pub async fn send_waiting(cache: Rc<OfflineCache>, budget_ms: f64) -> Report {
         }
         report.sent += outbox.run().await;
         forget_idle_grants(&cache, &outbox).await;
-        let sendable = accounts_waiting(&outbox).into_iter().filter(|a| !report.refused.contains(a)).count();
-        let left = outbox.jobs().iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).count();
-        let has_grants = !cache.grants().await.unwrap_or_default().is_empty();
-        if sendable == 0 || !has_grants || now_ms() >= deadline {
-            report.waiting = left;
+        let granted: HashSet<String> = granted_accounts(&cache).await.into_iter().collect();
+        let waiting: Vec<String> = outbox.jobs().into_iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).map(|j| j.account).collect();
+        let sendable = accounts_waiting(&outbox).intersection(&granted).count();
+        if sendable == 0 || now_ms() >= deadline {
+            report.waiting = waiting.iter().filter(|a| granted.contains(*a)).count();
+            report.waiting_for_page = waiting.len() - report.waiting;
             return report;
         }
         let mut wake = outbox.next_wake_ms().unwrap_or(deadline);
