@@ -200,7 +200,7 @@ async fn download_of_a_256_mib_blob_in_bounded_memory() {
         heap.push(js_heap_mib() - heap_before);
         speed.push(256.0 * 1.048576 / secs);
     }
-    let g = "5 SHA-256 (64 MiB)";
+    let g = "5 SHA-256, 256 MiB download";
     bench(g, "256 MiB verified download: wasm memory growth", "MiB", &growth);
     bench(g, "256 MiB verified download: JS heap after - before (garbage not yet collected counts)", "MiB", &heap);
     bench(g, "256 MiB verified download: throughput", "MB/s", &speed);
