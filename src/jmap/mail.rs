@@ -33,8 +33,18 @@ const MESSAGE_PROPERTIES: [&str; 22] = [
 
 const BODY_PROPERTIES: [&str; 8] = ["partId", "blobId", "size", "name", "type", "charset", "disposition", "cid"];
 
-/// Changes asked for at once; more come in further rounds (`hasMoreChanges`).
+/// Changes asked for at once when the server's limits are not known; more come in further rounds
+/// (`hasMoreChanges`). With a session, [`max_changes_for`] decides.
 pub const MAX_CHANGES: u64 = 500;
+/// The most changes asked for in one round, whatever the server allows (a bounded response).
+const MAX_CHANGES_CEILING: u64 = 4096;
+
+/// Changes per round for a server whose `maxObjectsInGet` is `max_objects_in_get`: as many as
+/// one `Email/get` may fetch (1,000 changes in one round on Cyrus instead of two).
+/// The changed ids feed an `Email/get` by reference, so a round never asks for more than that.
+pub fn max_changes_for(max_objects_in_get: u32) -> u64 {
+    (max_objects_in_get as u64).clamp(1, MAX_CHANGES_CEILING)
+}
 
 pub fn filter_json(filter: &Filter) -> Value {
     serde_json::to_value(filter).unwrap_or_else(|_| json!({}))
@@ -159,24 +169,25 @@ pub fn sync_request(
     mailbox_state: Option<&str>,
     email_state: Option<&str>,
     lists: &[crate::mail::backend::ListSince],
+    max_changes: u64,
 ) -> SyncCalls {
     let (mailbox, mailbox_all) = match mailbox_state {
         Some(state) => {
-            let changes = request.call("Mailbox/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
+            let changes = request.call("Mailbox/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }));
             let created = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": mailbox::PROPERTIES }));
             let updated = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": mailbox::PROPERTIES }));
             (Some((changes, created, updated)), None)
         }
         None => (None, Some(mailbox::request_all(request, account))),
     };
-    let email = email_state.map(|state| email_changes_request(request, account, state));
+    let email = email_state.map(|state| email_changes_request(request, account, state, max_changes));
     let lists = lists
         .iter()
         .map(|l| {
             let mut args = query_arguments(account, &l.query);
             args.insert("sinceQueryState".into(), json!(l.query_state));
             args.insert("calculateTotal".into(), json!(true));
-            args.insert("maxChanges".into(), json!(MAX_CHANGES));
+            args.insert("maxChanges".into(), json!(max_changes));
             if let Some(id) = &l.up_to_id {
                 args.insert("upToId".into(), json!(id));
             }
@@ -188,8 +199,8 @@ pub fn sync_request(
 
 /// `Email/changes` since `state`, with the summaries of new messages and the keywords and
 /// mailboxes of changed ones, tied by result references.
-pub fn email_changes_request(request: &mut Request, account: &str, state: &str) -> (Call, Call, Call) {
-    let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": MAX_CHANGES }));
+pub fn email_changes_request(request: &mut Request, account: &str, state: &str, max_changes: u64) -> (Call, Call, Call) {
+    let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }));
     let created = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }));
     let updated = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }));
     (changes, created, updated)
@@ -603,9 +614,13 @@ mod live {
             Request::new().using(capability::MAIL)
         }
 
+        fn max_changes(&self) -> u64 {
+            max_changes_for(self.client.session().core.max_objects_in_get)
+        }
+
         async fn sync_rounds(&self, request: SyncRequest) -> Result<SyncResult, MailError> {
             let mut req = self.request();
-            let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists);
+            let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists, self.max_changes());
             let mut response = self.client.send(&req).await?;
             let round = parse_sync(&mut response, &calls)?;
             let mailboxes = match round.mailboxes {
@@ -645,7 +660,7 @@ mod live {
             loop {
                 // Messages only: the mailboxes came with the first round.
                 let mut req = self.request();
-                let calls = email_changes_request(&mut req, &self.account, &since);
+                let calls = email_changes_request(&mut req, &self.account, &since, self.max_changes());
                 let mut response = self.client.send(&req).await?;
                 let (delta, more) = parse_email_changes(&mut response, &calls)?;
                 match delta {
@@ -947,13 +962,22 @@ mod tests {
     fn one_sync_round_asks_for_all_changes_and_objects() {
         let mut request = Request::new();
         let list = crate::mail::backend::ListSince { query: MailQuery::mailbox("in"), query_state: "q1".into(), up_to_id: Some("M9".into()) };
-        sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list]);
+        sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list], MAX_CHANGES);
         let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
         assert_eq!(methods, ["Mailbox/changes", "Mailbox/get", "Mailbox/get", "Email/changes", "Email/get", "Email/get", "Email/queryChanges"]);
         let updated = &request.calls()[5].1;
         assert_eq!(updated["properties"], json!(MUTABLE_PROPERTIES), "updated messages fetch only what can change");
         assert_eq!(request.calls()[6].1["upToId"], "M9");
         assert!(request.is_read_only());
+    }
+
+    #[test]
+    fn a_round_asks_for_as_many_changes_as_one_get_may_fetch() {
+        assert_eq!(max_changes_for(4096), 4096, "Cyrus: 1,000 changes in one round");
+        assert_eq!(max_changes_for(100_000), 4096, "bounded whatever the server allows");
+        assert_eq!(max_changes_for(500), 500);
+        assert_eq!(max_changes_for(50), 50, "never more than one Email/get may fetch");
+        assert_eq!(max_changes_for(0), 1);
     }
 
     #[test]
