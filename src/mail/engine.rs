@@ -299,13 +299,20 @@ impl MailEngine {
         let window = result?;
         let missing: Vec<String> = self.read(|s| window.ids.iter().filter(|id| !s.has_email(id)).cloned().collect());
         self.inner.store.borrow_mut().apply_window(query, window);
-        for chunk in missing.chunks(SUMMARIES_PER_CALL) {
-            let result = backend.summaries(chunk.to_vec()).await;
-            self.observe(&result);
-            let mut store = self.inner.store.borrow_mut();
-            for s in result? {
-                store.put_email(s);
-            }
+        self.fetch_summaries(backend, missing).await
+    }
+
+    /// Fetches and stores the summaries of `ids` (the JMAP client splits the `Email/get` by the
+    /// server's `maxObjectsInGet`).
+    async fn fetch_summaries(&self, backend: &dyn MailBackend, ids: Vec<String>) -> Result<(), MailError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let result = backend.summaries(ids).await;
+        self.observe(&result);
+        let mut store = self.inner.store.borrow_mut();
+        for s in result? {
+            store.put_email(s);
         }
         Ok(())
     }
@@ -325,16 +332,7 @@ impl MailEngine {
             ids.dedup();
             ids
         });
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let result = backend.summaries(missing).await;
-        self.observe(&result);
-        let mut store = self.inner.store.borrow_mut();
-        for s in result? {
-            store.put_email(s);
-        }
-        Ok(())
+        self.fetch_summaries(backend, missing).await
     }
 
     async fn fetch_window(&self, backend: &dyn MailBackend, query: &MailQuery, position: u64, limit: u64) -> Result<(), MailError> {
@@ -510,5 +508,3 @@ impl MailEngine {
 
 /// How many rows from the top of each open list must have their summaries at hand.
 const CACHED_WINDOW: usize = 200;
-/// Summaries asked for in one `Email/get` (under the servers' usual `maxObjectsInGet`).
-const SUMMARIES_PER_CALL: usize = 500;

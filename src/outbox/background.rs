@@ -28,19 +28,27 @@ pub async fn leave_grant(cache: &OfflineCache, grant: &SendGrant) -> Result<(), 
     cache.put_grant(&grant.account, &json).await
 }
 
-/// The accounts of `outbox` with a job still to send (queued or interrupted mid-attempt).
-pub fn accounts_waiting(outbox: &Outbox) -> HashSet<String> {
+/// The account of each job still to send (queued or interrupted mid-attempt), one per job.
+fn waiting_jobs(outbox: &Outbox) -> Vec<String> {
     outbox.jobs().into_iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).map(|j| j.account).collect()
 }
 
-/// Deletes the grants of accounts with nothing left to send.
-pub async fn forget_idle_grants(cache: &OfflineCache, outbox: &Outbox) {
-    let waiting = accounts_waiting(outbox);
+/// The accounts of `outbox` with a job still to send.
+pub fn accounts_waiting(outbox: &Outbox) -> HashSet<String> {
+    waiting_jobs(outbox).into_iter().collect()
+}
+
+/// Deletes the grants of accounts not in `waiting`; returns the accounts whose grant stays.
+async fn forget_idle_grants(cache: &OfflineCache, waiting: &HashSet<String>) -> HashSet<String> {
+    let mut kept = HashSet::new();
     for grant in load_grants(cache).await {
-        if !waiting.contains(&grant.account) {
+        if waiting.contains(&grant.account) {
+            kept.insert(grant.account);
+        } else {
             let _ = cache.forget_grant(&grant.account).await;
         }
     }
+    kept
 }
 
 /// The accounts with a stored grant.
@@ -100,13 +108,13 @@ pub async fn send_waiting(cache: Rc<OfflineCache>, budget_ms: f64) -> Report {
             }
         }
         report.sent += outbox.run().await;
-        forget_idle_grants(&cache, &outbox).await;
-        let granted: HashSet<String> = granted_accounts(&cache).await.into_iter().collect();
-        let waiting: Vec<String> = outbox.jobs().into_iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).map(|j| j.account).collect();
-        let sendable = accounts_waiting(&outbox).intersection(&granted).count();
+        let jobs = waiting_jobs(&outbox);
+        // What is left granted is exactly the accounts that can still send from here.
+        let granted = forget_idle_grants(&cache, &jobs.iter().cloned().collect()).await;
+        let sendable = granted.len();
         if sendable == 0 || now_ms() >= deadline {
-            report.waiting = waiting.iter().filter(|a| granted.contains(*a)).count();
-            report.waiting_for_page = waiting.len() - report.waiting;
+            report.waiting = jobs.iter().filter(|a| granted.contains(*a)).count();
+            report.waiting_for_page = jobs.len() - report.waiting;
             return report;
         }
         let mut wake = outbox.next_wake_ms().unwrap_or(deadline);

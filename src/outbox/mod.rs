@@ -28,7 +28,7 @@ use crate::rustmailer::RustMailerError;
 pub fn classify(error: &MailError) -> Failure {
     let reason = error.to_string();
     match error {
-        MailError::Jmap(JmapError::Network(NetError::Unreachable(_))) => Failure::Unreachable { reason },
+        e if e.is_unreachable() => Failure::Unreachable { reason },
         MailError::Jmap(JmapError::Network(NetError::Interrupted(_) | NetError::Aborted)) => {
             Failure::Ambiguous { reason }
         }
@@ -43,7 +43,6 @@ pub fn classify(error: &MailError) -> Failure {
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
         // RustMailer refused before doing anything (TooManyRequest).
         MailError::RustMailer(RustMailerError::Busy(_)) => Failure::Transient { reason, retry_after_ms: None },
-        MailError::RustMailer(RustMailerError::Network(_)) => Failure::Unreachable { reason },
         // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
         // page from a proxy on the way back): its task list says, and costs one call to read.
         MailError::RustMailer(e) if e.is_transient() => Failure::Ambiguous { reason },

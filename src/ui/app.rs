@@ -34,6 +34,11 @@ async fn demo_login() -> Option<SignInAttempt> {
     Some(SignInAttempt { server, credentials: Credentials::basic(demo.login, demo.password), kind: Default::default() })
 }
 
+/// Of the accounts cached on this device, the one a sign-in (server and username) names.
+fn named_by<'a>(known: &'a [KnownAccount], sign_in: &LastSignIn) -> Option<&'a KnownAccount> {
+    known.iter().find(|k| k.server == sign_in.server && k.username == sign_in.username)
+}
+
 /// Unread mail in an account's folders that count (Inbox and other non-special folders).
 fn unread_of(account: &SignedIn) -> u64 {
     account.engine.read(|s| s.mailboxes().iter().filter(|m| m.role.counts_unread()).map(|m| m.unread_emails).sum())
@@ -84,11 +89,10 @@ pub fn App(
 
     let open_offline_if_unreachable = move || async move {
         let Some(cache) = OfflineCache::open(CACHE_NAME).await.ok().map(Rc::new) else { return };
-        let known = cache.accounts().await.unwrap_or_default();
         // The account signed in to last, else any with cached mail.
+        let known = cache.accounts().await.unwrap_or_default();
         let last = remembered::load().unwrap_or_default();
-        let pick = known.iter().find(|k| k.username == last.username && k.server == last.server).or(known.first()).cloned();
-        let Some(known) = pick else { return };
+        let Some(known) = named_by(&known, &last).or(known.first()).cloned() else { return };
         if super::account::server_reachable(&known.server).await {
             return;
         }
@@ -114,7 +118,7 @@ pub fn App(
             let mut shown_early = None;
             if let Some(cache) = &cache {
                 let known = cache.accounts().await.unwrap_or_default();
-                if let Some(k) = known.into_iter().find(|k| k.server == remember.server && k.username == remember.username) {
+                if let Some(k) = named_by(&known, &remember).cloned() {
                     shown_early = show_cached(k.clone(), cache.clone()).await.map(|key| (key, k, cache.clone()));
                 }
             }

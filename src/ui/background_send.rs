@@ -15,6 +15,8 @@ use crate::outbox::background::{accounts_waiting, leave_grant};
 use crate::outbox::dispatcher::{Outbox, Subscription};
 use crate::outbox::grant::SendGrant;
 
+use super::pwa::container;
+
 /// The Background Sync tag the service worker answers.
 const SYNC_TAG: &str = "petrel-outbox";
 
@@ -80,11 +82,6 @@ async fn register_sync() {
             let _ = JsFuture::from(promise).await;
         }
     }
-}
-
-fn container() -> Option<web_sys::ServiceWorkerContainer> {
-    let navigator = web_sys::window()?.navigator();
-    Reflect::has(&navigator, &"serviceWorker".into()).ok()?.then(|| navigator.service_worker())
 }
 
 /// Tells the service worker to send what waits (it keeps going after this page is gone).
