@@ -23,16 +23,12 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, client_for, draft, folder_with_messages, gateway, other_credentials, synced_engine as engine, unique};
+use common::{account, bench_line, client_for, draft, folder_with_messages, gateway, other_credentials, synced_engine as engine, unique};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const RUNS: usize = 5;
 const CHANGES: usize = 1_000;
-
-fn bench(group: &str, name: &str, unit: &str, samples: &[f64]) {
-    console_log!("BENCH {}", json!({ "group": group, "name": name, "unit": unit, "samples": samples }));
-}
 
 fn loaded(engine: &MailEngine, query: &MailQuery, n: u64) -> usize {
     engine.read(|s| s.rows(query, 0, n)).into_iter().filter(|r| matches!(r, Row::Loaded(_))).count()
@@ -104,14 +100,14 @@ async fn sync_of_1000_remote_changes_against_a_full_refetch() {
         full_bytes.push((stats.bytes_received + stats.bytes_sent) as f64);
     }
     let g = "6 sync (1,000 changes)";
-    bench(g, "delta sync: time", "ms", &delta_ms);
-    bench(g, "delta sync: requests", "requests", &delta_requests);
-    bench(g, "delta sync: bytes sent + received", "B", &delta_bytes);
-    bench(g, "full refetch: time", "ms", &full_ms);
-    bench(g, "full refetch: requests", "requests", &full_requests);
-    bench(g, "full refetch: bytes sent + received", "B", &full_bytes);
+    bench_line(g, "delta sync: time", "ms", &delta_ms);
+    bench_line(g, "delta sync: requests", "requests", &delta_requests);
+    bench_line(g, "delta sync: bytes sent + received", "B", &delta_bytes);
+    bench_line(g, "full refetch: time", "ms", &full_ms);
+    bench_line(g, "full refetch: requests", "requests", &full_requests);
+    bench_line(g, "full refetch: bytes sent + received", "B", &full_bytes);
     let ratios: Vec<f64> = full_ms.iter().zip(&delta_ms).map(|(f, d)| f / d).collect();
-    bench(g, "refetch time / delta time (same run)", "x", &ratios);
+    bench_line(g, "refetch time / delta time (same run)", "x", &ratios);
 }
 
 #[wasm_bindgen_test]
@@ -128,7 +124,7 @@ async fn outbox_enqueue_10000_and_dispatch() {
         }
         per_second.push(10_000.0 / ((now_ms() - t) / 1000.0));
     }
-    bench(g, "enqueue + persist 10,000 jobs", "jobs/s", &per_second);
+    bench_line(g, "enqueue + persist 10,000 jobs", "jobs/s", &per_second);
 
     // Sustained dispatch to Cyrus (Email/set + EmailSubmission/set per job), 2 at a time.
     let client = client_for(gateway(), other_credentials()).await;
@@ -149,13 +145,11 @@ async fn outbox_enqueue_10000_and_dispatch() {
         rates.push(done as f64 / ((now_ms() - t) / 1000.0));
         assert!(outbox.jobs().iter().all(|j| j.state == JobState::Sent), "every job sent");
     }
-    bench(g, "dispatch to the server (50 jobs, 2 at a time)", "jobs/s", &rates);
+    bench_line(g, "dispatch to the server (50 jobs, 2 at a time)", "jobs/s", &rates);
 }
 
 fn wasm_memory_mib() -> f64 {
-    use wasm_bindgen::JsCast;
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64 / 1_048_576.0
+    common::wasm_memory_bytes() / 1_048_576.0
 }
 
 /// `performance.memory.usedJSHeapSize` in MiB (Chromium; coarse without its precise-memory flag).
@@ -201,9 +195,9 @@ async fn download_of_a_256_mib_blob_in_bounded_memory() {
         speed.push(256.0 * 1.048576 / secs);
     }
     let g = "5 SHA-256, 256 MiB download";
-    bench(g, "256 MiB verified download: wasm memory growth", "MiB", &growth);
-    bench(g, "256 MiB verified download: JS heap after - before (garbage not yet collected counts)", "MiB", &heap);
-    bench(g, "256 MiB verified download: throughput", "MB/s", &speed);
+    bench_line(g, "256 MiB verified download: wasm memory growth", "MiB", &growth);
+    bench_line(g, "256 MiB verified download: JS heap after - before (garbage not yet collected counts)", "MiB", &heap);
+    bench_line(g, "256 MiB verified download: throughput", "MB/s", &speed);
     console_log!("wasm memory after three 256 MiB downloads: {:.1} MiB", wasm_memory_mib());
 }
 

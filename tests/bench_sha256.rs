@@ -45,11 +45,6 @@ async fn subtle_sha256(bytes: &Uint8Array) -> Sha256Digest {
     Sha256Digest(digest.to_vec().try_into().expect("32 bytes"))
 }
 
-fn stats(mut mbps: Vec<f64>) -> String {
-    mbps.sort_by(|a, b| a.total_cmp(b));
-    format!("median {:7.1} MB/s  (min {:7.1}, max {:7.1}, {} runs)", mbps[mbps.len() / 2], mbps[0], mbps[mbps.len() - 1], mbps.len())
-}
-
 #[wasm_bindgen_test]
 async fn sha256_throughput() {
     let bytes = common::random_js_bytes(SIZE);
@@ -67,20 +62,9 @@ async fn sha256_throughput() {
         subtle_sha256(&bytes).await;
         subtle.push(mb / ((now() - t) / 1000.0));
     }
-    // Read by tests/bench/bench.py (scripts/bench) into its table.
-    let line = |name: &str, samples: &[f64]| {
-        console_log!("BENCH {}", serde_json::json!({"group": "5 SHA-256 (64 MiB)", "name": name, "unit": "MB/s", "samples": samples}));
-    };
-    line("petrel streaming, 1 MiB chunks", &petrel);
-    line("crypto.subtle.digest, one shot", &subtle);
+    let group = "5 SHA-256 (64 MiB)";
+    common::bench_line(group, "petrel streaming, 1 MiB chunks", "MB/s", &petrel);
+    common::bench_line(group, "crypto.subtle.digest, one shot", "MB/s", &subtle);
     let ratios: Vec<f64> = petrel.iter().zip(&subtle).map(|(p, s)| p / s).collect();
-    console_log!("BENCH {}", serde_json::json!({"group": "5 SHA-256 (64 MiB)", "name": "ratio petrel / subtle (same run)", "unit": "x", "samples": ratios}));
-    console_log!("SHA-256 of 64 MiB in headless Chromium");
-    console_log!("  petrel streaming (1 MiB chunks, sha2 + simd128): {}", stats(petrel.clone()));
-    console_log!("  crypto.subtle.digest (one shot):                  {}", stats(subtle.clone()));
-    console_log!("  ratio petrel / subtle (medians): {:.2}", {
-        petrel.sort_by(|a, b| a.total_cmp(b));
-        subtle.sort_by(|a, b| a.total_cmp(b));
-        petrel[RUNS / 2] / subtle[RUNS / 2]
-    });
+    common::bench_line(group, "ratio petrel / subtle (same run)", "x", &ratios);
 }

@@ -17,7 +17,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, blob_of, random_js_bytes};
+use common::{account, blob_of, random_js_bytes, wasm_memory_bytes};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -38,11 +38,6 @@ async fn subtle_sha256(bytes: &Uint8Array) -> Sha256Digest {
 
 async fn blob_bytes(blob: &web_sys::Blob) -> Uint8Array {
     Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.expect("blob bytes"))
-}
-
-fn wasm_memory_bytes() -> f64 {
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
 }
 
 #[wasm_bindgen_test]

@@ -187,3 +187,16 @@ pub async fn synced_engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>)
     engine.sync().await.expect("first sync");
     engine
 }
+
+/// The wasm linear memory's size in bytes (it only grows: after a step, its peak).
+pub fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+}
+
+/// One figure for tests/bench/bench.py (scripts/bench), which reads these lines into its table.
+pub fn bench_line(group: &str, name: &str, unit: &str, samples: &[f64]) {
+    wasm_bindgen_test::console_log!("BENCH {}", json!({ "group": group, "name": name, "unit": unit, "samples": samples }));
+}
+

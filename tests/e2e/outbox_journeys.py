@@ -21,7 +21,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cdp import Cdp  # noqa: E402
 from composer import compose_and_send  # noqa: E402
-from webdriver import Driver, fill_sign_in, wait  # noqa: E402
+from webdriver import Driver, controlled, fill_sign_in, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
 CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
@@ -162,19 +162,10 @@ return new Promise((resolve, reject) => {
 });"""
 
 
-def controlled(d):
-    """Waits until the service worker is active and controls this page (a reload if needed)."""
-    d.run("return navigator.serviceWorker.ready.then(() => true)")
-    if not d.run("return !!navigator.serviceWorker.controller"):
-        d.refresh()
-        sign_in(d)
-    assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
-
-
 def queue_and_close(d, token):
     """With the server out of reach: writes a mail, waits until the page left its grant for the
     service worker, then closes every Petrel page (from a blank tab, which stays)."""
-    controlled(d)
+    controlled(d, sign_in)
     proxy("/down")
     send(d, token)
     d.wait_for("the send grant stored", lambda: d.run(COUNT_GRANTS) == 1, 30)

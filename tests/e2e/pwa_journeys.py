@@ -21,6 +21,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import webdriver  # noqa: E402
 from webdriver import Driver, fill_sign_in, free_port, run_journey, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
@@ -40,12 +41,7 @@ def proxy(path):
 
 def controlled(d):
     """Waits until a service worker is active and controls this page."""
-    d.run("return navigator.serviceWorker.ready.then(() => true)")
-    if not d.run("return !!navigator.serviceWorker.controller"):
-        # The first load was not controlled (no worker yet): the next one is.
-        d.refresh()
-        d.element("#sign-in, .shell", timeout=60)
-    assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
+    webdriver.controlled(d, lambda d: d.element("#sign-in, .shell", timeout=60))
 
 
 def journey_manifest(d):

@@ -147,6 +147,16 @@ class Element:
         return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
 
 
+def controlled(d, after_reload):
+    """Waits until the service worker is active and controls the page. The first load is not
+    controlled (no worker yet): then the page is reloaded and `after_reload(d)` brings it back."""
+    d.run("return navigator.serviceWorker.ready.then(() => true)")
+    if not d.run("return !!navigator.serviceWorker.controller"):
+        d.refresh()
+        after_reload(d)
+    assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
+
+
 def fill_sign_in(d, server, user, password):
     """Fills Petrel's sign-in form (server, username, password) and presses Sign in."""
     field = d.element("#server")
