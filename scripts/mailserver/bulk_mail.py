@@ -38,9 +38,12 @@ class Conn:
                 if resp.status >= 300:
                     raise SystemExit("bulk_mail: HTTP %d on %s: %s" % (resp.status, path, data[:200]))
                 return json.loads(data)
-            except (http.client.HTTPException, ConnectionError):
-                # Cyrus may close a kept-alive connection: reconnect and retry.
+            except (http.client.HTTPException, ConnectionError, json.JSONDecodeError) as e:
+                # Cyrus may close a kept-alive connection, or a child die mid-answer: reconnect and
+                # retry, which is safe for uploads and the session; method calls decide themselves.
                 self.http.close()
+                if isinstance(e, json.JSONDecodeError) and path == getattr(self, "api", None):
+                    raise
                 if attempt == 2:
                     raise
                 time.sleep(0.2)
@@ -51,6 +54,25 @@ class Conn:
         if out[0] == "error" or out[1].get("notCreated"):
             raise SystemExit("bulk_mail: %s failed: %s" % (name, json.dumps(out[1])[:500]))
         return out[1]
+
+
+def import_batch(conn, acct, emails):
+    """Email/import of one batch. A Cyrus httpd child sometimes dies mid-answer (an empty body):
+    the batch is sent again, and messages the first try already stored come back as
+    alreadyExists, which is what we wanted."""
+    body = json.dumps({"using": USING, "methodCalls": [["Email/import", {"accountId": acct, "emails": emails}, "0"]]}).encode()
+    for attempt in range(3):
+        try:
+            out = conn.request("POST", conn.api, body)["methodResponses"][0]
+            break
+        except json.JSONDecodeError:
+            conn.http.close()
+            if attempt == 2:
+                raise SystemExit("bulk_mail: Cyrus answered Email/import with no JSON three times")
+            time.sleep(0.5)
+    failed = {k: v for k, v in (out[1].get("notCreated") or {}).items() if v.get("type") != "alreadyExists"}
+    if out[0] == "error" or failed:
+        raise SystemExit("bulk_mail: Email/import failed: %s" % json.dumps(out[1] if out[0] == "error" else failed)[:500])
 
 
 def message(n, when):
@@ -78,7 +100,7 @@ def seed(base_url, login, password, count, folder="Bulk", batch=500):
         pending["m%d" % n] = {"blobId": blob, "mailboxIds": {box: True}, "keywords": keywords,
                               "receivedAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
         if len(pending) == batch or n == count - 1:
-            conn.call("Email/import", {"accountId": acct, "emails": pending})
+            import_batch(conn, acct, pending)
             pending = {}
     print("bulk_mail: %d messages into %s/%s in %.1f s" % (count, login, folder, time.time() - start), file=sys.stderr)
 

@@ -15,7 +15,7 @@ use crate::mail::action::Action;
 use crate::mail::backend::{Delta, EmailChange, ListDelta, Window, WindowAt};
 use crate::mail::mailbox::{self, Mailbox};
 use crate::mail::model::{keyword, null_as_default, Address, BodyPart, Draft, EmailSummary, Message, Snippet};
-use crate::mail::query::{Filter, MailQuery};
+use crate::mail::query::{Filter, MailQuery, SortBy};
 use crate::mail::MailError;
 
 /// What a list row needs; nothing more is fetched for lists.
@@ -160,6 +160,7 @@ pub struct SyncCalls {
     mailbox_all: Option<Call>,
     email: Option<(Call, Call, Call)>,
     lists: Vec<Call>,
+    newest: Option<(Call, Call)>,
 }
 
 /// Builds a sync round: changes since each known state and the changed objects themselves.
@@ -169,6 +170,7 @@ pub fn sync_request(
     mailbox_state: Option<&str>,
     email_state: Option<&str>,
     lists: &[crate::mail::backend::ListSince],
+    newest: Option<u32>,
     max_changes: u64,
 ) -> SyncCalls {
     let (mailbox, mailbox_all) = match mailbox_state {
@@ -194,7 +196,13 @@ pub fn sync_request(
             request.call("Email/queryChanges", Value::Object(args))
         })
         .collect();
-    SyncCalls { mailbox, mailbox_all, email, lists }
+    // The whole account newest first, one row per message: the engine picks the Inbox's first
+    // rows out of it, since a query cannot name the Inbox before Mailbox/get has answered.
+    let newest = newest.map(|limit| {
+        let all_mail = MailQuery { filter: Filter::default(), sort: SortBy::ReceivedAt, ascending: false, threads: false };
+        window_request(request, account, &all_mail, &WindowAt::Position(0), limit)
+    });
+    SyncCalls { mailbox, mailbox_all, email, lists, newest }
 }
 
 /// `Email/changes` since `state`, with the summaries of new messages and the keywords and
@@ -227,12 +235,13 @@ pub struct SyncRound {
     pub mailboxes: Option<Delta<Mailbox>>,
     pub emails: Option<Delta<EmailChange>>,
     pub lists: Vec<ListDelta>,
+    pub newest: Option<Window>,
     pub more_mailboxes: bool,
     pub more_emails: bool,
 }
 
 pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRound, JmapError> {
-    let mut round = SyncRound { mailboxes: None, emails: None, lists: Vec::new(), more_mailboxes: false, more_emails: false };
+    let mut round = SyncRound { mailboxes: None, emails: None, lists: Vec::new(), newest: None, more_mailboxes: false, more_emails: false };
     if let Some(all) = &calls.mailbox_all {
         let value = response.take(all)?;
         let state = value.get("state").and_then(Value::as_str).map(str::to_owned);
@@ -262,6 +271,9 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
             Err(e) => return Err(e),
             Ok(value) => parse_query_changes(value)?,
         });
+    }
+    if let Some((query, get)) = &calls.newest {
+        round.newest = Some(parse_window(response.take(query)?, response.take(get)?)?);
     }
     Ok(round)
 }
@@ -620,7 +632,7 @@ mod live {
 
         async fn sync_rounds(&self, request: SyncRequest) -> Result<SyncResult, MailError> {
             let mut req = self.request();
-            let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists, self.max_changes());
+            let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists, request.newest, self.max_changes());
             let mut response = self.client.send(&req).await?;
             let round = parse_sync(&mut response, &calls)?;
             let mailboxes = match round.mailboxes {
@@ -642,7 +654,7 @@ mod live {
                 }
                 other => other,
             };
-            Ok(SyncResult { mailboxes, emails, lists: round.lists })
+            Ok(SyncResult { mailboxes, emails, lists: round.lists, newest: round.newest })
         }
 
         async fn all_mailboxes(&self) -> Result<Delta<Mailbox>, MailError> {
@@ -962,13 +974,27 @@ mod tests {
     fn one_sync_round_asks_for_all_changes_and_objects() {
         let mut request = Request::new();
         let list = crate::mail::backend::ListSince { query: MailQuery::mailbox("in"), query_state: "q1".into(), up_to_id: Some("M9".into()) };
-        sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list], MAX_CHANGES);
+        sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list], None, MAX_CHANGES);
         let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
         assert_eq!(methods, ["Mailbox/changes", "Mailbox/get", "Mailbox/get", "Email/changes", "Email/get", "Email/get", "Email/queryChanges"]);
         let updated = &request.calls()[5].1;
         assert_eq!(updated["properties"], json!(MUTABLE_PROPERTIES), "updated messages fetch only what can change");
         assert_eq!(request.calls()[6].1["upToId"], "M9");
         assert!(request.is_read_only());
+    }
+
+    #[test]
+    fn a_first_round_brings_folders_and_the_newest_mail_in_one_request() {
+        let mut request = Request::new();
+        sync_request(&mut request, "acc", None, None, &[], Some(50), MAX_CHANGES);
+        let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(methods, ["Mailbox/get", "Email/query", "Email/get"]);
+        let query = &request.calls()[1].1;
+        assert_eq!(query["filter"], json!({}), "every folder: the Inbox's id is not known yet");
+        assert_eq!(query["collapseThreads"], false, "threads are collapsed per folder, locally");
+        assert_eq!(query["sort"], json!([{ "property": "receivedAt", "isAscending": false }]));
+        assert_eq!(query["limit"], 50);
+        assert_eq!(request.calls()[2].1["#ids"]["resultOf"], request.calls()[1].2);
     }
 
     #[test]

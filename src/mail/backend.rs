@@ -40,6 +40,10 @@ pub struct SyncRequest {
     pub email_state: Option<String>,
     /// Lists the user has open: each with its known version and the last id it holds.
     pub lists: Vec<ListSince>,
+    /// With no message state yet (a first start): also this many of the account's newest
+    /// messages, all folders, so the Inbox can show from the same round trip as the folders.
+    /// Backends that cannot batch it ignore it.
+    pub newest: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +85,8 @@ pub struct SyncResult {
     pub emails: Option<Delta<EmailChange>>,
     /// In the order of the request's lists.
     pub lists: Vec<ListDelta>,
+    /// The newest messages of the account, when asked for ([`SyncRequest::newest`]).
+    pub newest: Option<Window>,
 }
 
 /// What a successful action left behind.

@@ -103,7 +103,8 @@ impl MailEngine {
             },
             None => (MailStore::new(), 0),
         };
-        let open_lists = store.lists().map(|l| l.query.clone()).take(OPEN_LISTS).collect();
+        // Seeded lists never shown are not kept current: showing one asks the server first.
+        let open_lists = store.lists().filter(|l| !l.provisional).map(|l| l.query.clone()).take(OPEN_LISTS).collect();
         MailEngine {
             inner: Rc::new(Inner {
                 account: account.to_owned(),
@@ -253,7 +254,9 @@ impl MailEngine {
                     Some(ListSince { query: q.clone(), query_state: list.query_state.clone()?, up_to_id: list.head.last().cloned() })
                 })
                 .collect();
-            let request = SyncRequest { mailbox_state: store.states.mailbox.clone(), email_state: store.states.email.clone(), lists };
+            // Knowing no message yet, the first screen's messages come with the folders.
+            let newest = store.states.email.is_none().then_some(PAGE as u32);
+            let request = SyncRequest { mailbox_state: store.states.mailbox.clone(), email_state: store.states.email.clone(), lists, newest };
             (round, request)
         };
         let asked: Vec<MailQuery> = request.lists.iter().map(|l| l.query.clone()).collect();
@@ -268,6 +271,10 @@ impl MailEngine {
             }
             for (query, delta) in asked.iter().zip(result.lists) {
                 store.apply_list(query, delta);
+            }
+            let inbox = store.mailbox_with_role(Role::Inbox).map(|m| m.id.clone());
+            if let (Some(newest), Some(inbox)) = (result.newest, inbox) {
+                store.seed_from_newest(&inbox, newest);
             }
             // Open lists without a version are fetched whole: never loaded, reset by the server
             // (no version any more), or dropped with every list by a message resync.
@@ -357,7 +364,12 @@ impl MailEngine {
         let backend = self.backend().ok_or(MailError::Unsupported("loading mail before signing in"))?;
         let first = start / PAGE * PAGE;
         let last = end.div_ceil(PAGE) * PAGE;
-        self.fetch_window(&*backend, query, first, (last - first).max(PAGE)).await?;
+        if self.read(|s| s.list(query).is_some_and(|l| l.provisional)) {
+            // Seeded rows are on screen already, their messages known: the list's ids suffice.
+            self.refetch_window(&*backend, query, last.max(PAGE)).await?;
+        } else {
+            self.fetch_window(&*backend, query, first, (last - first).max(PAGE)).await?;
+        }
         self.persist().await;
         self.changed();
         Ok(())

@@ -36,11 +36,15 @@ pub struct QueryList {
     /// Windows further down (a jump in a long list), by start position: refetched after a change.
     #[serde(skip)]
     pub pages: BTreeMap<u64, Vec<String>>,
+    /// Rows picked out of another list (see [`MailStore::seed_from_newest`]), right as far as they
+    /// go but not the server's own answer to this query: shown, and replaced by it at once.
+    #[serde(default)]
+    pub provisional: bool,
 }
 
 impl QueryList {
     fn new(query: MailQuery) -> QueryList {
-        QueryList { query, query_state: None, total: None, head: Vec::new(), pages: BTreeMap::new() }
+        QueryList { query, query_state: None, total: None, head: Vec::new(), pages: BTreeMap::new(), provisional: false }
     }
 
     fn id_at(&self, position: u64) -> Option<&String> {
@@ -247,7 +251,7 @@ impl MailStore {
     /// Whether rows `start..end` are all known (no fetch needed to show them).
     pub fn has_rows(&self, query: &MailQuery, start: u64, end: u64) -> bool {
         let Some(list) = self.lists.get(&query.key()) else { return false };
-        if list.query_state.is_none() && list.head.is_empty() {
+        if list.provisional || (list.query_state.is_none() && list.head.is_empty()) {
             return false;
         }
         let end = list.total.map_or(end, |t| end.min(t));
@@ -422,7 +426,58 @@ impl MailStore {
         }
         list.total = window.total.or(list.total);
         list.query_state = window.query_state;
+        list.provisional = false;
         self.changes.lists.insert(key);
+    }
+
+    /// Takes in the account's newest messages (all folders, newest first, as
+    /// [`SyncRequest::newest`](super::backend::SyncRequest::newest) brought them) and picks the
+    /// first rows of `mailbox`'s default lists (newest first, with and without threads) out of
+    /// them, so a first start shows that folder from the round trip that brought the folders.
+    /// Every message of the folder newer than the oldest one brought is among them, so the rows
+    /// are exactly the list's first ones; they are marked provisional until the folder's own
+    /// query answers. Lists already loaded are left alone.
+    pub fn seed_from_newest(&mut self, mailbox: &str, newest: Window) {
+        let complete = newest.total.is_some_and(|t| t <= newest.position + newest.ids.len() as u64);
+        let mut by_id: BTreeMap<String, EmailSummary> = newest.summaries.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let ordered: Vec<EmailSummary> = newest.ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        let mut known = ordered.len();
+        if !complete {
+            // Messages received at the same instant as the last one may continue beyond it, in
+            // an order the folder's query need not share: stop before them.
+            let boundary = ordered.last().map(|s| s.received_at.as_str());
+            while known > 0 && Some(ordered[known - 1].received_at.as_str()) == boundary {
+                known -= 1;
+            }
+        }
+        for threads in [true, false] {
+            let query = MailQuery { threads, ..MailQuery::mailbox(mailbox) };
+            if self.lists.contains_key(&query.key()) {
+                continue;
+            }
+            let mut threads_seen = BTreeSet::new();
+            let head: Vec<String> = ordered[..known]
+                .iter()
+                .filter(|s| s.in_mailbox(mailbox))
+                .filter(|s| !threads || threads_seen.insert(s.thread_id.clone()))
+                .map(|s| s.id.clone())
+                .collect();
+            if head.is_empty() && !complete {
+                continue;
+            }
+            let total = complete.then_some(head.len() as u64);
+            let list = QueryList { head, total, provisional: true, ..QueryList::new(query) };
+            let key = list.query.key();
+            self.lists.insert(key.clone(), list);
+            self.changes.lists.insert(key);
+        }
+        if self.states.email.is_none() {
+            self.states.email = newest.email_state;
+            self.changes.states = true;
+        }
+        for s in ordered.into_iter().chain(by_id.into_values()) {
+            self.put_email(s);
+        }
     }
 
     pub fn put_email(&mut self, summary: EmailSummary) {
@@ -651,6 +706,66 @@ mod tests {
     fn counts(s: &MailStore, id: &str) -> (u64, u64) {
         let m = s.mailboxes().into_iter().find(|m| m.id == id).unwrap();
         (m.total_emails, m.unread_emails)
+    }
+
+    /// The account's newest messages as a first sync brings them: ids newest first, `total` of
+    /// the whole account.
+    fn newest(messages: &[(&str, &str, &str, &str)], total: u64) -> Window {
+        let summaries = messages
+            .iter()
+            .map(|(id, mailbox, when, thread)| EmailSummary { received_at: (*when).into(), thread_id: (*thread).into(), ..summary(id, mailbox, true) })
+            .collect();
+        Window {
+            position: 0,
+            ids: messages.iter().map(|m| m.0.to_owned()).collect(),
+            total: Some(total),
+            query_state: None,
+            summaries,
+            email_state: Some("e7".into()),
+        }
+    }
+
+    #[test]
+    fn the_inbox_is_seeded_from_the_newest_mail_exactly_as_far_as_it_reaches() {
+        let mut s = MailStore::new();
+        let mail = [
+            ("n1", "in", "2026-11-21T10:00:00Z", "t1"),
+            ("s1", "sent", "2026-11-21T09:30:00Z", "t1"),
+            ("n2", "in", "2026-11-21T09:00:00Z", "t1"),
+            ("n3", "in", "2026-11-21T08:00:00Z", "t2"),
+            ("x1", "lists", "2026-11-21T07:00:00Z", "t3"),
+            // Same instant as the oldest brought: the Inbox may hold more of that instant.
+            ("n4", "in", "2026-11-21T07:00:00Z", "t4"),
+        ];
+        s.seed_from_newest("in", newest(&mail, 900));
+        let threads = MailQuery::mailbox("in");
+        let flat = MailQuery { threads: false, ..threads.clone() };
+        assert_eq!(s.list(&threads).unwrap().head, ["n1", "n3"], "one row per conversation, its newest in the Inbox");
+        assert_eq!(ids(&s.rows(&threads, 0, 3)), ["n1", "n3", "?2"], "shown at once, the rest loading");
+        assert_eq!(s.list(&flat).unwrap().head, ["n1", "n2", "n3"]);
+        assert_eq!(s.list(&threads).unwrap().total, None, "the Inbox goes on beyond what came");
+        assert!(!s.has_rows(&threads, 0, 2), "provisional rows still ask the server for the list");
+        assert!(s.email("x1").is_some() && s.email("n4").is_some(), "every message brought is kept");
+        assert_eq!(s.states.email.as_deref(), Some("e7"));
+
+        // The folder's own answer replaces the rows.
+        s.apply_window(&threads, Window { ids: vec!["n1".into(), "n3".into(), "n4".into()], total: Some(3), ..Window::default() });
+        assert_eq!(ids(&s.rows(&threads, 0, 50)), ["n1", "n3", "n4"]);
+        assert!(s.has_rows(&threads, 0, 3));
+    }
+
+    #[test]
+    fn a_small_account_seeds_the_whole_inbox_and_loaded_lists_stay() {
+        let mut s = MailStore::new();
+        let flat = MailQuery { threads: false, ..MailQuery::mailbox("in") };
+        s.apply_window(&flat, Window { ids: vec!["kept".into()], total: Some(1), ..Window::default() });
+        s.seed_from_newest("in", newest(&[("n1", "in", "2026-11-21T10:00:00Z", "t1"), ("a1", "ar", "2026-11-21T10:00:00Z", "t2")], 2));
+        let threads = MailQuery::mailbox("in");
+        assert_eq!(ids(&s.rows(&threads, 0, 50)), ["n1"], "all mail came: nothing cut at the last instant");
+        assert_eq!(s.list(&threads).unwrap().total, Some(1));
+        assert_eq!(s.list(&flat).unwrap().head, ["kept"], "a list the server answered is not replaced");
+        s.seed_from_newest("empty", newest(&[], 0));
+        assert_eq!(s.list(&MailQuery::mailbox("empty")).unwrap().total, Some(0), "an empty account shows an empty Inbox at once");
     }
 
     #[test]

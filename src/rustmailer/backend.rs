@@ -320,7 +320,7 @@ impl MailBackend for RustMailerBackend {
             if emails.as_ref().is_some_and(|e| matches!(e, Delta::Reset { .. })) {
                 self.state.borrow_mut().cursors.clear();
             }
-            Ok(SyncResult { mailboxes, emails, lists })
+            Ok(SyncResult { mailboxes, emails, lists, newest: None })
         }
         .boxed_local()
     }
