@@ -2,6 +2,8 @@
 
 use std::rc::Rc;
 
+use leptos::prelude::{LocalStorage, RwSignal, Set, With, WithUntracked};
+
 use crate::auth::Credentials;
 use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
@@ -54,7 +56,9 @@ pub enum Connection {
 /// A signed-in account, ready to show.
 #[derive(Clone)]
 pub struct SignedIn {
-    pub connection: Connection,
+    /// A signal: an account shown from the cache while connecting becomes live in place, without
+    /// rebuilding the view (an opened message or a typed search stays).
+    pub connection: RwSignal<Connection, LocalStorage>,
     pub engine: MailEngine,
     /// Every send goes through it; shared by all tabs of this origin (one sends at a time).
     pub outbox: Rc<Outbox>,
@@ -114,11 +118,16 @@ impl Connection {
 
 impl SignedIn {
     pub fn display_name(&self) -> String {
-        match &self.connection {
+        self.connection.with(|c| match c {
             Connection::Jmap(client) => client.session().username.clone(),
             Connection::RustMailer(backend) => backend.email().to_owned(),
             Connection::Offline { username, .. } => username.clone(),
-        }
+        })
+    }
+
+    /// Shown from the cache while a sign-in to it is under way.
+    pub fn is_connecting(&self) -> bool {
+        self.connection.with_untracked(|c| matches!(c, Connection::Offline { connecting: true, .. }))
     }
 }
 
@@ -154,12 +163,14 @@ pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>, connect
     }
     let outbox = Rc::new(Outbox::open(Some(cache), Policy::default()).await);
     let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone(), connecting };
-    Some(SignedIn { connection, engine, outbox, key: known.key.clone(), background_send: None })
+    Some(SignedIn { connection: RwSignal::new_local(connection), engine, outbox, key: known.key.clone(), background_send: None })
 }
 
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds
 /// the folders the account is shown at once and syncs behind; the first time, after one sync.
-pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) -> Result<SignedIn, MailError> {
+/// `shown` is the same account already on screen from the cache: its engine and outbox go on,
+/// and its connection becomes the live one.
+pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>, shown: Option<SignedIn>) -> Result<SignedIn, MailError> {
     let (connection, backend, key, username, route): (Connection, Rc<dyn crate::mail::backend::MailBackend>, String, String, Route) = match &attempt.kind {
         ServerKind::Jmap => {
             let client = JmapClient::connect(&attempt.server, attempt.credentials.clone()).await?;
@@ -187,12 +198,19 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
         // Without it only the offline start is lost: not worth failing the sign-in.
         let _ = cache.remember(&known).await;
     }
-    let engine = MailEngine::open(&key, cache.clone()).await;
+    let shown = shown.filter(|s| s.key == key);
+    let engine = match &shown {
+        Some(s) => s.engine.clone(),
+        None => MailEngine::open(&key, cache.clone()).await,
+    };
     engine.attach(backend.clone());
     if !engine.read(|s| s.has_mailboxes()) {
         engine.sync().await?;
     }
-    let outbox = Rc::new(Outbox::open(cache.clone(), Policy::default()).await);
+    let outbox = match &shown {
+        Some(s) => s.outbox.clone(),
+        None => Rc::new(Outbox::open(cache.clone(), Policy::default()).await),
+    };
     // Without a Drafts folder there is nowhere to stage a message: mail waits in the outbox.
     let drafts = engine.read(|s| s.mailbox_with_role(Role::Drafts).map(|m| m.id.clone()));
     let mut background_send = None;
@@ -205,5 +223,12 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>) ->
         }
         outbox.set_sender(&key, Sender { backend, mailboxes });
     }
+    let connection = match shown {
+        Some(s) => {
+            s.connection.set(connection);
+            s.connection
+        }
+        None => RwSignal::new_local(connection),
+    };
     Ok(SignedIn { connection, engine, outbox, key, background_send })
 }

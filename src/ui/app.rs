@@ -119,35 +119,47 @@ pub fn App(
             if let Some(cache) = &cache {
                 let known = cache.accounts().await.unwrap_or_default();
                 if let Some(k) = named_by(&known, &remember).cloned() {
-                    shown_early = show_cached(k.clone(), cache.clone()).await.map(|key| (key, k, cache.clone()));
+                    if let Some(key) = show_cached(k, cache.clone()).await {
+                        shown_early = accounts.with_untracked(|l| l.iter().find(|a| a.key == key).cloned());
+                    }
                 }
             }
-            match sign_in(attempt, cache).await {
+            match sign_in(attempt, cache, shown_early.clone()).await {
                 Ok(signed_in) => {
                     remembered::save(&remember);
                     let key = signed_in.key.clone();
-                    accounts.update(|list| {
+                    let in_place = shown_early.as_ref().is_some_and(|s| s.key == key);
+                    // Became live in place (its connection is a signal): the list takes the
+                    // live account without rebuilding the view on screen.
+                    let replace = |list: &mut Vec<SignedIn>| {
                         list.retain(|a| a.key != key);
                         list.push(signed_in);
-                    });
-                    current.set(Some(key));
+                    };
+                    if in_place {
+                        accounts.update_untracked(replace);
+                    } else {
+                        if let Some(early) = &shown_early {
+                            // Cached under another name than the server gives it now: the cached view goes.
+                            accounts.update(|l| l.retain(|a| a.key != early.key));
+                        }
+                        accounts.update(replace);
+                        current.set(Some(key));
+                    }
                     adding.set(false);
                 }
                 Err(e) => {
-                    let connecting = |a: &SignedIn, key: &str| a.key == key && matches!(a.connection, Connection::Offline { connecting: true, .. });
                     match shown_early {
                         // The server is out of reach: the cached copy stays, as an offline start.
-                        Some((key, known, cache)) if e.is_unreachable() => {
-                            if let Some(offline) = super::account::open_offline(&known, cache, false).await {
-                                accounts.update(|l| {
-                                    l.retain(|a| !connecting(a, &key));
-                                    l.push(offline);
-                                });
-                            }
+                        Some(early) if e.is_unreachable() => {
+                            early.connection.update(|c| {
+                                if let Connection::Offline { connecting, .. } = c {
+                                    *connecting = false;
+                                }
+                            });
                         }
                         // Refused (a wrong password): the cached copy goes and the form says why.
-                        Some((key, _, _)) => {
-                            accounts.update(|l| l.retain(|a| !connecting(a, &key)));
+                        Some(early) => {
+                            accounts.update(|l| l.retain(|a| !(a.key == early.key && a.is_connecting())));
                             current.set(accounts.with_untracked(|l| l.first().map(|a| a.key.clone())));
                             adding.set(true);
                         }
@@ -196,12 +208,8 @@ pub fn App(
             }.into_any(),
             Some(signed_in) => {
                 let key = signed_in.key.clone();
-                // A cached copy shown while connecting is replaced by the live account: the
-                // mailto:/compose intent waits for that one.
-                let launch_intent = match signed_in.connection {
-                    Connection::Offline { connecting: true, .. } => None,
-                    _ => intent.try_update_value(|i| i.take()).flatten(),
-                };
+                // The shell holds a mailto:/compose intent until its account is live.
+                let launch_intent = intent.try_update_value(|i| i.take()).flatten();
                 view! {
                     <MailShell account=signed_in accounts=choices intent=launch_intent
                         on_switch=Callback::new(move |k: String| current.set(Some(k)))

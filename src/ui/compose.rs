@@ -177,7 +177,7 @@ pub fn Compose(
             let Some(file) = files.get(i) else { continue };
             let key = (js_sys::Math::random() * 1e9) as u32;
             uploads.update(|u| u.push(Upload { key, name: file.name(), size: file.size() as u64, progress: 0.0, done: None, error: None }));
-            let (connection, digests) = (ctx.connection.get_value(), ctx.digests.get_value());
+            let (connection, digests) = (ctx.connection.get_untracked(), ctx.digests.get_value());
             spawn_local(async move {
                 let set = move |f: &dyn Fn(&mut Upload)| uploads.update(|list| if let Some(u) = list.iter_mut().find(|u| u.key == key) { f(u) });
                 let progress = move |p: Progress| {

@@ -16,7 +16,7 @@ use crate::mail::{Action, Mailbox, Role};
 #[derive(Clone, Copy)]
 pub struct MailContext {
     pub engine: StoredValue<MailEngine, LocalStorage>,
-    pub connection: StoredValue<Connection, LocalStorage>,
+    pub connection: RwSignal<Connection, LocalStorage>,
     /// SHA-256 of every blob seen this session: a blob must hash the same each time.
     pub digests: StoredValue<Rc<MemoryDigests>, LocalStorage>,
     /// Bumped on every store change.

@@ -63,6 +63,8 @@ pub fn MessageList(
 
     // Load the windows that come into view (each page asked once while the list is shown).
     Effect::new(move |_| {
+        // A page that failed while the account was connecting is asked again once it is live.
+        ctx.connection.track();
         let (first, last) = range.get();
         let page = first / PAGE * PAGE;
         let ask = asked.try_update_value(|a| a.insert(page)).unwrap_or(false);

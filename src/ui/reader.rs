@@ -49,30 +49,36 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
     let error = RwSignal::new(None::<String>);
     let expanded = RwSignal::new(BTreeSet::from([email_id.clone()]));
-    {
-        let (engine, thread_id, email_id) = (ctx.engine.get_value(), thread_id.clone(), email_id.clone());
-        spawn_local(async move {
-            let found = if thread_id.is_empty() { Ok(vec![]) } else { engine.thread(&thread_id).await };
-            match found {
-                Ok(mut list) => {
-                    if list.is_empty() {
-                        list = engine.read(|s| s.email(&email_id)).into_iter().collect();
+    // Loaded again when the account's connection changes (a cached account going live shows
+    // the whole conversation it could not fetch before).
+    Effect::new({
+        let (thread_id, email_id) = (thread_id.clone(), email_id.clone());
+        move |_| {
+            ctx.connection.track();
+            let (engine, thread_id, email_id) = (ctx.engine.get_value(), thread_id.clone(), email_id.clone());
+            spawn_local(async move {
+                let found = if thread_id.is_empty() { Ok(vec![]) } else { engine.thread(&thread_id).await };
+                match found {
+                    Ok(mut list) => {
+                        if list.is_empty() {
+                            list = engine.read(|s| s.email(&email_id)).into_iter().collect();
+                        }
+                        // Unread messages open with the one asked for.
+                        expanded.update(|e| e.extend(list.iter().filter(|m| m.is_unread()).map(|m| m.id.clone())));
+                        messages.set(list);
                     }
-                    // Unread messages open with the one asked for.
-                    expanded.update(|e| e.extend(list.iter().filter(|m| m.is_unread()).map(|m| m.id.clone())));
-                    messages.set(list);
-                }
-                Err(e) => {
-                    // Offline: the message alone, from the cache.
-                    let alone: Vec<EmailSummary> = engine.read(|s| s.email(&email_id)).into_iter().collect();
-                    if alone.is_empty() {
-                        error.set(Some(sentence(&e.to_string())));
+                    Err(e) => {
+                        // Offline: the message alone, from the cache.
+                        let alone: Vec<EmailSummary> = engine.read(|s| s.email(&email_id)).into_iter().collect();
+                        if alone.is_empty() {
+                            error.set(Some(sentence(&e.to_string())));
+                        }
+                        messages.set(alone);
                     }
-                    messages.set(alone);
                 }
-            }
-        });
-    }
+            });
+        }
+    });
     // Messages moved away or deleted leave the conversation as the store says.
     let shown = move || {
         ctx.version.track();
@@ -145,25 +151,34 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
     let allow_once = RwSignal::new(false);
     let cids = RwSignal::new(HashMap::<String, String>::new());
     let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
-    {
-        let (engine, id) = (ctx.engine.get_value(), id.clone());
-        spawn_local(async move {
-            match engine.message(&id).await {
-                Ok(m) => {
-                    if m.summary.is_unread() {
-                        ctx.act(vec![Action::SetKeyword { ids: vec![id.clone()], keyword: keyword::SEEN.into(), on: true }], None, vec![]);
-                    }
-                    let inline: Vec<BodyPart> = m.inline_parts().cloned().collect();
-                    let has_html = m.html_body.is_some();
-                    message.set(Some(m));
-                    if has_html {
-                        load_inline(&ctx, &id, inline, cids, urls).await;
-                    }
-                }
-                Err(e) => error.set(Some(sentence(&e.to_string()))),
+    // Tried again when the account's connection changes, until the message is there.
+    Effect::new({
+        let id = id.clone();
+        move |_| {
+            ctx.connection.track();
+            if message.with_untracked(|m| m.is_some()) {
+                return;
             }
-        });
-    }
+            error.set(None);
+            let (engine, id) = (ctx.engine.get_value(), id.clone());
+            spawn_local(async move {
+                match engine.message(&id).await {
+                    Ok(m) => {
+                        if m.summary.is_unread() {
+                            ctx.act(vec![Action::SetKeyword { ids: vec![id.clone()], keyword: keyword::SEEN.into(), on: true }], None, vec![]);
+                        }
+                        let inline: Vec<BodyPart> = m.inline_parts().cloned().collect();
+                        let has_html = m.html_body.is_some();
+                        message.set(Some(m));
+                        if has_html {
+                            load_inline(&ctx, &id, inline, cids, urls).await;
+                        }
+                    }
+                    Err(e) => error.set(Some(sentence(&e.to_string()))),
+                }
+            });
+        }
+    });
     let sender = move || message.with(|m| m.as_ref().and_then(|m| m.summary.from.first().map(|a| a.email.to_lowercase())).unwrap_or_default());
     let allowed = move || allow_once.get() || ctx.prefs.with(|p| p.allows_remote_from(&sender()));
     let sanitized = move || {
@@ -259,7 +274,7 @@ fn fit_frame(ev: leptos::ev::Event) {
 
 /// Downloads the parts the HTML shows in place (`cid:`), through the SHA-256 check.
 async fn load_inline(ctx: &MailContext, email_id: &str, parts: Vec<BodyPart>, cids: RwSignal<HashMap<String, String>>, urls: StoredValue<ObjectUrls, LocalStorage>) {
-    let connection = ctx.connection.get_value();
+    let connection = ctx.connection.get_untracked();
     let digests = ctx.digests.get_value();
     for part in parts {
         let Some(cid) = part.cid.clone() else { continue };
@@ -301,7 +316,7 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
         let key = part.blob_id.clone().unwrap_or_default();
         busy.set(Some(key.clone()));
         spawn_local(async move {
-            let connection = ctx.connection.get_value();
+            let connection = ctx.connection.get_untracked();
             let digests = ctx.digests.get_value();
             match connection.download(&email_id, &part, &*digests).await {
                 Ok(blob) => {

@@ -122,7 +122,7 @@ pub fn MailShell(
     let me = vec![account.display_name().to_lowercase()];
     let ctx = MailContext {
         engine: stored,
-        connection: StoredValue::new_local(account.connection.clone()),
+        connection: account.connection,
         digests: StoredValue::new_local(Rc::new(MemoryDigests::default())),
         version,
         mailboxes,
@@ -144,11 +144,6 @@ pub fn MailShell(
     let selection = RwSignal::new(Selection::default());
     let visible = RwSignal::new(Vec::<(u64, EmailSummary)>::new());
     let composing = RwSignal::new(None::<Draft>);
-    match intent {
-        Some(super::pwa::LaunchIntent::Compose(draft)) => composing.set(Some(draft)),
-        Some(super::pwa::LaunchIntent::BadMailto(why)) => notice.set(Some(why)),
-        None => {}
-    }
     let undo_send = RwSignal::new(None::<Queued>);
     let dialog = RwSignal::new(None::<Dialog>);
     let sort = RwSignal::new((SortBy::ReceivedAt, false));
@@ -170,81 +165,109 @@ pub fn MailShell(
         selection.set(Selection::default());
     });
 
-    // Shown from the cache without a sync yet (a first sign-in has synced): bring it up to date.
-    if engine.reachable().is_none() {
-        let engine = engine.clone();
-        spawn_local(async move {
-            let _ = engine.sync().await;
-        });
-    }
-
     let sync_engine = engine.clone();
-    let push_outbox = account.outbox.clone();
     let sync_now = move || {
         let engine = sync_engine.clone();
         spawn_local(async move {
             let _ = engine.sync().await;
         });
     };
-    let push: Box<dyn std::any::Any> = match &account.connection {
-        Connection::Jmap(client) => Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
-            PushEvent::Connected(transport) => {
-                // The server is reachable again: mail waiting in the outbox can go.
-                push_outbox.wake();
-                live_status.set(
-                    match transport {
-                        Transport::WebSocket | Transport::EventSource => "Live",
-                        Transport::Polling => "Checking periodically",
+    // Push for the connection the account has now; `Box<()>` while there is none.
+    let start_push = {
+        let outbox = account.outbox.clone();
+        move |connection: &Connection| -> Box<dyn std::any::Any> {
+            let push_outbox = outbox.clone();
+            let sync_now = sync_now.clone();
+            match connection {
+                Connection::Jmap(client) => Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
+                    PushEvent::Connected(transport) => {
+                        // The server is reachable again: mail waiting in the outbox can go.
+                        push_outbox.wake();
+                        live_status.set(
+                            match transport {
+                                Transport::WebSocket | Transport::EventSource => "Live",
+                                Transport::Polling => "Checking periodically",
+                            }
+                            .to_owned(),
+                        )
                     }
-                    .to_owned(),
-                )
-            }
-            // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
-            PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
-                push_outbox.wake();
-                sync_now();
-            }
-            PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
-            _ => {}
-        })),
-        Connection::RustMailer(backend) => {
-            let backend_for_events = backend.clone();
-            let outbox_for_events = account.outbox.clone();
-            Box::new(rustmailer::push::start(backend.client().clone(), backend.account_id(), Default::default(), move |event| match event {
-                RustMailerPush::Connected => {
-                    push_outbox.wake();
-                    live_status.set("Live".to_owned());
-                }
-                RustMailerPush::Event { kind, data } => {
-                    // RustMailer sends after taking the mail: a bounce comes later, as an event.
-                    if kind == "EMAIL_SENDING_ERROR" {
-                        status.set(Some(sending_error_text(&data, &outbox_for_events)));
+                    // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
+                    PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
+                        push_outbox.wake();
+                        sync_now();
                     }
-                    // Flags changed elsewhere do not show in folder counts: the event says it.
-                    backend_for_events.note_remote_change();
-                    push_outbox.wake();
-                    sync_now();
+                    PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
+                    _ => {}
+                })),
+                Connection::RustMailer(backend) => {
+                    let backend_for_events = backend.clone();
+                    let outbox_for_events = outbox.clone();
+                    Box::new(rustmailer::push::start(backend.client().clone(), backend.account_id(), Default::default(), move |event| match event {
+                        RustMailerPush::Connected => {
+                            push_outbox.wake();
+                            live_status.set("Live".to_owned());
+                        }
+                        RustMailerPush::Event { kind, data } => {
+                            // RustMailer sends after taking the mail: a bounce comes later, as an event.
+                            if kind == "EMAIL_SENDING_ERROR" {
+                                status.set(Some(sending_error_text(&data, &outbox_for_events)));
+                            }
+                            // Flags changed elsewhere do not show in folder counts: the event says it.
+                            backend_for_events.note_remote_change();
+                            push_outbox.wake();
+                            sync_now();
+                        }
+                        RustMailerPush::Poll => {
+                            live_status.set("Checking periodically".to_owned());
+                            sync_now();
+                        }
+                        RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
+                    }))
                 }
-                RustMailerPush::Poll => {
-                    live_status.set("Checking periodically".to_owned());
-                    sync_now();
+                Connection::Offline { connecting: true, .. } => {
+                    live_status.set("Connecting…".to_owned());
+                    Box::new(())
                 }
-                RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
-            }))
-        }
-        Connection::Offline { connecting: true, .. } => {
-            live_status.set("Connecting…".to_owned());
-            Box::new(())
-        }
-        Connection::Offline { .. } => {
-            online.set(false);
-            live_status.set("Offline: mail saved on this device".to_owned());
-            Box::new(())
+                Connection::Offline { .. } => {
+                    online.set(false);
+                    live_status.set("Offline: mail saved on this device".to_owned());
+                    Box::new(())
+                }
+            }
         }
     };
-    let signed_out = matches!(account.connection, Connection::Offline { .. });
-    // Push runs as long as this view exists: the handle is dropped with it.
-    StoredValue::new_local(push);
+    // Push runs as long as this view exists, for the connection of the moment: an account shown
+    // from the cache while connecting goes live here, in place. The handle is dropped with the view.
+    let push = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
+    let pending_intent = StoredValue::new_local(intent);
+    let connection = account.connection;
+    let connection_engine = engine.clone();
+    Effect::new(move |_| {
+        let (handle, connecting, live) = connection.with(|c| {
+            (start_push(c), matches!(c, Connection::Offline { connecting: true, .. }), !matches!(c, Connection::Offline { .. }))
+        });
+        push.set_value(Some(handle));
+        if live {
+            online.set(true);
+        }
+        // Shown from the cache without a sync yet (a first sign-in has synced): bring it up to date.
+        if live && connection_engine.reachable().is_none() {
+            let engine = connection_engine.clone();
+            spawn_local(async move {
+                let _ = engine.sync().await;
+            });
+        }
+        // A mailto: or Write launch opens the composer once the account can send (or is offline
+        // for good: then the outbox keeps the mail).
+        if !connecting {
+            match pending_intent.try_update_value(|i| i.take()).flatten() {
+                Some(super::pwa::LaunchIntent::Compose(draft)) => composing.set(Some(draft)),
+                Some(super::pwa::LaunchIntent::BadMailto(why)) => notice.set(Some(why)),
+                None => {}
+            }
+        }
+    });
+    let signed_out = move || connection.with(|c| matches!(c, Connection::Offline { .. }));
 
     let current_folder = move || -> Option<Mailbox> {
         let id = selected.get()?;
@@ -583,7 +606,11 @@ pub fn MailShell(
     });
 
     view! {
-        <div class="shell" class:reading=move || opened.with(|o| o.is_some())>
+        <div class="shell" class:reading=move || opened.with(|o| o.is_some()) data-connection=move || connection.with(|c| match c {
+            Connection::Offline { connecting: true, .. } => "connecting",
+            Connection::Offline { .. } => "offline",
+            _ => "live",
+        })>
             <a class="skip-link" href="#main">"Skip to messages"</a>
             <header class="topbar">
                 <span class="brand">"Petrel"</span>
@@ -622,7 +649,7 @@ pub fn MailShell(
                     {move || (!online.get()).then(|| view! {
                         <p class="offline-banner">
                             "You are offline. Mail shown is from this device; what you do is kept and sent when the connection is back."
-                            {signed_out.then(|| view! {
+                            {signed_out().then(|| view! {
                                 " "<button type="button" id="offline-sign-in" class="link" on:click=move |_| on_add_account.run(())>"Sign in to connect"</button>
                             })}
                         </p>

@@ -107,7 +107,8 @@ def journey_offline_start(d):
 
 def journey_warm_start(d):
     """Signed in once, a reload, the password again: the cached inbox paints while the server's
-    session answer is still on its way (held 3 s at the proxy), then the live account takes over."""
+    session answer is still on its way (held 3 s at the proxy), then the live account takes over
+    in place: a message opened meanwhile stays open and loads."""
     sign_in_at(d, APP + "/")
     d.element(".message-row", timeout=60)
     subjects = d.run("return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)")
@@ -123,13 +124,21 @@ def journey_warm_start(d):
     d.wait_for("the cached inbox", lambda: d.run(
         "return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)") == subjects, 30)
     painted = d.run("return performance.now()")
+    # Opened while connecting; the same view (marked) must still be there once the account is live.
+    d.run("document.querySelector('.shell').dataset.mark = 'before-live'")
+    d.element(".message-row").click()
+    d.element(".reader")
+    assert d.run("return document.querySelector('.shell').dataset.connection") == "connecting", "the account was live too early for this check"
     answered = d.run("return performance.getEntriesByType('resource').filter(e => e.name.includes('/.well-known/jmap') && e.startTime >= arguments[0]).map(e => e.responseEnd)", started)
     assert not answered, "painted only after the session answered (%s; clicked at %s, all: %s)" % (answered, started, d.run(
         "return performance.getEntriesByType('resource').filter(e => e.name.includes('/.well-known/jmap')).map(e => [e.name, e.startTime, e.responseEnd])"))
     d.wait_for("the live account", lambda: d.run(
         "return performance.getEntriesByType('resource').some(e => e.name.includes('/.well-known/jmap') && e.startTime >= arguments[0])", started), 30)
-    d.wait_for("connected", lambda: "Connecting" not in d.run("return document.body.innerText"), 30)
-    return "cached inbox %.0f ms after Sign in, before the session answered" % (painted - started)
+    d.wait_for("connected", lambda: d.find(".shell[data-connection=live]"), 30)
+    assert "Connecting" not in d.run("return document.querySelector('.live-status').innerText")
+    assert d.run("return document.querySelector('.shell').dataset.mark") == "before-live", "the view was rebuilt when the account went live"
+    d.wait_for("the opened message's body", lambda: d.find(".reader .mail-frame, .reader .plain-text") and not d.find(".reader .message-view .notice"), 30)
+    return "cached inbox %.0f ms after Sign in, before the session answered; went live in place" % (painted - started)
 
 
 def journey_update(d):

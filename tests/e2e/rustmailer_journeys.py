@@ -46,7 +46,7 @@ def sign_in(d):
     d.element("#password").type(TOKEN)
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-sign-in.png"))
     d.element("#sign-in-button").click()
-    d.element("#compose-button", timeout=60)
+    d.element(".shell[data-connection=live]", timeout=60)
 
 
 def row_subjects(d):

@@ -196,7 +196,7 @@ def sign_in(d):
     d.element("#sign-in")
     shot(d, "ui-sign-in.png")
     fill_sign_in(d, GATEWAY, USER, PASSWORD)
-    d.element(".message-row", timeout=60)
+    d.element(".shell[data-connection=live] .message-row", timeout=60)
 
 
 def key(d, keys):
