@@ -29,7 +29,10 @@ class Conn:
         self.api = session["apiUrl"]
         self.upload_path = session["uploadUrl"].replace("{accountId}", urllib.parse.quote(self.account, safe="@"))
 
-    def request(self, method, path, body=None, content_type="application/json"):
+    def request(self, method, path, body=None, content_type="application/json", repeatable=True):
+        """One HTTP request, its JSON answer. Cyrus may close a kept-alive connection: then it is
+        sent again. A Cyrus httpd child sometimes dies mid-answer (an empty body): then it is sent
+        again only when `repeatable` (uploads and reads are; a method call says for itself)."""
         for attempt in range(3):
             try:
                 self.http.request(method, path, body=body, headers={"Authorization": self.auth, "Content-Type": content_type})
@@ -39,40 +42,20 @@ class Conn:
                     raise SystemExit("bulk_mail: HTTP %d on %s: %s" % (resp.status, path, data[:200]))
                 return json.loads(data)
             except (http.client.HTTPException, ConnectionError, json.JSONDecodeError) as e:
-                # Cyrus may close a kept-alive connection, or a child die mid-answer: reconnect and
-                # retry, which is safe for uploads and the session; method calls decide themselves.
                 self.http.close()
-                if isinstance(e, json.JSONDecodeError) and path == getattr(self, "api", None):
-                    raise
-                if attempt == 2:
+                if attempt == 2 or (isinstance(e, json.JSONDecodeError) and not repeatable):
                     raise
                 time.sleep(0.2)
 
-    def call(self, name, args):
+    def call(self, name, args, repeatable=False):
+        """One method call. `repeatable`: sending it again is harmless. For Email/import, what
+        a first try already stored comes back as alreadyExists, which counts as done."""
         body = json.dumps({"using": USING, "methodCalls": [[name, args, "0"]]}).encode()
-        out = self.request("POST", self.api, body)["methodResponses"][0]
-        if out[0] == "error" or out[1].get("notCreated"):
+        out = self.request("POST", self.api, body, repeatable=repeatable)["methodResponses"][0]
+        failed = {k: v for k, v in (out[1].get("notCreated") or {}).items() if not (repeatable and v.get("type") == "alreadyExists")}
+        if out[0] == "error" or failed:
             raise SystemExit("bulk_mail: %s failed: %s" % (name, json.dumps(out[1])[:500]))
         return out[1]
-
-
-def import_batch(conn, acct, emails):
-    """Email/import of one batch. A Cyrus httpd child sometimes dies mid-answer (an empty body):
-    the batch is sent again, and messages the first try already stored come back as
-    alreadyExists, which is what we wanted."""
-    body = json.dumps({"using": USING, "methodCalls": [["Email/import", {"accountId": acct, "emails": emails}, "0"]]}).encode()
-    for attempt in range(3):
-        try:
-            out = conn.request("POST", conn.api, body)["methodResponses"][0]
-            break
-        except json.JSONDecodeError:
-            conn.http.close()
-            if attempt == 2:
-                raise SystemExit("bulk_mail: Cyrus answered Email/import with no JSON three times")
-            time.sleep(0.5)
-    failed = {k: v for k, v in (out[1].get("notCreated") or {}).items() if v.get("type") != "alreadyExists"}
-    if out[0] == "error" or failed:
-        raise SystemExit("bulk_mail: Email/import failed: %s" % json.dumps(out[1] if out[0] == "error" else failed)[:500])
 
 
 def message(n, when):
@@ -100,7 +83,7 @@ def seed(base_url, login, password, count, folder="Bulk", batch=500):
         pending["m%d" % n] = {"blobId": blob, "mailboxIds": {box: True}, "keywords": keywords,
                               "receivedAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
         if len(pending) == batch or n == count - 1:
-            import_batch(conn, acct, pending)
+            conn.call("Email/import", {"accountId": acct, "emails": pending}, repeatable=True)
             pending = {}
     print("bulk_mail: %d messages into %s/%s in %.1f s" % (count, login, folder, time.time() - start), file=sys.stderr)
 

@@ -405,10 +405,7 @@ impl MailStore {
         for s in window.summaries {
             self.put_email(s);
         }
-        if self.states.email.is_none() {
-            self.states.email = window.email_state.clone();
-            self.changes.states = true;
-        }
+        self.adopt_email_state(window.email_state.clone());
         let list = self.lists.entry(key.clone()).or_insert_with(|| QueryList::new(query.clone()));
         if window.query_state != list.query_state {
             // A different version of the list: what was loaded before may have moved.
@@ -471,12 +468,18 @@ impl MailStore {
             self.lists.insert(key.clone(), list);
             self.changes.lists.insert(key);
         }
-        if self.states.email.is_none() {
-            self.states.email = newest.email_state;
-            self.changes.states = true;
-        }
+        self.adopt_email_state(newest.email_state);
         for s in ordered.into_iter().chain(by_id.into_values()) {
             self.put_email(s);
+        }
+    }
+
+    /// The message state summaries fetched outside a sync belong to, when none is known yet
+    /// (the next sync asks for changes since it).
+    fn adopt_email_state(&mut self, state: Option<String>) {
+        if self.states.email.is_none() {
+            self.states.email = state;
+            self.changes.states = true;
         }
     }
 

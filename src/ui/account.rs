@@ -116,6 +116,36 @@ impl Connection {
     }
 }
 
+/// How far an account is connected, as the shell shows it (`data-connection` names it for tests).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Link {
+    /// Shown from the cache while a sign-in to it is under way.
+    Connecting,
+    /// The cached mail only (an offline start, or the server was out of reach).
+    Offline,
+    Live,
+}
+
+impl Link {
+    pub fn name(self) -> &'static str {
+        match self {
+            Link::Connecting => "connecting",
+            Link::Offline => "offline",
+            Link::Live => "live",
+        }
+    }
+}
+
+impl Connection {
+    pub fn link(&self) -> Link {
+        match self {
+            Connection::Offline { connecting: true, .. } => Link::Connecting,
+            Connection::Offline { .. } => Link::Offline,
+            Connection::Jmap(_) | Connection::RustMailer(_) => Link::Live,
+        }
+    }
+}
+
 impl SignedIn {
     pub fn display_name(&self) -> String {
         self.connection.with(|c| match c {
@@ -125,9 +155,8 @@ impl SignedIn {
         })
     }
 
-    /// Shown from the cache while a sign-in to it is under way.
     pub fn is_connecting(&self) -> bool {
-        self.connection.with_untracked(|c| matches!(c, Connection::Offline { connecting: true, .. }))
+        self.connection.with_untracked(Connection::link) == Link::Connecting
     }
 }
 

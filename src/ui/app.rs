@@ -71,20 +71,19 @@ pub fn App(
     super::background_send::hand_over_on_leave();
 
     // Shows an account's cached mail at once, before its server answers (a warm start paints
-    // without waiting for the network); the signed-in account replaces it. Returns its key.
+    // without waiting for the network); the sign-in then makes it live in place. Returns it.
     let show_cached = move |known: KnownAccount, cache: Rc<OfflineCache>| async move {
         if accounts.with_untracked(|l| l.iter().any(|a| a.key == known.key)) {
             return None;
         }
         let cached = super::account::open_offline(&known, cache, true).await?;
-        let key = cached.key.clone();
-        if accounts.with_untracked(|l| l.iter().any(|a| a.key == key)) {
+        if accounts.with_untracked(|l| l.iter().any(|a| a.key == cached.key)) {
             return None;
         }
-        accounts.update(|l| l.push(cached));
-        current.set(Some(key.clone()));
+        accounts.update(|l| l.push(cached.clone()));
+        current.set(Some(cached.key.clone()));
         adding.set(false);
-        Some(key)
+        Some(cached)
     };
 
     let open_offline_if_unreachable = move || async move {
@@ -119,9 +118,7 @@ pub fn App(
             if let Some(cache) = &cache {
                 let known = cache.accounts().await.unwrap_or_default();
                 if let Some(k) = named_by(&known, &remember).cloned() {
-                    if let Some(key) = show_cached(k, cache.clone()).await {
-                        shown_early = accounts.with_untracked(|l| l.iter().find(|a| a.key == key).cloned());
-                    }
+                    shown_early = show_cached(k, cache.clone()).await;
                 }
             }
             match sign_in(attempt, cache, shown_early.clone()).await {
@@ -138,11 +135,13 @@ pub fn App(
                     if in_place {
                         accounts.update_untracked(replace);
                     } else {
-                        if let Some(early) = &shown_early {
+                        accounts.update(|l| {
                             // Cached under another name than the server gives it now: the cached view goes.
-                            accounts.update(|l| l.retain(|a| a.key != early.key));
-                        }
-                        accounts.update(replace);
+                            if let Some(early) = &shown_early {
+                                l.retain(|a| a.key != early.key);
+                            }
+                            replace(l);
+                        });
                         current.set(Some(key));
                     }
                     adding.set(false);

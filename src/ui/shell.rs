@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use super::account::{Connection, SignedIn};
+use super::account::{Connection, Link, SignedIn};
 use super::compose::{Compose, Queued};
 use super::context::MailContext;
 use super::mail_actions::{self, Batch};
@@ -243,10 +243,9 @@ pub fn MailShell(
     let connection = account.connection;
     let connection_engine = engine.clone();
     Effect::new(move |_| {
-        let (handle, connecting, live) = connection.with(|c| {
-            (start_push(c), matches!(c, Connection::Offline { connecting: true, .. }), !matches!(c, Connection::Offline { .. }))
-        });
+        let (handle, link) = connection.with(|c| (start_push(c), c.link()));
         push.set_value(Some(handle));
+        let live = link == Link::Live;
         if live {
             online.set(true);
         }
@@ -259,7 +258,7 @@ pub fn MailShell(
         }
         // A mailto: or Write launch opens the composer once the account can send (or is offline
         // for good: then the outbox keeps the mail).
-        if !connecting {
+        if link != Link::Connecting {
             match pending_intent.try_update_value(|i| i.take()).flatten() {
                 Some(super::pwa::LaunchIntent::Compose(draft)) => composing.set(Some(draft)),
                 Some(super::pwa::LaunchIntent::BadMailto(why)) => notice.set(Some(why)),
@@ -267,7 +266,7 @@ pub fn MailShell(
             }
         }
     });
-    let signed_out = move || connection.with(|c| matches!(c, Connection::Offline { .. }));
+    let signed_out = move || connection.with(Connection::link) != Link::Live;
 
     let current_folder = move || -> Option<Mailbox> {
         let id = selected.get()?;
@@ -606,11 +605,7 @@ pub fn MailShell(
     });
 
     view! {
-        <div class="shell" class:reading=move || opened.with(|o| o.is_some()) data-connection=move || connection.with(|c| match c {
-            Connection::Offline { connecting: true, .. } => "connecting",
-            Connection::Offline { .. } => "offline",
-            _ => "live",
-        })>
+        <div class="shell" class:reading=move || opened.with(|o| o.is_some()) data-connection=move || connection.with(Connection::link).name()>
             <a class="skip-link" href="#main">"Skip to messages"</a>
             <header class="topbar">
                 <span class="brand">"Petrel"</span>
