@@ -55,6 +55,7 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
         let (thread_id, email_id) = (thread_id.clone(), email_id.clone());
         move |_| {
             ctx.connection.track();
+            error.set(None);
             let (engine, thread_id, email_id) = (ctx.engine.get_value(), thread_id.clone(), email_id.clone());
             spawn_local(async move {
                 let found = if thread_id.is_empty() { Ok(vec![]) } else { engine.thread(&thread_id).await };
