@@ -87,6 +87,34 @@ fn style_elements_move_to_the_head_without_breaking_out() {
     assert!(!out.document.contains("<script"), "{}", out.document);
 }
 
+/// DOM clobbering: named inputs shadow a form's properties and named images a document's. The
+/// sanitizer must walk the real tree anyway, and drop names and ids that would shadow anything.
+#[wasm_bindgen_test]
+fn a_mail_cannot_clobber_the_tree_the_sanitizer_walks() {
+    let shadowing = ["namespaceURI", "childNodes", "firstChild", "attributes", "removeChild", "nodeName", "parentNode",
+        "localName", "nodeType", "insertBefore", "className", "getAttributeNames", "innerHTML", "textContent"];
+    let inputs: String = shadowing.iter().map(|n| format!("<input name={n}>")).collect();
+    let html = format!(
+        r#"<form id=f>{inputs}<p>inside the form</p><img src="https://t/in-form.png" onerror="top.x=1"><a href="javascript:x()">in</a></form>
+        <img name=body><image name=body><img id=body><form name=body></form><img name=cookie><img name=getElementById>
+        <a id=attributes name=childNodes>a</a><p id=summary-2026 class=kept>kept id</p><a name=section-3>anchor</a><p>after</p>"#
+    );
+    let (body, remote) = clean(&html, false);
+    assert!(body.contains("inside the form") && body.contains("after"), "the walk reached every part: {body}");
+    for bad in ["onerror", "javascript:", "<form", "<input", "in-form.png"] {
+        assert!(!body.contains(bad), "{bad} survived behind a clobbered form: {body}");
+    }
+    assert_eq!(remote, 1, "the image inside the form was seen and blocked");
+    for shadow in ["name=\"body\"", "id=\"body\"", "name=\"cookie\"", "name=\"getElementById\"", "id=\"attributes\"", "name=\"childNodes\""] {
+        assert!(!body.contains(shadow), "{shadow} would shadow a document or form property: {body}");
+    }
+    assert!(body.contains(r#"id="summary-2026""#) && body.contains(r#"name="section-3""#), "harmless ids and names stay: {body}");
+
+    // The same mail quoted in a reply.
+    let text = html_to_text(&html);
+    assert!(text.contains("inside the form") && text.contains("after"), "{text}");
+}
+
 #[wasm_bindgen_test]
 fn html_becomes_readable_text_for_quoting() {
     let text = html_to_text("<html><head><style>p{}</style><script>x()</script></head><body><h1>Title</h1><p>One   two<br>three</p><table><tr><td>a</td><td>b</td></tr></table></body></html>");

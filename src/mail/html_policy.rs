@@ -24,6 +24,8 @@ pub const ALLOWED_ATTRIBUTES: &[&str] = &[
     "align", "alt", "bgcolor", "border", "cellpadding", "cellspacing", "class", "color", "cols", "colspan", "dir",
     "face", "height", "href", "hspace", "lang", "nowrap", "rowspan", "scope", "size", "span", "src", "start",
     "style", "summary", "title", "type", "valign", "vspace", "width", "background", "abbr", "datetime", "open",
+    // Kept only where they shadow nothing in a document or a form (the sanitizer checks).
+    "id", "name",
 ];
 
 /// What a URL in a mail is, for the reader.

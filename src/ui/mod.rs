@@ -16,6 +16,7 @@ mod prefs;
 pub mod pwa;
 mod reader;
 mod remembered;
+mod safe_dom;
 pub mod sanitize;
 pub mod selection;
 mod settings;

@@ -9,6 +9,7 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Document, DomParser, Element, Node, SupportedType};
 
+use super::safe_dom::{shadows_dom_property, SafeDom};
 use crate::mail::html_policy::{classify_url, clean_css, frame_csp, MailUrl, ALLOWED_ATTRIBUTES, ALLOWED_ELEMENTS, DROP_WITH_CONTENT};
 
 /// How a message is shown.
@@ -44,13 +45,13 @@ fn parse(html: &str) -> Result<Document, SanitizeError> {
 /// The text a person would see in `html` (for quoting an HTML-only mail in a reply): blocks and
 /// `<br>` become line breaks, runs of white space one space.
 pub fn html_to_text(html: &str) -> String {
-    let Ok(doc) = parse(html) else { return String::new() };
-    for dropped in ["script", "style", "head", "template", "noscript"] {
-        remove_all(&doc, dropped);
+    let (Ok(doc), Ok(dom)) = (parse(html), SafeDom::new()) else { return String::new() };
+    for dropped in dom.query_all(&doc, "script, style, head, template, noscript") {
+        dom.detach(&dropped);
     }
-    let Some(body) = doc.body() else { return String::new() };
+    let Some(body) = dom.body(&doc) else { return String::new() };
     let mut out = String::new();
-    text_of(&body, &mut out);
+    text_of(&dom, &body, &mut out);
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
     let mut text = String::new();
     let mut blank = 0;
@@ -66,13 +67,11 @@ pub fn html_to_text(html: &str) -> String {
 
 const BLOCKS: &[&str] = &["p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol", "pre", "hr", "section", "article", "header", "footer"];
 
-fn text_of(node: &Node, out: &mut String) {
-    let nodes = node.child_nodes();
-    for i in 0..nodes.length() {
-        let Some(child) = nodes.item(i) else { continue };
-        match child.node_type() {
+fn text_of(dom: &SafeDom, node: &Node, out: &mut String) {
+    for child in dom.children(node) {
+        match dom.node_type(&child) {
             Node::TEXT_NODE => {
-                let text = child.text_content().unwrap_or_default();
+                let text = dom.text(&child);
                 let mut last_space = out.ends_with([' ', '\n']);
                 for c in text.chars() {
                     if c.is_whitespace() {
@@ -87,7 +86,8 @@ fn text_of(node: &Node, out: &mut String) {
                 }
             }
             Node::ELEMENT_NODE => {
-                let tag = child.node_name().to_ascii_lowercase();
+                let Ok(element) = child.dyn_into::<Element>() else { continue };
+                let tag = dom.local_name(&element);
                 if tag == "br" {
                     out.push('\n');
                     continue;
@@ -96,7 +96,7 @@ fn text_of(node: &Node, out: &mut String) {
                 if block {
                     out.push('\n');
                 }
-                text_of(&child, out);
+                text_of(dom, &element, out);
                 if block {
                     out.push('\n');
                 } else if tag == "td" || tag == "th" {
@@ -108,19 +108,8 @@ fn text_of(node: &Node, out: &mut String) {
     }
 }
 
-fn remove_all(doc: &Document, tag: &str) {
-    if let Ok(found) = doc.query_selector_all(tag) {
-        for i in 0..found.length() {
-            if let Some(node) = found.item(i) {
-                if let Some(parent) = node.parent_node() {
-                    let _ = parent.remove_child(&node);
-                }
-            }
-        }
-    }
-}
-
 struct Walk<'a> {
+    dom: SafeDom,
     options: &'a SanitizeOptions<'a>,
     remote: usize,
     styles: Vec<String>,
@@ -129,31 +118,27 @@ struct Walk<'a> {
 /// Sanitizes a mail's HTML and wraps it in the frame document.
 pub fn sanitize_mail_html(html: &str, options: &SanitizeOptions) -> Result<Sanitized, SanitizeError> {
     let doc = parse(html)?;
-    let mut walk = Walk { options, remote: 0, styles: Vec::new() };
+    let dom = SafeDom::new().map_err(|_| SanitizeError)?;
+    let mut walk = Walk { dom, options, remote: 0, styles: Vec::new() };
     // Style elements anywhere (head included) are cleaned and moved to the frame's head.
-    if let Ok(found) = doc.query_selector_all("style") {
-        for i in 0..found.length() {
-            let Some(node) = found.item(i) else { continue };
-            let css = node.text_content().unwrap_or_default();
-            let clean = clean_css(&css, options.allow_remote, options.cid_url);
-            walk.remote += clean.remote;
-            // `<` could close the style element once serialized into the frame: such CSS goes.
-            if !clean.css.is_empty() && !clean.css.contains('<') {
-                walk.styles.push(clean.css);
-            }
-            if let Some(parent) = node.parent_node() {
-                let _ = parent.remove_child(&node);
-            }
+    for node in walk.dom.query_all(&doc, "style") {
+        let css = walk.dom.text(&node);
+        let clean = clean_css(&css, options.allow_remote, options.cid_url);
+        walk.remote += clean.remote;
+        // `<` could close the style element once serialized into the frame: such CSS goes.
+        if !clean.css.is_empty() && !clean.css.contains('<') {
+            walk.styles.push(clean.css);
         }
+        walk.dom.detach(&node);
     }
-    let body = doc.body().ok_or(SanitizeError)?;
+    let body = walk.dom.body(&doc).ok_or(SanitizeError)?;
     walk.children(&body, 0);
     let document = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\
          <meta name=\"referrer\" content=\"no-referrer\"><base target=\"_blank\"><style>{FRAME_CSS}</style><style>{}</style></head><body>{}</body></html>",
         frame_csp(options.allow_remote),
         walk.styles.join("\n"),
-        body.inner_html()
+        walk.dom.inner_html(&body)
     );
     Ok(Sanitized { document, remote: walk.remote })
 }
@@ -161,39 +146,35 @@ pub fn sanitize_mail_html(html: &str, options: &SanitizeOptions) -> Result<Sanit
 impl Walk<'_> {
     fn children(&mut self, parent: &Node, quote_depth: usize) {
         // A snapshot: the walk removes and unwraps as it goes.
-        let nodes = parent.child_nodes();
-        let list: Vec<Node> = (0..nodes.length()).filter_map(|i| nodes.item(i)).collect();
-        for node in list {
-            match node.node_type() {
+        for node in self.dom.children(parent) {
+            match self.dom.node_type(&node) {
                 Node::TEXT_NODE => {}
-                Node::ELEMENT_NODE => {
-                    if let Ok(element) = node.clone().dyn_into::<Element>() {
-                        self.element(parent, element, quote_depth);
-                    }
-                }
+                Node::ELEMENT_NODE => match node.dyn_into::<Element>() {
+                    Ok(element) => self.element(parent, element, quote_depth),
+                    Err(node) => self.dom.remove(parent, &node),
+                },
                 // Comments (and conditional comments), processing instructions, CDATA.
-                _ => {
-                    let _ = parent.remove_child(&node);
-                }
+                _ => self.dom.remove(parent, &node),
             }
         }
     }
 
     fn element(&mut self, parent: &Node, element: Element, quote_depth: usize) {
-        let tag = element.local_name().to_ascii_lowercase();
-        if DROP_WITH_CONTENT.contains(&tag.as_str()) || element.namespace_uri().as_deref() != Some("http://www.w3.org/1999/xhtml") {
-            let _ = parent.remove_child(&element);
+        let tag = self.dom.local_name(&element);
+        if DROP_WITH_CONTENT.contains(&tag.as_str()) || self.dom.namespace(&element).as_deref() != Some("http://www.w3.org/1999/xhtml") {
+            self.dom.remove(parent, &element);
             return;
         }
-        let is_quote = tag == "blockquote" || element.class_name().contains("gmail_quote");
+        let is_quote = tag == "blockquote" || self.dom.class_name(&element).contains("gmail_quote");
         let depth = quote_depth + usize::from(is_quote);
         self.children(&element, depth);
         if !ALLOWED_ELEMENTS.contains(&tag.as_str()) {
-            // Unknown or unwanted wrapper (form, body-level oddities): keep what it holds.
-            while let Some(child) = element.first_child() {
-                let _ = parent.insert_before(&child, Some(&element));
+            // Unknown or unwanted wrapper (form, body-level oddities): keep what it holds. A
+            // snapshot, not `firstChild` until empty: the walk must end whatever the mail holds.
+            for child in self.dom.children(&element) {
+                self.dom.insert_before(parent, &child, &element);
             }
-            let _ = parent.remove_child(&element);
+            self.dom.remove(parent, &element);
             return;
         }
         self.attributes(&tag, &element);
@@ -204,20 +185,22 @@ impl Walk<'_> {
 
     /// Outermost quotes fold away behind a "quoted text" toggle (no script needed: `<details>`).
     fn fold(&self, parent: &Node, quote: &Element) {
-        let Some(doc) = quote.owner_document() else { return };
-        let (Ok(details), Ok(summary)) = (doc.create_element("details"), doc.create_element("summary")) else { return };
+        let Some(doc) = self.dom.owner_document(quote) else { return };
+        let (Some(details), Some(summary)) = (self.dom.create_element(&doc, "details"), self.dom.create_element(&doc, "summary")) else {
+            return;
+        };
+        // Both are new elements of our own, with nothing inside that could shadow their properties.
         let _ = details.set_attribute("class", "quoted");
         summary.set_text_content(Some("Quoted text"));
         let _ = details.append_child(&summary);
-        let _ = parent.insert_before(&details, Some(quote));
-        let _ = details.append_child(quote);
+        self.dom.insert_before(parent, &details, quote);
+        self.dom.append(&details, quote);
     }
 
     fn attributes(&mut self, tag: &str, element: &Element) {
-        let names: Vec<String> = element.get_attribute_names().iter().filter_map(|n| n.as_string()).collect();
-        for name in names {
+        for name in self.dom.attribute_names(element) {
             let lower = name.to_ascii_lowercase();
-            let value = element.get_attribute(&name).unwrap_or_default();
+            let value = self.dom.attribute(element, &name).unwrap_or_default();
             let keep: Option<String> = if lower.starts_with("on") || !ALLOWED_ATTRIBUTES.contains(&lower.as_str()) {
                 None
             } else {
@@ -226,6 +209,9 @@ impl Walk<'_> {
                     "src" if tag == "img" => self.image_url(&value),
                     "src" => None,
                     "background" => self.image_url(&value),
+                    // A name or id such as `body` or `cookie` would shadow what the reader (and the
+                    // browser) reads from the frame's document.
+                    "id" | "name" => (!shadows_dom_property(&value)).then_some(value),
                     "style" => {
                         let clean = clean_css(&value, self.options.allow_remote, self.options.cid_url);
                         self.remote += clean.remote;
@@ -235,17 +221,13 @@ impl Walk<'_> {
                 }
             };
             match keep {
-                Some(v) => {
-                    let _ = element.set_attribute(&lower, &v);
-                }
-                None => {
-                    let _ = element.remove_attribute(&name);
-                }
+                Some(v) => self.dom.set_attribute(element, &lower, &v),
+                None => self.dom.remove_attribute(element, &name),
             }
         }
-        if tag == "a" && element.has_attribute("href") {
-            let _ = element.set_attribute("target", "_blank");
-            let _ = element.set_attribute("rel", "noopener noreferrer");
+        if tag == "a" && self.dom.has_attribute(element, "href") {
+            self.dom.set_attribute(element, "target", "_blank");
+            self.dom.set_attribute(element, "rel", "noopener noreferrer");
         }
     }
 

@@ -169,6 +169,12 @@ HOSTILE = {
                '<form action="{t}/form" method="post"><input name="q" value="x"><button>Go</button></form>'
                '<img srcset="{t}/srcset.png 1x"><video poster="{t}/poster.png" src="{t}/video.mp4"></video>'
                '<img src="//127.0.0.1:{port}/protocol-relative.png"><input type="image" src="{t}/input.png">',
+    # DOM clobbering: a form's named inputs shadow its properties, named images the document's.
+    "clobber": '<form id="f"><input name="namespaceURI"><input name="childNodes"><input name="firstChild">'
+               '<input name="attributes"><input name="removeChild"><input name="nodeName"><input name="parentNode">'
+               '<input name="localName"><p>inside the form</p><img src="{t}/form-inner.png" onerror="top.__pwned=\'clobber\'"></form>'
+               '<img name="body"><image name="body"><img id="body"><form name="body"></form><img name="cookie">'
+               '<img name="getElementById"><img name="querySelector"><a id="attributes" name="childNodes">a</a>',
     "broken": '<p><b><i>unclosed <table><td>cell</tr><tr><td><div></span></p></td><img src="{t}/pixel.gif" width=1 height=1'
               '<!-- <img src="{t}/comment.png"> --><![CDATA[<img src="{t}/cdata.png">]]><noscript><img src="{t}/noscript.png"></noscript>',
 }
@@ -425,6 +431,13 @@ def journey_hostile(d, tracker, folder_name):
         assert "allow-scripts" not in state["sandbox"], state
         assert state["scripts"] == 0 and not state["handlers"] and not state["jsurls"], "%s kept active content: %s" % (name, state)
         assert "script-src 'none'" in state["csp"], state
+        if name == "clobber":
+            clobber = d.run(
+                "const doc = document.querySelector('iframe.mail-frame').contentDocument;"
+                "return {body: doc.body.tagName, form: doc.body.innerText.includes('inside the form'),"
+                " names: [...doc.body.querySelectorAll('[name],[id]')].map(e => (e.getAttribute('name') || '') + '/' + (e.id || ''))}")
+            assert clobber["body"] == "BODY" and clobber["form"], "the clobbering mail did not show whole: %s" % clobber
+            assert not clobber["names"], "names or ids that shadow DOM properties stayed: %s" % clobber
         if i == 0:
             shot(d, "ui-hostile.png")
     # Each frame's load event came after everything it would fetch: counting now sees every leak.
