@@ -3,10 +3,11 @@
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{
+    HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio_util::io::ReaderStream;
@@ -124,36 +125,135 @@ pub async fn serve(root: &Path, request: &Request<hyper::body::Incoming>) -> Res
         path = root.join("index.html");
     }
     let index = path.file_name().and_then(|n| n.to_str()) == Some("index.html");
-    if index {
-        let Ok(html) = tokio::fs::read_to_string(&path).await else {
-            return text_response(StatusCode::NOT_FOUND, "the app is not built: run `trunk build --release` first");
-        };
-        let mut response = Response::new(Full::new(Bytes::from(html.clone())).map_err(|e| match e {}).boxed_unsync());
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&html)) {
-            headers.insert("content-security-policy", csp);
+    // The page's CSP hashes its inline scripts, so it is read as text whatever encoding is sent.
+    let csp = if index {
+        match tokio::fs::read_to_string(&path).await {
+            Ok(html) => Some(content_security_policy(&html)),
+            Err(_) => return text_response(StatusCode::NOT_FOUND, "the app is not built: run `trunk build --release` first"),
         }
-        add_security_headers(headers);
-        return head_only(request, response);
-    }
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
-        Err(_) => return text_response(StatusCode::NOT_FOUND, "not found"),
+    } else {
+        None
     };
-    let length = file.metadata().await.map(|m| m.len()).ok();
-    let stream = ReaderStream::new(file).map_ok(Frame::data).map_err(|e| Box::new(e) as crate::BoxError);
-    let mut response = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
+    let Ok(identity) = tokio::fs::metadata(&path).await else {
+        return text_response(StatusCode::NOT_FOUND, "not found");
+    };
+    let accept = request.headers().get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let variants = precompressed_variants(&path, &identity).await;
+    let chosen = choose_encoding(accept, variants.iter().map(|(coding, _, _)| *coding));
+    let (served_path, served_meta, coding) = match chosen.and_then(|c| variants.iter().find(|(coding, _, _)| *coding == c)) {
+        Some((coding, variant_path, meta)) => (variant_path.clone(), meta.clone(), Some(*coding)),
+        None => (path.clone(), identity, None),
+    };
+    let etag = entity_tag(&served_meta, coding);
+
+    let mut response = if if_none_match(request, &etag) {
+        let mut not_modified = Response::new(crate::empty_body());
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        not_modified
+    } else {
+        let file = match tokio::fs::File::open(&served_path).await {
+            Ok(f) => f,
+            Err(_) => return text_response(StatusCode::NOT_FOUND, "not found"),
+        };
+        let stream = ReaderStream::new(file).map_ok(Frame::data).map_err(|e| Box::new(e) as crate::BoxError);
+        let mut response = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
+        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(served_meta.len()));
+        response
+    };
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(mime_type(&path)));
-    if let Some(len) = length {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    if let Some(coding) = coding {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
-    let cache = if is_hashed_asset(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    if !variants.is_empty() {
+        // Caches must keep one copy per encoding.
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(ETAG, etag);
+    }
+    let cache = if !index && is_hashed_asset(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(csp) = csp.and_then(|csp| HeaderValue::from_str(&csp).ok()) {
+        headers.insert("content-security-policy", csp);
+    }
     add_security_headers(headers);
     head_only(request, response)
+}
+
+/// The copies scripts/build writes beside a file (`x.wasm.br`, `x.wasm.gz`), best first, as
+/// (Content-Encoding, path, metadata). A copy older than its file is stale and never served.
+async fn precompressed_variants(path: &Path, identity: &std::fs::Metadata) -> Vec<(&'static str, PathBuf, std::fs::Metadata)> {
+    let mut found = Vec::new();
+    for (coding, suffix) in [("br", "br"), ("gzip", "gz")] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".");
+        name.push(suffix);
+        let variant = PathBuf::from(name);
+        let Ok(meta) = tokio::fs::metadata(&variant).await else { continue };
+        let fresh = match (meta.modified(), identity.modified()) {
+            (Ok(copy), Ok(original)) => copy >= original,
+            _ => false,
+        };
+        if meta.is_file() && fresh {
+            found.push((coding, variant, meta));
+        }
+    }
+    found
+}
+
+/// Picks the encoding to send from `Accept-Encoding` (RFC 9110 12.5.3) among those available (best
+/// first): the highest q-value wins, ties go to the earlier one; `None` means identity.
+pub fn choose_encoding<'a>(accept_encoding: &str, available: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let weight_of = |coding: &str| -> f32 {
+        let mut wildcard = None;
+        for item in accept_encoding.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if name.eq_ignore_ascii_case(coding) {
+                return q;
+            }
+            if name == "*" {
+                wildcard = Some(q);
+            }
+        }
+        wildcard.unwrap_or(0.0)
+    };
+    let mut best: Option<(&str, f32)> = None;
+    for coding in available {
+        let q = weight_of(coding);
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((coding, q));
+        }
+    }
+    best.map(|(coding, _)| coding)
+}
+
+/// A strong validator per file and encoding: the same bytes always get the same tag, and the
+/// brotli and gzip copies of one file never share one.
+fn entity_tag(meta: &std::fs::Metadata, coding: Option<&str>) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("\"{:x}-{:x}-{}\"", meta.len(), modified, coding.unwrap_or("identity"))
+}
+
+fn if_none_match(request: &Request<hyper::body::Incoming>, etag: &str) -> bool {
+    request
+        .headers()
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
 }
 
 fn add_security_headers(headers: &mut hyper::HeaderMap) {
@@ -197,6 +297,21 @@ mod tests {
         assert!(is_hashed_asset(Path::new("petrel-3d9fd2e948c917f.js")));
         assert!(!is_hashed_asset(Path::new("index.html")));
         assert!(!is_hashed_asset(Path::new("my-app.css")));
+    }
+
+    #[test]
+    fn encoding_follows_accept_encoding_and_q_values() {
+        let both = || ["br", "gzip"].into_iter();
+        assert_eq!(choose_encoding("gzip, deflate, br, zstd", both()), Some("br"));
+        assert_eq!(choose_encoding("gzip", both()), Some("gzip"));
+        assert_eq!(choose_encoding("br;q=0.5, gzip;q=0.9", both()), Some("gzip"));
+        assert_eq!(choose_encoding("br;q=0, gzip", both()), Some("gzip"));
+        assert_eq!(choose_encoding("*", both()), Some("br"));
+        assert_eq!(choose_encoding("*;q=0, identity", both()), None);
+        assert_eq!(choose_encoding("", both()), None);
+        assert_eq!(choose_encoding("deflate", both()), None);
+        assert_eq!(choose_encoding("BR", both()), Some("br"));
+        assert_eq!(choose_encoding("br", ["gzip"].into_iter()), None);
     }
 
     #[test]

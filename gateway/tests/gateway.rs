@@ -118,6 +118,10 @@ fn app_dir() -> TempDir {
     std::fs::write(app.join("index.html"), "<html><script type=\"module\">start()</script></html>").expect("index");
     std::fs::write(app.join("petrel-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
     std::fs::write(app.join("notes.txt"), "hello").expect("txt");
+    // What scripts/build writes beside each file (the bytes stand in for real brotli and gzip).
+    std::fs::write(app.join("petrel-0123456789abcdef_bg.wasm.br"), b"brotli copy").expect("wasm.br");
+    std::fs::write(app.join("petrel-0123456789abcdef_bg.wasm.gz"), b"gzip copy, longer").expect("wasm.gz");
+    std::fs::write(app.join("index.html.br"), b"brotli page").expect("index.br");
     std::fs::write(dir.join("secret.txt"), "outside the app folder").expect("secret");
     TempDir(dir)
 }
@@ -190,6 +194,83 @@ async fn serves_the_app_with_types_fallback_and_csp() {
         assert!(!body.contains("outside the app folder"), "{escape} escaped the app folder");
         assert_ne!(status, 200, "{escape}");
     }
+}
+
+async fn get_with(url: &str, headers: &[(&str, &str)]) -> (StatusCode, hyper::HeaderMap, String) {
+    let mut request = Request::get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(request.body(Full::default()).expect("request")).await
+}
+
+#[tokio::test]
+async fn serves_the_best_precompressed_copy_the_request_accepts() {
+    let gw = start_gateway(&[]).await;
+    let wasm = format!("{}/petrel-0123456789abcdef_bg.wasm", gw.url);
+
+    let (status, headers, body) = get_with(&wasm, &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "brotli copy");
+    assert_eq!(headers["content-encoding"], "br");
+    assert_eq!(headers["content-length"], "11");
+    assert_eq!(headers["content-type"], "application/wasm");
+    assert_eq!(headers["vary"], "accept-encoding");
+    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    let br_tag = headers["etag"].to_str().expect("etag").to_owned();
+
+    let (_, headers, body) = get_with(&wasm, &[("accept-encoding", "gzip")]).await;
+    assert_eq!((body.as_str(), headers["content-encoding"].to_str().expect("coding")), ("gzip copy, longer", "gzip"));
+    assert_eq!(headers["content-length"], "17");
+    let gzip_tag = headers["etag"].to_str().expect("etag").to_owned();
+    assert_ne!(br_tag, gzip_tag, "each encoding has its own ETag");
+
+    // No Accept-Encoding, or br refused: identity (or the next best), still with Vary.
+    let (_, headers, body) = get(&wasm).await;
+    assert_eq!(body.as_bytes(), b"\0asm\x01\0\0\0");
+    assert!(headers.get("content-encoding").is_none());
+    assert_eq!(headers["content-length"], "8");
+    assert_eq!(headers["vary"], "accept-encoding");
+    let (_, headers, _) = get_with(&wasm, &[("accept-encoding", "br;q=0, gzip;q=0.5")]).await;
+    assert_eq!(headers["content-encoding"], "gzip");
+
+    // Revalidation answers 304 only for the tag of the encoding asked for.
+    let (status, headers, body) = get_with(&wasm, &[("accept-encoding", "br"), ("if-none-match", &br_tag)]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::NOT_MODIFIED, ""));
+    assert_eq!(headers["etag"].to_str().expect("etag"), br_tag);
+    let (status, _, body) = get_with(&wasm, &[("accept-encoding", "gzip"), ("if-none-match", &br_tag)]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "gzip copy, longer"));
+
+    // HEAD: the headers of the copy GET would send, no body.
+    let head = Request::head(&wasm).header("accept-encoding", "br").body(Full::default()).expect("request");
+    let (status, headers, body) = send(head).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    assert_eq!((headers["content-encoding"].to_str().expect("c"), headers["content-length"].to_str().expect("l")), ("br", "11"));
+
+    // The page is compressed too, and keeps its CSP and no-cache.
+    let (_, headers, body) = get_with(&format!("{}/mail/inbox", gw.url), &[("accept-encoding", "br")]).await;
+    assert_eq!(body, "brotli page");
+    assert_eq!(headers["content-encoding"], "br");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert!(headers["content-security-policy"].to_str().expect("csp").contains("'sha256-"));
+
+    // A file without copies has no Vary and no encoding.
+    let (_, headers, body) = get_with(&format!("{}/notes.txt", gw.url), &[("accept-encoding", "br")]).await;
+    assert_eq!(body, "hello");
+    assert!(headers.get("content-encoding").is_none() && headers.get("vary").is_none());
+}
+
+#[tokio::test]
+async fn a_compressed_copy_older_than_its_file_is_not_served() {
+    let gw = start_gateway(&[]).await;
+    let app = gw._app_dir.0.join("app");
+    // A rebuilt file whose copies were not rewritten: the copies are stale.
+    let rebuilt = std::time::SystemTime::now() + Duration::from_secs(5);
+    let file = std::fs::File::options().write(true).open(app.join("petrel-0123456789abcdef_bg.wasm")).expect("open");
+    file.set_modified(rebuilt).expect("set mtime");
+    let (_, headers, body) = get_with(&format!("{}/petrel-0123456789abcdef_bg.wasm", gw.url), &[("accept-encoding", "br, gzip")]).await;
+    assert_eq!(body.as_bytes(), b"\0asm\x01\0\0\0");
+    assert!(headers.get("content-encoding").is_none());
 }
 
 #[tokio::test]
