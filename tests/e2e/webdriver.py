@@ -1,5 +1,5 @@
-"""A small W3C WebDriver client (stdlib only) for the end-to-end tests: drives Debian's chromium
-through chromedriver, for what wasm-bindgen-test cannot do from inside a page (reload it, open a
+"""A small W3C WebDriver client (stdlib only) for the end-to-end tests: drives Debian's Chromium
+(chromedriver), Firefox ESR (geckodriver) or WebKitGTK's MiniBrowser (WebKitWebDriver, under Xvfb), for what wasm-bindgen-test cannot do from inside a page (reload it, open a
 second tab, use the app as served)."""
 import base64
 import json
@@ -34,12 +34,70 @@ def wait(what, check, timeout=30, every=0.1):
     raise AssertionError("timed out waiting for " + what)
 
 
-class Driver:
-    """One chromedriver process and one browser session."""
+ENGINES = ("chromium", "firefox", "webkit")
+MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 
-    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")):
+
+def engine_from_env():
+    """The engine a test run drives: PETREL_BROWSER (chromium, firefox or webkit), Chromium by default."""
+    engine = os.environ.get("PETREL_BROWSER", "chromium")
+    if engine not in ENGINES:
+        raise WebDriverError("PETREL_BROWSER=%r: expected one of %s" % (engine, ", ".join(ENGINES)))
+    return engine
+
+
+def ensure_display():
+    """WebKitGTK has no headless mode: it draws into an X server. Starts Xvfb when there is no DISPLAY
+    and returns its process (None when a display was already there)."""
+    if os.environ.get("DISPLAY"):
+        return None
+    for number in range(90, 140):
+        if os.path.exists("/tmp/.X11-unix/X%d" % number) or os.path.exists("/tmp/.X%d-lock" % number):
+            continue
+        proc = subprocess.Popen(["Xvfb", ":%d" % number, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline and proc.poll() is None:
+            if os.path.exists("/tmp/.X11-unix/X%d" % number):
+                os.environ["DISPLAY"] = ":%d" % number
+                return proc
+            time.sleep(0.05)
+        proc.kill()
+    raise WebDriverError("could not start Xvfb for WebKit")
+
+
+def capabilities_for(engine):
+    """What each driver is asked for: headless where the engine can be, no traffic off the machine."""
+    with open(os.path.join(HERE, "..", "webdriver.json")) as f:
+        shared = json.load(f)
+    if engine == "chromium":
+        chrome = shared["goog:chromeOptions"]
+        chrome["args"] = chrome["args"] + ["--window-size=1280,900"]
+        return {"browserName": "chrome", "goog:chromeOptions": chrome}
+    if engine == "firefox":
+        firefox = shared["moz:firefoxOptions"]
+        firefox["args"] = firefox["args"] + ["-width=1280", "-height=900"]
+        return {"browserName": "firefox", "acceptInsecureCerts": True, "moz:firefoxOptions": firefox}
+    return {"browserName": "MiniBrowser", "webkitgtk:browserOptions": shared["webkitgtk:browserOptions"]}
+
+
+def driver_command(engine, port):
+    if engine == "chromium":
+        return [os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), "--port=%d" % port]
+    if engine == "firefox":
+        # geckodriver's own log goes nowhere; it speaks only to 127.0.0.1.
+        return [os.environ.get("GECKODRIVER", "geckodriver"), "--port", str(port), "--host", "127.0.0.1", "--log", "fatal"]
+    return ["WebKitWebDriver", "--port=%d" % port, "--host=127.0.0.1"]
+
+
+class Driver:
+    """One WebDriver process and one browser session, in the engine PETREL_BROWSER names."""
+
+    def __init__(self, engine=None):
+        self.engine = engine or engine_from_env()
+        self.display = ensure_display() if self.engine == "webkit" else None
         self.port = free_port()
-        self.proc = subprocess.Popen([chromedriver, "--port=%d" % self.port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(driver_command(self.engine, self.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -48,14 +106,14 @@ class Driver:
             except OSError:
                 time.sleep(0.1)
         else:
-            raise WebDriverError("chromedriver did not start")
-        with open(os.path.join(HERE, "..", "webdriver.json")) as f:
-            capabilities = json.load(f)
-        capabilities["goog:chromeOptions"]["args"].append("--window-size=1280,900")
-        answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
+            raise WebDriverError("%s's WebDriver did not start" % self.engine)
+        answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities_for(self.engine)}})
         self.session = answer["sessionId"]
-        # Where the browser's DevTools listen (for cdp.Cdp).
-        self.debugger_address = answer["capabilities"].get("goog:chromeOptions", {}).get("debuggerAddress")
+        self.capabilities = answer["capabilities"]
+        # Where Chromium's DevTools listen (for cdp.Cdp); other engines have none.
+        self.debugger_address = self.capabilities.get("goog:chromeOptions", {}).get("debuggerAddress")
+        if self.engine != "chromium":
+            self.cmd("POST", "/window/rect", {"width": 1280, "height": 900})
 
     def _call(self, method, path, body=None):
         url = "http://127.0.0.1:%d%s" % (self.port, path)
@@ -123,7 +181,12 @@ class Driver:
         except Exception:
             pass
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        if self.display:
+            self.display.terminate()
 
 
 class Element:
@@ -182,3 +245,24 @@ def run_journey(d, name, run, screenshot):
         traceback.print_exc()
         d.screenshot(screenshot)
         return False
+
+
+def check(engine):
+    """`webdriver.py --check ENGINE`: starts the engine through its driver, runs a script, quits.
+    scripts/setup ends with this for each engine, so a browser that cannot start fails set-up by name."""
+    d = Driver(engine)
+    try:
+        d.get("data:text/html,<title>petrel</title><p>ok</p>")
+        agent = d.run("return navigator.userAgent")
+        assert d.run("return document.title") == "petrel", "the page did not load"
+        return "%s %s (%s)" % (d.capabilities.get("browserName"), d.capabilities.get("browserVersion"), agent.split(")")[-1].strip())
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        print(check(sys.argv[2]))
+    else:
+        sys.exit("usage: webdriver.py --check chromium|firefox|webkit")

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The end of scripts/setup: checks that every tool the build and the tests use answers at the version
+# Petrel pins, so a missing step fails here, by name, instead of minutes later inside a build script.
+# Usage: scripts/lib/check-setup.sh [--no-browsers] [--no-mailserver]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/common.sh
+
+want_browsers=1
+want_mailserver=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-browsers) want_browsers=0 ;;
+    --no-mailserver) want_mailserver=0 ;;
+  esac
+done
+
+failures=()
+fail() { failures+=("$1"); printf '  FAIL %s\n' "$1" >&2; }
+pass() { printf '  ok   %s\n' "$1" >&2; }
+
+step "checking the set-up"
+
+# protoc must compile the real proto, well-known imports included (google/protobuf/*.proto).
+if out=$(protoc -I protos --include_imports -o /dev/null protos/*.proto 2>&1); then
+  pass "protoc $(protoc --version | awk '{print $2}') compiles protos/"
+else
+  fail "protoc cannot compile protos/ (well-known types come from libprotobuf-dev): $out"
+fi
+
+want=$(wasm_bindgen_version)
+got=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+[ "$got" = "$want" ] && pass "wasm-bindgen $got matches the crate" || fail "wasm-bindgen is '${got:-missing}', the crate pins $want"
+command -v wasm-bindgen-test-runner >/dev/null && pass "wasm-bindgen-test-runner" || fail "wasm-bindgen-test-runner is missing"
+trunk_want=$(sed -n 's/^TRUNK_VERSION=//p' scripts/setup)
+got=$(trunk --version 2>/dev/null | awk '{print $2}' || true)
+[ "$got" = "$trunk_want" ] && pass "trunk $got" || fail "trunk is '${got:-missing}', Petrel pins $trunk_want"
+opt_want=$(sed -n 's/^wasm_opt = "version_\([0-9]*\)"/\1/p' Trunk.toml)
+got=$(node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
+[ "$got" = "$opt_want" ] && pass "wasm-opt $got (npm binaryen)" || fail "node_modules/.bin/wasm-opt is '${got:-missing}', Trunk.toml asks for $opt_want"
+rustup target list --installed | grep -qx wasm32-unknown-unknown && pass "rust target wasm32-unknown-unknown" \
+  || fail "rust target wasm32-unknown-unknown is missing"
+command -v node >/dev/null && pass "node $(node --version)" || fail "node is missing (scripts/build compresses with it)"
+
+if [ $want_mailserver = 1 ]; then
+  for tool in /usr/lib/cyrus/bin/master saslpasswd2 curl; do
+    command -v "$tool" >/dev/null && pass "$tool" || fail "$tool is missing (the Cyrus test server)"
+  done
+fi
+
+if [ $want_browsers = 1 ]; then
+  gecko_want=$(sed -n 's/^GECKODRIVER_VERSION=//p' scripts/setup)
+  got=$(geckodriver --version 2>/dev/null | awk 'NR==1{print $2}' || true)
+  [ "$got" = "$gecko_want" ] && pass "geckodriver $got" || fail "geckodriver is '${got:-missing}', Petrel pins $gecko_want"
+  # Each engine must start through its driver and run a script, as the tests will have it.
+  for engine in chromium firefox webkit; do
+    if out=$(python3 tests/e2e/webdriver.py --check "$engine" 2>&1); then
+      pass "$engine starts through its driver: $out"
+    else
+      fail "$engine does not start through its driver: $(printf '%s' "$out" | tail -n 3)"
+    fi
+  done
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+  die "set-up incomplete (${#failures[@]} problem(s) above)"
+fi
