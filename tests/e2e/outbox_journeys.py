@@ -257,6 +257,8 @@ def main():
         for journey in (reload_in_the_middle_of_a_send, two_tabs, undo_from_the_undo_bar,
                         switched_off_nothing_is_stored, page_hands_over_to_the_service_worker,
                         background_sync_wakes_a_restarted_worker):
+            # A journey that failed with the server cut off must not leave it cut off for the next.
+            proxy("/up")
             try:
                 print("e2e %s: ok (%s)" % (journey.__name__, journey(d)))
             except Exception:
