@@ -95,8 +95,7 @@ def journey_offline_start(d):
     controlled(d)
     proxy("/down")
     try:
-        # The page's own reload, as F5 does: Firefox's WebDriver refresh bypasses the service worker.
-        d.run("setTimeout(() => location.reload(), 0)")
+        webdriver.reload_page(d)
         d.element(".offline-banner", timeout=60)
         d.wait_for("the cached inbox", lambda: d.run(
             "return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)") == subjects, 30)

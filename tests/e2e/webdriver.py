@@ -212,12 +212,19 @@ class Element:
         return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
 
 
+def reload_page(d):
+    """Reloads as F5 does. WebDriver's own refresh is a forced reload in Firefox, which bypasses the
+    service worker (and so never comes back controlled, or from the cache when offline)."""
+    d.run("window.__beforeReload = true; setTimeout(() => location.reload(), 0)")
+    d.wait_for("the reloaded page", lambda: d.run("return !window.__beforeReload && document.readyState === 'complete'"), 60)
+
+
 def controlled(d, after_reload):
     """Waits until the service worker is active and controls the page. The first load is not
     controlled (no worker yet): then the page is reloaded and `after_reload(d)` brings it back."""
     d.run("return navigator.serviceWorker.ready.then(() => true)")
     if not d.run("return !!navigator.serviceWorker.controller"):
-        d.refresh()
+        reload_page(d)
         after_reload(d)
     assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
 
