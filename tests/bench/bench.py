@@ -114,7 +114,6 @@ def is_shell(url):
 # 1 and 2: the first load, cold and warm.
 def start_figures():
     cold, warm, cold_requests, warm_requests, warm_before_network = [], [], [], [], []
-    shell_files = None
     wire = None
     for _ in range(RUNS):
         d = new_driver()
@@ -123,11 +122,12 @@ def start_figures():
             cold.append(wait_first_row(d))
             entries = resources(d)
             painted = cold[-1]
-            if shell_files is None:
-                shell_files = sorted({urllib.parse.urlsplit(u).path for u, *_ in entries if is_shell(u) and _[0] <= painted})
-                # What the gateway really sent a fresh profile (nothing cached, no service worker
-                # yet): the bodies' bytes as they crossed the wire, and what they decoded to.
-                wire = {urllib.parse.urlsplit(u).path: (rest[3], rest[4], rest[2]) for u, *rest in entries if is_shell(u) and rest[0] <= painted}
+            if wire is None:
+                # The shell files the first row needed, as the gateway sent them to a fresh profile
+                # (nothing cached, no service worker yet): the bytes on the wire, what they decoded
+                # to, and with headers.
+                wire = {urllib.parse.urlsplit(u).path: (encoded, decoded, transfer)
+                        for u, start, _, transfer, encoded, decoded in entries if is_shell(u) and start <= painted}
             cold_paths = api_paths_before(entries, painted)
             cold_requests.append(len(cold_paths))
             # Warm: the same profile (IndexedDB filled, shell cached by the service worker).
@@ -141,7 +141,7 @@ def start_figures():
             warm_before_network.append(warm[-1] < first_response)
         finally:
             d.quit()
-    files = [os.path.join(DIST, "index.html" if p == "/" else p.lstrip("/")) for p in shell_files]
+    files = [os.path.join(DIST, "index.html" if p == "/" else p.lstrip("/")) for p in sorted(wire)]
     sizes = compressed_sizes(files)
     figures = []
     total = [0, 0, 0]

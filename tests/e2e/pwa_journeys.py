@@ -95,7 +95,7 @@ def journey_offline_start(d):
     controlled(d)
     proxy("/down")
     try:
-        webdriver.reload_page(d)
+        d.refresh()
         d.element(".offline-banner", timeout=60)
         d.wait_for("the cached inbox", lambda: d.run(
             "return [...document.querySelectorAll('.message-row .subject')].slice(0, 3).map(e => e.innerText)") == subjects, 30)

@@ -35,7 +35,6 @@ def wait(what, check, timeout=30, every=0.1):
 
 
 ENGINES = ("chromium", "firefox", "webkit")
-MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 
 
 def engine_from_env():
@@ -134,7 +133,10 @@ class Driver:
         self.cmd("POST", "/url", {"url": url})
 
     def refresh(self):
-        self.cmd("POST", "/refresh")
+        """Reloads as F5 does. WebDriver's own refresh is a forced reload in Firefox, which bypasses
+        the service worker (the page never comes back controlled, nor from the cache offline)."""
+        self.run("window.__beforeReload = true; setTimeout(() => location.reload(), 0)")
+        self.wait_for("the reloaded page", lambda: self.run("return !window.__beforeReload && document.readyState === 'complete'"), 60)
 
     def run(self, script, *args):
         return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
@@ -212,19 +214,12 @@ class Element:
         return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
 
 
-def reload_page(d):
-    """Reloads as F5 does. WebDriver's own refresh is a forced reload in Firefox, which bypasses the
-    service worker (and so never comes back controlled, or from the cache when offline)."""
-    d.run("window.__beforeReload = true; setTimeout(() => location.reload(), 0)")
-    d.wait_for("the reloaded page", lambda: d.run("return !window.__beforeReload && document.readyState === 'complete'"), 60)
-
-
 def controlled(d, after_reload):
     """Waits until the service worker is active and controls the page. The first load is not
     controlled (no worker yet): then the page is reloaded and `after_reload(d)` brings it back."""
     d.run("return navigator.serviceWorker.ready.then(() => true)")
     if not d.run("return !!navigator.serviceWorker.controller"):
-        reload_page(d)
+        d.refresh()
         after_reload(d)
     assert d.run("return !!navigator.serviceWorker.controller"), "the service worker controls the page"
 
