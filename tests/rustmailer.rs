@@ -17,6 +17,7 @@ use petrel::rustmailer::backend::RustMailerBackend;
 use petrel::rustmailer::client::RustMailer;
 use petrel::rustmailer::proto as pb;
 use petrel::rustmailer::push::{self, PushOptions, RustMailerPush};
+use petrel::rustmailer::wire::{ThreadIds, ThreadPaging, WireShape};
 use petrel::rustmailer::RustMailerError;
 use wasm_bindgen_test::*;
 
@@ -133,9 +134,9 @@ async fn lists_page_by_cursor_and_big_pages_are_refused() {
     assert_eq!(pages, 3, "250 messages in pages of 100");
     let big = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "Bulk".into(), next_page_token: None, page_size: 101, remote: false, desc: true }).await;
     assert!(matches!(big, Err(RustMailerError::Invalid(ref m)) if m.contains("page_size")), "{big:?}");
-    let threads = rm.list_threads(pb::ListThreadsRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 50, desc: true, remote: false }).await.expect("ListThreads");
+    let threads = rm.list_threads(pb::ListThreadsRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 50, desc: true, remote: false }, 1).await.expect("ListThreads");
     let report = threads.items.iter().find(|e| e.subject.as_deref() == Some("Re: Quarterly report")).expect("the thread's newest message");
-    let thread = rm.get_thread_messages(pb::GetThreadMessagesRequest { account_id: ALICE, thread_id: report.thread_id.clone(), remote: None }).await.expect("GetThreadMessages");
+    let thread = rm.get_thread_messages(ALICE, &report.thread_id).await.expect("GetThreadMessages");
     // The seeded pair in INBOX (replies sent by other tests join the thread from Sent).
     assert_eq!(thread.items.iter().filter(|e| e.mailbox_name == "INBOX").count(), 2, "{:?}", thread.items.iter().map(|e| &e.subject).collect::<Vec<_>>());
 }
@@ -381,7 +382,15 @@ async fn reply_and_forward_with_a_base64_attachment() {
     let reply = sent.iter().find(|e| e.subject.as_deref() == Some("Re: Quarterly report")).unwrap();
     assert_eq!(reply.in_reply_to.as_deref(), original.message_id.as_deref());
     let got = rm
-        .fetch_message_attachment(pb::FetchMessageAttachmentRequest { account_id: ALICE, id: reply.id.clone(), mailbox_name: Some("Sent".into()), attachment_id: Some(reply.attachments[0].id.clone()), ..Default::default() })
+        // Named by its part, as 1.6.0 reads it, and by id, as the revision does (what the backend sends).
+        .fetch_message_attachment(pb::FetchMessageAttachmentRequest {
+            account_id: ALICE,
+            id: reply.id.clone(),
+            mailbox_name: Some("Sent".into()),
+            attachment: Some(reply.attachments[0].clone()),
+            attachment_id: Some(reply.attachments[0].id.clone()),
+            ..Default::default()
+        })
         .await
         .expect("the attachment as sent");
     assert_eq!(got.data, bytes, "base64 in, the same bytes out");
@@ -414,4 +423,89 @@ async fn event_hooks_arrive_as_server_sent_events() {
     let _bad = push::start(RustMailer::new(gateway(), Some("wrong".into())), BOB, options, move |e| sink.push(e));
     next_event(&polled, 10_000, "a refusal", |e| matches!(e, RustMailerPush::Disconnected { reason, .. } if reason.contains("401"))).await;
     next_event(&polled, 5_000, "a poll", |e| *e == RustMailerPush::Poll).await;
+}
+
+/// Which wire the stand-in behind the gateway speaks in this run (scripts/test runs the RustMailer
+/// suites once per released wire).
+fn expected_wire() -> (ThreadIds, ThreadPaging) {
+    match option_env!("PETREL_TEST_RUSTMAILER_WIRE").unwrap_or("revision") {
+        "1.6.0" => (ThreadIds::Number, ThreadPaging::Page),
+        _ => (ThreadIds::Text, ThreadPaging::Cursor),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_servers_wire_is_told_by_the_shape_of_its_answers() {
+    let rm = client();
+    assert_eq!(rm.wire_shape(), WireShape::default(), "nothing is assumed before an answer");
+    let (ids, paging) = expected_wire();
+    // Envelopes read on either wire; what their thread ids look like is learned on the way.
+    let inbox = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 20, remote: false, desc: true }).await.expect("ListMessages");
+    assert!(!inbox.items.is_empty() && inbox.items.iter().all(|e| !e.thread_id.is_empty()));
+    assert_eq!(rm.wire_shape().thread_ids, Some(ids));
+    assert_eq!(rm.wire_shape().thread_paging, None, "paging is learned from ListThreads alone");
+
+    // Conversations page through all of Bulk's threads, by cursor or by page number.
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut token, mut page) = (None, 1);
+    loop {
+        let request = pb::ListThreadsRequest { account_id: ALICE, mailbox_name: "Bulk".into(), next_page_token: token.clone(), page_size: 100, desc: true, remote: false };
+        let threads = rm.list_threads(request, page).await.expect("ListThreads");
+        assert_eq!(rm.wire_shape().thread_paging, Some(paging));
+        for e in &threads.items {
+            assert!(seen.insert(e.thread_id.clone()), "thread {} listed twice", e.thread_id);
+        }
+        token = threads.next_page_token;
+        if token.is_none() {
+            assert_eq!(seen.len() as u64, threads.total_items, "every thread once across pages");
+            break;
+        }
+        page += 1;
+    }
+    assert_eq!(page, 3, "250 threads in pages of 100");
+
+    // A conversation opens by the id its envelope gave, whatever the wire made of it.
+    let one = seen.iter().next().expect("a thread").clone();
+    let thread = rm.get_thread_messages(ALICE, &one).await.expect("GetThreadMessages");
+    assert!(!thread.items.is_empty() && thread.items.iter().all(|e| e.thread_id == one));
+    // What was learned stays with this client (and its clones), not with a new one.
+    assert_eq!(rm.clone().wire_shape().thread_paging, Some(paging));
+    assert_eq!(client().wire_shape(), WireShape::default());
+}
+
+#[wasm_bindgen_test]
+async fn an_answer_petrel_cannot_read_is_named_and_is_not_an_outage() {
+    let rm = client();
+    control_call("/fault?method=ListMessages&garble=before").await;
+    let request = || pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 5, remote: false, desc: true };
+    let garbled = rm.list_messages(request()).await;
+    match &garbled {
+        Err(e @ RustMailerError::Undecodable { rpc, .. }) => {
+            assert_eq!(rpc, "ListMessages");
+            assert!(!e.is_transient(), "a server that answers is not down");
+        }
+        other => panic!("expected Undecodable, got {other:?}"),
+    }
+    assert!(rm.list_messages(request()).await.is_ok(), "the next answer reads");
+
+    // Through the engine: the list says what went wrong, and the account does not go offline.
+    let (_, folder) = folder_with(&rm, &["readable"]).await;
+    let backend = Rc::new(RustMailerBackend::connect(rm.clone(), BOB).await.expect("connect"));
+    let engine = MailEngine::open(&unique("rm-undecodable"), None).await;
+    let offline = LocalQueue::new();
+    let sink = offline.clone();
+    let _subscription = engine.subscribe(move |event| {
+        if matches!(event, petrel::mail::engine::EngineEvent::Reachable(false)) {
+            sink.push(());
+        }
+    });
+    engine.attach(backend);
+    engine.sync().await.expect("first sync");
+    control_call("/fault?method=ListMessages&garble=before").await;
+    let query = MailQuery { threads: false, ..MailQuery::mailbox(&folder) };
+    let shown = engine.show(&query, 0, 50).await;
+    assert!(matches!(shown, Err(MailError::RustMailer(RustMailerError::Undecodable { .. }))), "{shown:?}");
+    assert!(offline.is_empty(), "an answer that cannot be read did not make the account offline");
+    engine.show(&query, 0, 50).await.expect("the list loads once answers read again");
+    assert_eq!(loaded(&engine, &query).iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), ["readable"]);
 }

@@ -46,6 +46,9 @@ pub fn classify(error: &MailError) -> Failure {
         // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
         // page from a proxy on the way back): its task list says, and costs one call to read.
         MailError::RustMailer(e) if e.is_transient() => Failure::Ambiguous { reason },
+        // The server answered, in a form Petrel cannot read: it may have done the work. Look
+        // before trying again; never drop the mail over it.
+        MailError::RustMailer(RustMailerError::Undecodable { .. }) | MailError::Jmap(JmapError::Protocol(_)) => Failure::Ambiguous { reason },
         // Another attempt (a dead tab's, still arriving) created it: look before going on.
         MailError::AlreadyThere(_) => Failure::Ambiguous { reason },
         _ => Failure::Permanent { reason },
@@ -75,5 +78,8 @@ mod tests {
         let busy = MailError::RustMailer(RustMailerError::Busy("slow down".into()));
         assert!(matches!(classify(&busy), Failure::Transient { .. }));
         assert!(matches!(classify(&MailError::RustMailer(RustMailerError::BadToken("x".into()))), Failure::Permanent { .. }));
+        let unreadable = MailError::RustMailer(RustMailerError::Undecodable { rpc: "SendNewMail".into(), detail: "x".into() });
+        assert!(matches!(classify(&unreadable), Failure::Ambiguous { .. }), "an answer that cannot be read may follow a send");
+        assert!(matches!(classify(&MailError::Jmap(JmapError::Protocol("bad JSON".into()))), Failure::Ambiguous { .. }));
     }
 }

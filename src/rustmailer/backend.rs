@@ -153,7 +153,8 @@ impl RustMailerBackend {
         let desc = !query.ascending;
         let result = match (convert::search(&query.filter), folder) {
             (None, Some(mailbox_name)) if query.threads => {
-                self.client.list_threads(pb::ListThreadsRequest { account_id: self.account_id, mailbox_name, next_page_token: token, page_size: PAGE_SIZE, desc, remote: false }).await?
+                let request = pb::ListThreadsRequest { account_id: self.account_id, mailbox_name, next_page_token: token, page_size: PAGE_SIZE, desc, remote: false };
+                self.client.list_threads(request, page as u64 + 1).await?
             }
             (None, Some(mailbox_name)) => {
                 self.client.list_messages(pb::ListMessagesRequest { account_id: self.account_id, mailbox_name, next_page_token: token, page_size: PAGE_SIZE, remote: false, desc }).await?
@@ -405,7 +406,7 @@ impl MailBackend for RustMailerBackend {
 
     fn thread<'a>(&'a self, thread_id: &'a str) -> BackendFuture<'a, Vec<EmailSummary>> {
         async move {
-            let mut items = self.client.get_thread_messages(pb::GetThreadMessagesRequest { account_id: self.account_id, thread_id: thread_id.to_owned(), remote: None }).await?.items;
+            let mut items = self.client.get_thread_messages(self.account_id, thread_id).await?.items;
             items.sort_by_key(|e| e.internal_date.or(e.date).unwrap_or(0));
             self.remember(&items);
             Ok(items.iter().map(convert::summary).collect())

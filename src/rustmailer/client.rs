@@ -3,15 +3,22 @@
 //! (`X-RustMailer-Timeout-Seconds`) and gives up in the browser a little after it, and accepts
 //! gzip, which RustMailer always sends.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use std::time::Duration;
 
-use tonic::codec::CompressionEncoding;
-use tonic::metadata::MetadataValue;
+use prost::bytes::Buf;
+use tonic::codec::{BufferSettings, Codec, CompressionEncoding, DecodeBuf, Decoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic_prost::ProstEncoder;
 use tonic_web_wasm_client::options::FetchOptions;
 use tonic_web_wasm_client::Client as Channel;
 
 use super::error::RustMailerError;
 use super::proto as pb;
+use super::wire::{self, ThreadIds, ThreadPaging, WireShape};
 
 /// RustMailer's own default; a call may ask for more (up to 600 s).
 pub const DEFAULT_DEADLINE_SECS: u64 = 30;
@@ -22,32 +29,98 @@ pub struct RustMailer {
     base_url: String,
     token: Option<String>,
     deadline_secs: u64,
+    /// What this server's answers have shown of its wire, shared by every clone: learned once.
+    shape: Rc<Cell<WireShape>>,
+}
+
+/// An answer Petrel reads: a prost message, and where it carries envelopes (whose thread ids
+/// differ between RustMailer's wires).
+pub trait Answer: prost::Message + Default + Send + 'static {
+    const ENVELOPES_FIELD: Option<u64> = None;
+}
+
+macro_rules! answers {
+    ($($message:ty),* $(,)?) => { $(impl Answer for $message {})* };
+}
+answers!(
+    pb::Empty, pb::ListMinimalAccountsResponse, pb::PagedAccount, pb::Account, pb::AccountRunningState, pb::MailServerConfig,
+    pb::ListMailboxesResponse, pb::MessageContentResponse, pb::ByteResponse, pb::PagedEmailTask, pb::EmailTask, pb::ServerStatus,
+    pb::PagedEmailTemplate,
+);
+impl Answer for pb::CursorDataPage {
+    const ENVELOPES_FIELD: Option<u64> = Some(4);
+}
+impl Answer for pb::PagedMessages {
+    const ENVELOPES_FIELD: Option<u64> = Some(4);
+}
+impl Answer for pb::EmailEnvelopeList {
+    const ENVELOPES_FIELD: Option<u64> = Some(1);
+}
+
+/// Metadata a decode failure carries out of the codec, so it is not taken for the server's own
+/// INTERNAL status.
+const UNDECODABLE: &str = "x-petrel-undecodable";
+
+/// A decoded answer and what its envelopes showed of the server's wire.
+struct Shaped<T> {
+    message: T,
+    thread_ids: Option<ThreadIds>,
+}
+
+struct AnswerCodec<Req, Resp>(PhantomData<fn() -> (Req, Resp)>);
+
+struct AnswerDecoder<Resp>(PhantomData<fn() -> Resp>);
+
+impl<Req: prost::Message + Send + 'static, Resp: Answer> Codec for AnswerCodec<Req, Resp> {
+    type Encode = Req;
+    type Decode = Shaped<Resp>;
+    type Encoder = ProstEncoder<Req>;
+    type Decoder = AnswerDecoder<Resp>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::new(BufferSettings::default())
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        AnswerDecoder(PhantomData)
+    }
+}
+
+fn undecodable(detail: String) -> tonic::Status {
+    let mut metadata = MetadataMap::new();
+    metadata.insert(UNDECODABLE, MetadataValue::from_static("1"));
+    tonic::Status::with_metadata(tonic::Code::Internal, detail, metadata)
+}
+
+impl<Resp: Answer> Decoder for AnswerDecoder<Resp> {
+    type Item = Shaped<Resp>;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Shaped<Resp>>, tonic::Status> {
+        let bytes = buf.copy_to_bytes(buf.remaining());
+        let (bytes, thread_ids) = match Resp::ENVELOPES_FIELD {
+            Some(field) => wire::in_revision_shape(&bytes, field).map_err(|e| undecodable(e.0))?,
+            None => (std::borrow::Cow::Borrowed(&bytes[..]), None),
+        };
+        let message = Resp::decode(&*bytes).map_err(|e| undecodable(e.to_string()))?;
+        Ok(Some(Shaped { message, thread_ids }))
+    }
 }
 
 macro_rules! unary {
-    ($name:ident, $client:ident, $request:ty => $response:ty) => {
+    ($name:ident, $path:literal, $request:ty => $response:ty) => {
         pub async fn $name(&self, message: $request) -> Result<$response, RustMailerError> {
-            let mut client = $client::new(self.channel()).accept_compressed(CompressionEncoding::Gzip);
-            client.$name(self.request(message)?).await.map(tonic::Response::into_inner).map_err(RustMailerError::from)
+            self.call($path, message).await
         }
     };
 }
-
-use pb::account_service_client::AccountServiceClient;
-use pb::auto_config_service_client::AutoConfigServiceClient;
-use pb::mailbox_service_client::MailboxServiceClient;
-use pb::message_service_client::MessageServiceClient;
-use pb::send_mail_service_client::SendMailServiceClient;
-use pb::status_service_client::StatusServiceClient;
-use pb::templates_service_client::TemplatesServiceClient;
-
 
 impl RustMailer {
     /// `base_url` is where the gateway serves `/rustmailer.grpc.*` (no trailing slash).
     pub fn new(base_url: &str, token: Option<String>) -> RustMailer {
         // "" is same-origin: fetch resolves the relative call paths against the page or worker.
         let base_url = base_url.trim_end_matches('/').to_owned();
-        RustMailer { base_url, token: token.filter(|t| !t.is_empty()), deadline_secs: DEFAULT_DEADLINE_SECS }
+        RustMailer { base_url, token: token.filter(|t| !t.is_empty()), deadline_secs: DEFAULT_DEADLINE_SECS, shape: Rc::default() }
     }
 
     /// The same client asking RustMailer for another deadline per call.
@@ -81,32 +154,124 @@ impl RustMailer {
         Ok(request)
     }
 
-    unary!(list_minimal_accounts, AccountServiceClient, pb::Empty => pb::ListMinimalAccountsResponse);
-    unary!(list_accounts, AccountServiceClient, pb::PaginateRequest => pb::PagedAccount);
-    unary!(get_account, AccountServiceClient, pb::AccountId => pb::Account);
-    unary!(get_account_state, AccountServiceClient, pb::AccountId => pb::AccountRunningState);
-    unary!(get_autoconfig, AutoConfigServiceClient, pb::AutoconfigRequest => pb::MailServerConfig);
-    unary!(list_mailboxes, MailboxServiceClient, pb::ListMailboxesRequest => pb::ListMailboxesResponse);
-    unary!(create_mailbox, MailboxServiceClient, pb::CreateMailboxRequest => pb::Empty);
-    unary!(remove_mailbox, MailboxServiceClient, pb::DeleteMailboxRequest => pb::Empty);
-    unary!(update_mailbox, MailboxServiceClient, pb::MailboxUpdateRequest => pb::Empty);
-    unary!(list_messages, MessageServiceClient, pb::ListMessagesRequest => pb::CursorDataPage);
-    unary!(list_threads, MessageServiceClient, pb::ListThreadsRequest => pb::CursorDataPage);
-    unary!(get_thread_messages, MessageServiceClient, pb::GetThreadMessagesRequest => pb::EmailEnvelopeList);
-    unary!(fetch_message_content, MessageServiceClient, pb::FetchMessageContentRequest => pb::MessageContentResponse);
-    unary!(fetch_message_attachment, MessageServiceClient, pb::FetchMessageAttachmentRequest => pb::ByteResponse);
-    unary!(update_message_flags, MessageServiceClient, pb::FlagMessageRequest => pb::Empty);
-    unary!(move_messages, MessageServiceClient, pb::MailboxTransferRequest => pb::Empty);
-    unary!(copy_messages, MessageServiceClient, pb::MailboxTransferRequest => pb::Empty);
-    unary!(delete_messages, MessageServiceClient, pb::MessageDeleteRequest => pb::Empty);
-    unary!(message_search, MessageServiceClient, pb::MessageSearchRequest => pb::CursorDataPage);
-    unary!(unified_search, MessageServiceClient, pb::UnifiedSearchRequest => pb::PagedMessages);
-    unary!(send_new_mail, SendMailServiceClient, pb::SendNewMailRequest => pb::Empty);
-    unary!(reply_mail, SendMailServiceClient, pb::ReplyMailRequest => pb::Empty);
-    unary!(forward_mail, SendMailServiceClient, pb::ForwardMailRequest => pb::Empty);
-    unary!(list_email_tasks, SendMailServiceClient, pb::ListTasksRequest => pb::PagedEmailTask);
-    unary!(get_email_task, SendMailServiceClient, pb::GetTaskRequest => pb::EmailTask);
-    unary!(remove_email_task, SendMailServiceClient, pb::RemoveTaskRequest => pb::Empty);
-    unary!(get_status, StatusServiceClient, pb::Empty => pb::ServerStatus);
-    unary!(list_templates, TemplatesServiceClient, pb::ListTemplatesRequest => pb::PagedEmailTemplate);
+    /// What this server's answers have shown of its wire so far.
+    pub fn wire_shape(&self) -> WireShape {
+        self.shape.get()
+    }
+
+    /// One call: `path` is `/rustmailer.grpc.<Service>/<Method>`. What the answer shows of the
+    /// server's wire is kept; an answer that cannot be read is [`RustMailerError::Undecodable`].
+    async fn call<Req, Resp>(&self, path: &'static str, message: Req) -> Result<Resp, RustMailerError>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: Answer + Sync,
+    {
+        let mut grpc = tonic::client::Grpc::new(self.channel()).accept_compressed(CompressionEncoding::Gzip);
+        let request = self.request(message)?;
+        let answer = grpc.unary(request, PathAndQuery::from_static(path), AnswerCodec::<Req, Resp>(PhantomData)).await;
+        match answer {
+            Ok(response) => {
+                let Shaped { message, thread_ids } = response.into_inner();
+                let mut shape = self.shape.get();
+                shape.learn_thread_ids(thread_ids);
+                self.shape.set(shape);
+                Ok(message)
+            }
+            Err(status) if status.metadata().contains_key(UNDECODABLE) => {
+                let rpc = path.rsplit('/').next().unwrap_or(path).to_owned();
+                Err(RustMailerError::Undecodable { rpc, detail: status.message().to_owned() })
+            }
+            Err(status) => Err(RustMailerError::from(status)),
+        }
+    }
+
+    fn learn_paging(&self, paging: ThreadPaging) {
+        let mut shape = self.shape.get();
+        shape.thread_paging = Some(paging);
+        self.shape.set(shape);
+    }
+
+    /// A page of a folder's conversations, paged the way this server pages them: by the
+    /// revision's cursor, or by 1.6.0's page number (`page_number`, 1-based). Until the server has
+    /// shown which, the cursor is tried, and 1.6.0's refusal of it (INVALID_ARGUMENT: it reads the
+    /// missing page as 0) means page numbers. A 1.6.0 answer comes back as a cursor page whose
+    /// token is the next page's number.
+    pub async fn list_threads(&self, request: pb::ListThreadsRequest, page_number: u64) -> Result<pb::CursorDataPage, RustMailerError> {
+        const PATH: &str = "/rustmailer.grpc.MessageService/ListThreads";
+        let by_number = |request: &pb::ListThreadsRequest| pb::ListThreadsRequestV160 {
+            account_id: request.account_id,
+            mailbox_name: request.mailbox_name.clone(),
+            page: page_number.max(1),
+            page_size: request.page_size,
+            desc: request.desc,
+        };
+        let as_cursor_page = |paged: pb::PagedMessages| {
+            let more = paged.current_page.unwrap_or(page_number) < paged.total_pages.unwrap_or(0);
+            pb::CursorDataPage {
+                next_page_token: more.then(|| (page_number.max(1) + 1).to_string()),
+                page_size: paged.page_size,
+                total_items: paged.total_items,
+                items: paged.items,
+                total_pages: paged.total_pages,
+            }
+        };
+        match self.shape.get().thread_paging {
+            Some(ThreadPaging::Page) => Ok(as_cursor_page(self.call(PATH, by_number(&request)).await?)),
+            Some(ThreadPaging::Cursor) => self.call(PATH, request).await,
+            None => match self.call::<_, pb::CursorDataPage>(PATH, request.clone()).await {
+                Ok(page) => {
+                    self.learn_paging(ThreadPaging::Cursor);
+                    Ok(page)
+                }
+                Err(refused @ RustMailerError::Invalid(_)) => match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
+                    Ok(paged) => {
+                        self.learn_paging(ThreadPaging::Page);
+                        Ok(as_cursor_page(paged))
+                    }
+                    // Not 1.6.0's refusal after all: the first answer is the one to report.
+                    Err(_) => Err(refused),
+                },
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// The messages of a conversation; 1.6.0 names it by number (the decimal text Petrel keeps).
+    pub async fn get_thread_messages(&self, account_id: u64, thread_id: &str) -> Result<pb::EmailEnvelopeList, RustMailerError> {
+        const PATH: &str = "/rustmailer.grpc.MessageService/GetThreadMessages";
+        match self.shape.get().thread_ids {
+            Some(ThreadIds::Number) => {
+                let number = thread_id.parse().map_err(|_| RustMailerError::NotFound(format!("conversation {thread_id}")))?;
+                self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await
+            }
+            _ => self.call(PATH, pb::GetThreadMessagesRequest { account_id, thread_id: thread_id.to_owned(), remote: None }).await,
+        }
+    }
+
+    unary!(list_minimal_accounts, "/rustmailer.grpc.AccountService/ListMinimalAccounts", pb::Empty => pb::ListMinimalAccountsResponse);
+    unary!(list_accounts, "/rustmailer.grpc.AccountService/ListAccounts", pb::PaginateRequest => pb::PagedAccount);
+    unary!(get_account, "/rustmailer.grpc.AccountService/GetAccount", pb::AccountId => pb::Account);
+    unary!(get_account_state, "/rustmailer.grpc.AccountService/GetAccountState", pb::AccountId => pb::AccountRunningState);
+    unary!(get_autoconfig, "/rustmailer.grpc.AutoConfigService/GetAutoconfig", pb::AutoconfigRequest => pb::MailServerConfig);
+    unary!(list_mailboxes, "/rustmailer.grpc.MailboxService/ListMailboxes", pb::ListMailboxesRequest => pb::ListMailboxesResponse);
+    unary!(create_mailbox, "/rustmailer.grpc.MailboxService/CreateMailbox", pb::CreateMailboxRequest => pb::Empty);
+    unary!(remove_mailbox, "/rustmailer.grpc.MailboxService/RemoveMailbox", pb::DeleteMailboxRequest => pb::Empty);
+    unary!(update_mailbox, "/rustmailer.grpc.MailboxService/UpdateMailbox", pb::MailboxUpdateRequest => pb::Empty);
+    unary!(list_messages, "/rustmailer.grpc.MessageService/ListMessages", pb::ListMessagesRequest => pb::CursorDataPage);
+    unary!(fetch_message_content, "/rustmailer.grpc.MessageService/FetchMessageContent", pb::FetchMessageContentRequest => pb::MessageContentResponse);
+    unary!(fetch_message_attachment, "/rustmailer.grpc.MessageService/FetchMessageAttachment", pb::FetchMessageAttachmentRequest => pb::ByteResponse);
+    unary!(update_message_flags, "/rustmailer.grpc.MessageService/UpdateMessageFlags", pb::FlagMessageRequest => pb::Empty);
+    unary!(move_messages, "/rustmailer.grpc.MessageService/MoveMessages", pb::MailboxTransferRequest => pb::Empty);
+    unary!(copy_messages, "/rustmailer.grpc.MessageService/CopyMessages", pb::MailboxTransferRequest => pb::Empty);
+    unary!(delete_messages, "/rustmailer.grpc.MessageService/DeleteMessages", pb::MessageDeleteRequest => pb::Empty);
+    unary!(message_search, "/rustmailer.grpc.MessageService/MessageSearch", pb::MessageSearchRequest => pb::CursorDataPage);
+    unary!(unified_search, "/rustmailer.grpc.MessageService/UnifiedSearch", pb::UnifiedSearchRequest => pb::PagedMessages);
+    unary!(send_new_mail, "/rustmailer.grpc.SendMailService/SendNewMail", pb::SendNewMailRequest => pb::Empty);
+    unary!(reply_mail, "/rustmailer.grpc.SendMailService/ReplyMail", pb::ReplyMailRequest => pb::Empty);
+    unary!(forward_mail, "/rustmailer.grpc.SendMailService/ForwardMail", pb::ForwardMailRequest => pb::Empty);
+    unary!(list_email_tasks, "/rustmailer.grpc.SendMailService/ListEmailTasks", pb::ListTasksRequest => pb::PagedEmailTask);
+    unary!(get_email_task, "/rustmailer.grpc.SendMailService/GetEmailTask", pb::GetTaskRequest => pb::EmailTask);
+    unary!(remove_email_task, "/rustmailer.grpc.SendMailService/RemoveEmailTask", pb::RemoveTaskRequest => pb::Empty);
+    unary!(get_status, "/rustmailer.grpc.StatusService/GetStatus", pb::Empty => pb::ServerStatus);
+    unary!(list_templates, "/rustmailer.grpc.TemplatesService/ListTemplates", pb::ListTemplatesRequest => pb::PagedEmailTemplate);
 }

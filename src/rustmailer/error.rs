@@ -49,8 +49,13 @@ pub enum RustMailerError {
     Server(String),
     #[error("the gateway could not be reached ({0}); check the connection")]
     Network(String),
+    /// What came back was not gRPC-web at all (a proxy's page, a cut-off frame).
     #[error("RustMailer's answer could not be read ({0})")]
     Malformed(String),
+    /// A gRPC answer arrived but its message is not in a form Petrel reads: a RustMailer wire
+    /// it does not know. The server is up, so this is never taken for an outage.
+    #[error("this RustMailer answers {rpc} in a form Petrel does not read ({detail}): nothing was changed or lost; tell whoever runs it which RustMailer version it is")]
+    Undecodable { rpc: String, detail: String },
     /// An attachment's bytes differ from those fetched before (SHA-256, hex): not shown.
     #[error("the attachment is not what it was when first opened (SHA-256 {actual}, expected {expected}); it was not opened")]
     AttachmentChanged { expected: String, actual: String },
@@ -147,5 +152,13 @@ mod tests {
         assert!(matches!(RustMailerError::from_status(2, "invalid content type: text/html", None), RustMailerError::Unavailable(_)));
         assert_eq!(RustMailerError::from_status(2, "Request timed out", None), RustMailerError::Timeout);
         assert!(matches!(RustMailerError::from_status(2, "garbage", None), RustMailerError::Malformed(_)));
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_read_is_not_an_outage() {
+        let e = RustMailerError::Undecodable { rpc: "ListMessages".into(), detail: "EmailEnvelope.thread_id: invalid wire type".into() };
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains("ListMessages"), "names the call: {e}");
+        assert!(e.to_string().contains("does not read"), "{e}");
     }
 }

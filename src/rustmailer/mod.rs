@@ -1,7 +1,9 @@
 //! RustMailer (mail middleware with a gRPC API) from the browser, over gRPC-web through Petrel's
 //! gateway. DOM-free like the JMAP layer: it runs in a page or a worker.
 //!
-//! - [`proto`]: the messages and tonic client stubs generated from `protos/rustmailer.proto`.
+//! - [`proto`]: the messages generated from `protos/rustmailer.proto`.
+//! - [`wire`]: which of RustMailer's wires (1.6.0, or the later revision) a server speaks, told by
+//!   the shape of its answers, and 1.6.0's envelopes read as the revision's.
 //! - [`error`]: one error type from gRPC statuses, RustMailer's codes and fetch failures.
 //! - [`convert`]: RustMailer's shapes onto the mail model (ids, flags, folders, searches).
 //! - `client`: the calls, with token, deadline and gzip; `backend`: the mail engine's trait;
@@ -14,6 +16,7 @@ pub mod client;
 pub mod convert;
 pub mod error;
 pub mod proto;
+pub mod wire;
 #[cfg(target_arch = "wasm32")]
 pub mod push;
 

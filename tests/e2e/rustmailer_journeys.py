@@ -5,6 +5,7 @@ stand-in behind the gateway's gRPC-web translation. Mail is counted where the st
 
 Env: PETREL_TEST_GATEWAY (the app and gRPC-web), PETREL_TEST_RUSTMAILER_TOKEN,
 PETREL_TEST_RUSTMAILER_CONTROL (the stand-in's control port), PETREL_E2E_ARTIFACTS (screenshots).
+scripts/test runs them once per RustMailer wire the stand-in speaks (the revision, and 1.6.0).
 """
 import json
 import os
@@ -59,6 +60,49 @@ def reads_the_inbox(d):
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-inbox.png"))
 
 
+def open_folder(d, name):
+    d.element(".mailbox[data-name='%s'] .mailbox-button" % name).click()
+
+
+def open_inbox(d):
+    d.element(".mailbox[data-role=inbox] .mailbox-button").click()
+
+
+def reads_a_conversation(d):
+    # The inbox lists conversations (ListThreads pages by cursor or, on 1.6.0, by page number);
+    # opening one asks for its messages by the thread id its envelope gave.
+    opened = d.run("const r = [...document.querySelectorAll('.message-row')].find(r => r.querySelector('.subject').textContent === 'Re: Quarterly report');"
+                   " if (!r) return false; r.querySelector('.message-open').click(); return true")
+    assert opened, "the Quarterly report conversation is listed: %s" % row_subjects(d)
+    wait("the conversation's messages", lambda: len(d.find(".conversation-item")) >= 2, 30)
+    wait("the reply's text", lambda: "Numbers look good" in d.run("return document.querySelector('.reader').innerText"), 30)
+    d.screenshot(os.path.join(ARTIFACTS, "rustmailer-conversation.png"))
+    d.run("document.activeElement && document.activeElement.blur()")
+    d.keys("u")
+    wait("reader closed", lambda: not d.find(".reader"), 10)
+
+
+def an_answer_that_cannot_be_read_is_named_not_offline(d):
+    # Every list call of the next few answers with bytes that are not protobuf.
+    for method in ("ListThreads", "ListMessages"):
+        control("/fault?method=%s&garble=before&count=4" % method)
+    try:
+        open_folder(d, "Bulk")
+        text = wait("the list's error", lambda: d.run("const n = document.querySelector('.message-list .notice, .notice[role=alert]'); return n && n.textContent"), 30)
+        assert "does not read" in text and ("ListThreads" in text or "ListMessages" in text), text
+        assert not d.find(".offline-banner"), "an answer that cannot be read is not an outage"
+        assert d.run("return document.querySelector('.shell').dataset.connection") == "live"
+        d.screenshot(os.path.join(ARTIFACTS, "rustmailer-undecodable.png"))
+    finally:
+        control("/clear")
+    open_inbox(d)
+    wait("the inbox again", lambda: any("Welcome to RustMailer" in s for s in row_subjects(d)), 30)
+    open_folder(d, "Bulk")
+    wait("Bulk once answers read again", lambda: len(row_subjects(d)) > 10, 30)
+    open_inbox(d)
+    wait("back in the inbox", lambda: any("Welcome to RustMailer" in s for s in row_subjects(d)), 30)
+
+
 def send(d, token):
     compose_and_send(d, "Carol <carol@example.org>", token, "Sent through RustMailer by the journey %s.\n" % token)
 
@@ -102,7 +146,7 @@ def main():
     failed = []
     try:
         sign_in(d)
-        for journey in (reads_the_inbox, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown):
+        for journey in (reads_the_inbox, reads_a_conversation, an_answer_that_cannot_be_read_is_named_not_offline, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown):
             try:
                 journey(d)
                 print("ok   %s" % journey.__name__)

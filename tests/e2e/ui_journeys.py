@@ -206,11 +206,7 @@ def sign_in(d):
 
 
 def key(d, keys):
-    """Types keys at the page (not into a field): W3C actions, one key at a time."""
-    actions = []
-    for k in keys:
-        actions += [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}]
-    d.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+    d.keys(keys)
 
 
 class Row:

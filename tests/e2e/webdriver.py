@@ -141,6 +141,13 @@ class Driver:
     def run(self, script, *args):
         return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
 
+    def keys(self, keys):
+        """Types keys at the page (not into a field): W3C actions, one key at a time."""
+        actions = []
+        for k in keys:
+            actions += [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}]
+        self.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+
     def find(self, css):
         found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
         return [Element(self, next(iter(e.values()))) for e in found]

@@ -3,8 +3,10 @@
 //! the wire the way `../shared/specs/rustmailer-grpc.md` documents RustMailer: see `wire`.
 
 mod mail;
+mod raw;
 mod services;
 mod tasks;
+mod v1_6;
 mod wire;
 mod world;
 
@@ -44,6 +46,10 @@ struct Args {
     /// Bearer token the event hooks carry.
     #[arg(long, default_value = "")]
     webhook_token: String,
+    /// The RustMailer wire to speak: `revision` (protos/rustmailer.proto, 2026-03) or `1.6.0` (the
+    /// release of 2025-11-25: see v1_6.rs).
+    #[arg(long, default_value = "revision", value_parser = ["revision", "1.6.0"])]
+    wire: String,
     /// Messages in alice's `Bulk` folder (for paging).
     #[arg(long, default_value_t = 250)]
     bulk: u32,
@@ -74,9 +80,9 @@ async fn main() {
             }
         });
     }
-    let auth = Arc::new(wire::Auth { tokens: args.tokens, refused_tokens: args.refused_tokens });
+    let auth = Arc::new(wire::Auth { tokens: args.tokens, refused_tokens: args.refused_tokens, speaks_1_6: args.wire == "1.6.0" });
     let listener = TcpListener::bind(args.listen).await.unwrap_or_else(|e| panic!("cannot listen on {}: {e}", args.listen));
-    eprintln!("rustmailer-standin: gRPC (HTTP/2 only) on {}", args.listen);
+    eprintln!("rustmailer-standin: gRPC (HTTP/2 only, {} wire) on {}", args.wire, args.listen);
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };

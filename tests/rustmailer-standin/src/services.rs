@@ -44,7 +44,7 @@ fn cursor_page(all: Vec<pb::EmailEnvelope>, token: Option<&str>, page_size: u64)
     })
 }
 
-fn page_bounds(page: Option<u64>, page_size: Option<u64>, total: usize) -> (usize, usize, u64) {
+pub fn page_bounds(page: Option<u64>, page_size: Option<u64>, total: usize) -> (usize, usize, u64) {
     let size = page_size.unwrap_or(20).clamp(1, MAX_PAGE_SIZE) as usize;
     let page = page.unwrap_or(1).max(1) as usize;
     let start = ((page - 1) * size).min(total);
@@ -254,7 +254,18 @@ fn matches(mail: &Mail, search: &pb::MessageSearch) -> bool {
 }
 
 /// Newest first across the given folders of an account.
-fn search_account(a: &Account, mailbox: Option<&str>, filter: impl Fn(&Mail) -> bool, desc: bool) -> Vec<pb::EmailEnvelope> {
+/// The newest message of each thread in a folder, threads in the order of their newest message.
+pub fn thread_heads(a: &Account, mailbox_name: &str, desc: bool) -> Result<Vec<pb::EmailEnvelope>, Status> {
+    let m = a.mailbox(mailbox_name).ok_or_else(|| not_found(format!("mailbox '{mailbox_name}'")))?;
+    let mut seen = BTreeSet::new();
+    let mut all: Vec<_> = m.sorted(true).into_iter().filter(|mail| seen.insert(mail.thread_id.clone())).map(|mail| envelope(a, m, mail)).collect();
+    if !desc {
+        all.reverse();
+    }
+    Ok(all)
+}
+
+pub fn search_account(a: &Account, mailbox: Option<&str>, filter: impl Fn(&Mail) -> bool, desc: bool) -> Vec<pb::EmailEnvelope> {
     let mut found: Vec<(i64, pb::EmailEnvelope)> = a
         .mailboxes
         .iter()
@@ -287,14 +298,7 @@ impl pb::message_service_server::MessageService for Services {
         let r = request.into_inner();
         let world = self.0.lock();
         let a = world.account(r.account_id)?;
-        let m = a.mailbox(&r.mailbox_name).ok_or_else(|| not_found(format!("mailbox '{}'", r.mailbox_name)))?;
-        // Newest message of each thread, threads in the order of their newest message.
-        let mut seen = BTreeSet::new();
-        let all = m.sorted(true).into_iter().filter(|mail| seen.insert(mail.thread_id.clone())).map(|mail| envelope(a, m, mail));
-        let mut all: Vec<_> = all.collect();
-        if !r.desc {
-            all.reverse();
-        }
+        let all = thread_heads(a, &r.mailbox_name, r.desc)?;
         Ok(Response::new(cursor_page(all, r.next_page_token.as_deref(), r.page_size)?))
     }
 

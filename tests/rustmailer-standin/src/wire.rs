@@ -14,13 +14,15 @@ use tower::ServiceExt;
 
 use crate::pb;
 use crate::services::Services;
-use crate::world::Shared;
+use crate::world::{Garble, Shared};
 
 pub struct Auth {
     /// Tokens that may call everything; empty: auth off (RustMailer's default).
     pub tokens: Vec<String>,
     /// Tokens RustMailer knows but refuses (an expired licence, a disabled account): HTTP 403.
     pub refused_tokens: Vec<String>,
+    /// Speak RustMailer 1.6.0's wire instead of the revision's.
+    pub speaks_1_6: bool,
 }
 
 fn json_error(status: StatusCode, code: u32, message: &str) -> Response<Body> {
@@ -72,8 +74,16 @@ pub async fn handle(shared: Shared, auth: &Auth, mut request: Request<Incoming>)
             if let Some(code) = fault.status {
                 return grpc_error(tonic::Status::new(code, format!("injected fault on {method}")));
             }
+            match fault.garble {
+                Some(Garble::Before) => return crate::raw::garbled(),
+                Some(Garble::After) => {
+                    route(shared.clone(), &path, request, auth.speaks_1_6).await;
+                    return crate::raw::garbled();
+                }
+                None => {}
+            }
         }
-        route(shared.clone(), &path, request).await
+        route(shared.clone(), &path, request, auth.speaks_1_6).await
     };
     match tokio::time::timeout(limit, call).await {
         Ok(response) => response,
@@ -81,10 +91,17 @@ pub async fn handle(shared: Shared, auth: &Auth, mut request: Request<Incoming>)
     }
 }
 
-async fn route(shared: Shared, path: &str, request: Request<Incoming>) -> Response<Body> {
+async fn route(shared: Shared, path: &str, request: Request<Incoming>, speaks_1_6: bool) -> Response<Body> {
     use tonic::codec::CompressionEncoding::Gzip;
     let services = Services(shared);
-    let service = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or_default();
+    let request = match service {
+        "rustmailer.grpc.MessageService" if speaks_1_6 => match crate::v1_6::wants(method) {
+            true => return crate::v1_6::route(services, method, request).await,
+            false => request,
+        },
+        _ => request,
+    };
     macro_rules! serve {
         ($server:ty) => {{
             let server = <$server>::new(services).send_compressed(Gzip).accept_compressed(Gzip);
@@ -215,6 +232,12 @@ pub async fn control(shared: Shared, request: Request<Incoming>) -> Response<Ful
                 count: q("count").and_then(|c| c.parse().ok()).unwrap_or(1),
                 delay_ms: q("delay_ms").and_then(|d| d.parse().ok()).unwrap_or(0),
                 status,
+                garble: match q("garble").as_deref() {
+                    None => None,
+                    Some("before") => Some(Garble::Before),
+                    Some("after") => Some(Garble::After),
+                    Some(other) => return bad(format!("garble is 'before' or 'after', not '{other}'")),
+                },
             };
             shared.lock().faults.push(fault);
             json(serde_json::json!({"ok": true}))

@@ -32,6 +32,15 @@ pub struct Fault {
     pub count: u32,
     pub delay_ms: u64,
     pub status: Option<tonic::Code>,
+    /// Answer with a gRPC success whose message is not protobuf: before the call runs, or after it
+    /// did its work.
+    pub garble: Option<Garble>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Garble {
+    Before,
+    After,
 }
 
 pub struct World {
