@@ -11,7 +11,7 @@ use std::time::Duration;
 use prost::bytes::Buf;
 use tonic::codec::{BufferSettings, Codec, CompressionEncoding, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::metadata::MetadataValue;
 use tonic_prost::ProstEncoder;
 use tonic_web_wasm_client::options::FetchOptions;
 use tonic_web_wasm_client::Client as Channel;
@@ -36,11 +36,12 @@ pub struct RustMailer {
 /// An answer Petrel reads: a prost message, and where it carries envelopes (whose thread ids
 /// differ between RustMailer's wires).
 pub trait Answer: prost::Message + Default + Send + 'static {
-    const ENVELOPES_FIELD: Option<u64> = None;
+    /// Said by every answer (no default), so a new one that carries envelopes cannot forget it.
+    const ENVELOPES_FIELD: Option<u64>;
 }
 
 macro_rules! answers {
-    ($($message:ty),* $(,)?) => { $(impl Answer for $message {})* };
+    ($($message:ty),* $(,)?) => { $(impl Answer for $message { const ENVELOPES_FIELD: Option<u64> = None; })* };
 }
 answers!(
     pb::Empty, pb::ListMinimalAccountsResponse, pb::PagedAccount, pb::Account, pb::AccountRunningState, pb::MailServerConfig,
@@ -57,9 +58,22 @@ impl Answer for pb::EmailEnvelopeList {
     const ENVELOPES_FIELD: Option<u64> = Some(1);
 }
 
-/// Metadata a decode failure carries out of the codec, so it is not taken for the server's own
-/// INTERNAL status.
-const UNDECODABLE: &str = "x-petrel-undecodable";
+/// The source a decode failure carries out of the codec, so that it is not taken for the server's
+/// own INTERNAL status (a header could be sent by anyone; a source cannot come off the network).
+#[derive(Debug)]
+struct NotReadable;
+
+impl std::fmt::Display for NotReadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the answer could not be decoded")
+    }
+}
+
+impl std::error::Error for NotReadable {}
+
+fn is_unreadable(status: &tonic::Status) -> bool {
+    std::error::Error::source(status).is_some_and(|s| s.is::<NotReadable>())
+}
 
 /// A decoded answer and what its envelopes showed of the server's wire.
 struct Shaped<T> {
@@ -87,9 +101,9 @@ impl<Req: prost::Message + Send + 'static, Resp: Answer> Codec for AnswerCodec<R
 }
 
 fn undecodable(detail: String) -> tonic::Status {
-    let mut metadata = MetadataMap::new();
-    metadata.insert(UNDECODABLE, MetadataValue::from_static("1"));
-    tonic::Status::with_metadata(tonic::Code::Internal, detail, metadata)
+    let mut status = tonic::Status::internal(detail);
+    status.set_source(std::sync::Arc::new(NotReadable));
+    status
 }
 
 impl<Resp: Answer> Decoder for AnswerDecoder<Resp> {
@@ -177,7 +191,7 @@ impl RustMailer {
                 self.shape.set(shape);
                 Ok(message)
             }
-            Err(status) if status.metadata().contains_key(UNDECODABLE) => {
+            Err(status) if is_unreadable(&status) => {
                 let rpc = path.rsplit('/').next().unwrap_or(path).to_owned();
                 Err(RustMailerError::Undecodable { rpc, detail: status.message().to_owned() })
             }
@@ -206,7 +220,11 @@ impl RustMailer {
             desc: request.desc,
         };
         let as_cursor_page = |paged: pb::PagedMessages| {
-            let more = paged.current_page.unwrap_or(page_number) < paged.total_pages.unwrap_or(0);
+            let page = paged.current_page.unwrap_or(page_number).max(1);
+            let more = match paged.total_pages {
+                Some(pages) => page < pages,
+                None => page.saturating_mul(request.page_size) < paged.total_items,
+            };
             pb::CursorDataPage {
                 next_page_token: more.then(|| (page_number.max(1) + 1).to_string()),
                 page_size: paged.page_size,
@@ -223,7 +241,8 @@ impl RustMailer {
                     self.learn_paging(ThreadPaging::Cursor);
                     Ok(page)
                 }
-                Err(refused @ RustMailerError::Invalid(_)) => match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
+                // 1.6.0 reads the first page's missing number as 0 and says so.
+                Err(refused @ RustMailerError::Invalid(_)) if refused.to_string().contains("page") => match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
                     Ok(paged) => {
                         self.learn_paging(ThreadPaging::Page);
                         Ok(as_cursor_page(paged))
@@ -237,14 +256,23 @@ impl RustMailer {
     }
 
     /// The messages of a conversation; 1.6.0 names it by number (the decimal text Petrel keeps).
+    /// Before any answer has shown the server's thread ids (a conversation opened from the
+    /// offline copy first), a numeric id is tried both ways: the revision's server cannot read
+    /// the number, 1.6.0's cannot read the text, and the answer that reads teaches which it is.
     pub async fn get_thread_messages(&self, account_id: u64, thread_id: &str) -> Result<pb::EmailEnvelopeList, RustMailerError> {
         const PATH: &str = "/rustmailer.grpc.MessageService/GetThreadMessages";
-        match self.shape.get().thread_ids {
-            Some(ThreadIds::Number) => {
-                let number = thread_id.parse().map_err(|_| RustMailerError::NotFound(format!("conversation {thread_id}")))?;
-                self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await
-            }
-            _ => self.call(PATH, pb::GetThreadMessagesRequest { account_id, thread_id: thread_id.to_owned(), remote: None }).await,
+        let by_text = || pb::GetThreadMessagesRequest { account_id, thread_id: thread_id.to_owned(), remote: None };
+        let number = thread_id.parse::<u64>().ok();
+        match (self.shape.get().thread_ids, number) {
+            (Some(ThreadIds::Number), Some(number)) => self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await,
+            (Some(ThreadIds::Number), None) => Err(RustMailerError::ForeignId(thread_id.to_owned())),
+            (Some(ThreadIds::Text), _) | (None, None) => self.call(PATH, by_text()).await,
+            (None, Some(number)) => match self.call(PATH, by_text()).await {
+                Err(e @ (RustMailerError::Server(_) | RustMailerError::Invalid(_))) => {
+                    self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await.map_err(|_| e)
+                }
+                answer => answer,
+            },
         }
     }
 

@@ -54,8 +54,11 @@ pub enum RustMailerError {
     Malformed(String),
     /// A gRPC answer arrived but its message is not in a form Petrel reads: a RustMailer wire
     /// it does not know. The server is up, so this is never taken for an outage.
-    #[error("this RustMailer answers {rpc} in a form Petrel does not read ({detail}): nothing was changed or lost; tell whoever runs it which RustMailer version it is")]
+    #[error("this RustMailer answers {rpc} in a form Petrel does not read ({detail}); the server is up, and Petrel checks before sending anything again; tell whoever runs it which RustMailer version it is")]
     Undecodable { rpc: String, detail: String },
+    /// An id kept from another RustMailer wire (the offline copy of a server since changed).
+    #[error("this conversation ({0}) was listed by another RustMailer version; open its folder again")]
+    ForeignId(String),
     /// An attachment's bytes differ from those fetched before (SHA-256, hex): not shown.
     #[error("the attachment is not what it was when first opened (SHA-256 {actual}, expected {expected}); it was not opened")]
     AttachmentChanged { expected: String, actual: String },

@@ -68,8 +68,9 @@ pub struct NotProtobuf(pub String);
 struct Field<'a> {
     number: u64,
     wire_type: u8,
-    /// The whole field, tag included.
-    raw: &'a [u8],
+    /// Where the field (its tag) starts in the bytes walked, and where it ends.
+    start: usize,
+    end: usize,
     /// A length-delimited field's payload.
     payload: &'a [u8],
     /// A varint field's value.
@@ -81,6 +82,10 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64, NotProtobuf> {
     for shift in (0..64).step_by(7) {
         let byte = *bytes.get(*at).ok_or_else(|| NotProtobuf("a number runs past the end".into()))?;
         *at += 1;
+        // The tenth byte holds the 64th bit alone: anything more is not a uint64.
+        if shift == 63 && byte > 1 {
+            return Err(NotProtobuf("a number is larger than 64 bits".into()));
+        }
         value |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return Ok(value);
@@ -123,7 +128,7 @@ fn fields(bytes: &[u8]) -> impl Iterator<Item = Result<Field<'_>, NotProtobuf>> 
             if at > bytes.len() {
                 return Err(NotProtobuf("a field runs past the end".into()));
             }
-            Ok(Field { number, wire_type, raw: &bytes[start..at], payload, value })
+            Ok(Field { number, wire_type, start, end: at, payload, value })
         })();
         if field.is_err() {
             at = bytes.len();
@@ -146,13 +151,12 @@ fn envelope_in_revision_shape(envelope: &[u8], seen: &mut Option<ThreadIds>) -> 
             VARINT => {
                 *seen = Some(ThreadIds::Number);
                 let out = rewritten.get_or_insert_with(|| Vec::with_capacity(envelope.len() + 16));
-                let offset = field.raw.as_ptr() as usize - envelope.as_ptr() as usize;
-                out.extend_from_slice(&envelope[copied..offset]);
+                out.extend_from_slice(&envelope[copied..field.start]);
                 let text = field.value.to_string();
                 write_varint(THREAD_ID_FIELD << 3 | u64::from(LEN), out);
                 write_varint(text.len() as u64, out);
                 out.extend_from_slice(text.as_bytes());
-                copied = offset + field.raw.len();
+                copied = field.end;
             }
             // Any other type is left for prost to name as the error it is.
             _ => {}
@@ -178,12 +182,11 @@ pub fn in_revision_shape(answer: &[u8], envelopes_field: u64) -> Result<(std::bo
         }
         if let Some(envelope) = envelope_in_revision_shape(field.payload, &mut seen)? {
             let out = rewritten.get_or_insert_with(|| Vec::with_capacity(answer.len() + answer.len() / 8));
-            let offset = field.raw.as_ptr() as usize - answer.as_ptr() as usize;
-            out.extend_from_slice(&answer[copied..offset]);
+            out.extend_from_slice(&answer[copied..field.start]);
             write_varint(envelopes_field << 3 | u64::from(LEN), out);
             write_varint(envelope.len() as u64, out);
             out.extend_from_slice(&envelope);
-            copied = offset + field.raw.len();
+            copied = field.end;
         }
     }
     Ok(match rewritten {
@@ -257,6 +260,51 @@ mod tests {
         let (shaped, seen) = in_revision_shape(&bytes, 1).expect("protobuf");
         assert_eq!(seen, Some(ThreadIds::Number));
         assert_eq!(pb::EmailEnvelopeList::decode(&*shaped).expect("decodes").items[0].thread_id, "9");
+    }
+
+    #[test]
+    fn several_numeric_ids_in_one_envelope_are_each_rewritten() {
+        // Protobuf lets a field repeat; the last one wins, as prost reads it.
+        let mut one = as_1_6(&envelope(1, ""), 5);
+        prost::encoding::uint64::encode(26, &6, &mut one);
+        let mut bytes = vec![];
+        prost::encoding::bytes::encode(1, &one, &mut bytes);
+        let (shaped, _) = in_revision_shape(&bytes, 1).expect("protobuf");
+        assert_eq!(pb::EmailEnvelopeList::decode(&*shaped).expect("decodes").items[0].thread_id, "6");
+    }
+
+    #[test]
+    fn a_number_past_64_bits_is_refused() {
+        // Field 26 as a varint of ten bytes whose last carries more than the 64th bit.
+        let mut envelope = vec![0xd0, 0x01];
+        envelope.extend([0xff; 9]);
+        envelope.push(0x02);
+        let mut bytes = vec![0x0a, envelope.len() as u8];
+        bytes.extend(envelope);
+        assert!(in_revision_shape(&bytes, 1).is_err());
+    }
+
+    #[test]
+    fn no_bytes_make_the_walker_panic() {
+        // A cheap sweep over short inputs and mutations of a real answer: errors, never panics.
+        let real = {
+            let mut bytes = vec![];
+            prost::encoding::bytes::encode(4, &as_1_6(&envelope(3, ""), 77), &mut bytes);
+            bytes
+        };
+        for i in 0..real.len() {
+            for b in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                let mut mutated = real.clone();
+                mutated[i] = b;
+                let _ = in_revision_shape(&mutated, 4);
+                let _ = in_revision_shape(&mutated[..i], 4);
+            }
+        }
+        for a in 0..=255u8 {
+            for b in [0x00, 0x02, 0x80, 0xff] {
+                let _ = in_revision_shape(&[a, b, 0xff], 4);
+            }
+        }
     }
 
     #[test]

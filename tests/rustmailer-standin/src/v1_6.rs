@@ -8,6 +8,10 @@
 //! - `FetchMessageAttachment` has no field 7 (`attachment_id`);
 //! - there is no `TagMessages`.
 //!
+//! Served the revision's way still, because Petrel does not call them: `AppendReplyToDraft`
+//! (1.6.0 has no `reply_all`) and `SendTestEmail` (another request type). `SaveDraft` and
+//! `SendDraft` are in neither this stand-in nor protos/rustmailer.proto.
+//!
 //! The answers are built by the revision's handlers and then written the way 1.6.0's server writes
 //! them: the envelope's other fields as they are, field 26 appended as a varint (protobuf fields may
 //! come in any order). Nothing here reads Petrel's code: the stand-in's encoding is its own.
