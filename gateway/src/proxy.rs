@@ -4,6 +4,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use bytes::Bytes;
 use http_body_util::BodyExt;
 
 use crate::config::Config;
@@ -163,8 +164,38 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         add_cors(&mut parts.headers, origin);
         parts.headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location"));
     }
+    let is_event_stream = parts.status == StatusCode::OK
+        && parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
     // No buffering: each upstream frame is passed on as it arrives (event streams depend on it).
-    Response::from_parts(parts, body.map_err(|e| Box::new(e) as crate::BoxError).boxed_unsync())
+    let body = body.map_err(|e| Box::new(e) as crate::BoxError);
+    if is_event_stream {
+        // Firefox resolves fetch() only once a body byte arrives, and servers send their first
+        // ping only after its interval (Cyrus and Stalwart: up to 30 s or more): a comment now
+        // tells every browser at once that the stream is open. SSE readers skip comments.
+        return Response::from_parts(parts, Opened { comment: Some(Bytes::from_static(STREAM_OPENED)), inner: body }.boxed_unsync());
+    }
+    Response::from_parts(parts, body.boxed_unsync())
+}
+
+/// The comment an event stream starts with through the gateway.
+const STREAM_OPENED: &[u8] = b": opened by petrel-gateway\n\n";
+
+/// A body that sends `comment` before what `inner` sends.
+struct Opened<B> {
+    comment: Option<Bytes>,
+    inner: B,
+}
+
+impl<B: hyper::body::Body<Data = Bytes> + Unpin> hyper::body::Body for Opened<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, B::Error>>> {
+        if let Some(comment) = self.comment.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(comment))));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
 }
 
 pub fn is_preflight<B>(request: &Request<B>) -> bool {

@@ -309,12 +309,18 @@ async fn event_streams_are_passed_on_as_they_arrive() {
     let seen = upstream.last_headers.lock().expect("lock").clone().expect("headers reached upstream");
     assert_eq!(seen["accept-encoding"], "identity", "event streams must not be compressed upstream");
     let mut body = response.into_body();
-    let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
-        .await
-        .expect("the first event arrives while the upstream still holds the rest")
-        .expect("a frame")
-        .expect("no error");
-    assert_eq!(first.into_data().expect("data"), "event: state\ndata: 1\n\n");
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("a frame arrives while the upstream still holds the rest")
+            .expect("a frame")
+            .expect("no error")
+            .into_data()
+            .expect("data")
+    };
+    // A comment first, so that a browser sees the stream open before the server's first event.
+    assert_eq!(next().await, ": opened by petrel-gateway\n\n");
+    assert_eq!(next().await, "event: state\ndata: 1\n\n");
     upstream.release_stream.notify_one();
     let rest = body.collect().await.expect("rest of stream").to_bytes();
     assert_eq!(rest, "event: state\ndata: 2\n\n");

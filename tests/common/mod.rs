@@ -37,16 +37,19 @@ pub fn account(client: &JmapClient) -> String {
 }
 
 /// The next event matching `want`, failing after `ms` milliseconds.
-pub async fn next_event<T>(events: &LocalQueue<T>, ms: u32, what: &str, want: impl Fn(&T) -> bool) -> T {
-    let deadline = now_ms() + ms as f64;
+pub async fn next_event<T: std::fmt::Debug>(events: &LocalQueue<T>, ms: u32, what: &str, want: impl Fn(&T) -> bool) -> T {
+    let start = now_ms();
+    let deadline = start + ms as f64;
+    // What went by instead, with when: the failure message says what did happen.
+    let mut skipped = Vec::new();
     loop {
         let left = deadline - now_ms();
-        assert!(left > 0.0, "timed out waiting for {what}");
+        assert!(left > 0.0, "timed out waiting for {what}; instead: {skipped:?}");
         match select(events.next().boxed_local(), sleep(left as u32).boxed_local()).await {
             Either::Left((Some(event), _)) if want(&event) => return event,
-            Either::Left((Some(_), _)) => continue,
-            Either::Left((None, _)) => panic!("push events ended while waiting for {what}"),
-            Either::Right(_) => panic!("timed out waiting for {what}"),
+            Either::Left((Some(other), _)) => skipped.push(format!("{:.0} ms: {other:?}", now_ms() - start)),
+            Either::Left((None, _)) => panic!("push events ended while waiting for {what}; instead: {skipped:?}"),
+            Either::Right(_) => panic!("timed out waiting for {what}; instead: {skipped:?}"),
         }
     }
 }
