@@ -4,6 +4,7 @@ mod account;
 pub mod address_field;
 mod app;
 mod background_send;
+mod browser_support;
 pub mod compose;
 mod context;
 mod icons;

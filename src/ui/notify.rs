@@ -14,7 +14,7 @@ use crate::mail::EmailSummary;
 pub const BURST_MS: u64 = 1500;
 
 fn supported() -> bool {
-    js_sys::Reflect::has(&js_sys::global(), &"Notification".into()).unwrap_or(false)
+    super::browser_support::notifications()
 }
 
 pub fn permitted() -> bool {

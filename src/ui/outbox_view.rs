@@ -104,6 +104,12 @@ pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal
             <h2 id="outbox-title">"Outbox"</h2>
             <p class="outbox-stats" aria-live="polite">{stats}</p>
             {move || jobs.with(|list| list.is_empty()).then(|| view! { <p class="empty">"Nothing waiting to be sent."</p> })}
+            {move || {
+                let waiting = jobs.with(|list| list.iter().any(|j| matches!(j.state, JobState::Queued | JobState::Sending)));
+                (waiting && !super::browser_support::background_sync()).then(|| view! {
+                    <p class="hint" id="outbox-after-close">"Keep a Petrel tab open until this is sent: this browser cannot send in the background, so what still waits when the last tab closes goes when you next open Petrel."</p>
+                })
+            }}
             <ul class="outbox-jobs">
                 <For each=rows key=|(text, j)| (j.id.clone(), j.revision, text.clone()) let:row>
                     {

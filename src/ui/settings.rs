@@ -44,6 +44,7 @@ pub fn Settings() -> impl IntoView {
             <fieldset>
                 <legend>"Notifications"</legend>
                 <label class="checkbox"><input type="checkbox" id="pref-notify" prop:checked=move || prefs.with(|p| p.notify_new_mail)
+                    disabled=!super::browser_support::notifications() aria-describedby="notify-support"
                     on:change=move |_| {
                         if prefs.with_untracked(|p| p.notify_new_mail) {
                             change(&|p| p.notify_new_mail = false);
@@ -59,6 +60,9 @@ pub fn Settings() -> impl IntoView {
                             });
                         }
                     } />"Notify me of new mail while Petrel is in the background"</label>
+                {(!super::browser_support::notifications()).then(|| view! {
+                    <p class="hint" id="notify-support">"This browser does not offer notifications: new mail shows in the window's title and in the list."</p>
+                })}
             </fieldset>
             <fieldset>
                 <legend>"Sending"</legend>
@@ -70,6 +74,9 @@ pub fn Settings() -> impl IntoView {
                         }
                     } />"Finish sending after Petrel is closed"</label>
                 <p class="hint">"While a message waits to go out, Petrel keeps this account's sign-in on this device so it can send when the server is back, even with every tab closed; it is deleted once nothing waits and when you sign out. Switch this off on a shared computer: waiting mail then goes when you next open Petrel."</p>
+                {(!super::browser_support::background_sync()).then(|| view! {
+                    <p class="hint" id="send-after-close-support">"This browser cannot wake Petrel to send in the background (it has no Background Sync): mail still waiting when you close the last Petrel tab is sent when you next open Petrel."</p>
+                })}
             </fieldset>
             <fieldset>
                 <legend>"Mail links"</legend>

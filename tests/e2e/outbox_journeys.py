@@ -244,6 +244,10 @@ def switched_off_nothing_is_stored(d):
     d.element("#settings-button").click()
     box = d.element("#pref-send-after-close")
     assert d.run("return document.getElementById('pref-send-after-close').checked"), "on by default"
+    # The setting says what this browser can do with it: found at run time, not by its name.
+    has_sync = d.run("return 'SyncManager' in self")
+    said = bool(d.find("#send-after-close-support"))
+    assert said == (not has_sync), "Settings tell of the missing Background Sync exactly where it is missing (has it: %s)" % has_sync
     box.click()
     d.wait_for("the setting off", lambda: d.run("return !document.getElementById('pref-send-after-close').checked"), 10)
     proxy("/down")
@@ -254,6 +258,8 @@ def switched_off_nothing_is_stored(d):
         d.wait_for("a failed attempt", lambda: "queued" in job_states(d, token) and d.run(
             "return [...document.querySelectorAll('.outbox-job')].some(r => r.innerText.includes(arguments[0]) && r.innerText.includes('Waiting for the server'))", token), 60)
         assert d.run(COUNT_GRANTS) == 0, "a send grant was stored with the setting off"
+        said = bool(d.find("#outbox-after-close"))
+        assert said == (not has_sync), "the outbox asks to keep a tab open exactly where nothing sends in the background (has it: %s)" % has_sync
     finally:
         proxy("/up")
     assert_delivered_once(token)
