@@ -150,7 +150,7 @@ class Driver:
 
     def find(self, css):
         found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
-        return [Element(self, next(iter(e.values()))) for e in found]
+        return [Element(self, e[WEB_ELEMENT]) for e in found]
 
     def wait_for(self, what, find, timeout=30):
         """Polls `find()` until it returns something truthy; the page's text on failure."""
@@ -200,6 +200,10 @@ class Driver:
             self.display.terminate()
 
 
+# The key WebDriver names an element reference by (W3C WebDriver, "web element identifier").
+WEB_ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
 class Element:
     def __init__(self, driver, id):
         self.driver, self.id = driver, id
@@ -215,7 +219,9 @@ class Element:
 
     @property
     def text(self):
-        return self.driver.cmd("GET", "/element/%s/text" % self.id)
+        # The text as the page renders it (innerText), the same in every engine: WebKitWebDriver's
+        # Get Element Text answers "7" for a folder button that shows an icon, "Inbox" and 7.
+        return (self.driver.run("return arguments[0].innerText", {WEB_ELEMENT: self.id}) or "").strip()
 
     def attribute(self, name):
         return self.driver.cmd("GET", "/element/%s/attribute/%s" % (self.id, name))
