@@ -262,17 +262,22 @@ async fn a_tab_killed_after_the_send_left_does_not_send_twice() {
     assert_eq!(settled(&token, 1).await.len(), 1, "sent exactly once");
 }
 
+/// Sends one mail straight to the gateway with the stand-in's `garble` fault on SendNewMail.
+async fn send_with_garbled_answer(token: &str, when: &str) -> Job {
+    let outbox = Outbox::open(Some(cache().await), Policy::default()).await;
+    outbox.set_sender(KEY, sender(gateway()).await);
+    standin(&format!("/fault?method=SendNewMail&garble={when}")).await;
+    let id = outbox.enqueue(KEY, draft(token, "garbled"), Priority::Normal, None, 0).await.expect("queued");
+    outbox.run_until_idle().await;
+    outbox.job(&id).expect("job")
+}
+
 /// RustMailer did the work, then its answer could not be read: the outbox looks at RustMailer's
 /// tasks instead of sending again, and the account's mail is neither lost nor doubled.
 #[wasm_bindgen_test]
 async fn an_answer_that_cannot_be_read_after_the_send_does_not_send_twice() {
     let token = unique("rm-garbled");
-    let outbox = Outbox::open(Some(cache().await), Policy::default()).await;
-    outbox.set_sender(KEY, sender(gateway()).await);
-    standin("/fault?method=SendNewMail&garble=after").await;
-    let id = outbox.enqueue(KEY, draft(&token, "garbled"), Priority::Normal, None, 0).await.expect("queued");
-    outbox.run_until_idle().await;
-    let job = outbox.job(&id).expect("job");
+    let job = send_with_garbled_answer(&token, "after").await;
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     assert_eq!(settled(&token, 1).await.len(), 1, "sent exactly once: the check found RustMailer's task");
 }
@@ -281,12 +286,7 @@ async fn an_answer_that_cannot_be_read_after_the_send_does_not_send_twice() {
 #[wasm_bindgen_test]
 async fn an_answer_that_cannot_be_read_before_the_send_loses_nothing() {
     let token = unique("rm-garbled-first");
-    let outbox = Outbox::open(Some(cache().await), Policy::default()).await;
-    outbox.set_sender(KEY, sender(gateway()).await);
-    standin("/fault?method=SendNewMail&garble=before").await;
-    let id = outbox.enqueue(KEY, draft(&token, "garbled"), Priority::Normal, None, 0).await.expect("queued");
-    outbox.run_until_idle().await;
-    let job = outbox.job(&id).expect("job");
+    let job = send_with_garbled_answer(&token, "before").await;
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     assert_eq!(settled(&token, 1).await.len(), 1, "sent once after the check found no task");
 }
