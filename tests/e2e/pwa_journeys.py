@@ -81,10 +81,13 @@ def journey_controls(d):
                    [n for n in names if n.startswith("petrel-shell-")][0])
     assert "/" in cached and any(p.endswith(".wasm") for p in cached), cached
     assert not any(p.startswith(("/jmap", "/.well-known", "/rustmailer")) for p in cached), "no API response is cached: %s" % cached
-    # Opening a server address in the tab reaches the server, not the cached app.
-    d.get(APP + "/.well-known/jmap")
-    assert not d.find("#sign-in, .shell"), "the server's address was answered with the app"
-    assert "401" in d.run("return String(performance.getEntriesByType('navigation')[0].responseStatus)"), "the server's own answer (unauthorised)"
+    # Opening a server address in the tab reaches the server, not the cached app. Not in WebKit:
+    # the server's 401 opens an HTTP sign-in dialog there, which is no WebDriver prompt, and the
+    # navigation never ends (the worker's routing is the same script in every engine).
+    if d.engine != "webkit":
+        d.get(APP + "/.well-known/jmap")
+        assert not d.find("#sign-in, .shell"), "the server's address was answered with the app"
+        assert "401" in d.run("return String(performance.getEntriesByType('navigation')[0].responseStatus)"), "the server's own answer (unauthorised)"
 
 
 def journey_offline_start(d):

@@ -164,8 +164,10 @@ class Driver:
         return self.wait_for(css, lambda: self.find(css), timeout)[0]
 
     def new_tab(self):
-        handle = self.cmd("POST", "/window/new", {"type": "tab"})["handle"]
-        return handle
+        # WebKit leaves a new tab hidden even once switched to (visibilityState "hidden", and a
+        # screenshot of it never returns); a new window is shown, as the other engines' tabs are.
+        kind = "window" if self.engine == "webkit" else "tab"
+        return self.cmd("POST", "/window/new", {"type": kind})["handle"]
 
     def close_tab(self):
         """Closes the current tab (the page gets its pagehide, as when a user closes it)."""
