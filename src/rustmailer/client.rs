@@ -186,9 +186,7 @@ impl RustMailer {
         match answer {
             Ok(response) => {
                 let Shaped { message, thread_ids } = response.into_inner();
-                let mut shape = self.shape.get();
-                shape.learn_thread_ids(thread_ids);
-                self.shape.set(shape);
+                self.learn(|shape| shape.learn_thread_ids(thread_ids));
                 Ok(message)
             }
             Err(status) if is_unreadable(&status) => {
@@ -199,9 +197,10 @@ impl RustMailer {
         }
     }
 
-    fn learn_paging(&self, paging: ThreadPaging) {
+    /// Changes what is known of the server's wire (for this client and its clones).
+    fn learn(&self, change: impl FnOnce(&mut WireShape)) {
         let mut shape = self.shape.get();
-        shape.thread_paging = Some(paging);
+        change(&mut shape);
         self.shape.set(shape);
     }
 
@@ -238,13 +237,13 @@ impl RustMailer {
             Some(ThreadPaging::Cursor) => self.call(PATH, request).await,
             None => match self.call::<_, pb::CursorDataPage>(PATH, request.clone()).await {
                 Ok(page) => {
-                    self.learn_paging(ThreadPaging::Cursor);
+                    self.learn(|shape| shape.thread_paging = Some(ThreadPaging::Cursor));
                     Ok(page)
                 }
                 // 1.6.0 reads the first page's missing number as 0 and says so.
                 Err(refused @ RustMailerError::Invalid(_)) if refused.to_string().contains("page") => match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
                     Ok(paged) => {
-                        self.learn_paging(ThreadPaging::Page);
+                        self.learn(|shape| shape.thread_paging = Some(ThreadPaging::Page));
                         Ok(as_cursor_page(paged))
                     }
                     // Not 1.6.0's refusal after all: the first answer is the one to report.
