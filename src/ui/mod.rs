@@ -7,6 +7,7 @@ mod background_send;
 mod browser_support;
 pub mod compose;
 mod context;
+mod focus;
 mod icons;
 pub mod mail_actions;
 mod mailbox_tree;

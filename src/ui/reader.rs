@@ -91,7 +91,7 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
     // Focus moves into the reader so keyboard users land on what they opened.
     Effect::new(move |_| {
         if let Some(h) = heading.get() {
-            let _ = h.focus();
+            super::focus::focus_after_render(&h);
         }
     });
     view! {

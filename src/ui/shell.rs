@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -12,6 +11,7 @@ use std::rc::Rc;
 use super::account::{Connection, Link, SignedIn};
 use super::compose::{Compose, Queued};
 use super::context::MailContext;
+use super::focus::{focus_cursor_row, focused_is_control, is_typing};
 use super::mail_actions::{self, Batch};
 use super::mailbox_tree::{FolderTools, MailboxTree};
 use super::message_list::{ListEvents, MessageList};
@@ -701,34 +701,6 @@ pub fn MailShell(
             })}
         </div>
     }
-}
-
-/// Whether a key press is someone typing (fields, editors): shortcuts stay out of the way.
-fn is_typing(ev: &leptos::ev::KeyboardEvent) -> bool {
-    let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return false };
-    let tag = el.tag_name().to_ascii_lowercase();
-    matches!(tag.as_str(), "input" | "textarea" | "select") || el.is_content_editable()
-}
-
-fn focused_is_control() -> bool {
-    web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()).is_some_and(|e| {
-        let tag = e.tag_name().to_ascii_lowercase();
-        // A row's own button opens it the same way: let the shortcut handle those.
-        (tag == "button" && !e.class_list().contains("message-open")) || tag == "a" || tag == "summary"
-    })
-}
-
-/// Moves focus to the keyboard's row, after the list has rendered it.
-fn focus_cursor_row() {
-    request_animation_frame(|| {
-        if let Some(button) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(".message-row.cursor .message-open").ok().flatten())
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = button.focus();
-        }
-    });
 }
 
 #[component]
