@@ -9,7 +9,8 @@ use std::rc::Rc;
 use petrel::cache::{kind, OfflineCache, Op};
 use petrel::jmap::mail::JmapMail;
 use petrel::jmap::{capability, Request};
-use petrel::mail::engine::{ActOutcome, EngineEvent, MailEngine};
+use petrel::mail::backend::{MailBackend, WindowAt};
+use petrel::mail::engine::{ActOutcome, EngineEvent, MailEngine, PAGE};
 use petrel::mail::store::Row;
 use petrel::mail::{keyword, Action, MailQuery, Role};
 use petrel::net::queue::LocalQueue;
@@ -268,8 +269,10 @@ async fn a_state_the_server_forgot_triggers_a_clean_resync() {
 
 #[wasm_bindgen_test]
 async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
-    // Cold: sign in, then one request brings the folders and the newest mail, the Inbox's first
-    // rows among it; the Inbox's own query follows.
+    // Cold: sign in, then one request brings the folders and the newest mail of the whole
+    // account, the Inbox's first rows among it; the Inbox's own query follows. Summaries are
+    // fetched only for Inbox rows the newest mail did not bring: none on a freshly seeded demo
+    // account, some once other tests have sent mail (newer, in Sent) from it.
     let client = client_for(gateway(), common::demo_credentials()).await;
     let cache = cache().await;
     let cold = engine(&client, Some(cache.clone())).await;
@@ -278,15 +281,21 @@ async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
     let inbox = cold.read(|s| s.mailbox_with_role(Role::Inbox).map(|m| m.id.clone())).expect("inbox");
     let query = MailQuery::mailbox(&inbox);
     let seeded = subjects(&cold, &query);
-    assert!(seeded.len() >= 5, "the Inbox shows from the first request: {seeded:?}");
+    assert!(!seeded.is_empty(), "the Inbox shows from the first request");
+    // What the Inbox's first window holds, asked by a client of its own so it is not counted.
+    let probe = JmapMail::new(client_for(gateway(), common::demo_credentials()).await).expect("mail");
+    let window = probe.window_ids(&query, WindowAt::Position(0), PAGE as u32).await.expect("the Inbox's first window");
+    let unknown = cold.read(|s| window.ids.iter().filter(|id| !s.has_email(id)).count());
+    let summaries_needed = u64::from(unknown > 0);
     cold.show(&query, 0, 50).await.expect("inbox");
     let stats = client.stats();
-    web_sys::console::log_1(&format!("FIGURE cold start to inbox: 1 session GET + {} API request (+ {} for the Inbox's own list), {} B sent, {} B received",
-        seeded_by.requests, stats.requests - seeded_by.requests, stats.bytes_sent, stats.bytes_received).into());
-    assert_eq!(stats.requests, 2, "then the Inbox's own query");
-    assert_eq!(stats.calls("Email/get"), seeded_by.calls("Email/get"), "its messages were known: ids only");
-    assert_eq!(subjects(&cold, &query), seeded, "the rows shown first were the Inbox's first rows, threads collapsed as Cyrus does");
-    assert!(cold.read(|s| s.has_rows(&query, 0, 10)), "the server's list replaced the seeded one");
+    web_sys::console::log_1(&format!("FIGURE cold start to inbox: 1 session GET + {} API request (+ {} for the Inbox's own list, {unknown} of its first {} rows not among the newest), {} B sent, {} B received",
+        seeded_by.requests, stats.requests - seeded_by.requests, window.ids.len(), stats.bytes_sent, stats.bytes_received).into());
+    assert_eq!(stats.requests, 2 + summaries_needed, "then the Inbox's own query, and summaries only for rows not yet known");
+    assert_eq!(stats.calls("Email/get"), seeded_by.calls("Email/get") + summaries_needed, "the messages it knew came as ids only");
+    let shown = subjects(&cold, &query);
+    assert!(shown.starts_with(&seeded), "the rows shown first were the Inbox's first rows, threads collapsed as Cyrus does: {seeded:?} then {shown:?}");
+    assert!(cold.read(|s| s.has_rows(&query, 0, window.ids.len() as u64)), "the server's list replaced the seeded one");
     drop(cold);
 
     // Warm: the inbox shows from IndexedDB with no request; the sync after is one request.
