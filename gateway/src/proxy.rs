@@ -102,6 +102,7 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     let Ok(target) = target.parse::<Uri>() else {
         return text_response(StatusCode::BAD_REQUEST, "bad request path");
     };
+    let session_request = parts.method == Method::GET && is_session_path(parts.uri.path());
     let public_host = parts.headers.get(header::HOST).cloned();
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::ORIGIN);
@@ -121,9 +122,10 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
-    if wants_event_stream {
+    if wants_event_stream || session_request {
         // Compression holds events back until a buffer fills, and Cyrus 3.6 even labels its event
-        // stream `Content-Encoding: br` while sending it plain, which browsers cannot read.
+        // stream `Content-Encoding: br` while sending it plain, which browsers cannot read. A
+        // session comes plain so its URLs can be rewritten.
         parts.headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     }
     if websocket {
@@ -163,6 +165,9 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     if let Some(origin) = &allowed_origin {
         add_cors(&mut parts.headers, origin);
         parts.headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, location"));
+    }
+    if session_request && parts.status == StatusCode::OK {
+        return session_response(parts, body, upstream).await;
     }
     let is_event_stream = parts.status == StatusCode::OK
         && parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
@@ -226,6 +231,73 @@ pub fn add_cors(headers: &mut hyper::HeaderMap, origin: &str) {
     }
 }
 
+/// The paths a JMAP session is fetched from: discovery, Cyrus's `/jmap/`, Stalwart's `/jmap/session`.
+fn is_session_path(path: &str) -> bool {
+    matches!(path, "/.well-known/jmap" | "/jmap" | "/jmap/" | "/jmap/session")
+}
+
+/// A session bigger than this is not a session.
+const MAX_SESSION_BYTES: usize = 1 << 20;
+
+/// Passes a session on with the URLs that name the upstream rewritten to the gateway's paths.
+async fn session_response(mut parts: hyper::http::response::Parts, body: Incoming, upstream: &Uri) -> Response<Body> {
+    let bytes = match http_body_util::Limited::new(body, MAX_SESSION_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return text_response(StatusCode::BAD_GATEWAY, "the mail server's session was cut off or larger than 1 MiB"),
+    };
+    let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut session) => {
+            if rewrite_session_urls(&mut session, upstream) {
+                parts.headers.remove(header::CONTENT_LENGTH);
+                parts.headers.remove(header::ETAG);
+                Bytes::from(session.to_string())
+            } else {
+                bytes
+            }
+        }
+        // Not JSON (an error page, say): the app reports it as it is.
+        Err(_) => bytes,
+    };
+    Response::from_parts(parts, http_body_util::Full::new(bytes).map_err(|never| match never {}).boxed_unsync())
+}
+
+/// Servers build their session's URLs from their own address (Stalwart from its `http.url`),
+/// which the browser cannot reach and the page's CSP would refuse: those that name the upstream
+/// become paths on the gateway, as redirects do. Returns whether anything changed.
+fn rewrite_session_urls(session: &mut serde_json::Value, upstream: &Uri) -> bool {
+    let mut changed = false;
+    let mut rewrite = |value: &mut serde_json::Value| {
+        let Some(url) = value.as_str() else { return };
+        if let Some(path) = upstream_path(url, upstream) {
+            *value = serde_json::Value::String(path);
+            changed = true;
+        }
+    };
+    for key in ["apiUrl", "downloadUrl", "uploadUrl", "eventSourceUrl"] {
+        if let Some(value) = session.get_mut(key) {
+            rewrite(value);
+        }
+    }
+    if let Some(ws) = session.pointer_mut("/capabilities/urn:ietf:params:jmap:websocket/url") {
+        rewrite(ws);
+    }
+    changed
+}
+
+/// The path (with query) of `url` when it names the upstream, over http or WebSocket. URL
+/// templates keep their braces, so this does not parse them as URIs.
+fn upstream_path(url: &str, upstream: &Uri) -> Option<String> {
+    let authority = upstream.authority()?.as_str();
+    let rest = ["http://", "https://", "ws://", "wss://"].iter().find_map(|scheme| url.strip_prefix(scheme))?;
+    let rest = rest.strip_prefix(authority)?;
+    match rest.chars().next() {
+        None => Some("/".to_owned()),
+        Some('/') => Some(rest.to_owned()),
+        Some('?') => Some(format!("/{rest}")),
+        _ => None, // another host that merely starts alike (127.0.0.1:50001 for :5000)
+    }
+}
+
 /// Upstream redirects name the upstream's own address, which the browser cannot reach: keep the
 /// path so the redirect stays on the gateway.
 fn rewrite_location(headers: &mut hyper::HeaderMap, upstream: &Uri) {
@@ -263,6 +335,26 @@ mod tests {
         h.insert(header::LOCATION, HeaderValue::from_static("https://elsewhere.example/jmap"));
         rewrite_location(&mut h, &upstream);
         assert_eq!(h[header::LOCATION], "https://elsewhere.example/jmap");
+    }
+
+    #[test]
+    fn session_urls_naming_the_upstream_become_gateway_paths() {
+        let upstream: Uri = "http://127.0.0.1:5000".parse().unwrap();
+        let mut session = serde_json::json!({
+            "apiUrl": "http://127.0.0.1:5000/jmap/",
+            "downloadUrl": "http://127.0.0.1:5000/jmap/download/{accountId}/{blobId}/{name}?accept={type}",
+            "uploadUrl": "http://127.0.0.1:50001/jmap/upload/{accountId}/",
+            "eventSourceUrl": "https://push.example.com/jmap/eventsource/?types={types}",
+            "capabilities": { "urn:ietf:params:jmap:websocket": { "url": "ws://127.0.0.1:5000/jmap/ws" } },
+        });
+        assert!(rewrite_session_urls(&mut session, &upstream));
+        assert_eq!(session["apiUrl"], "/jmap/");
+        assert_eq!(session["downloadUrl"], "/jmap/download/{accountId}/{blobId}/{name}?accept={type}");
+        assert_eq!(session["uploadUrl"], "http://127.0.0.1:50001/jmap/upload/{accountId}/", "another port is another server");
+        assert_eq!(session["eventSourceUrl"], "https://push.example.com/jmap/eventsource/?types={types}");
+        assert_eq!(session["capabilities"]["urn:ietf:params:jmap:websocket"]["url"], "/jmap/ws");
+        let mut relative = serde_json::json!({ "apiUrl": "/jmap/", "downloadUrl": "/jmap/download/{accountId}/{blobId}/{name}" });
+        assert!(!rewrite_session_urls(&mut relative, &upstream), "Cyrus's paths stay as they are");
     }
 
     #[test]

@@ -94,21 +94,32 @@ struct QueryResponse {
     position: u64,
     #[serde(default)]
     total: Option<u64>,
+    /// Present when the server cut the limit asked for to its own maximum.
+    #[serde(default)]
+    limit: Option<u64>,
     ids: Vec<String>,
 }
 
-pub fn parse_window(query: Value, get: Value) -> Result<Window, JmapError> {
+pub fn parse_window(query: Value, get: Value, asked: u32) -> Result<Window, JmapError> {
     let (summaries, email_state) = parse_summaries(get)?;
-    Ok(Window { summaries, email_state, ..parse_ids(query)? })
+    Ok(Window { summaries, email_state, ..parse_ids(query, asked)? })
 }
 
-/// An `Email/query` answer as a window of ids without summaries.
-pub fn parse_ids(query: Value) -> Result<Window, JmapError> {
+/// An `Email/query` answer (asked for `asked` ids) as a window of ids without summaries.
+///
+/// The ids are trusted over the total: fewer ids than asked (and no lower limit of the server's)
+/// means the list ends with them, whatever the total says. Stalwart counts every message in
+/// `total` even with `collapseThreads`, where RFC 8621 counts one per thread.
+pub fn parse_ids(query: Value, asked: u32) -> Result<Window, JmapError> {
     let q: QueryResponse = serde_json::from_value(query).map_err(|e| malformed("Email/query", e))?;
+    let end = q.position + q.ids.len() as u64;
+    let capped = q.limit.is_some_and(|limit| limit < u64::from(asked));
+    let ends_here = !capped && (q.ids.len() as u64) < u64::from(asked);
+    let total = if ends_here { Some(end) } else { q.total.map(|t| t.max(end)) };
     Ok(Window {
         position: q.position,
         ids: q.ids,
-        total: q.total,
+        total,
         query_state: q.query_state.filter(|_| q.can_calculate_changes),
         summaries: Vec::new(),
         email_state: None,
@@ -161,6 +172,7 @@ pub struct SyncCalls {
     email: Option<(Call, Call, Call)>,
     lists: Vec<Call>,
     newest: Option<(Call, Call)>,
+    newest_limit: u32,
 }
 
 /// Builds a sync round: changes since each known state and the changed objects themselves.
@@ -198,11 +210,12 @@ pub fn sync_request(
         .collect();
     // The whole account newest first, one row per message: the engine picks the Inbox's first
     // rows out of it, since a query cannot name the Inbox before Mailbox/get has answered.
+    let newest_limit = newest;
     let newest = newest.map(|limit| {
         let all_mail = MailQuery { filter: Filter::default(), sort: SortBy::ReceivedAt, ascending: false, threads: false };
         window_request(request, account, &all_mail, &WindowAt::Position(0), limit)
     });
-    SyncCalls { mailbox, mailbox_all, email, lists, newest }
+    SyncCalls { mailbox, mailbox_all, email, lists, newest, newest_limit: newest_limit.unwrap_or(0) }
 }
 
 /// `Email/changes` since `state`, with the summaries of new messages and the keywords and
@@ -273,7 +286,7 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
         });
     }
     if let Some((query, get)) = &calls.newest {
-        round.newest = Some(parse_window(response.take(query)?, response.take(get)?)?);
+        round.newest = Some(parse_window(response.take(query)?, response.take(get)?, calls.newest_limit)?);
     }
     Ok(round)
 }
@@ -700,7 +713,7 @@ mod live {
                 let mut req = self.request();
                 let (q, get) = window_request(&mut req, &self.account, query, &at, limit);
                 let mut response = self.client.send(&req).await?;
-                Ok(parse_window(response.take(&q)?, response.take(&get)?)?)
+                Ok(parse_window(response.take(&q)?, response.take(&get)?, limit)?)
             }
             .boxed_local()
         }
@@ -710,7 +723,7 @@ mod live {
                 let mut req = self.request();
                 let q = ids_request(&mut req, &self.account, query, &at, limit);
                 let mut response = self.client.send(&req).await?;
-                Ok(parse_ids(response.take(&q)?)?)
+                Ok(parse_ids(response.take(&q)?, limit)?)
             }
             .boxed_local()
         }
@@ -1014,10 +1027,23 @@ mod tests {
         assert_eq!(methods, ["Email/query"]);
         assert_eq!(request.calls()[0].1["position"], 50);
         assert_eq!(request.calls()[0].1["limit"], 1000);
-        let window = parse_ids(json!({ "queryState": "q", "canCalculateChanges": false, "position": 50, "total": 1234, "ids": ["a", "b"] })).unwrap();
+        let window = parse_ids(json!({ "queryState": "q", "canCalculateChanges": false, "position": 50, "total": 1234, "ids": ["a", "b"] }), 2).unwrap();
         assert_eq!((window.position, window.ids.clone(), window.total), (50, vec!["a".to_owned(), "b".to_owned()], Some(1234)));
         assert!(window.summaries.is_empty() && window.email_state.is_none());
         assert_eq!(window.query_state, None, "a list the server cannot diff has no version");
+    }
+
+    #[test]
+    fn the_ids_win_over_a_total_that_counts_more() {
+        // Stalwart with collapseThreads: total 10 (every message), 7 ids (one per thread).
+        let short = parse_ids(json!({ "position": 0, "total": 10, "ids": ["1", "2", "3", "4", "5", "6", "7"] }), 50).unwrap();
+        assert_eq!(short.total, Some(7), "fewer ids than asked: the list ends with them");
+        let past_the_end = parse_ids(json!({ "position": 40, "total": 50, "ids": [] }), 50).unwrap();
+        assert_eq!(past_the_end.total, Some(40), "no row comes at or after 40");
+        let capped = parse_ids(json!({ "position": 0, "total": 9000, "limit": 256, "ids": vec!["x"; 256] }), 1000).unwrap();
+        assert_eq!(capped.total, Some(9000), "the server's own maximum cut the window: the list goes on");
+        let under = parse_ids(json!({ "position": 0, "total": 1, "ids": ["a", "b"] }), 2).unwrap();
+        assert_eq!(under.total, Some(2), "a total below the ids it came with is raised to them");
     }
 
     #[test]
