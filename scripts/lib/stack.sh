@@ -1,4 +1,4 @@
-# Starts Petrel's local stack (Cyrus + SMTP sink, gateway) under one run folder and stops all of it
+# Starts Petrel's local stack (a JMAP server + SMTP sink, gateway) under one run folder and stops all of it
 # on exit, also when a step fails or the user presses Ctrl-C. Sourced by scripts/run and scripts/test.
 
 STACK_DIR=""
@@ -25,7 +25,8 @@ stack_stop() {
 }
 
 # stack_start [--demo] [gateway flags...]: mail server with the demo account, then the gateway in front
-# of it; --demo makes the app sign in to the demo account by itself.
+# of it; --demo makes the app sign in to the demo account by itself. PETREL_SERVER picks the JMAP
+# server: cyrus (the default) or stalwart.
 # Sets STACK_DIR, GATEWAY_URL, and exports the mail server's facts (JMAP_URL, SINK_DIR, DEMO_USER, ...).
 stack_start() {
   trap stack_stop EXIT
@@ -33,10 +34,16 @@ stack_start() {
   # Under /tmp: Cyrus's unix sockets need short paths, and each run gets its own folder and ports.
   STACK_DIR=$(mktemp -d /tmp/petrel-run.XXXXXX)
   chmod 755 "$STACK_DIR"
-  step "starting Cyrus JMAP and the SMTP sink in $STACK_DIR"
+  local server=${PETREL_SERVER:-cyrus} server_flags
+  case "$server" in
+    cyrus) server_flags=(--httpd "$(scripts/mailserver/build-push-httpd.sh)") ;;
+    stalwart) server_flags=(--server stalwart --stalwart "$(scripts/mailserver/build-stalwart.sh)") ;;
+    *) die "PETREL_SERVER=$server: the rig runs cyrus or stalwart" ;;
+  esac
+  step "starting $server JMAP and the SMTP sink in $STACK_DIR"
   # STACK_BULK_MESSAGES (tests): that many generated messages in bulk@example.org's Bulk folder.
   python3 scripts/mailserver/mailserver.py start "$STACK_DIR/mail" --seed-demo --seed-bulk "${STACK_BULK_MESSAGES:-0}" \
-    --httpd "$(scripts/mailserver/build-push-httpd.sh)"
+    "${server_flags[@]}"
   set -a; source "$STACK_DIR/mail/server.env"; set +a
   if [ "${1:-}" = "--demo" ]; then
     shift

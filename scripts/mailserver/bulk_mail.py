@@ -12,6 +12,7 @@ import json
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
 SENDERS = ["Ann Lee <ann@example.com>", "Bo Chen <bo@example.net>", "Carla Diaz <carla@example.org>",
@@ -24,10 +25,15 @@ class Conn:
         url = urllib.parse.urlsplit(base_url)
         self.http = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         self.auth = "Basic " + base64.b64encode(("%s:%s" % (login, password)).encode()).decode()
-        session = self.request("GET", "/jmap/")
+        # RFC 8620 discovery, redirects followed (Cyrus answers it with one to /jmap/).
+        discovery = urllib.request.Request(base_url.rstrip("/") + "/.well-known/jmap", headers={"Authorization": self.auth})
+        with urllib.request.urlopen(discovery, timeout=60) as resp:
+            session = json.load(resp)
         self.account = session["primaryAccounts"]["urn:ietf:params:jmap:mail"]
-        self.api = session["apiUrl"]
-        self.upload_path = session["uploadUrl"].replace("{accountId}", urllib.parse.quote(self.account, safe="@"))
+        # Cyrus gives paths, Stalwart absolute URLs: this connection needs the path.
+        self.api = urllib.parse.urlsplit(session["apiUrl"]).path
+        self.upload_path = urllib.parse.urlsplit(session["uploadUrl"]).path.replace(
+            "%7BaccountId%7D", "{accountId}").replace("{accountId}", urllib.parse.quote(self.account, safe="@"))
 
     def request(self, method, path, body=None, content_type="application/json", repeatable=True):
         """One HTTP request, its JSON answer. Cyrus may close a kept-alive connection: then it is

@@ -10,6 +10,7 @@ import datetime
 import json
 import struct
 import sys
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -22,10 +23,12 @@ class Jmap:
         self.base = base_url.rstrip("/")
         token = base64.b64encode(("%s:%s" % (login, password)).encode()).decode()
         self.auth = "Basic " + token
-        session = self.request("GET", self.base + "/jmap/")
+        # RFC 8620 discovery (Cyrus redirects it to /jmap/); the session's URLs may be relative
+        # (Cyrus) or absolute (Stalwart).
+        session = self.request("GET", self.base + "/.well-known/jmap")
         self.account = session["primaryAccounts"]["urn:ietf:params:jmap:mail"]
-        self.api = self.base + session["apiUrl"]
-        self.upload_url = self.base + session["uploadUrl"].replace("{accountId}", self.account)
+        self.api = urllib.parse.urljoin(self.base + "/", session["apiUrl"])
+        self.upload_url = urllib.parse.urljoin(self.base + "/", session["uploadUrl"].replace("{accountId}", self.account))
 
     def request(self, method, url, body=None, content_type="application/json"):
         req = urllib.request.Request(url, data=body, method=method,
@@ -243,18 +246,30 @@ def everyday():
     return out
 
 
+# The seeded folders by the role they play (RFC 8621 §2); servers name them differently
+# (Stalwart: "Sent Items", "Deleted Items", "Junk Mail", and it has no Archive).
+ROLES = {"Inbox": "inbox", "Archive": "archive", "Drafts": "drafts", "Sent": "sent", "Trash": "trash", "Junk": "junk"}
+
+
 def seed(base_url, login, password):
     jmap = Jmap(base_url, login, password)
     acct = jmap.account
-    boxes = jmap.call(("Mailbox/get", {"accountId": acct, "properties": ["name", "parentId"]}))[0]["list"]
-    ids = {b["name"]: b["id"] for b in boxes if b["parentId"] is None}
-    created = jmap.call(("Mailbox/set", {"accountId": acct, "create": {
-        "projects": {"name": "Projects", "parentId": None},
-        "petrel": {"name": "Petrel", "parentId": "#projects"},
-        "receipts": {"name": "Receipts", "parentId": None},
-    }}))[0]["created"]
+    boxes = jmap.call(("Mailbox/get", {"accountId": acct, "properties": ["name", "parentId", "role"]}))[0]["list"]
+    by_role = {b["role"]: b["id"] for b in boxes if b.get("role")}
+    by_name = {b["name"]: b["id"] for b in boxes if b["parentId"] is None}
+    ids = {name: by_role.get(role, by_name.get(name)) for name, role in ROLES.items()}
+    ids = {name: box for name, box in ids.items() if box}
+    create = {"projects": {"name": "Projects", "parentId": None},
+              "petrel": {"name": "Petrel", "parentId": "#projects"},
+              "receipts": {"name": "Receipts", "parentId": None}}
+    missing = [name for name in ROLES if name not in ids]
+    for name in missing:
+        create[name] = {"name": name, "parentId": None, "role": ROLES[name]}
+    created = jmap.call(("Mailbox/set", {"accountId": acct, "create": create}))[0]["created"]
     ids["Projects"], ids["Projects/Petrel"], ids["Receipts"] = (
         created["projects"]["id"], created["petrel"]["id"], created["receipts"]["id"])
+    for name in missing:
+        ids[name] = created[name]["id"]
 
     mails = thread() + newsletter() + invoice() + international() + everyday()
     imports = {}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Starts and stops a self-contained Cyrus IMAP (JMAP) server and an SMTP sink on 127.0.0.1.
+"""Starts and stops a self-contained JMAP server (Cyrus IMAP, or Stalwart) and an SMTP sink on 127.0.0.1.
 
-  mailserver.py start DIR [--seed-demo]   configure and start under DIR (new, or a stopped one)
+  mailserver.py start DIR [--seed-demo] [--server stalwart --stalwart BIN]
+                                          configure and start under DIR (new, or a stopped one)
   mailserver.py stop DIR                  stop everything started under DIR
 
 Everything lives under DIR: config, spool, sockets, pid files, the sink's messages. Ports are chosen by
@@ -162,13 +163,18 @@ def read_env(base):
     return env
 
 
-def start(base, seed_demo, httpd, seed_bulk=0):
-    base = os.path.abspath(base)
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o755)
-    if os.path.exists(os.path.join(base, "run", "master.pid")):
-        raise SystemExit("mailserver: %s already has a running server; stop it first" % base)
-    http_port, imap_port, smtp_port, sink_http = free_port(), free_port(), free_port(), free_port()
+def start_sink(base, smtp_port, sink_http):
+    with open(base + "/sink.log", "ab") as logf:
+        sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(smtp_port),
+                                 "--dir", base + "/sink", "--http-port", str(sink_http)], stdout=logf, stderr=logf, start_new_session=True)
+    with open(base + "/run/smtp-sink.pid", "w") as f:
+        f.write(str(sink.pid))
+    wait_for_port(smtp_port, 10, "the SMTP sink")
+
+
+def start_cyrus(base, httpd, smtp_port, sink_http):
+    """Returns the JMAP port and the server.env lines only Cyrus has."""
+    http_port, imap_port = free_port(), free_port()
     conf = base + "/etc/imapd.conf"
     make_dirs(base)
     if httpd != CYRUS_BIN + "/httpd":
@@ -185,12 +191,7 @@ def start(base, seed_demo, httpd, seed_bulk=0):
     make_dirs(base)  # again: the files written above must belong to cyrus too
 
     # The sink first: Cyrus advertises submission only if it can reach its SMTP host.
-    with open(base + "/sink.log", "ab") as logf:
-        sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(smtp_port),
-                                 "--dir", base + "/sink", "--http-port", str(sink_http)], stdout=logf, stderr=logf, start_new_session=True)
-    with open(base + "/run/smtp-sink.pid", "w") as f:
-        f.write(str(sink.pid))
-    wait_for_port(smtp_port, 10, "the SMTP sink")
+    start_sink(base, smtp_port, sink_http)
 
     subprocess.run(["/usr/sbin/cyrmaster", "-C", conf, "-M", base + "/etc/cyrus.conf",
                     "-p", base + "/run/master.pid", "-d"], check=True)
@@ -199,23 +200,55 @@ def start(base, seed_demo, httpd, seed_bulk=0):
 
     for login, password in USERS:
         imap_login(imap_port, login, password)
+    push = 0 if httpd == CYRUS_BIN + "/httpd" else 1  # 1: WebSocket and EventSource
+    log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
+    return http_port, "IMAP_PORT=%d\nPUSH=%d\n" % (imap_port, push)
+
+
+def start_stalwart(base, binary, smtp_port, sink_http):
+    import stalwart
+    for d in ["run", "sink"]:
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    start_sink(base, smtp_port, sink_http)
+    ports = (free_port(), free_port(), free_port())
+    pid = stalwart.start(base, binary, smtp_port, USERS, ADMIN, DOMAIN, ports)
+    with open(base + "/run/stalwart.pid", "w") as f:
+        f.write(str(pid))
+    log("Stalwart JMAP on http://127.0.0.1:%d, SMTP on %d, IMAP on %d, relaying to the SMTP sink on %d (%s)"
+        % (ports[0], ports[1], ports[2], smtp_port, base))
+    return ports[0], "IMAP_PORT=%d\nSTALWART_SMTP_PORT=%d\nPUSH=1\n" % (ports[2], ports[1])
+
+
+def start(base, seed_demo, httpd, seed_bulk=0, server="cyrus", stalwart_bin=None):
+    base = os.path.abspath(base)
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    for pidfile in ["master.pid", "stalwart.pid"]:
+        if os.path.exists(os.path.join(base, "run", pidfile)):
+            raise SystemExit("mailserver: %s already has a running server; stop it first" % base)
+    smtp_port, sink_http = free_port(), free_port()
+    if server == "stalwart":
+        if not stalwart_bin:
+            raise SystemExit("mailserver: --server stalwart needs --stalwart BIN (build-stalwart.sh builds one)")
+        http_port, extra = start_stalwart(base, stalwart_bin, smtp_port, sink_http)
+    else:
+        http_port, extra = start_cyrus(base, httpd, smtp_port, sink_http)
 
     with open(base + "/server.env", "w") as f:
+        f.write("SERVER=%s\n" % server)
         f.write("JMAP_URL=http://127.0.0.1:%d\n" % http_port)
-        f.write("JMAP_PORT=%d\nIMAP_PORT=%d\nSMTP_PORT=%d\n" % (http_port, imap_port, smtp_port))
+        f.write("JMAP_PORT=%d\nSMTP_PORT=%d\n" % (http_port, smtp_port))
+        f.write(extra)
         f.write("SINK_DIR=%s/sink\nSINK_HTTP=http://127.0.0.1:%d\n" % (base, sink_http))
-        f.write("PUSH=%d\n" % (0 if httpd == CYRUS_BIN + "/httpd" else 1))  # 1: WebSocket and EventSource
         f.write("DEMO_USER=%s\nDEMO_PASSWORD=%s\n" % USERS[0])
         f.write("OTHER_USER=%s\nOTHER_PASSWORD=%s\n" % USERS[1])
         f.write("BULK_USER=%s\nBULK_PASSWORD=%s\nBULK_MESSAGES=%d\n" % (USERS[2] + (seed_bulk,)))
-    log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
 
+    sys.path.insert(0, HERE)
     if seed_demo:
-        sys.path.insert(0, HERE)
         import demo_mail
         demo_mail.seed("http://127.0.0.1:%d" % http_port, *USERS[0])
     if seed_bulk:
-        sys.path.insert(0, HERE)
         import bulk_mail
         bulk_mail.seed("http://127.0.0.1:%d" % http_port, *USERS[2], seed_bulk)
 
@@ -251,6 +284,7 @@ def kill_pidfile(path, sig=signal.SIGTERM, timeout=10):
 def stop(base):
     base = os.path.abspath(base)
     kill_pidfile(base + "/run/master.pid")
+    kill_pidfile(base + "/run/stalwart.pid")
     kill_pidfile(base + "/run/smtp-sink.pid")
     # A service child that outlived its master would keep a port: end anything still using this config.
     conf = base + "/etc/imapd.conf"
@@ -268,12 +302,15 @@ def main():
                          help="put N generated messages in the Bulk folder of %s" % USERS[2][0])
     p_start.add_argument("--httpd", default=CYRUS_BIN + "/httpd",
                          help="the Cyrus httpd to run (build-push-httpd.sh makes one with WebSocket and EventSource push)")
+    p_start.add_argument("--server", choices=["cyrus", "stalwart"], default="cyrus", help="the JMAP server to run")
+    p_start.add_argument("--stalwart", metavar="BIN", help="the Stalwart binary (build-stalwart.sh builds one)")
     p_stop = sub.add_parser("stop")
     p_stop.add_argument("dir")
     args = parser.parse_args()
     if args.cmd == "start":
         try:
-            start(args.dir, args.seed_demo, os.path.abspath(args.httpd), args.seed_bulk)
+            start(args.dir, args.seed_demo, os.path.abspath(args.httpd), args.seed_bulk, args.server,
+                  args.stalwart and os.path.abspath(args.stalwart))
         except BaseException:
             stop(args.dir)
             raise
