@@ -89,7 +89,7 @@ async fn a_new_session_state_makes_the_client_fetch_the_session_again() {
 }
 
 #[wasm_bindgen_test]
-async fn a_server_stated_digest_is_checked_and_wins_over_trust_on_first_use() {
+async fn a_server_stated_digest_is_checked_and_recorded_for_later_fetches() {
     let digests = MemoryDigests::default();
     let honest = connect(&unique("blob9404")).await.expect("session");
     let stated = blob_io::server_digest(&honest, "démo-☕", "B1").await.expect("Blob/get");
@@ -98,7 +98,7 @@ async fn a_server_stated_digest_is_checked_and_wins_over_trust_on_first_use() {
         .await
         .expect("bytes matching the stated digest");
     assert_eq!(blob.size(), 300_000.0);
-    assert_eq!(digests.get("démo-☕", "B1"), None, "a server-stated digest is not recorded as first use");
+    assert_eq!(digests.get("démo-☕", "B1"), stated, "the first fetch records the digest it checked");
 
     let liar = connect(&unique("blob9404-lies")).await.expect("session");
     let err = blob_io::download(&liar, "démo-☕", "B1", "b.bin", "application/octet-stream", &digests, u64::MAX).await.unwrap_err();

@@ -129,7 +129,9 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         parts.headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     }
     if websocket {
-        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        // Stalwart takes only this exact spelling (RFC 9110 makes tokens case-insensitive; Firefox
+        // sends "keep-alive, Upgrade").
+        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     }
 

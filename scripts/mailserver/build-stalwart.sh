@@ -38,7 +38,7 @@ tree="$root/stalwart/tree"
 rm -rf "$tree" && mkdir -p "$tree"
 tar xzf "$crate" -C "$tree"
 src="$tree/stalwart-lite-$version"
-(cd "$src" && patch -p1 -s < "$patch")
+(cd "$src" && git apply -p1 "$patch")
 log "building Stalwart $version (sqlite store; the first build takes several minutes)"
 (cd "$src" && CARGO_TARGET_DIR="$root/stalwart/target" cargo build --locked --quiet --no-default-features --features sqlite) >&2
 mkdir -p "$cache"

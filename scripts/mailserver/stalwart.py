@@ -55,6 +55,17 @@ secret = "%(admin_secret)s"
 url = "'http://127.0.0.1:%(http)d'"
 permissive-cors = true
 
+# The rig seeds thousands of messages and the suites upload large blobs in quick succession:
+# limits fit for tests, not for the internet.
+[http.rate-limit]
+account = "1000000/1m"
+anonymous = "1000000/1m"
+
+[jmap.protocol.upload]
+max-size = 300000000
+quota.files = 1000000
+quota.size = 4000000000
+
 # No spam filter: it would fetch its rules from the internet at start, and classify the seeded mail.
 [spam-filter]
 enable = false

@@ -203,10 +203,11 @@ pub async fn download(
     digests: &dyn DigestStore,
     max_bytes: u64,
 ) -> Result<web_sys::Blob, JmapError> {
-    let expected = match server_digest(client, account_id, blob_id).await? {
-        Some(d) => Some(d),
-        None => digests.get(account_id, blob_id),
-    };
+    // Both must hold when both exist: the server's statement (RFC 9404) for this fetch, and the
+    // digest recorded at upload or first fetch for every fetch after, so a server that later
+    // serves other bytes under the same id (and states their digest) is caught too.
+    let stated = server_digest(client, account_id, blob_id).await?;
+    let recorded = digests.get(account_id, blob_id);
     let url = client.session().download_url(account_id, blob_id, name, content_type);
     let mut response = fetch_stream(HttpRequest::get(url).header("authorization", client.credentials().authorization_header())).await?;
     if response.status != 200 {
@@ -230,8 +231,11 @@ pub async fn download(
         }
         parts.push(&chunk);
     }
-    let digest = hasher.verify(blob_id, expected)?;
-    if expected.is_none() {
+    let digest = hasher.verify(blob_id, recorded.or(stated))?;
+    if let Some(stated) = stated.filter(|s| *s != digest) {
+        return Err(JmapError::BlobDigestMismatch { blob_id: blob_id.to_owned(), expected: stated.to_hex(), actual: digest.to_hex() });
+    }
+    if recorded.is_none() {
         // First fetch: from now on this blob must always hash the same.
         digests.put(account_id, blob_id, digest);
     }

@@ -59,6 +59,10 @@ fn query_arguments(account: &str, query: &MailQuery) -> Map<String, Value> {
     args
 }
 
+/// How many of the account's newest messages a Message-ID lookup also compares (see
+/// `find_by_message_id`): a mail the outbox created moments ago is among them.
+const RECENT_FOR_LOOKUP: u32 = 50;
+
 /// `Email/query` of one window and `Email/get` of its summaries, in one request.
 pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> (Call, Call) {
     let q = ids_request(request, account, query, at, limit);
@@ -639,6 +643,15 @@ mod live {
             Request::new().using(capability::MAIL)
         }
 
+        /// A submission's `undoStatus` as the server reports it (`None`: it knows no such submission).
+        async fn undo_status(&self, submission_id: &str) -> Result<Option<String>, MailError> {
+            let mut req = self.request().using(capability::SUBMISSION);
+            let call = req.call("EmailSubmission/get", json!({ "accountId": self.account, "ids": [submission_id], "properties": ["undoStatus"] }));
+            let mut response = self.client.send(&req).await?;
+            let got = response.take(&call)?;
+            Ok(got["list"].as_array().and_then(|l| l.first()).and_then(|s| s["undoStatus"].as_str()).map(str::to_owned))
+        }
+
         fn max_changes(&self) -> u64 {
             max_changes_for(self.client.session().core.max_objects_in_get)
         }
@@ -875,7 +888,15 @@ mod live {
                 if let Some(e) = submitted.not_created.get("send") {
                     return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
                 }
-                let held = submitted.created.get("send").and_then(|c| c.get("undoStatus")).and_then(Value::as_str) == Some("pending");
+                let created_send = submitted.created.get("send");
+                let mut held = created_send.and_then(|c| c.get("undoStatus")).and_then(Value::as_str) == Some("pending");
+                if hold_secs.is_some_and(|s| s > 0) && created_send.is_some_and(|c| c.get("undoStatus").is_none()) {
+                    // Stalwart answers the create with its id alone: whether the server holds the
+                    // mail (undo from the server) is asked, not assumed.
+                    if let Some(id) = submitted.created_id("send") {
+                        held = self.undo_status(id).await? == Some("pending".to_owned());
+                    }
+                }
                 Ok(Sent {
                     email_id,
                     submission_id: submitted.created_id("send").map(str::to_owned),
@@ -929,9 +950,27 @@ mod live {
                 let header = format!("<{}>", message_id.trim_matches(|c| c == '<' || c == '>'));
                 let q = req.call("Email/query", json!({ "accountId": self.account, "filter": { "header": ["Message-ID", header] }, "limit": 5 }));
                 let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": q.result("/ids"), "properties": ["id", "keywords"] }));
+                // A header filter may run on a search index that lags behind (Stalwart indexes a
+                // moment after the mail is stored): the newest mail of the account, which a mail
+                // created moments ago is among, is compared by its Message-ID too.
+                let newest = req.call("Email/query", json!({ "accountId": self.account, "sort": [{ "property": "receivedAt", "isAscending": false }], "limit": RECENT_FOR_LOOKUP }));
+                let newest_get = req.call("Email/get", json!({ "accountId": self.account, "#ids": newest.result("/ids"), "properties": ["id", "keywords", "messageId"] }));
                 let mut response = self.client.send(&req).await?;
                 response.take(&q)?;
-                let (found, _) = parse_summaries(response.take(&get)?)?;
+                let (mut found, _) = parse_summaries(response.take(&get)?)?;
+                response.take(&newest)?;
+                let bare = message_id.trim_matches(|c| c == '<' || c == '>');
+                let recent = response.take(&newest_get)?;
+                let matching: Vec<Value> = recent["list"]
+                    .as_array()
+                    .map(|list| list.iter().filter(|e| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)))).cloned().collect())
+                    .unwrap_or_default();
+                let (also, _) = parse_summaries(json!({ "list": matching }))?;
+                for e in also {
+                    if !found.iter().any(|f| f.id == e.id) {
+                        found.push(e);
+                    }
+                }
                 // A sent copy wins over a leftover draft of the same message.
                 let Some(best) = found.iter().find(|e| !e.has_keyword(keyword::DRAFT)).or(found.first()) else { return Ok(None) };
                 let still_draft = best.has_keyword(keyword::DRAFT);

@@ -137,7 +137,28 @@ pub async fn folder_with_messages(client: &JmapClient, name: &str, subjects: &[&
     for (i, subject) in subjects.iter().enumerate() {
         ids.push(add_message(client, &folder, subject, &format!("2026-11-{:02}T10:00:00Z", 1 + i)).await);
     }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    await_sorted(client, &folder, &newest_first).await;
     (folder, ids)
+}
+
+/// Waits (up to 10 s) until the server lists `folder` newest first as `expected`. Stalwart sorts
+/// from an index it updates a moment after a write; until then a query lists new mail unsorted.
+pub async fn await_sorted(client: &JmapClient, folder: &str, expected: &[String]) {
+    let account = account(client);
+    let deadline = now_ms() + 10_000.0;
+    loop {
+        let mut request = Request::new().using(capability::MAIL);
+        let call = request.call("Email/query", json!({ "accountId": account, "filter": { "inMailbox": folder },
+            "sort": [{ "property": "receivedAt", "isAscending": false }] }));
+        let got = client.send(&request).await.expect("Email/query").take(&call).expect("answered")["ids"].clone();
+        let got: Vec<String> = serde_json::from_value(got).unwrap_or_default();
+        if got == expected {
+            return;
+        }
+        assert!(now_ms() < deadline, "the server never listed {folder} as {expected:?}; it lists {got:?}");
+        sleep(100).await;
+    }
 }
 
 /// Creates one unread message in `folder`, received at `received_at`.
@@ -203,3 +224,25 @@ pub fn bench_line(group: &str, name: &str, unit: &str, samples: &[f64]) {
     wasm_bindgen_test::console_log!("BENCH {}", json!({ "group": group, "name": name, "unit": unit, "samples": samples }));
 }
 
+
+/// What the SMTP sink received, newest last, as JSON objects.
+pub async fn sink_listing() -> Vec<serde_json::Value> {
+    let url = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
+    let response = petrel::net::fetch(petrel::net::HttpRequest::get(format!("{url}/messages"))).await.expect("sink listing");
+    serde_json::from_slice(&response.body).expect("the sink lists JSON")
+}
+
+/// The mails at the sink whose subject contains `token`, once `count` of them are there (or 20 s
+/// have passed). Cyrus relays while it answers EmailSubmission/set; Stalwart queues the mail and
+/// relays it a moment later, so arrival is awaited, never assumed.
+pub async fn sink_once_arrived(token: &str, count: usize) -> Vec<serde_json::Value> {
+    let deadline = now_ms() + 20_000.0;
+    loop {
+        let got: Vec<serde_json::Value> =
+            sink_listing().await.into_iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(token))).collect();
+        if got.len() >= count || now_ms() > deadline {
+            return got;
+        }
+        sleep(100).await;
+    }
+}

@@ -46,9 +46,18 @@ def arrived(token):
     return [m for m in get_json(SINK + "/messages") if token in (m.get("subject") or "")]
 
 
-def jmap(calls):
+def jmap_session():
     auth = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
-    session = get_json(GATEWAY + "/.well-known/jmap", headers={"Authorization": auth})
+    return auth, get_json(GATEWAY + "/.well-known/jmap", headers={"Authorization": auth})
+
+
+def jmap_account():
+    """The demo account's id: the login on Cyrus, a short id of its own on Stalwart."""
+    return jmap_session()[1]["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+
+
+def jmap(calls):
+    auth, session = jmap_session()
     api = urllib.parse.urljoin(GATEWAY + "/", session["apiUrl"])
     body = {"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"], "methodCalls": calls}
     return get_json(api, json.dumps(body).encode(), {"Authorization": auth, "Content-Type": "application/json"})["methodResponses"]
@@ -56,7 +65,7 @@ def jmap(calls):
 
 def held_submissions(message_id):
     """Submissions of the message the server still holds (a copy that could still leave)."""
-    account = USER
+    account = jmap_account()
     found = jmap([["Email/query", {"accountId": account, "filter": {"header": ["Message-ID", message_id]}}, "q"]])
     ids = found[0][1]["ids"]
     if not ids:

@@ -71,7 +71,6 @@ async fn the_outbox_dispatches_from_a_worker_exactly_once() {
     use petrel::mail::backend::SendMailboxes;
     use petrel::mail::engine::MailEngine;
     use petrel::mail::{Address, Draft};
-    use petrel::net::{fetch, HttpRequest};
     use petrel::outbox::dispatcher::{Outbox, Sender};
     use petrel::outbox::{JobState, Policy, Priority};
     use std::rc::Rc;
@@ -91,8 +90,6 @@ async fn the_outbox_dispatches_from_a_worker_exactly_once() {
     let id = outbox.enqueue("demo", draft, Priority::Normal, None, 0).await.expect("queued");
     outbox.run_until_idle().await;
     assert_eq!(outbox.state_of(&id), Some(JobState::Sent), "{:?}", outbox.job(&id).and_then(|j| j.last_error));
-    let sink = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
-    let listing = fetch(HttpRequest::get(format!("{sink}/messages"))).await.expect("sink");
-    let list: Vec<serde_json::Value> = serde_json::from_slice(&listing.body).expect("JSON");
+    let list = common::sink_once_arrived(&subject, 1).await;
     assert_eq!(list.iter().filter(|m| m["subject"].as_str() == Some(subject.as_str())).count(), 1, "delivered exactly once");
 }
