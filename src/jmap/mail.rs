@@ -63,6 +63,15 @@ fn query_arguments(account: &str, query: &MailQuery) -> Map<String, Value> {
 /// `find_by_message_id`): a mail the outbox created moments ago is among them.
 const RECENT_FOR_LOOKUP: u32 = 50;
 
+/// The entries of an `Email/get` answer (with `messageId`) that carry `message_id`, as an answer
+/// of their own.
+fn with_message_id(get: &Value, message_id: &str) -> Value {
+    let bare = message_id.trim_matches(|c| c == '<' || c == '>');
+    let carries = |e: &&Value| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)));
+    let list: Vec<Value> = get["list"].as_array().map(|l| l.iter().filter(carries).cloned().collect()).unwrap_or_default();
+    json!({ "list": list })
+}
+
 /// `Email/query` of one window and `Email/get` of its summaries, in one request.
 pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> (Call, Call) {
     let q = ids_request(request, account, query, at, limit);
@@ -616,13 +625,17 @@ mod live {
     pub struct JmapMail {
         client: JmapClient,
         account: String,
+        /// The account's Email state as the last send saw it: each send is made conditional on
+        /// it (`ifInState`), so a copy of a send that reaches the server after its retry already
+        /// succeeded finds the state moved on and is refused, on every server.
+        send_state: std::cell::RefCell<Option<String>>,
     }
 
     impl JmapMail {
         /// The primary mail account of the client's session.
         pub fn new(client: JmapClient) -> Result<JmapMail, JmapError> {
             let account = client.session().primary_account(capability::MAIL)?.to_owned();
-            Ok(JmapMail { client, account })
+            Ok(JmapMail { client, account, send_state: Default::default() })
         }
 
         pub fn client(&self) -> &JmapClient {
@@ -641,6 +654,45 @@ mod live {
 
         fn request(&self) -> Request {
             Request::new().using(capability::MAIL)
+        }
+
+        /// The message with `message_id` created since `state` and already sent (no `$draft`
+        /// left), if any.
+        async fn sent_since(&self, state: &str, message_id: &str) -> Result<Option<String>, MailError> {
+            let mut req = self.request();
+            let changes = req.call("Email/changes", json!({ "accountId": self.account, "sinceState": state, "maxChanges": 500 }));
+            let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": changes.result("/created"), "properties": ["id", "keywords", "messageId"] }));
+            let mut response = self.client.send(&req).await?;
+            if response.take(&changes).is_err() {
+                // Too many changes, or a state the server forgot: the outbox's own check decides.
+                return Ok(None);
+            }
+            let (found, _) = parse_summaries(with_message_id(&response.take(&get)?, message_id))?;
+            Ok(found.into_iter().find(|e| !e.has_keyword(keyword::DRAFT)).map(|e| e.id))
+        }
+
+        /// Destroys the draft a send replaces, and keeps the state after it for the send.
+        async fn destroy_replaced_draft(&self, draft_id: &str) -> Result<(), MailError> {
+            let mut req = self.request();
+            // Unconditional: destroying a draft twice is harmless, and a draft left in place
+            // would make Cyrus refuse the message that replaces it.
+            let call = req.call("Email/set", json!({ "accountId": self.account, "destroy": [draft_id] }));
+            let state_after = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
+            let mut response = self.client.send(&req).await?;
+            let state = response.take(&state_after)?["state"].as_str().map(str::to_owned);
+            *self.send_state.borrow_mut() = state;
+            // A draft already gone (an earlier attempt got this far) is no reason to stop.
+            let _ = response.take(&call);
+            Ok(())
+        }
+
+        /// The account's Email state now.
+        async fn email_state(&self) -> Result<String, MailError> {
+            let mut req = self.request();
+            let call = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
+            let mut response = self.client.send(&req).await?;
+            let got = response.take(&call)?;
+            got["state"].as_str().map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/get gave no state".into())))
         }
 
         /// A submission's `undoStatus` as the server reports it (`None`: it knows no such submission).
@@ -857,26 +909,61 @@ mod live {
                     _ => draft,
                 };
                 let on_success = filed_as(mailboxes, Filed::Sent);
-                let mut req = self.request().using(capability::SUBMISSION);
-                if let Some(old) = replaces {
-                    // Calls run in order: the old draft is gone before its successor is created.
-                    req.call("Email/set", json!({ "accountId": self.account, "destroy": [old] }));
-                }
                 // Bcc recipients are in the envelope only: servers such as Cyrus relay the stored
                 // message as it is, and a Bcc header would show every recipient who was hidden.
                 let without_bcc = Draft { bcc: Vec::new(), ..draft.clone() };
-                let email = req.call("Email/set", json!({ "accountId": self.account, "create": { "mail": draft_object(&without_bcc, &mailboxes.drafts, true) } }));
-                let submission_object = json!({ "emailId": "#mail", "identityId": identity_id, "envelope": envelope(&identity_email, draft, hold_secs) });
-                let submission = req.call(
-                    "EmailSubmission/set",
-                    json!({
-                        "accountId": self.account,
-                        "create": { "send": submission_object },
-                        "onSuccessUpdateEmail": { "#send": on_success },
-                    }),
-                );
-                let mut response = self.client.send(&req).await?;
-                let created = SetResponse::parse(response.take(&email)?)?;
+                if let Some(old) = replaces {
+                    // Its own request, before the new message exists: Cyrus refuses a message
+                    // whose bytes equal a draft still in the same folder (alreadyExists).
+                    self.destroy_replaced_draft(old).await?;
+                } else if self.send_state.borrow().is_none() {
+                    let state = self.email_state().await?;
+                    *self.send_state.borrow_mut() = Some(state);
+                }
+                let mut mismatches = 0;
+                let (mut response, email_answer, submission) = loop {
+                    let mut req = self.request().using(capability::SUBMISSION);
+                    // The message is created only if the account is as this send last saw it
+                    // (see `send_state`).
+                    let mut create = json!({ "accountId": self.account, "create": { "mail": draft_object(&without_bcc, &mailboxes.drafts, true) } });
+                    if let Some(state) = self.send_state.borrow().as_ref() {
+                        create["ifInState"] = json!(state);
+                    }
+                    let email = req.call("Email/set", create);
+                    let submission_object = json!({ "emailId": "#mail", "identityId": identity_id, "envelope": envelope(&identity_email, draft, hold_secs) });
+                    let submission = req.call(
+                        "EmailSubmission/set",
+                        json!({
+                            "accountId": self.account,
+                            "create": { "send": submission_object },
+                            "onSuccessUpdateEmail": { "#send": on_success },
+                        }),
+                    );
+                    // The state after it all, also when the send was refused for a stale state.
+                    let state_after = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
+                    let asked_in = self.send_state.borrow().clone();
+                    let mut response = self.client.send(&req).await?;
+                    let state = response.take(&state_after).ok().and_then(|g| g["state"].as_str().map(str::to_owned));
+                    if state.is_some() {
+                        *self.send_state.borrow_mut() = state;
+                    }
+                    match response.take(&email) {
+                        // Nothing was created now, but the account moved on since this send last
+                        // looked: maybe by this very mail, sent by an attempt whose answer was
+                        // lost. The changes since then say so exactly (no search index involved).
+                        Err(JmapError::Method { kind, .. }) if kind == "stateMismatch" && mismatches < 3 => {
+                            if let (Some(since), Some(message_id)) = (asked_in, draft.message_id.as_deref()) {
+                                if let Some(email_id) = self.sent_since(&since, message_id).await? {
+                                    return Ok(Sent { email_id, submission_id: None, held_until_ms: None });
+                                }
+                            }
+                            mismatches += 1;
+                        }
+                        Err(e) => return Err(e.into()),
+                        Ok(answer) => break (response, answer, submission),
+                    }
+                };
+                let created = SetResponse::parse(email_answer)?;
                 if let Some(e) = created.not_created.get("mail") {
                     if e.kind == "alreadyExists" {
                         return Err(MailError::AlreadyThere(draft.message_id.clone().unwrap_or_default()));
@@ -959,13 +1046,7 @@ mod live {
                 response.take(&q)?;
                 let (mut found, _) = parse_summaries(response.take(&get)?)?;
                 response.take(&newest)?;
-                let bare = message_id.trim_matches(|c| c == '<' || c == '>');
-                let recent = response.take(&newest_get)?;
-                let matching: Vec<Value> = recent["list"]
-                    .as_array()
-                    .map(|list| list.iter().filter(|e| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)))).cloned().collect())
-                    .unwrap_or_default();
-                let (also, _) = parse_summaries(json!({ "list": matching }))?;
+                let (also, _) = parse_summaries(with_message_id(&response.take(&newest_get)?, message_id))?;
                 for e in also {
                     if !found.iter().any(|f| f.id == e.id) {
                         found.push(e);
@@ -1070,6 +1151,18 @@ mod tests {
         assert_eq!((window.position, window.ids.clone(), window.total), (50, vec!["a".to_owned(), "b".to_owned()], Some(1234)));
         assert!(window.summaries.is_empty() && window.email_state.is_none());
         assert_eq!(window.query_state, None, "a list the server cannot diff has no version");
+    }
+
+    #[test]
+    fn a_message_id_is_found_among_the_newest_mail() {
+        let get = json!({ "list": [
+            { "id": "a", "messageId": ["other@x"] },
+            { "id": "b", "messageId": ["m1@petrel.test"], "keywords": { "$seen": true } },
+            { "id": "c", "messageId": null },
+        ] });
+        let found = with_message_id(&get, "<m1@petrel.test>");
+        assert_eq!(found["list"].as_array().map(|l| l.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()), Some(vec![json!("b")]));
+        assert_eq!(with_message_id(&json!({ "notFound": [] }), "m1@petrel.test")["list"], json!([]), "no list: nothing found, no error");
     }
 
     #[test]

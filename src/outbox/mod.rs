@@ -41,6 +41,9 @@ pub fn classify(error: &MailError) -> Failure {
             Failure::Transient { reason, retry_after_ms: None }
         }
         MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
+        // The account kept changing under a conditional send (ifInState): nothing was created by
+        // it, but an earlier attempt may have been. Look, then try again.
+        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "stateMismatch" => Failure::Ambiguous { reason },
         // RustMailer refused before doing anything (TooManyRequest).
         MailError::RustMailer(RustMailerError::Busy(_)) => Failure::Transient { reason, retry_after_ms: None },
         // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
@@ -73,6 +76,8 @@ mod tests {
         assert!(matches!(classify(&refused), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
+        let moved = JmapError::Method { method: "Email/set".into(), kind: "stateMismatch".into(), description: None };
+        assert!(matches!(classify(&MailError::Jmap(moved)), Failure::Ambiguous { .. }), "a send refused for a moved state is tried again, never dropped");
         let cut = MailError::RustMailer(RustMailerError::Network("Failed to fetch".into()));
         assert!(matches!(classify(&cut), Failure::Unreachable { .. }));
         let busy = MailError::RustMailer(RustMailerError::Busy("slow down".into()));

@@ -144,7 +144,7 @@ def journey_warm_start(d):
     d.wait_for("the live account", lambda: d.run(
         "return performance.getEntriesByType('resource').some(e => e.name.includes('/.well-known/jmap') && e.startTime >= arguments[0])", started), 30)
     d.wait_for("connected", lambda: d.find(".shell[data-connection=live]"), 30)
-    assert "Connecting" not in d.run("return document.querySelector('.live-status').innerText")
+    d.wait_for("the status line past Connecting", lambda: "Connecting" not in d.run("return document.querySelector('.live-status').innerText"), 10)
     assert d.run("return document.querySelector('.shell').dataset.mark") == "before-live", "the view was rebuilt when the account went live"
     d.wait_for("the opened message's body", lambda: d.find(".reader .mail-frame, .reader .plain-text") and not d.find(".reader .message-view .notice"), 30)
     return "cached inbox %.0f ms after Sign in, before the session answered; went live in place" % (painted - started)
