@@ -34,10 +34,9 @@ struct Arrived {
 }
 
 async fn sink() -> Vec<Arrived> {
-    let url = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
-    let response = fetch(HttpRequest::get(format!("{url}/messages"))).await.expect("sink listing");
-    let list: Vec<Value> = serde_json::from_slice(&response.body).expect("JSON");
-    list.iter()
+    common::sink_listing()
+        .await
+        .iter()
         .map(|m| Arrived { subject: m["subject"].as_str().unwrap_or("").to_owned(), received_ms: m["received_ms"].as_f64().unwrap_or(0.0) })
         .collect()
 }
