@@ -9,7 +9,6 @@ use std::rc::Rc;
 
 use futures_util::future::join;
 use petrel::cache::{kind, OfflineCache, Op, OUTBOX};
-use petrel::jmap::capability;
 use petrel::jmap::client::JmapClient;
 use petrel::jmap::mail::JmapMail;
 use petrel::mail::backend::SendMailboxes;
@@ -66,15 +65,7 @@ async fn arrival_of(token: &str, ms: f64) -> Option<Arrived> {
 /// mail (`maxDelayedSend`): whether the server still holds it, to undo it there.
 async fn requests_of_a_check_that_finds_it_sent() -> usize {
     let client = client_for(gateway(), other_credentials()).await;
-    let session = client.session();
-    let holds = session
-        .primary_account(capability::SUBMISSION)
-        .ok()
-        .and_then(|id| session.accounts.get(id))
-        .and_then(|a| a.account_capabilities.get(capability::SUBMISSION))
-        .and_then(|c| c["maxDelayedSend"].as_u64())
-        .is_some_and(|secs| secs > 0);
-    1 + usize::from(holds)
+    1 + usize::from(sender(&client).await.backend.max_hold_secs() > 0)
 }
 
 /// A GET on the fault proxy's control port.

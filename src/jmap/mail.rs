@@ -184,8 +184,8 @@ pub struct SyncCalls {
     mailbox_all: Option<Call>,
     email: Option<(Call, Call, Call)>,
     lists: Vec<Call>,
-    newest: Option<(Call, Call)>,
-    newest_limit: u32,
+    /// The newest mail's query and get, and the limit asked.
+    newest: Option<(Call, Call, u32)>,
 }
 
 /// Builds a sync round: changes since each known state and the changed objects themselves.
@@ -223,12 +223,12 @@ pub fn sync_request(
         .collect();
     // The whole account newest first, one row per message: the engine picks the Inbox's first
     // rows out of it, since a query cannot name the Inbox before Mailbox/get has answered.
-    let newest_limit = newest;
     let newest = newest.map(|limit| {
         let all_mail = MailQuery { filter: Filter::default(), sort: SortBy::ReceivedAt, ascending: false, threads: false };
-        window_request(request, account, &all_mail, &WindowAt::Position(0), limit)
+        let (query, get) = window_request(request, account, &all_mail, &WindowAt::Position(0), limit);
+        (query, get, limit)
     });
-    SyncCalls { mailbox, mailbox_all, email, lists, newest, newest_limit: newest_limit.unwrap_or(0) }
+    SyncCalls { mailbox, mailbox_all, email, lists, newest }
 }
 
 /// `Email/changes` since `state`, with the summaries of new messages and the keywords and
@@ -298,8 +298,8 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
             Ok(value) => parse_query_changes(value)?,
         });
     }
-    if let Some((query, get)) = &calls.newest {
-        round.newest = Some(parse_window(response.take(query)?, response.take(get)?, calls.newest_limit)?);
+    if let Some((query, get, limit)) = &calls.newest {
+        round.newest = Some(parse_window(response.take(query)?, response.take(get)?, *limit)?);
     }
     Ok(round)
 }
@@ -660,7 +660,7 @@ mod live {
         /// left), if any.
         async fn sent_since(&self, state: &str, message_id: &str) -> Result<Option<String>, MailError> {
             let mut req = self.request();
-            let changes = req.call("Email/changes", json!({ "accountId": self.account, "sinceState": state, "maxChanges": 500 }));
+            let changes = req.call("Email/changes", json!({ "accountId": self.account, "sinceState": state, "maxChanges": self.max_changes() }));
             let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": changes.result("/created"), "properties": ["id", "keywords", "messageId"] }));
             let mut response = self.client.send(&req).await?;
             if response.take(&changes).is_err() {
@@ -679,8 +679,7 @@ mod live {
             let call = req.call("Email/set", json!({ "accountId": self.account, "destroy": [draft_id] }));
             let state_after = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
             let mut response = self.client.send(&req).await?;
-            let state = response.take(&state_after)?["state"].as_str().map(str::to_owned);
-            *self.send_state.borrow_mut() = state;
+            *self.send_state.borrow_mut() = parse_summaries(response.take(&state_after)?)?.1;
             // A draft already gone (an earlier attempt got this far) is no reason to stop.
             let _ = response.take(&call);
             Ok(())
@@ -691,8 +690,7 @@ mod live {
             let mut req = self.request();
             let call = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
             let mut response = self.client.send(&req).await?;
-            let got = response.take(&call)?;
-            got["state"].as_str().map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/get gave no state".into())))
+            parse_summaries(response.take(&call)?)?.1.ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/get gave no state".into())))
         }
 
         /// A submission's `undoStatus` as the server reports it (`None`: it knows no such submission).
@@ -943,7 +941,7 @@ mod live {
                     let state_after = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
                     let asked_in = self.send_state.borrow().clone();
                     let mut response = self.client.send(&req).await?;
-                    let state = response.take(&state_after).ok().and_then(|g| g["state"].as_str().map(str::to_owned));
+                    let state = response.take(&state_after).ok().and_then(|g| parse_summaries(g).ok()).and_then(|(_, state)| state);
                     if state.is_some() {
                         *self.send_state.borrow_mut() = state;
                     }
