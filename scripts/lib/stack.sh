@@ -52,8 +52,9 @@ stack_start() {
   local port=${PETREL_PORT:-$(free_port)}
   GATEWAY_URL="http://127.0.0.1:$port"
   step "starting the gateway on $GATEWAY_URL"
-  # STACK_GATEWAY_BIN: another build of the gateway (the benchmarks use an optimised one).
-  "${STACK_GATEWAY_BIN:-${CARGO_TARGET_DIR:-target}/debug/petrel-gateway}" --listen "127.0.0.1:$port" --app-dir dist --jmap-upstream "$JMAP_URL" "$@" \
+  # STACK_GATEWAY_BIN: another build of the gateway (the benchmarks use an optimised one);
+  # STACK_APP_DIR: another build of the app (a debug build names the code in its panics).
+  "${STACK_GATEWAY_BIN:-${CARGO_TARGET_DIR:-target}/debug/petrel-gateway}" --listen "127.0.0.1:$port" --app-dir "${STACK_APP_DIR:-dist}" --jmap-upstream "$JMAP_URL" "$@" \
     > "$STACK_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   wait_for_port "$port" 30 || { cat "$STACK_DIR/gateway.log" >&2; die "the gateway did not start"; }

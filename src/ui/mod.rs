@@ -12,8 +12,9 @@ mod icons;
 pub mod mail_actions;
 mod mailbox_tree;
 pub mod message_list;
-mod outbox_view;
 mod notify;
+mod outbox_view;
+mod panics;
 mod prefs;
 pub mod pwa;
 mod reader;
@@ -33,6 +34,6 @@ use leptos::prelude::*;
 
 /// Entry point of the browser app: mounts [`App`] on `<body>`, in demo mode if the server offers it.
 pub fn start() {
-    console_error_panic_hook::set_once();
+    panics::install();
     leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true offline_start=true /> });
 }

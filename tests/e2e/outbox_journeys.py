@@ -14,14 +14,13 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cdp import Cdp  # noqa: E402
 from composer import compose_and_send  # noqa: E402
-from webdriver import Driver, controlled, fill_sign_in, wait  # noqa: E402
+from webdriver import Driver, controlled, fill_sign_in, run_journey, wait  # noqa: E402
 
 APP = os.environ["PETREL_E2E_APP"]
 CONTROL = os.environ["PETREL_TEST_PROXY_CONTROL"]
@@ -292,16 +291,7 @@ def main():
                         background_sync_wakes_a_restarted_worker if d.engine == "chromium" else sent_when_petrel_is_next_opened):
             # A journey that failed with the server cut off must not leave it cut off for the next.
             proxy("/up")
-            try:
-                print("e2e %s: ok (%s)" % (journey.__name__, journey(d)))
-            except Exception:
-                failures += 1
-                print("e2e %s: FAILED" % journey.__name__)
-                traceback.print_exc()
-                try:
-                    d.screenshot(os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__))
-                except Exception:
-                    pass
+            failures += not run_journey(d, journey.__name__, journey, os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__))
     finally:
         d.quit()
     sys.exit(1 if failures else 0)

@@ -11,12 +11,11 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from composer import compose_and_send  # noqa: E402
-from webdriver import Driver, wait  # noqa: E402
+from webdriver import Driver, run_journey, wait  # noqa: E402
 
 APP = os.environ["PETREL_TEST_GATEWAY"]
 TOKEN = os.environ["PETREL_TEST_RUSTMAILER_TOKEN"]
@@ -147,14 +146,8 @@ def main():
     try:
         sign_in(d)
         for journey in (reads_the_inbox, reads_a_conversation, an_answer_that_cannot_be_read_is_named_not_offline, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown):
-            try:
-                journey(d)
-                print("ok   %s" % journey.__name__)
-            except Exception:
+            if not run_journey(d, journey.__name__, journey, os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__)):
                 failed.append(journey.__name__)
-                print("FAIL %s" % journey.__name__)
-                traceback.print_exc()
-                d.screenshot(os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__))
     finally:
         d.quit()
     if failed:

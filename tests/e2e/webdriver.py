@@ -110,6 +110,7 @@ class Driver:
             raise WebDriverError("%s's WebDriver did not start" % self.engine)
         answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities_for(self.engine)}})
         self.session = answer["sessionId"]
+        self.panics = []
         self.capabilities = answer["capabilities"]
         # Where Chromium's DevTools listen (for cdp.Cdp); other engines have none.
         self.debugger_address = self.capabilities.get("goog:chromeOptions", {}).get("debuggerAddress")
@@ -130,7 +131,27 @@ class Driver:
         return self._call(method, "/session/%s%s" % (self.session, path), body)
 
     def get(self, url):
+        self._keep_panics()
         self.cmd("POST", "/url", {"url": url})
+
+    # Petrel keeps each panic's message in the tab's sessionStorage (src/ui/panics.rs), where it
+    # survives a reload; a journey collects them before its tab closes or leaves for another page.
+    PANICS_KEY = "petrel.panics"
+
+    def _keep_panics(self):
+        try:
+            found = self.run("try { const p = sessionStorage.getItem(arguments[0]); sessionStorage.removeItem(arguments[0]);"
+                             " return p; } catch (e) { return null; }", self.PANICS_KEY)
+        except WebDriverError:
+            return
+        if found:
+            self.panics += json.loads(found)
+
+    def take_panics(self):
+        """Every panic Petrel reported since the last call, in this tab and in tabs closed since."""
+        self._keep_panics()
+        found, self.panics = self.panics, []
+        return found
 
     def refresh(self):
         """Reloads as F5 does. WebDriver's own refresh is a forced reload in Firefox, which bypasses
@@ -171,6 +192,7 @@ class Driver:
 
     def close_tab(self):
         """Closes the current tab (the page gets its pagehide, as when a user closes it)."""
+        self._keep_panics()
         self.cmd("DELETE", "/window")
 
     def tabs(self):
@@ -251,18 +273,31 @@ def fill_sign_in(d, server, user, password):
 
 
 def run_journey(d, name, run, screenshot):
-    """Runs one journey, prints ok/FAIL with its time; on failure the traceback and a screenshot.
+    """Runs one journey, prints ok/FAIL with its time (and what it returned); on failure the
+    traceback and a screenshot. A journey during which Petrel panicked fails, whatever it checked.
     Returns whether it passed."""
+    import re
     import traceback
+    # PETREL_JOURNEYS (a regular expression on the names) picks some journeys, while working on them.
+    if not re.search(os.environ.get("PETREL_JOURNEYS", ""), name):
+        print("skip %s" % name)
+        return True
     started = time.time()
     try:
-        run(d)
-        print("ok   %-50s %5.1f s" % (name, time.time() - started))
+        detail = run(d)
+        panics = d.take_panics()
+        assert not panics, "Petrel panicked during the journey: %s" % panics
+        said = " (%s)" % detail if isinstance(detail, str) and "\n" not in detail else ""
+        print("ok   %-50s %5.1f s%s" % (name, time.time() - started, said))
         return True
     except Exception:
+        d.panics = []
         print("FAIL %s" % name)
         traceback.print_exc()
-        d.screenshot(screenshot)
+        try:
+            d.screenshot(screenshot)
+        except Exception as e:
+            print("(no screenshot: %s)" % e)
         return False
 
 
