@@ -1,5 +1,6 @@
 //! The one error type of the JMAP layer, with messages a user can act on.
 
+use super::method_error::{MethodErrorKind, Retry};
 use crate::net::{HttpResponse, NetError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -23,7 +24,7 @@ pub enum JmapError {
     Request { kind: String, limit: Option<String>, detail: String },
     /// A method-level error (RFC 8620 §3.6.2).
     #[error("the server could not do {method} ({kind}){}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    Method { method: String, kind: String, description: Option<String> },
+    Method { method: String, kind: MethodErrorKind, description: Option<String> },
     #[error("the server's answer broke the JMAP protocol: {0}")]
     Protocol(String),
     #[error("the account has no {0} capability on this server")]
@@ -47,9 +48,15 @@ impl JmapError {
         match self {
             JmapError::Network(NetError::Unreachable(_) | NetError::Interrupted(_)) => true,
             JmapError::RateLimited { .. } | JmapError::Unavailable { .. } => true,
-            JmapError::Method { kind, .. } => kind == "serverUnavailable" || kind == "serverFail",
+            JmapError::Method { kind, .. } => kind.retry() == Retry::Later,
             _ => false,
         }
+    }
+
+    /// Answering a `/changes` or `/queryChanges` call: the sync must start over from a fresh read
+    /// (see [`MethodErrorKind::means_resync`]).
+    pub fn means_resync(&self) -> bool {
+        matches!(self, JmapError::Method { kind, .. } if kind.means_resync())
     }
 }
 
@@ -86,7 +93,7 @@ mod tests {
         );
         let e = JmapError::Request { kind: "limit".into(), limit: Some("maxCallsInRequest".into()), detail: "too many".into() };
         assert_eq!(e.to_string(), "the server rejected the request (limit, limit maxCallsInRequest): too many");
-        let e = JmapError::Method { method: "Mailbox/get".into(), kind: "accountNotFound".into(), description: None };
+        let e = JmapError::Method { method: "Mailbox/get".into(), kind: MethodErrorKind::AccountNotFound, description: None };
         assert_eq!(e.to_string(), "the server could not do Mailbox/get (accountNotFound)");
     }
 

@@ -171,13 +171,6 @@ struct ChangesResponse {
     destroyed: Vec<String>,
 }
 
-/// Whether a `/changes` or `/queryChanges` error means "start over" rather than failure.
-/// Cyrus answers an unknown state with `invalidArguments` on `sinceState`.
-pub fn means_resync(error: &JmapError) -> bool {
-    matches!(error, JmapError::Method { kind, .. }
-        if kind == "cannotCalculateChanges" || kind == "invalidArguments" || kind == "tooManyChanges" || kind == "unsupportedFilter" || kind == "unsupportedSort")
-}
-
 /// The calls of one sync round, to find their answers again.
 pub struct SyncCalls {
     mailbox: Option<(Call, Call, Call)>,
@@ -244,7 +237,7 @@ pub fn email_changes_request(request: &mut Request, account: &str, state: &str, 
 /// calculate it) and whether the server has more changes.
 pub fn parse_email_changes(response: &mut Response, (changes, created, updated): &(Call, Call, Call)) -> Result<(Delta<EmailChange>, bool), JmapError> {
     match response.take(changes) {
-        Err(e) if means_resync(&e) => Ok((Delta::Reset { all: Vec::new(), new_state: None }, false)),
+        Err(e) if e.means_resync() => Ok((Delta::Reset { all: Vec::new(), new_state: None }, false)),
         Err(e) => Err(e),
         Ok(value) => {
             let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Email/changes", e))?;
@@ -275,7 +268,7 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
     }
     if let Some((changes, created, updated)) = &calls.mailbox {
         match response.take(changes) {
-            Err(e) if means_resync(&e) => round.mailboxes = None, // the caller fetches them all
+            Err(e) if e.means_resync() => round.mailboxes = None, // the caller fetches them all
             Err(e) => return Err(e),
             Ok(value) => {
                 let c: ChangesResponse = serde_json::from_value(value).map_err(|e| malformed("Mailbox/changes", e))?;
@@ -293,7 +286,7 @@ pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRoun
     }
     for call in &calls.lists {
         round.lists.push(match response.take(call) {
-            Err(e) if means_resync(&e) => ListDelta::Reset,
+            Err(e) if e.means_resync() => ListDelta::Reset,
             Err(e) => return Err(e),
             Ok(value) => parse_query_changes(value)?,
         });
@@ -949,7 +942,7 @@ mod live {
                         // Nothing was created now, but the account moved on since this send last
                         // looked: maybe by this very mail, sent by an attempt whose answer was
                         // lost. The changes since then say so exactly (no search index involved).
-                        Err(JmapError::Method { kind, .. }) if kind == "stateMismatch" && mismatches < 3 => {
+                        Err(JmapError::Method { kind: crate::jmap::MethodErrorKind::StateMismatch, .. }) if mismatches < 3 => {
                             if let (Some(since), Some(message_id)) = (asked_in, draft.message_id.as_deref()) {
                                 if let Some(email_id) = self.sent_since(&since, message_id).await? {
                                     return Ok(Sent { email_id, submission_id: None, held_until_ms: None });
@@ -1178,9 +1171,10 @@ mod tests {
 
     #[test]
     fn cyrus_errors_for_unknown_states_mean_resync() {
+        // Cyrus answers an unknown state with `invalidArguments` on `sinceState`.
         let e = JmapError::Method { method: "Email/changes".into(), kind: "invalidArguments".into(), description: None };
-        assert!(means_resync(&e));
-        assert!(!means_resync(&JmapError::Unauthorized));
+        assert!(e.means_resync());
+        assert!(!JmapError::Unauthorized.means_resync());
     }
 
     #[test]

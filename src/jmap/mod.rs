@@ -7,6 +7,7 @@ pub mod batch;
 pub mod blob;
 pub mod error;
 pub mod mail;
+pub mod method_error;
 pub mod push;
 pub mod request;
 pub mod session;
@@ -18,6 +19,7 @@ pub mod blob_io;
 pub mod client;
 
 pub use error::JmapError;
+pub use method_error::{MethodErrorKind, Retry, WriteOutcome};
 pub use request::{Call, Invocation, Request, Response};
 pub use session::Session;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::error::{body_excerpt, status_error};
-use super::{capability, JmapError};
+use super::{capability, JmapError, MethodErrorKind};
 use crate::net::HttpResponse;
 
 /// One method call or response: `[name, arguments, callId]` on the wire.
@@ -121,7 +121,7 @@ impl Response {
         if let Some(err) = self.method_responses.iter().find(|i| i.2 == call_id && i.0 == "error") {
             return Err(JmapError::Method {
                 method: method.to_owned(),
-                kind: err.1.get("type").and_then(Value::as_str).unwrap_or("unknown").to_owned(),
+                kind: MethodErrorKind::parse(err.1.get("type").and_then(Value::as_str).unwrap_or("unknown")),
                 description: err.1.get("description").and_then(Value::as_str).map(str::to_owned),
             });
         }
@@ -211,7 +211,7 @@ mod tests {
             r.take_by_id("c0", "Mailbox/get"),
             Err(JmapError::Method {
                 method: "Mailbox/get".into(),
-                kind: "accountNotFound".into(),
+                kind: MethodErrorKind::AccountNotFound,
                 description: Some("no such account".into())
             })
         );

@@ -17,7 +17,7 @@ pub mod tabs;
 
 pub use queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats, Undo};
 
-use crate::jmap::JmapError;
+use crate::jmap::{JmapError, Retry, WriteOutcome};
 use crate::mail::MailError;
 use crate::net::NetError;
 use crate::rustmailer::RustMailerError;
@@ -37,13 +37,16 @@ pub fn classify(error: &MailError) -> Failure {
         }
         // A 500 may come after the server did the work.
         MailError::Jmap(JmapError::Http { status, .. }) if *status >= 500 => Failure::Ambiguous { reason },
-        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverUnavailable" || kind == "rateLimit" => {
-            Failure::Transient { reason, retry_after_ms: None }
-        }
-        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "serverFail" => Failure::Ambiguous { reason },
-        // The account kept changing under a conditional send (ifInState): nothing was created by
-        // it, but an earlier attempt may have been. Look, then try again.
-        MailError::Jmap(JmapError::Method { kind, .. }) if kind == "stateMismatch" => Failure::Ambiguous { reason },
+        // A method error, read where every caller reads it (jmap::method_error).
+        MailError::Jmap(JmapError::Method { kind, .. }) => match (kind.write_outcome(), kind.retry()) {
+            // The server may have sent it (serverFail, serverPartialFail): look before again.
+            (WriteOutcome::MaybeDone, _) => Failure::Ambiguous { reason },
+            (WriteOutcome::NotDone, Retry::Later) => Failure::Transient { reason, retry_after_ms: None },
+            // The account kept changing under a conditional send (ifInState): nothing was created
+            // by it, but an earlier attempt may have been. Look, then try again.
+            (WriteOutcome::NotDone, Retry::AfterRereading) => Failure::Ambiguous { reason },
+            (WriteOutcome::NotDone, Retry::Never) => Failure::Permanent { reason },
+        },
         // RustMailer refused before doing anything (TooManyRequest).
         MailError::RustMailer(RustMailerError::Busy(_)) => Failure::Transient { reason, retry_after_ms: None },
         // Any other failure may come after RustMailer queued the task (a cut, a timeout, an error
@@ -76,6 +79,12 @@ mod tests {
         assert!(matches!(classify(&refused), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::Jmap(JmapError::Unauthorized)), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
+        let method_error = |kind: &str| MailError::Jmap(JmapError::Method { method: "Email/set".into(), kind: kind.into(), description: None });
+        assert!(matches!(classify(&method_error("serverUnavailable")), Failure::Transient { .. }));
+        assert!(matches!(classify(&method_error("rateLimit")), Failure::Transient { .. }));
+        assert!(matches!(classify(&method_error("serverFail")), Failure::Ambiguous { .. }), "a serverFail may follow the work");
+        assert!(matches!(classify(&method_error("serverPartialFail")), Failure::Ambiguous { .. }));
+        assert!(matches!(classify(&method_error("invalidArguments")), Failure::Permanent { .. }));
         let moved = JmapError::Method { method: "Email/set".into(), kind: "stateMismatch".into(), description: None };
         assert!(matches!(classify(&MailError::Jmap(moved)), Failure::Ambiguous { .. }), "a send refused for a moved state is tried again, never dropped");
         let cut = MailError::RustMailer(RustMailerError::Network("Failed to fetch".into()));
