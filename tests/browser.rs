@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use petrel::auth::Credentials;
 use petrel::jmap::client::JmapClient;
 use petrel::jmap::{capability, JmapError};
-use petrel::mail::{mailbox, Mailbox, Role};
+use petrel::mail::{Mailbox, Role};
 use petrel::net::{fetch, HttpRequest, NetError};
 use petrel::ui::App;
 use wasm_bindgen::{closure::Closure, JsCast};
@@ -107,7 +107,7 @@ async fn alert_text(root: &Element) -> String {
 
 async fn server_mailboxes() -> Vec<Mailbox> {
     let client = JmapClient::connect(gateway(), demo_credentials()).await.expect("demo sign-in");
-    mailbox::fetch_all(&client).await.expect("Mailbox/get")
+    petrel::jmap::mail::mailbox::fetch_all(&client).await.expect("Mailbox/get")
 }
 
 /// The subject of the Inbox's newest conversation, as the server sorts it (other suites and
@@ -290,7 +290,7 @@ async fn unread_counts_follow_changes_made_elsewhere() {
     // Another client reads one unread Inbox mail.
     let client = JmapClient::connect(gateway(), demo_credentials()).await.expect("second client");
     let account = client.session().primary_account(capability::MAIL).expect("account").to_owned();
-    let inbox = mailbox::fetch_all(&client).await.expect("mailboxes").into_iter().find(|m| m.role == Role::Inbox).expect("Inbox");
+    let inbox = petrel::jmap::mail::mailbox::fetch_all(&client).await.expect("mailboxes").into_iter().find(|m| m.role == Role::Inbox).expect("Inbox");
     let mut query = petrel::jmap::Request::new().using(capability::MAIL);
     let q = query.call("Email/query", serde_json::json!({ "accountId": account,
         "filter": { "inMailbox": inbox.id, "notKeyword": "$seen" }, "limit": 1 }));

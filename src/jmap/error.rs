@@ -43,6 +43,10 @@ fn retry_hint(secs: Option<u64>) -> String {
 }
 
 impl JmapError {
+    pub(crate) fn not_jmap(url: &str, reason: &str) -> JmapError {
+        JmapError::NotJmap { url: url.to_owned(), reason: reason.to_owned() }
+    }
+
     /// Whether repeating the same request later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -67,7 +71,7 @@ pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
         200..=299 => None,
         401 => Some(JmapError::Unauthorized),
         403 => Some(JmapError::Forbidden),
-        404 | 405 => Some(super::session::not_jmap(&response.url, &format!("HTTP {} (no JMAP here)", response.status))),
+        404 | 405 => Some(JmapError::not_jmap(&response.url, &format!("HTTP {} (no JMAP here)", response.status))),
         429 => Some(JmapError::RateLimited { retry_after_secs }),
         502..=504 => Some(JmapError::Unavailable { status: response.status, retry_after_secs }),
         status => Some(JmapError::Http { status, detail: body_excerpt(&response.body) }),

@@ -21,7 +21,7 @@ pub const SESSION_BODY_LIMIT: usize = 1024 * 1024;
 pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
     let input = input.trim();
     if input.is_empty() {
-        return Err(not_jmap(input, "enter the server address"));
+        return Err(JmapError::not_jmap(input, "enter the server address"));
     }
     let with_scheme = if input.contains("://") {
         input.to_owned()
@@ -34,22 +34,18 @@ pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
         let loopback = host_only == "localhost" || host_only.starts_with("127.") || host_only == "[::1]";
         format!("{}://{host}", if loopback { "http" } else { "https" })
     };
-    let mut url = Url::parse(&with_scheme).map_err(|e| not_jmap(input, &format!("not a valid address ({e})")))?;
+    let mut url = Url::parse(&with_scheme).map_err(|e| JmapError::not_jmap(input, &format!("not a valid address ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(not_jmap(input, "the address must start with http:// or https://"));
+        return Err(JmapError::not_jmap(input, "the address must start with http:// or https://"));
     }
     if url.host_str().unwrap_or("").is_empty() {
-        return Err(not_jmap(input, "the address has no host name"));
+        return Err(JmapError::not_jmap(input, "the address has no host name"));
     }
     if url.path() == "/" || url.path().is_empty() {
         url.set_path("/.well-known/jmap");
     }
     url.set_fragment(None);
     Ok(url)
-}
-
-pub(crate) fn not_jmap(url: &str, reason: &str) -> JmapError {
-    JmapError::NotJmap { url: url.to_owned(), reason: reason.to_owned() }
 }
 
 /// The server's core limits (RFC 8620 §2, `urn:ietf:params:jmap:core`).
@@ -115,11 +111,11 @@ impl Session {
     /// Parses a session body fetched from `url` (the final URL, after redirects).
     pub fn parse(url: &Url, body: &[u8]) -> Result<Session, JmapError> {
         let raw: RawSession = serde_json::from_slice(body)
-            .map_err(|e| not_jmap(url.as_str(), &format!("the answer is not a JMAP session ({e})")))?;
+            .map_err(|e| JmapError::not_jmap(url.as_str(), &format!("the answer is not a JMAP session ({e})")))?;
         let core_value = raw
             .capabilities
             .get(capability::CORE)
-            .ok_or_else(|| not_jmap(url.as_str(), "the session lacks the core capability"))?;
+            .ok_or_else(|| JmapError::not_jmap(url.as_str(), "the session lacks the core capability"))?;
         let core: CoreLimits = serde_json::from_value(core_value.clone())
             .map_err(|e| JmapError::Protocol(format!("core capability limits are malformed ({e})")))?;
         let api_url = url
@@ -229,7 +225,7 @@ pub fn interpret_session_response(response: &HttpResponse) -> Result<Session, Jm
         return Err(err);
     }
     if !response.is_json() {
-        return Err(not_jmap(&response.url, "the server answered with something other than JSON"));
+        return Err(JmapError::not_jmap(&response.url, "the server answered with something other than JSON"));
     }
     let url = Url::parse(&response.url).map_err(|e| JmapError::Protocol(format!("bad response URL ({e})")))?;
     Session::parse(&url, &response.body)

@@ -4,7 +4,7 @@
 use petrel::jmap::blob::MemoryDigests;
 use petrel::jmap::blob_io;
 use petrel::jmap::push::live::Transport;
-use petrel::mail::{mailbox, Role};
+use petrel::mail::Role;
 use wasm_bindgen_test::*;
 
 fn global_has(name: &str) -> bool {
@@ -15,7 +15,7 @@ fn global_has(name: &str) -> bool {
 async fn no_window_here_and_the_jmap_core_still_works() {
     assert!(!global_has("document") && !global_has("window"), "this suite must run outside a window");
     let client = common::client().await;
-    let boxes = mailbox::fetch_all(&client).await.expect("Mailbox/get from a worker");
+    let boxes = petrel::jmap::mail::mailbox::fetch_all(&client).await.expect("Mailbox/get from a worker");
     assert!(boxes.iter().any(|m| m.role == Role::Inbox && m.unread_emails > 0));
 }
 

@@ -16,6 +16,7 @@ pub mod actions;
 #[cfg(target_arch = "wasm32")]
 pub mod backend;
 pub mod email;
+pub mod mailbox;
 pub mod snippets;
 pub mod submission;
 pub mod sync;

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::jmap::{Call, JmapError, Request, Response};
 use crate::mail::backend::{Delta, EmailChange, ListDelta, Window, WindowAt};
-use crate::mail::mailbox::{self, Mailbox};
+use super::mailbox;
+use crate::mail::Mailbox;
 use crate::mail::model::null_as_default;
 use crate::mail::query::{Filter, MailQuery, SortBy};
 
