@@ -1,6 +1,7 @@
 //! The one error type of the JMAP layer, with messages a user can act on.
 
-use super::method_error::{MethodErrorKind, Retry};
+use super::method_error::{MethodErrorKind, Retry, WriteOutcome};
+use crate::mail::MailError;
 use crate::net::{HttpResponse, NetError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,6 +62,30 @@ impl JmapError {
     /// (see [`MethodErrorKind::means_resync`]).
     pub fn means_resync(&self) -> bool {
         matches!(self, JmapError::Method { kind, .. } if kind.means_resync())
+    }
+}
+
+/// How a JMAP failure reads for the mail engine and the outbox: whether to try again, and whether
+/// a write may have been done.
+impl From<JmapError> for MailError {
+    fn from(error: JmapError) -> MailError {
+        let reason = error.to_string();
+        let server = |retry, outcome, retry_after_secs| MailError::Server { reason: reason.clone(), retry, outcome, retry_after_secs };
+        match &error {
+            JmapError::Network(NetError::Unreachable(_)) => MailError::Unreachable(reason),
+            // The request left: a browser cannot tell how far it got.
+            JmapError::Network(NetError::Interrupted(_)) => server(Retry::Later, WriteOutcome::MaybeDone, None),
+            JmapError::Network(NetError::Aborted) => server(Retry::Never, WriteOutcome::MaybeDone, None),
+            JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. } => {
+                server(Retry::Later, WriteOutcome::NotDone, *retry_after_secs)
+            }
+            JmapError::Unauthorized | JmapError::Forbidden => MailError::Unauthorized(reason),
+            // A 500 may come after the server did the work.
+            JmapError::Http { status, .. } if *status >= 500 => server(Retry::Never, WriteOutcome::MaybeDone, None),
+            JmapError::Method { kind, .. } => server(kind.retry(), kind.write_outcome(), None),
+            JmapError::Protocol(_) => MailError::Unreadable(reason),
+            _ => server(Retry::Never, WriteOutcome::NotDone, None),
+        }
     }
 }
 

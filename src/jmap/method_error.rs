@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+pub use crate::mail::{Retry, WriteOutcome};
+
 /// The `type` of a method-level error. Kinds Petrel has no special reading for keep their name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MethodErrorKind {
@@ -29,26 +31,6 @@ pub enum MethodErrorKind {
     /// for a refused submission).
     RateLimit,
     Other(String),
-}
-
-/// Whether repeating the call can help, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// The same call will fail the same way.
-    Never,
-    /// The server was busy or failed inside: the same call later may succeed.
-    Later,
-    /// The call was conditional on a state that moved on: read the state again, then repeat.
-    AfterRereading,
-}
-
-/// After an error answering a write (`/set`, `/import`, `/copy`), what the server may have done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteOutcome {
-    /// The server says it changed nothing.
-    NotDone,
-    /// Some or all of it may have happened: look before writing again.
-    MaybeDone,
 }
 
 impl MethodErrorKind {

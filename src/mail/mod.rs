@@ -20,7 +20,7 @@ pub mod quoting;
 pub mod store;
 
 pub use action::Action;
-pub use error::MailError;
+pub use error::{MailError, Retry, WriteOutcome};
 pub use mailbox::{Mailbox, MailboxNode, MailboxRights, Role};
 pub use model::{keyword, Address, BodyPart, Draft, EmailSummary, Identity, Message, Snippet, Thread, Vacation};
 pub use query::{Filter, MailQuery, SortBy};

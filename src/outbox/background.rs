@@ -17,10 +17,8 @@ use super::dispatcher::Outbox;
 use super::grant::SendGrant;
 use super::queue::{JobState, Policy};
 use crate::cache::OfflineCache;
-use crate::jmap::JmapError;
 use crate::mail::MailError;
 use crate::net::{now_ms, sleep};
-use crate::rustmailer::RustMailerError;
 
 /// Keeps the grant for background sends (the page calls it when one of the account's jobs waits).
 pub async fn leave_grant(cache: &OfflineCache, grant: &SendGrant) -> Result<(), crate::cache::CacheError> {
@@ -129,7 +127,7 @@ pub async fn send_waiting(cache: Rc<OfflineCache>, budget_ms: f64) -> Report {
 fn refused(error: &MailError) -> bool {
     matches!(
         error,
-        MailError::Jmap(JmapError::Unauthorized | JmapError::Forbidden) | MailError::RustMailer(RustMailerError::BadToken(_) | RustMailerError::Forbidden(_))
+        MailError::Unauthorized(_)
     )
 }
 

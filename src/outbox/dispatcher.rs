@@ -431,6 +431,6 @@ fn is_online() -> bool {
 async fn with_timeout<T>(future: crate::mail::backend::BackendFuture<'_, T>, ms: u64) -> Result<T, MailError> {
     match select(future, sleep(ms.min(u32::MAX as u64) as u32).boxed_local()).await {
         Either::Left((result, _)) => result,
-        Either::Right(_) => Err(MailError::Jmap(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(format!("no answer within {ms} ms"))))),
+        Either::Right(_) => Err(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(format!("no answer within {ms} ms"))).into()),
     }
 }

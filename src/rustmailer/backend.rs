@@ -58,7 +58,7 @@ pub struct RustMailerBackend {
 }
 
 fn invalid(what: &str) -> MailError {
-    MailError::RustMailer(RustMailerError::Invalid(what.to_owned()))
+    RustMailerError::Invalid(what.to_owned()).into()
 }
 
 fn uid_of(id: &str) -> Result<(u64, u32), MailError> {
@@ -258,7 +258,7 @@ impl RustMailerBackend {
         let key = (email_id.to_owned(), attachment_id.to_owned());
         let mut state = self.state.borrow_mut();
         match state.attachment_digests.get(&key) {
-            Some(expected) if *expected != digest => Err(MailError::RustMailer(RustMailerError::AttachmentChanged { expected: expected.clone(), actual: digest })),
+            Some(expected) if *expected != digest => Err(RustMailerError::AttachmentChanged { expected: expected.clone(), actual: digest }.into()),
             Some(_) => Ok(data),
             None => {
                 state.attachment_digests.insert(key, digest);
@@ -418,7 +418,9 @@ impl MailBackend for RustMailerBackend {
         async move {
             let account_id = self.account_id;
             let refused = |e: MailError| match e {
-                MailError::RustMailer(r) if !r.is_transient() => MailError::Refused { what: action.describe(), reason: r.to_string() },
+                e @ (MailError::Server { .. } | MailError::Unauthorized(_) | MailError::Unreadable(_)) if !e.is_transient() => {
+                    MailError::Refused { what: action.describe(), reason: e.to_string() }
+                }
                 other => other,
             };
             let result: Result<ActionDone, MailError> = async {
@@ -552,7 +554,7 @@ impl MailBackend for RustMailerBackend {
             };
             let refused = |e: RustMailerError| match e {
                 RustMailerError::Invalid(reason) | RustMailerError::Forbidden(reason) | RustMailerError::TooLarge(reason) => MailError::Refused { what: "send the message".into(), reason },
-                other => MailError::RustMailer(other),
+                other => other.into(),
             };
             self.client.send_new_mail(pb::SendNewMailRequest { account_id: self.account_id, request: Some(request) }).await.map_err(refused)?;
             // SendNewMail answers Empty: the task it queued is found by the Message-ID.

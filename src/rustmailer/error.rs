@@ -2,6 +2,8 @@
 //! own error codes (`rustmailer-error-code`, or the `code` of its HTTP JSON errors, which the
 //! gateway turns into statuses) and failures of the browser's fetch underneath.
 
+use crate::mail::{MailError, Retry, WriteOutcome};
+
 /// RustMailer's error code ranges (its `code` numbers), as documented for 1.6.
 fn from_rustmailer_code(code: u32, message: &str) -> Option<RustMailerError> {
     let m = message.to_owned();
@@ -114,6 +116,25 @@ impl RustMailerError {
                 | RustMailerError::Server(_)
                 | RustMailerError::Network(_)
         )
+    }
+}
+
+/// How a RustMailer failure reads for the mail engine and the outbox.
+impl From<RustMailerError> for MailError {
+    fn from(error: RustMailerError) -> MailError {
+        let reason = error.to_string();
+        let server = |retry, outcome| MailError::Server { reason: reason.clone(), retry, outcome, retry_after_secs: None };
+        match &error {
+            RustMailerError::Network(_) => MailError::Unreachable(reason),
+            RustMailerError::BadToken(_) | RustMailerError::Forbidden(_) => MailError::Unauthorized(reason),
+            // Refused before anything was done (TooManyRequest).
+            RustMailerError::Busy(_) => server(Retry::Later, WriteOutcome::NotDone),
+            // Any other failure may come after RustMailer did the work (a cut, a timeout, an
+            // error page from a proxy on the way back): its task list says.
+            e if e.is_transient() => server(Retry::Later, WriteOutcome::MaybeDone),
+            RustMailerError::Undecodable { .. } => MailError::Unreadable(reason),
+            _ => server(Retry::Never, WriteOutcome::NotDone),
+        }
     }
 }
 

@@ -88,7 +88,7 @@ impl Connection {
                 let options = web_sys::BlobPropertyBag::new();
                 options.set_type(&part.content_type);
                 web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-                    .map_err(|e| MailError::Jmap(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(crate::net::fetch_js_message(&e)))))
+                    .map_err(|e| MailError::from(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(crate::net::fetch_js_message(&e)))))
             }
         }
     }

@@ -87,7 +87,7 @@ impl JmapMail {
         let mut req = self.request();
         let call = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
         let mut response = self.client.send(&req).await?;
-        parse_summaries(response.take(&call)?)?.1.ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/get gave no state".into())))
+        parse_summaries(response.take(&call)?)?.1.ok_or_else(|| MailError::from(JmapError::Protocol("Email/get gave no state".into())))
     }
 
     /// A submission's `undoStatus` as the server reports it (`None`: it knows no such submission).
@@ -270,7 +270,7 @@ impl MailBackend for JmapMail {
             if let Some(e) = set.not_created.get("draft") {
                 return Err(MailError::Refused { what: "save the draft".into(), reason: set_error_advice(e) });
             }
-            set.created_id("draft").map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/set created no draft".into())))
+            set.created_id("draft").map(str::to_owned).ok_or_else(|| MailError::from(JmapError::Protocol("Email/set created no draft".into())))
         }
         .boxed_local()
     }
@@ -365,7 +365,7 @@ impl MailBackend for JmapMail {
                 }
                 return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });
             }
-            let email_id = created.created_id("mail").map(str::to_owned).ok_or_else(|| MailError::Jmap(JmapError::Protocol("Email/set created no message".into())))?;
+            let email_id = created.created_id("mail").map(str::to_owned).ok_or_else(|| MailError::from(JmapError::Protocol("Email/set created no message".into())))?;
             let submitted = SetResponse::parse(response.take(&submission)?)?;
             if let Some(e) = submitted.not_created.get("send") {
                 return Err(MailError::Refused { what: "send".into(), reason: set_error_advice(e) });

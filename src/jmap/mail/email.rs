@@ -180,7 +180,7 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
     struct List {
         list: Vec<Raw>,
     }
-    let list: List = serde_json::from_value(get).map_err(|e| MailError::Jmap(malformed("Email/get", e)))?;
+    let list: List = serde_json::from_value(get).map_err(|e| MailError::from(malformed("Email/get", e)))?;
     let Some(raw) = list.list.into_iter().find(|m| m.summary.id == id) else {
         return Err(MailError::NotFound(id.to_owned()));
     };
