@@ -49,6 +49,15 @@ pub enum CacheError {
     Failed(String),
 }
 
+impl From<CacheError> for crate::mail::local_copy::LocalCopyError {
+    fn from(error: CacheError) -> Self {
+        match error {
+            CacheError::Full => crate::mail::local_copy::LocalCopyError::Full,
+            other => crate::mail::local_copy::LocalCopyError::Failed(other.to_string()),
+        }
+    }
+}
+
 /// One write to the cache.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {

@@ -6,8 +6,11 @@ use wasm_bindgen::JsValue;
 use web_sys::{IdbDatabase, IdbTransaction};
 
 use super::idb::{key, prefix_range, Db};
-use super::{kind, saved_from, CacheError, Op, Records};
-use crate::mail::store::Saved;
+use super::{kind, ops_for, saved_from, CacheError, Op, Records};
+use futures_util::FutureExt;
+
+use crate::mail::local_copy::{LocalCopy, LocalCopyFuture};
+use crate::mail::store::{Changes, MailStore, Saved};
 
 /// The schema version. Raise it with a new step in [`migrate`] whenever the layout changes.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -173,4 +176,25 @@ impl OfflineCache {
 
 fn strings(values: Array) -> Vec<String> {
     values.iter().filter_map(|v| v.as_string()).collect()
+}
+
+/// The mail engine's local copy of an account is this cache.
+impl LocalCopy for OfflineCache {
+    fn load<'a>(&'a self, account: &'a str) -> LocalCopyFuture<'a, (Saved, usize)> {
+        async move { Ok(OfflineCache::load(self, account).await?) }.boxed_local()
+    }
+
+    fn save<'a>(&'a self, account: &'a str, store: &MailStore, changes: Changes) -> LocalCopyFuture<'a, ()> {
+        let ops = ops_for(store, changes);
+        async move { Ok(OfflineCache::save(self, account, ops).await?) }.boxed_local()
+    }
+
+    fn forget<'a>(&'a self, account: &'a str, email_ids: Vec<String>) -> LocalCopyFuture<'a, ()> {
+        let ops = email_ids.into_iter().map(|id| Op::Delete { kind: kind::EMAIL, id }).collect();
+        async move { Ok(OfflineCache::save(self, account, ops).await?) }.boxed_local()
+    }
+
+    fn wipe<'a>(&'a self, account: &'a str) -> LocalCopyFuture<'a, ()> {
+        async move { Ok(OfflineCache::wipe(self, account).await?) }.boxed_local()
+    }
 }

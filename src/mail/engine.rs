@@ -18,7 +18,7 @@ use super::mailbox::Role;
 use super::model::{EmailSummary, Message, Snippet};
 use super::query::{Filter, MailQuery};
 use super::store::{MailStore, PendingState};
-use crate::cache::{ops_for, CacheError, OfflineCache};
+use super::local_copy::{LocalCopy, LocalCopyError};
 
 /// Rows fetched per window of a list.
 pub const PAGE: u64 = 50;
@@ -54,7 +54,7 @@ struct Inner {
     account: String,
     store: RefCell<MailStore>,
     backend: RefCell<Option<Rc<dyn MailBackend>>>,
-    cache: Option<Rc<OfflineCache>>,
+    cache: Option<Rc<dyn LocalCopy>>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
     open_lists: RefCell<Vec<MailQuery>>,
@@ -88,14 +88,13 @@ impl Drop for Subscription {
 
 impl MailEngine {
     /// The engine of `account`, filled from `cache` when there is one. Never touches the network.
-    pub async fn open(account: &str, cache: Option<Rc<OfflineCache>>) -> MailEngine {
+    pub async fn open(account: &str, cache: Option<Rc<dyn LocalCopy>>) -> MailEngine {
         let (store, unreadable) = match &cache {
             Some(c) => match c.load(account).await {
                 Ok((saved, unreadable)) => {
                     let (store, forgotten) = MailStore::restore(saved);
                     if !forgotten.is_empty() {
-                        let ops = forgotten.into_iter().map(|id| crate::cache::Op::Delete { kind: crate::cache::kind::EMAIL, id }).collect();
-                        let _ = c.save(account, ops).await;
+                        let _ = c.forget(account, forgotten).await;
                     }
                     (store, unreadable)
                 }
@@ -193,17 +192,17 @@ impl MailEngine {
             self.inner.store.borrow_mut().take_changes();
             return;
         };
-        let ops = {
+        let saved = {
             let mut store = self.inner.store.borrow_mut();
             let changes = store.take_changes();
             if changes.is_empty() {
                 return;
             }
-            ops_for(&store, changes)
+            cache.save(&self.inner.account, &store, changes)
         };
-        if let Err(e) = cache.save(&self.inner.account, ops).await {
+        if let Err(e) = saved.await {
             let message = match e {
-                CacheError::Full => "the browser's storage is full: recent mail is not kept for offline use".to_owned(),
+                LocalCopyError::Full => "the browser's storage is full: recent mail is not kept for offline use".to_owned(),
                 other => other.to_string(),
             };
             self.emit(EngineEvent::CacheTrouble(message));
@@ -507,7 +506,7 @@ impl MailEngine {
     }
 
     /// Forgets this account on this device: its cached mail and pending actions.
-    pub async fn wipe(&self) -> Result<(), CacheError> {
+    pub async fn wipe(&self) -> Result<(), LocalCopyError> {
         *self.inner.backend.borrow_mut() = None;
         *self.inner.store.borrow_mut() = MailStore::new();
         self.changed();
@@ -520,3 +519,192 @@ impl MailEngine {
 
 /// How many rows from the top of each open list must have their summaries at hand.
 const CACHED_WINDOW: usize = 200;
+
+/// The engine alone, natively: a scripted server behind [`MailBackend`] and a local copy in
+/// memory behind [`LocalCopy`].
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use futures_executor::block_on;
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::mail::backend::{ActionDone, BackendFuture, Delta, Found, SendMailboxes, Sent, SyncResult, Window};
+    use crate::mail::local_copy::LocalCopyFuture;
+    use crate::mail::model::{Draft, Identity, Vacation};
+    use crate::mail::store::{Changes, Saved};
+    use crate::mail::{Action, Mailbox, Retry, WriteOutcome};
+
+    /// A server that is reachable or not, and that accepts or refuses actions.
+    #[derive(Default)]
+    struct ScriptedServer {
+        unreachable: Cell<bool>,
+        refuses: Cell<bool>,
+        performed: RefCell<Vec<Action>>,
+    }
+
+    fn inbox() -> Mailbox {
+        serde_json::from_value(serde_json::json!({ "id": "in", "name": "Inbox", "role": "inbox" })).expect("a mailbox")
+    }
+
+    impl ScriptedServer {
+        fn answer<T>(&self, value: T) -> Result<T, MailError> {
+            if self.unreachable.get() {
+                Err(MailError::Unreachable("Failed to fetch".into()))
+            } else {
+                Ok(value)
+            }
+        }
+    }
+
+    fn not_scripted<'a, T: 'a>() -> BackendFuture<'a, T> {
+        async { Err(MailError::Unsupported("this call in the scripted server")) }.boxed_local()
+    }
+
+    impl MailBackend for ScriptedServer {
+        fn sync(&self, _: SyncRequest) -> BackendFuture<'_, SyncResult> {
+            let result = SyncResult { mailboxes: Delta::Reset { all: vec![inbox()], new_state: Some("m1".into()) }, emails: None, lists: vec![], newest: None };
+            let answer = self.answer(result);
+            async move { answer }.boxed_local()
+        }
+        fn window<'a>(&'a self, _: &'a MailQuery, _: WindowAt, _: u32) -> BackendFuture<'a, Window> {
+            not_scripted()
+        }
+        fn summaries(&self, _: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
+            not_scripted()
+        }
+        fn message<'a>(&'a self, _: &'a str, _: u64) -> BackendFuture<'a, Message> {
+            not_scripted()
+        }
+        fn thread<'a>(&'a self, _: &'a str) -> BackendFuture<'a, Vec<EmailSummary>> {
+            not_scripted()
+        }
+        fn perform<'a>(&'a self, action: &'a Action) -> BackendFuture<'a, ActionDone> {
+            async move {
+                self.answer(())?;
+                if self.refuses.get() {
+                    return Err(MailError::Server { reason: "no such keyword".into(), retry: Retry::Never, outcome: WriteOutcome::NotDone, retry_after_secs: None });
+                }
+                self.performed.borrow_mut().push(action.clone());
+                Ok(ActionDone::default())
+            }
+            .boxed_local()
+        }
+        fn snippets<'a>(&'a self, _: &'a Filter, _: &'a [String]) -> BackendFuture<'a, Vec<Snippet>> {
+            not_scripted()
+        }
+        fn identities(&self) -> BackendFuture<'_, Vec<Identity>> {
+            not_scripted()
+        }
+        fn save_draft<'a>(&'a self, _: &'a Draft, _: &'a str, _: Option<&'a str>) -> BackendFuture<'a, String> {
+            not_scripted()
+        }
+        fn send<'a>(&'a self, _: &'a Draft, _: &'a SendMailboxes, _: Option<&'a str>, _: Option<f64>) -> BackendFuture<'a, Sent> {
+            not_scripted()
+        }
+        fn max_hold_secs(&self) -> u64 {
+            0
+        }
+        fn cancel_send<'a>(&'a self, _: &'a str, _: &'a str, _: &'a SendMailboxes) -> BackendFuture<'a, ()> {
+            not_scripted()
+        }
+        fn find_by_message_id<'a>(&'a self, _: &'a str) -> BackendFuture<'a, Option<Found>> {
+            not_scripted()
+        }
+        fn vacation(&self) -> BackendFuture<'_, Vacation> {
+            not_scripted()
+        }
+        fn set_vacation<'a>(&'a self, _: &'a Vacation) -> BackendFuture<'a, ()> {
+            not_scripted()
+        }
+    }
+
+    /// A local copy in memory that counts its writes, or one whose storage is full.
+    #[derive(Default)]
+    struct MemoryCopy {
+        full: bool,
+        writes: Cell<usize>,
+        pending_kept: Cell<bool>,
+    }
+
+    impl LocalCopy for MemoryCopy {
+        fn load<'a>(&'a self, _: &'a str) -> LocalCopyFuture<'a, (Saved, usize)> {
+            async { Ok((Saved::default(), 0)) }.boxed_local()
+        }
+        fn save<'a>(&'a self, _: &'a str, store: &MailStore, changes: Changes) -> LocalCopyFuture<'a, ()> {
+            let pending = changes.pending.then(|| !store.pending().is_empty());
+            async move {
+                if self.full {
+                    return Err(LocalCopyError::Full);
+                }
+                self.writes.set(self.writes.get() + 1);
+                if let Some(kept) = pending {
+                    self.pending_kept.set(kept);
+                }
+                Ok(())
+            }
+            .boxed_local()
+        }
+        fn forget<'a>(&'a self, _: &'a str, _: Vec<String>) -> LocalCopyFuture<'a, ()> {
+            async { Ok(()) }.boxed_local()
+        }
+        fn wipe<'a>(&'a self, _: &'a str) -> LocalCopyFuture<'a, ()> {
+            async { Ok(()) }.boxed_local()
+        }
+    }
+
+    fn flag(id: &str) -> Action {
+        Action::SetKeyword { ids: vec![id.into()], keyword: "$flagged".into(), on: true }
+    }
+
+    fn engine_with(copy: Rc<MemoryCopy>, server: Rc<ScriptedServer>) -> (MailEngine, Rc<RefCell<Vec<EngineEvent>>>, Subscription) {
+        let engine = block_on(MailEngine::open("acc", Some(copy)));
+        engine.attach(server);
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let seen = events.clone();
+        let subscription = engine.subscribe(move |e| seen.borrow_mut().push(e.clone()));
+        (engine, events, subscription)
+    }
+
+    #[test]
+    fn an_action_is_kept_through_an_outage_and_sent_once_when_the_server_is_back() {
+        let (copy, server) = (Rc::new(MemoryCopy::default()), Rc::new(ScriptedServer::default()));
+        let (engine, events, _subscription) = engine_with(copy.clone(), server.clone());
+        server.unreachable.set(true);
+        assert_eq!(block_on(engine.act(flag("m1"))), ActOutcome::Queued);
+        assert!(server.performed.borrow().is_empty());
+        assert!(copy.pending_kept.get(), "the waiting action was written to the local copy before it was sent");
+        assert_eq!(engine.reachable(), Some(false));
+        assert!(events.borrow().contains(&EngineEvent::Reachable(false)));
+
+        server.unreachable.set(false);
+        block_on(engine.flush());
+        block_on(engine.flush());
+        assert_eq!(*server.performed.borrow(), [flag("m1")], "sent once, however often the queue is flushed");
+        assert!(engine.read(|s| s.pending().is_empty()));
+        assert!(!copy.pending_kept.get(), "and no longer kept as waiting");
+        assert_eq!(engine.reachable(), Some(true));
+    }
+
+    #[test]
+    fn a_refused_action_is_dropped_and_reported() {
+        let (copy, server) = (Rc::new(MemoryCopy::default()), Rc::new(ScriptedServer::default()));
+        let (engine, events, _subscription) = engine_with(copy, server.clone());
+        server.refuses.set(true);
+        let outcome = block_on(engine.act(flag("m1")));
+        assert!(matches!(outcome, ActOutcome::Refused(ref e) if e.to_string() == "no such keyword"), "{outcome:?}");
+        assert!(engine.read(|s| s.pending().is_empty()), "undone on screen");
+        assert!(events.borrow().iter().any(|e| matches!(e, EngineEvent::Refused(text) if text == "No such keyword.")), "{:?}", events.borrow());
+    }
+
+    #[test]
+    fn a_full_local_copy_is_reported_and_mail_still_goes() {
+        let (copy, server) = (Rc::new(MemoryCopy { full: true, ..Default::default() }), Rc::new(ScriptedServer::default()));
+        let (engine, events, _subscription) = engine_with(copy, server.clone());
+        assert_eq!(block_on(engine.act(flag("m1"))), ActOutcome::Done);
+        assert_eq!(server.performed.borrow().len(), 1);
+        assert!(events.borrow().iter().any(|e| matches!(e, EngineEvent::CacheTrouble(text) if text.contains("storage is full"))), "{:?}", events.borrow());
+    }
+}

@@ -3,15 +3,19 @@
 //! - [`model`], [`mailbox`], [`query`], [`action`]: the data; [`address`]: address lists as typed.
 //! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
 //! - [`store`]: one account's local copy, with pending actions shown on top.
-//! - [`engine`]: keeps a store in step with the server and the offline cache.
+//! - [`engine`]: keeps a store in step with the server and with its [`local_copy`] (a port the
+//!   offline cache implements), tested natively with fakes behind both ports.
+//! - [`error`]: what failed, in the engine's terms; each protocol converts its errors into it.
+//!
+//! A leaf: nothing here imports a protocol, the network or the cache (`tests/architecture.rs`).
 
 pub mod action;
 pub mod address;
 pub mod backend;
-#[cfg(target_arch = "wasm32")]
 pub mod engine;
 pub mod error;
 pub mod html_policy;
+pub mod local_copy;
 pub mod mailbox;
 pub mod mailto;
 pub mod model;

@@ -230,7 +230,7 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>, sh
     let shown = shown.filter(|s| s.key == key);
     let engine = match &shown {
         Some(s) => s.engine.clone(),
-        None => MailEngine::open(&key, cache.clone()).await,
+        None => MailEngine::open(&key, cache.clone().map(|c| c as Rc<dyn crate::mail::local_copy::LocalCopy>)).await,
     };
     engine.attach(backend.clone());
     if !engine.read(|s| s.has_mailboxes()) {

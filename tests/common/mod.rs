@@ -206,7 +206,7 @@ pub fn account_key(client: &JmapClient) -> String {
 
 /// An engine for `client`'s account, from `cache`, attached and synced.
 pub async fn synced_engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>) -> MailEngine {
-    let engine = MailEngine::open(&account_key(client), cache).await;
+    let engine = MailEngine::open(&account_key(client), cache.map(|c| c as Rc<dyn petrel::mail::local_copy::LocalCopy>)).await;
     engine.attach(Rc::new(JmapMail::new(client.clone()).expect("mail account")));
     engine.sync().await.expect("first sync");
     engine
