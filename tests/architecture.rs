@@ -63,7 +63,7 @@ fn references(text: &str, module: &[String], is_mod_rs: bool, known: &HashSet<Ve
     let mut found = BTreeSet::new();
     let bytes = code.as_bytes();
     let mut at = 0;
-    while let Some(offset) = code[at..].find(|c: char| c == 'c' || c == 's') {
+    while let Some(offset) = code[at..].find(['c', 's']) {
         let start = at + offset;
         at = start + 1;
         if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b':') {

@@ -18,7 +18,10 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn hostile() -> &'static str {
-    option_env!("PETREL_TEST_HOSTILE").expect("PETREL_TEST_HOSTILE must be set at build time (run scripts/test)")
+    match option_env!("PETREL_TEST_HOSTILE") {
+        Some(url) => url,
+        None => panic!("PETREL_TEST_HOSTILE must be set at build time (run scripts/test)"),
+    }
 }
 
 fn unique(mode: &str) -> String {

@@ -37,7 +37,7 @@ fn subjects(engine: &MailEngine, query: &MailQuery) -> Vec<String> {
 }
 
 async fn outage(what: &str) {
-    let control = option_env!("PETREL_TEST_PROXY_CONTROL").expect("PETREL_TEST_PROXY_CONTROL (run scripts/test)");
+    let control = crate::rig_setting!("PETREL_TEST_PROXY_CONTROL");
     let response = fetch(HttpRequest::get(format!("{control}/{what}"))).await.expect("outage control answers");
     assert_eq!(response.status, 200);
 }
@@ -115,7 +115,7 @@ async fn a_reload_shows_cached_mail_before_any_network_answer() {
 
 #[wasm_bindgen_test]
 async fn offline_actions_queue_survive_a_reload_and_apply_once() {
-    let through_proxy = option_env!("PETREL_TEST_PROXY").expect("PETREL_TEST_PROXY (run scripts/test)");
+    let through_proxy = crate::rig_setting!("PETREL_TEST_PROXY");
     let direct = client_for(gateway(), other_credentials()).await;
     let (folder, ids) = folder_with_messages(&direct, &unique("offline"), &["keep", "read me", "move me"]).await;
     let (elsewhere, _) = folder_with_messages(&direct, &unique("elsewhere"), &[]).await;

@@ -70,7 +70,7 @@ async fn requests_of_a_check_that_finds_it_sent() -> usize {
 
 /// A GET on the fault proxy's control port.
 async fn proxy(path: &str) -> Value {
-    let control = option_env!("PETREL_TEST_PROXY_CONTROL").expect("PETREL_TEST_PROXY_CONTROL (run scripts/test)");
+    let control = crate::rig_setting!("PETREL_TEST_PROXY_CONTROL");
     let response = fetch(HttpRequest::get(format!("{control}{path}"))).await.expect("fault proxy control");
     assert_eq!(response.status, 200);
     serde_json::from_slice(&response.body).expect("JSON")
@@ -88,7 +88,7 @@ async fn attempts_seen(token: &str) -> Vec<(f64, Option<String>)> {
 }
 
 fn through_proxy() -> &'static str {
-    option_env!("PETREL_TEST_PROXY").expect("PETREL_TEST_PROXY (run scripts/test)")
+    crate::rig_setting!("PETREL_TEST_PROXY")
 }
 
 /// A draft whose Message-ID is `token`-based, so the proxy can pick out every request about it.
@@ -114,9 +114,12 @@ async fn cache() -> Rc<OfflineCache> {
     cache_named(&unique("petrel-outbox")).await
 }
 
-/// Records every change of one job as (time, state, attempts): the schedule the client kept.
-fn watch(outbox: &Rc<Outbox>, id: &str) -> (Rc<RefCell<Vec<(f64, JobState, u32)>>>, Subscription) {
-    let seen: Rc<RefCell<Vec<(f64, JobState, u32)>>> = Rc::default();
+/// Each change of one job as (time, state, attempts).
+type Schedule = Rc<RefCell<Vec<(f64, JobState, u32)>>>;
+
+/// Records every change of one job: the schedule the client kept.
+fn watch(outbox: &Rc<Outbox>, id: &str) -> (Schedule, Subscription) {
+    let seen: Schedule = Rc::default();
     let (record, id, weak) = (seen.clone(), id.to_owned(), Rc::downgrade(outbox));
     let subscription = outbox.subscribe(move || {
         if let Some(j) = weak.upgrade().and_then(|o| o.job(&id)) {

@@ -30,7 +30,7 @@ const BOB: u64 = 2;
 const KEY: &str = "rustmailer-bob";
 
 fn token() -> String {
-    option_env!("PETREL_TEST_RUSTMAILER_TOKEN").expect("PETREL_TEST_RUSTMAILER_TOKEN (run scripts/test)").to_owned()
+    crate::rig_setting!("PETREL_TEST_RUSTMAILER_TOKEN").to_owned()
 }
 
 async fn post(url: String) -> Value {
@@ -40,11 +40,11 @@ async fn post(url: String) -> Value {
 }
 
 async fn standin(path: &str) -> Value {
-    post(format!("{}{path}", option_env!("PETREL_TEST_RUSTMAILER_CONTROL").expect("PETREL_TEST_RUSTMAILER_CONTROL"))).await
+    post(format!("{}{path}", crate::rig_setting!("PETREL_TEST_RUSTMAILER_CONTROL"))).await
 }
 
 async fn proxy(path: &str) -> Value {
-    let control = option_env!("PETREL_TEST_PROXY_CONTROL").expect("PETREL_TEST_PROXY_CONTROL (run scripts/test)");
+    let control = crate::rig_setting!("PETREL_TEST_PROXY_CONTROL");
     let response = fetch(HttpRequest::get(format!("{control}{path}"))).await.expect("fault proxy control");
     assert_eq!(response.status, 200);
     serde_json::from_slice(&response.body).expect("JSON")
@@ -99,7 +99,7 @@ async fn sender(base: &str) -> Sender {
 }
 
 fn through_proxy() -> &'static str {
-    option_env!("PETREL_TEST_PROXY").expect("PETREL_TEST_PROXY (run scripts/test)")
+    crate::rig_setting!("PETREL_TEST_PROXY")
 }
 
 async fn cache() -> Rc<OfflineCache> {

@@ -31,12 +31,12 @@ const ALICE: u64 = 1;
 const BOB: u64 = 2;
 
 fn token() -> String {
-    option_env!("PETREL_TEST_RUSTMAILER_TOKEN").expect("PETREL_TEST_RUSTMAILER_TOKEN (run scripts/test)").to_owned()
+    crate::rig_setting!("PETREL_TEST_RUSTMAILER_TOKEN").to_owned()
 }
 
 /// The stand-in's control port (tests inject mail and faults, and read what was sent).
 fn control() -> &'static str {
-    option_env!("PETREL_TEST_RUSTMAILER_CONTROL").expect("PETREL_TEST_RUSTMAILER_CONTROL (run scripts/test)")
+    crate::rig_setting!("PETREL_TEST_RUSTMAILER_CONTROL")
 }
 
 fn client() -> RustMailer {
@@ -147,14 +147,14 @@ async fn error_paths_are_typed() {
     let e = bad.list_minimal_accounts(pb::Empty {}).await.expect_err("a bad token is refused");
     assert!(matches!(e, RustMailerError::BadToken(_)), "{e:?}");
     assert!(e.to_string().contains("sign in again"), "{e}");
-    let refused = RustMailer::new(gateway(), Some(option_env!("PETREL_TEST_RUSTMAILER_REFUSED_TOKEN").expect("refused token").into()));
+    let refused = RustMailer::new(gateway(), Some(crate::rig_setting!("PETREL_TEST_RUSTMAILER_REFUSED_TOKEN").into()));
     let e = refused.list_minimal_accounts(pb::Empty {}).await.expect_err("HTTP 403 from RustMailer");
     assert!(matches!(e, RustMailerError::Forbidden(_)), "{e:?}");
     let e = client().get_account(pb::AccountId { account_id: 999 }).await.expect_err("no such account");
     assert!(matches!(e, RustMailerError::NotFound(_)), "{e:?}");
     // RustMailer itself speaks HTTP/2 only and has no CORS: a browser calling it directly gets
     // nowhere, which is why the gateway exists; the client says so as a connection problem.
-    let direct = RustMailer::new(option_env!("PETREL_TEST_RUSTMAILER_DIRECT").expect("the stand-in's gRPC address"), Some(token()));
+    let direct = RustMailer::new(crate::rig_setting!("PETREL_TEST_RUSTMAILER_DIRECT"), Some(token()));
     let e = direct.list_minimal_accounts(pb::Empty {}).await.expect_err("HTTP/1.1 is refused");
     assert!(matches!(e, RustMailerError::Network(_) | RustMailerError::Unavailable(_)), "{e:?}");
 }

@@ -67,12 +67,15 @@ impl ApiStats {
 
 type SharedCall = Shared<LocalBoxFuture<'static, Result<Response, JmapError>>>;
 
+/// One API request on its way, shared by every caller that asked the same.
+type ApiCall = LocalBoxFuture<'static, Result<Response, JmapError>>;
+
 struct Inner {
     credentials: Credentials,
     options: ClientOptions,
     session: RefCell<Session>,
     gate: Gate,
-    in_flight: RefCell<HashMap<Vec<u8>, WeakShared<LocalBoxFuture<'static, Result<Response, JmapError>>>>>,
+    in_flight: RefCell<HashMap<Vec<u8>, WeakShared<ApiCall>>>,
     stats: RefCell<ApiStats>,
 }
 

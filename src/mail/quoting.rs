@@ -42,14 +42,14 @@ pub fn split_quotes(text: &str) -> Vec<TextBlock> {
         false
     };
     let mut blocks: Vec<TextBlock> = Vec::new();
-    for i in 0..lines.len() {
+    for (i, line) in lines.iter().enumerate() {
         let quoted = quoted_at(i);
         match blocks.last_mut() {
             Some(b) if b.quoted == quoted => {
                 b.text.push('\n');
-                b.text.push_str(lines[i]);
+                b.text.push_str(line);
             }
-            _ => blocks.push(TextBlock { quoted, text: lines[i].to_owned() }),
+            _ => blocks.push(TextBlock { quoted, text: (*line).to_owned() }),
         }
     }
     blocks

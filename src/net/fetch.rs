@@ -68,7 +68,7 @@ pub(crate) fn js_message(value: &JsValue) -> String {
 }
 
 fn is_abort(value: &JsValue) -> bool {
-    value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.name()) == "AbortError").unwrap_or(false)
+    value.dyn_ref::<js_sys::Error>().map(|e| e.name() == "AbortError").unwrap_or(false)
 }
 
 /// Performs `request` and reads the whole body, up to `request.body_limit` bytes.

@@ -503,7 +503,7 @@ mod tests {
         q.start_attempt(&id);
         let restored: Queue = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
         let mut restored = restored;
-        assert_eq!(restored.recover_interrupted(), [id.clone()]);
+        assert_eq!(restored.recover_interrupted(), std::slice::from_ref(&id));
         let job = restored.get(&id).unwrap();
         assert!(job.outcome_unknown && job.state == JobState::Queued);
     }

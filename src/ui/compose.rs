@@ -49,7 +49,8 @@ struct Upload {
     error: Option<String>,
 }
 
-/// Checks what the form holds and builds the message from it.
+/// Checks what the form holds and builds the message from it: one argument a field of the form.
+#[allow(clippy::too_many_arguments)]
 pub fn build_draft(from: Option<&Identity>, to: &str, cc: &str, bcc: &str, subject: &str, text: String, html: Option<String>, attachments: Vec<BodyPart>) -> Result<Draft, String> {
     let draft = Draft {
         identity_id: from.map(|i| i.id.clone()),

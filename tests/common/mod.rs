@@ -16,9 +16,21 @@ use petrel::jmap::mail::JmapMail;
 use petrel::mail::engine::MailEngine;
 use petrel::mail::{Address, Draft};
 
+/// A setting scripts/test passes at build time (the rig's addresses and tokens): a build without
+/// it says what to run instead.
+#[macro_export]
+macro_rules! rig_setting {
+    ($name:literal) => {
+        match option_env!($name) {
+            Some(value) => value,
+            None => panic!(concat!($name, " must be set at build time (run scripts/test)")),
+        }
+    };
+}
+
 /// The gateway in front of the real Cyrus, set by scripts/test at build time.
 pub fn gateway() -> &'static str {
-    option_env!("PETREL_TEST_GATEWAY").expect("PETREL_TEST_GATEWAY must be set at build time (run scripts/test)")
+    crate::rig_setting!("PETREL_TEST_GATEWAY")
 }
 
 pub fn demo_credentials() -> Credentials {
@@ -227,7 +239,7 @@ pub fn bench_line(group: &str, name: &str, unit: &str, samples: &[f64]) {
 
 /// What the SMTP sink received, newest last, as JSON objects.
 pub async fn sink_listing() -> Vec<serde_json::Value> {
-    let url = option_env!("PETREL_TEST_SINK").expect("PETREL_TEST_SINK (run scripts/test)");
+    let url = crate::rig_setting!("PETREL_TEST_SINK");
     let response = petrel::net::fetch(petrel::net::HttpRequest::get(format!("{url}/messages"))).await.expect("sink listing");
     serde_json::from_slice(&response.body).expect("the sink lists JSON")
 }

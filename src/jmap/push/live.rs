@@ -245,11 +245,14 @@ enum WsEvent {
     Closed(String),
 }
 
+/// Where the answer to one request sent over the socket arrives.
+type AnswerQueue = LocalQueue<Result<Response, JmapError>>;
+
 /// An open RFC 8887 connection: requests matched to responses by id, push frames to a callback.
 pub struct JmapWebSocket {
     socket: web_sys::WebSocket,
     events: LocalQueue<WsEvent>,
-    pending: Rc<RefCell<HashMap<String, LocalQueue<Result<Response, JmapError>>>>>,
+    pending: Rc<RefCell<HashMap<String, AnswerQueue>>>,
     next_id: Cell<u64>,
     max_frame: usize,
     _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
