@@ -23,7 +23,11 @@ pub async fn petrel_send_waiting(budget_ms: f64) -> Result<String, String> {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn petrel_wasm_memory_bytes() -> f64 {
     use wasm_bindgen::JsCast;
-    wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -9,7 +9,8 @@ use std::fs;
 use std::path::Path;
 
 const CORE: [&str; 7] = ["src/auth.rs", "src/net", "src/jmap", "src/mail", "src/cache", "src/outbox", "src/rustmailer"];
-const FORBIDDEN: [&str; 7] = ["leptos", "web_sys::window", "web_sys::Window", "Document", "HtmlElement", "local_storage", "crate::ui"];
+const FORBIDDEN: [&str; 7] =
+    ["leptos", "web_sys::window", "web_sys::Window", "Document", "HtmlElement", "local_storage", "crate::ui"];
 
 fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
     if path.is_dir() {
@@ -66,7 +67,9 @@ fn references(text: &str, module: &[String], is_mod_rs: bool, known: &HashSet<Ve
     while let Some(offset) = code[at..].find(['c', 's']) {
         let start = at + offset;
         at = start + 1;
-        if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b':') {
+        if start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b':')
+        {
             continue;
         }
         let rest = &code[start..];
@@ -94,7 +97,12 @@ fn references(text: &str, module: &[String], is_mod_rs: bool, known: &HashSet<Ve
             if segment.is_empty() {
                 if let Some(group) = tail.strip_prefix('{') {
                     let inner = &group[..group.find('}').unwrap_or(group.len())];
-                    heads.extend(inner.split(',').map(|n| n.trim().split("::").next().unwrap_or("").to_owned()).filter(|n| !n.is_empty()));
+                    heads.extend(
+                        inner
+                            .split(',')
+                            .map(|n| n.trim().split("::").next().unwrap_or("").to_owned())
+                            .filter(|n| !n.is_empty()),
+                    );
                 }
                 break;
             }
@@ -141,7 +149,12 @@ fn import_graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
 
 /// A circle among `nodes` (each named by a path) under `edges`, if there is one.
 fn find_circle(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Vec<Vec<String>>> {
-    fn visit(node: &Vec<String>, edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, path: &mut Vec<Vec<String>>, done: &mut HashSet<Vec<String>>) -> Option<Vec<Vec<String>>> {
+    fn visit(
+        node: &Vec<String>,
+        edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+        path: &mut Vec<Vec<String>>,
+        done: &mut HashSet<Vec<String>>,
+    ) -> Option<Vec<Vec<String>>> {
         if let Some(at) = path.iter().position(|n| n == node) {
             let mut circle = path[at..].to_vec();
             circle.push(node.clone());
@@ -166,8 +179,12 @@ fn find_circle(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<V
 
 /// The import edges between the children of `folder` (a module path): a child names another when
 /// any module inside it names anything inside the other.
-fn edges_between_children(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, folder: &[String]) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
-    let child_of = |m: &Vec<String>| (m.len() > folder.len() && m.starts_with(folder)).then(|| m[..=folder.len()].to_vec());
+fn edges_between_children(
+    graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+    folder: &[String],
+) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
+    let child_of =
+        |m: &Vec<String>| (m.len() > folder.len() && m.starts_with(folder)).then(|| m[..=folder.len()].to_vec());
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for (from, targets) in graph {
         let Some(a) = child_of(from) else { continue };
@@ -205,7 +222,9 @@ fn the_mail_model_knows_no_protocol_and_no_cache() {
         .iter()
         .filter(|(module, _)| module.first().is_some_and(|m| m == "mail"))
         .flat_map(|(module, targets)| targets.iter().map(move |t| (module, t)))
-        .filter(|(_, target)| target.first().is_some_and(|t| ["jmap", "rustmailer", "cache", "net", "outbox", "ui"].contains(&t.as_str())))
+        .filter(|(_, target)| {
+            target.first().is_some_and(|t| ["jmap", "rustmailer", "cache", "net", "outbox", "ui"].contains(&t.as_str()))
+        })
         .map(|(module, target)| format!("{} imports {}", module.join("::"), target.join("::")))
         .collect();
     assert!(offences.is_empty(), "the mail model must stay a leaf:\n{}", offences.join("\n"));
@@ -221,8 +240,17 @@ fn the_import_check_sees_circles_and_protocol_imports() {
     edges.insert(vec!["jmap".into(), "error".into()], BTreeSet::from([vec!["jmap".into(), "session".into()]]));
     edges.insert(vec!["jmap".into(), "session".into()], BTreeSet::from([vec!["jmap".into(), "error".into()]]));
     assert!(find_circle(&edges).is_some());
-    let known: HashSet<Vec<String>> = [vec!["jmap".to_owned()], vec!["jmap".to_owned(), "error".to_owned()], vec!["mail".to_owned()]].into();
-    let found = references("use crate::jmap::{error::JmapError, x};\nlet a = super::mail::Y; // crate::cache", &["net".into()], false, &known);
-    assert!(found.contains(&vec!["jmap".to_owned(), "error".to_owned()]) && found.contains(&vec!["mail".to_owned()]), "{found:?}");
+    let known: HashSet<Vec<String>> =
+        [vec!["jmap".to_owned()], vec!["jmap".to_owned(), "error".to_owned()], vec!["mail".to_owned()]].into();
+    let found = references(
+        "use crate::jmap::{error::JmapError, x};\nlet a = super::mail::Y; // crate::cache",
+        &["net".into()],
+        false,
+        &known,
+    );
+    assert!(
+        found.contains(&vec!["jmap".to_owned(), "error".to_owned()]) && found.contains(&vec!["mail".to_owned()]),
+        "{found:?}"
+    );
     assert!(!found.iter().any(|m| m.first().is_some_and(|f| f == "cache")), "comments are left out: {found:?}");
 }

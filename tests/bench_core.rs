@@ -23,7 +23,10 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, bench_line, client_for, draft, folder_with_messages, gateway, other_credentials, synced_engine as engine, unique};
+use common::{
+    account, bench_line, client_for, draft, folder_with_messages, gateway, other_credentials, synced_engine as engine,
+    unique,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -45,15 +48,24 @@ async fn sync_of_1000_remote_changes_against_a_full_refetch() {
         let mails: serde_json::Map<String, serde_json::Value> = (0..250)
             .map(|i| {
                 let n = batch * 250 + i;
-                (format!("m{n}"), json!({ "mailboxIds": { folder.clone(): true }, "subject": format!("sync bench {n}"),
+                (
+                    format!("m{n}"),
+                    json!({ "mailboxIds": { folder.clone(): true }, "subject": format!("sync bench {n}"),
                     "from": [{ "email": "ann@example.com", "name": "Ann Lee" }],
                     "receivedAt": format!("2026-10-{:02}T{:02}:{:02}:00Z", 1 + n / 60 % 28, n / 60 % 24, n % 60),
-                    "bodyValues": { "b": { "value": "x" } }, "textBody": [{ "partId": "b", "type": "text/plain" }] }))
+                    "bodyValues": { "b": { "value": "x" } }, "textBody": [{ "partId": "b", "type": "text/plain" }] }),
+                )
             })
             .collect();
         let call = create.call("Email/set", json!({ "accountId": account(&writer), "create": mails }));
         let created = writer.send(&create).await.expect("create").take(&call).expect("answered");
-        ids.extend(created["created"].as_object().expect("created").values().filter_map(|v| v["id"].as_str().map(str::to_owned)));
+        ids.extend(
+            created["created"]
+                .as_object()
+                .expect("created")
+                .values()
+                .filter_map(|v| v["id"].as_str().map(str::to_owned)),
+        );
     }
     assert_eq!(ids.len(), CHANGES);
     let query = MailQuery::mailbox(&folder);
@@ -69,7 +81,10 @@ async fn sync_of_1000_remote_changes_against_a_full_refetch() {
         // 1,000 changes by another client: every message flagged, then unflagged on the next run.
         let mut update = Request::new().using(capability::MAIL);
         let flag = run % 2 == 0;
-        let patches: serde_json::Map<String, serde_json::Value> = ids.iter().map(|id| (id.clone(), json!({ "keywords/$flagged": if flag { json!(true) } else { json!(null) } }))).collect();
+        let patches: serde_json::Map<String, serde_json::Value> = ids
+            .iter()
+            .map(|id| (id.clone(), json!({ "keywords/$flagged": if flag { json!(true) } else { json!(null) } })))
+            .collect();
         update.call("Email/set", json!({ "accountId": account(&writer), "update": patches }));
         writer.send(&update).await.expect("change 1,000");
 
@@ -79,12 +94,21 @@ async fn sync_of_1000_remote_changes_against_a_full_refetch() {
         delta_ms.push(now_ms() - t);
         let after = reader.stats();
         if run == 0 {
-            let calls: Vec<String> = after.methods.iter().map(|(m, n)| format!("{m} {}", n - before.methods.get(m).copied().unwrap_or(0))).filter(|s| !s.ends_with(" 0")).collect();
+            let calls: Vec<String> = after
+                .methods
+                .iter()
+                .map(|(m, n)| format!("{m} {}", n - before.methods.get(m).copied().unwrap_or(0)))
+                .filter(|s| !s.ends_with(" 0"))
+                .collect();
             console_log!("delta sync calls: {}", calls.join(", "));
         }
         delta_requests.push((after.requests - before.requests) as f64);
         delta_bytes.push((after.bytes_received + after.bytes_sent - before.bytes_received - before.bytes_sent) as f64);
-        let flagged = synced.read(|s| s.rows(&query, 0, CHANGES as u64)).into_iter().filter(|r| matches!(r, Row::Loaded(e) if e.is_flagged())).count();
+        let flagged = synced
+            .read(|s| s.rows(&query, 0, CHANGES as u64))
+            .into_iter()
+            .filter(|r| matches!(r, Row::Loaded(e) if e.is_flagged()))
+            .count();
         assert_eq!(flagged, if flag { CHANGES } else { 0 }, "every change applied");
 
         // The same folder fetched from nothing (into an empty offline cache, as the app keeps it).
@@ -137,10 +161,19 @@ async fn outbox_enqueue_10000_and_dispatch() {
         let outbox = Outbox::open(Some(cache), Policy { server_hold: false, ..Policy::default() }).await;
         let key = format!("bench-dispatch-{run}");
         for n in 0..50 {
-            outbox.enqueue(&key, draft(&format!("dispatch bench {run}.{n}")), Priority::Normal, None, 0).await.expect("enqueue");
+            outbox
+                .enqueue(&key, draft(&format!("dispatch bench {run}.{n}")), Priority::Normal, None, 0)
+                .await
+                .expect("enqueue");
         }
         let t = now_ms();
-        outbox.set_sender(&key, Sender { backend: Rc::new(JmapMail::new(client.clone()).expect("mail")), mailboxes: SendMailboxes { drafts: drafts.clone(), sent: sent.clone() } });
+        outbox.set_sender(
+            &key,
+            Sender {
+                backend: Rc::new(JmapMail::new(client.clone()).expect("mail")),
+                mailboxes: SendMailboxes { drafts: drafts.clone(), sent: sent.clone() },
+            },
+        );
         let done = outbox.run_until_idle().await;
         rates.push(done as f64 / ((now_ms() - t) / 1000.0));
         assert!(outbox.jobs().iter().all(|j| j.state == JobState::Sent), "every job sent");
@@ -181,13 +214,25 @@ async fn download_of_a_256_mib_blob_in_bounded_memory() {
     options.set_type("application/octet-stream");
     let file = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).expect("blob");
     let digests = MemoryDigests::default();
-    let uploaded = blob_io::upload(&client, &account, &file, "application/octet-stream", &digests, &|_| {}).await.expect("upload 256 MiB");
+    let uploaded = blob_io::upload(&client, &account, &file, "application/octet-stream", &digests, &|_| {})
+        .await
+        .expect("upload 256 MiB");
     let (mut growth, mut heap, mut speed) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
         let before = wasm_memory_mib();
         let heap_before = js_heap_mib();
         let t = now_ms();
-        let blob = blob_io::download(&client, &account, &uploaded.blob_id, "big.bin", "application/octet-stream", &digests, u64::MAX).await.expect("verified download");
+        let blob = blob_io::download(
+            &client,
+            &account,
+            &uploaded.blob_id,
+            "big.bin",
+            "application/octet-stream",
+            &digests,
+            u64::MAX,
+        )
+        .await
+        .expect("verified download");
         let secs = (now_ms() - t) / 1000.0;
         assert_eq!(blob.size(), 256.0 * MIB as f64);
         growth.push(wasm_memory_mib() - before);
@@ -200,4 +245,3 @@ async fn download_of_a_256_mib_blob_in_bounded_memory() {
     bench_line(g, "256 MiB verified download: throughput", "MB/s", &speed);
     console_log!("wasm memory after three 256 MiB downloads: {:.1} MiB", wasm_memory_mib());
 }
-

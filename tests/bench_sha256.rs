@@ -19,7 +19,8 @@ const CHUNK: u32 = 1024 * 1024;
 const RUNS: usize = 7;
 
 fn now() -> f64 {
-    let performance: web_sys::Performance = Reflect::get(&js_sys::global(), &"performance".into()).expect("performance").unchecked_into();
+    let performance: web_sys::Performance =
+        Reflect::get(&js_sys::global(), &"performance".into()).expect("performance").unchecked_into();
     performance.now()
 }
 

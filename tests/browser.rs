@@ -120,7 +120,10 @@ async fn newest_inbox_subject(inbox_id: &str) -> String {
         "Email/query",
         serde_json::json!({ "accountId": account, "filter": { "inMailbox": inbox_id }, "sort": [{ "property": "receivedAt", "isAscending": false }], "collapseThreads": true, "limit": 1 }),
     );
-    let get = request.call("Email/get", serde_json::json!({ "accountId": account, "#ids": query.result("/ids"), "properties": ["subject"] }));
+    let get = request.call(
+        "Email/get",
+        serde_json::json!({ "accountId": account, "#ids": query.result("/ids"), "properties": ["subject"] }),
+    );
     let mut response = client.send(&request).await.expect("Email/query and get");
     response.take(&get).expect("Email/get")["list"][0]["subject"].as_str().expect("a subject").to_owned()
 }
@@ -174,7 +177,8 @@ async fn app_signs_in_and_shows_the_inbox_with_its_unread_count() {
     let app = mount_app();
     let root: &Element = &app.root;
     sign_in_with(root, gateway(), "demo@example.org", "demo-password").await;
-    let badge = wait_for(root, "the Inbox unread badge", 15_000.0, || find(root, ".mailbox[data-role=inbox] .unread")).await;
+    let badge =
+        wait_for(root, "the Inbox unread badge", 15_000.0, || find(root, ".mailbox[data-role=inbox] .unread")).await;
     let inbox = server_mailboxes().await.into_iter().find(|m| m.role == Role::Inbox).expect("Inbox");
     let expected = inbox.unread_emails;
     assert_eq!(badge.text_content().unwrap_or_default(), expected.to_string());
@@ -197,8 +201,13 @@ async fn app_signs_in_and_shows_the_inbox_with_its_unread_count() {
     // Inbox is selected and summarised, its messages listed newest first, unread ones marked.
     let summary = find(root, ".folder-counts").and_then(|e| e.text_content()).unwrap_or_default();
     assert!(summary.contains(&format!("{expected} unread")), "{summary}");
-    let first = wait_for(root, "the message list", 15_000.0, || find(root, ".message-list .message-row .subject")).await;
-    assert_eq!(first.text_content().unwrap_or_default(), newest_inbox_subject(&inbox.id).await, "the newest conversation comes first");
+    let first =
+        wait_for(root, "the message list", 15_000.0, || find(root, ".message-list .message-row .subject")).await;
+    assert_eq!(
+        first.text_content().unwrap_or_default(),
+        newest_inbox_subject(&inbox.id).await,
+        "the newest conversation comes first"
+    );
     let unread_rows = root.query_selector_all(".message-row.unread").expect("rows").length();
     assert!(unread_rows > 0, "unread mail is marked");
 }
@@ -213,24 +222,32 @@ async fn opening_an_unread_message_marks_it_read_at_once_and_on_the_server() {
     sign_in_with(root, gateway(), "bob@example.org", "bob-password").await;
     let button = wait_for(root, "the new folder", 15_000.0, || {
         let rows = root.query_selector_all(".mailbox-button").ok()?;
-        (0..rows.length()).filter_map(|i| rows.item(i)).filter_map(|n| n.dyn_into::<HtmlElement>().ok())
+        (0..rows.length())
+            .filter_map(|i| rows.item(i))
+            .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
             .find(|b| b.text_content().unwrap_or_default().contains(&folder_name))
     })
     .await;
     button.click();
-    let row: HtmlElement = wait_for(root, "the unread row", 15_000.0, || find(root, &format!(".message-row.unread[data-id='{}'] .message-open", ids[0])))
-        .await
-        .unchecked_into();
+    let row: HtmlElement = wait_for(root, "the unread row", 15_000.0, || {
+        find(root, &format!(".message-row.unread[data-id='{}'] .message-open", ids[0]))
+    })
+    .await
+    .unchecked_into();
     row.click();
     wait_for(root, "the row to show as read", 5_000.0, || {
         find(root, &format!(".message-row[data-id='{}']", ids[0])).filter(|r| !r.class_list().contains("unread"))
     })
     .await;
     let mut check = petrel::jmap::Request::new().using(capability::MAIL);
-    let get = check.call("Email/get", serde_json::json!({ "accountId": common::account(&client), "ids": [ids[0]], "properties": ["keywords"] }));
+    let get = check.call(
+        "Email/get",
+        serde_json::json!({ "accountId": common::account(&client), "ids": [ids[0]], "properties": ["keywords"] }),
+    );
     let mut seen = false;
     for _ in 0..50 {
-        let keywords = client.send(&check).await.expect("get").take(&get).expect("answer")["list"][0]["keywords"].clone();
+        let keywords =
+            client.send(&check).await.expect("get").take(&get).expect("answer")["list"][0]["keywords"].clone();
         if keywords["$seen"] == true {
             seen = true;
             break;
@@ -290,11 +307,22 @@ async fn unread_counts_follow_changes_made_elsewhere() {
     // Another client reads one unread Inbox mail.
     let client = JmapClient::connect(gateway(), demo_credentials()).await.expect("second client");
     let account = client.session().primary_account(capability::MAIL).expect("account").to_owned();
-    let inbox = petrel::jmap::mail::mailbox::fetch_all(&client).await.expect("mailboxes").into_iter().find(|m| m.role == Role::Inbox).expect("Inbox");
+    let inbox = petrel::jmap::mail::mailbox::fetch_all(&client)
+        .await
+        .expect("mailboxes")
+        .into_iter()
+        .find(|m| m.role == Role::Inbox)
+        .expect("Inbox");
     let mut query = petrel::jmap::Request::new().using(capability::MAIL);
-    let q = query.call("Email/query", serde_json::json!({ "accountId": account,
-        "filter": { "inMailbox": inbox.id, "notKeyword": "$seen" }, "limit": 1 }));
-    let id = client.send(&query).await.expect("query").take(&q).expect("ids")["ids"][0].as_str().expect("an unread mail").to_owned();
+    let q = query.call(
+        "Email/query",
+        serde_json::json!({ "accountId": account,
+        "filter": { "inMailbox": inbox.id, "notKeyword": "$seen" }, "limit": 1 }),
+    );
+    let id = client.send(&query).await.expect("query").take(&q).expect("ids")["ids"][0]
+        .as_str()
+        .expect("an unread mail")
+        .to_owned();
     let set_seen = |seen: bool| {
         let mut r = petrel::jmap::Request::new().using(capability::MAIL);
         r.call("Email/set", serde_json::json!({ "accountId": account, "update": { id.clone(): { "keywords/$seen": if seen { serde_json::Value::Bool(true) } else { serde_json::Value::Null } } } }));

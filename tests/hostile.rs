@@ -46,8 +46,14 @@ async fn read_json(url: String) -> serde_json::Value {
 
 #[wasm_bindgen_test]
 async fn oversized_responses_are_refused_while_streaming_and_when_declared() {
-    assert_eq!(echo(&unique("oversized")).await, Err(JmapError::Network(NetError::TooLarge { limit: 8 * 1024 * 1024 })));
-    assert_eq!(echo(&unique("oversized-declared")).await, Err(JmapError::Network(NetError::TooLarge { limit: 8 * 1024 * 1024 })));
+    assert_eq!(
+        echo(&unique("oversized")).await,
+        Err(JmapError::Network(NetError::TooLarge { limit: 8 * 1024 * 1024 }))
+    );
+    assert_eq!(
+        echo(&unique("oversized-declared")).await,
+        Err(JmapError::Network(NetError::TooLarge { limit: 8 * 1024 * 1024 }))
+    );
     let huge = connect(&unique("huge-session")).await.unwrap_err();
     assert_eq!(huge, JmapError::Network(NetError::TooLarge { limit: 1024 * 1024 }));
 }
@@ -69,7 +75,10 @@ async fn request_level_errors_keep_their_type_and_limit() {
     let err = echo(&unique("notjson")).await.unwrap_err();
     assert!(matches!(err, JmapError::Request { ref kind, .. } if kind == "notJSON"), "{err:?}");
     let err = echo(&unique("limit")).await.unwrap_err();
-    assert!(matches!(err, JmapError::Request { ref kind, limit: Some(ref l), .. } if kind == "limit" && l == "maxSizeRequest"), "{err:?}");
+    assert!(
+        matches!(err, JmapError::Request { ref kind, limit: Some(ref l), .. } if kind == "limit" && l == "maxSizeRequest"),
+        "{err:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -80,7 +89,10 @@ async fn retry_after_is_honoured_for_reads_and_long_waits_go_to_the_caller() {
     let waited = petrel::net::now_ms() - started;
     assert!(waited >= 1000.0, "the retry came before Retry-After allowed: {waited} ms");
     assert_eq!(read_json(format!("{}/s/{mode}/count", hostile())).await, json!(2));
-    assert_eq!(echo(&unique("unavailable")).await, Err(JmapError::Unavailable { status: 503, retry_after_secs: Some(120) }));
+    assert_eq!(
+        echo(&unique("unavailable")).await,
+        Err(JmapError::Unavailable { status: 503, retry_after_secs: Some(120) })
+    );
 }
 
 #[wasm_bindgen_test]
@@ -104,7 +116,9 @@ async fn a_server_stated_digest_is_checked_and_recorded_for_later_fetches() {
     assert_eq!(digests.get("démo-☕", "B1"), stated, "the first fetch records the digest it checked");
 
     let liar = connect(&unique("blob9404-lies")).await.expect("session");
-    let err = blob_io::download(&liar, "démo-☕", "B1", "b.bin", "application/octet-stream", &digests, u64::MAX).await.unwrap_err();
+    let err = blob_io::download(&liar, "démo-☕", "B1", "b.bin", "application/octet-stream", &digests, u64::MAX)
+        .await
+        .unwrap_err();
     assert!(matches!(err, JmapError::BlobDigestMismatch { .. }), "{err:?}");
 }
 

@@ -54,7 +54,9 @@ async fn identical_reads_in_flight_share_one_fetch() {
     let mut other = Request::new().using(capability::MAIL);
     other.call("Mailbox/get", json!({ "accountId": account, "properties": ["role"] }));
     performance().clear_resource_timings();
-    let results = join_all([client.send(&mailboxes), client.send(&mailboxes), client.send(&mailboxes), client.send(&other)]).await;
+    let results =
+        join_all([client.send(&mailboxes), client.send(&mailboxes), client.send(&mailboxes), client.send(&other)])
+            .await;
     assert_eq!(fetches_to(client.session().api_url.as_str()), 2, "three identical reads, one other");
     for r in results {
         r.expect("shared answer").take_by_id(&call.id, &call.method).expect("Mailbox/get answered");
@@ -96,7 +98,8 @@ async fn result_references_and_set_errors_against_the_server() {
     let account = account(&client);
     let mut request = Request::new().using(capability::MAIL);
     let query = request.call("Email/query", json!({ "accountId": account, "filter": { "text": "Weißwurst" } }));
-    let get = request.call("Email/get", json!({ "accountId": account, "#ids": query.result("/ids"), "properties": ["subject"] }));
+    let get = request
+        .call("Email/get", json!({ "accountId": account, "#ids": query.result("/ids"), "properties": ["subject"] }));
     let set = request.call("Mailbox/set", json!({ "accountId": account, "create": { "bad": { "name": "" } } }));
     let mut response = client.send(&request).await.expect("request");
     let list = response.take(&get).expect("Email/get")["list"].clone();
@@ -111,7 +114,10 @@ async fn method_errors_are_typed() {
     let mut request = Request::new().using(capability::MAIL);
     let call = request.call("Mailbox/get", json!({ "accountId": "no-such-account" }));
     let err = client.send(&request).await.expect("request").take(&call).unwrap_err();
-    assert!(matches!(err, JmapError::Method { ref kind, .. } if kind == "accountNotFound" || kind == "forbidden" || kind == "invalidArguments"), "{err:?}");
+    assert!(
+        matches!(err, JmapError::Method { ref kind, .. } if kind == "accountNotFound" || kind == "forbidden" || kind == "invalidArguments"),
+        "{err:?}"
+    );
     let mut unknown = Request::new();
     unknown.call("Nothing/here", json!({}));
     let mut response = client.send(&unknown).await.expect("request");
@@ -125,16 +131,21 @@ async fn a_split_set_carries_creation_ids_to_the_next_request() {
     use petrel::jmap::client::ClientOptions;
     let cap = Limits { max_calls: 1, max_objects_in_get: 500, max_objects_in_set: 1, max_size_request: 1 << 20 };
     let options = ClientOptions { limits_cap: Some(cap), ..ClientOptions::default() };
-    let client = JmapClient::connect_with(common::gateway(), common::demo_credentials(), options).await.expect("sign in");
+    let client =
+        JmapClient::connect_with(common::gateway(), common::demo_credentials(), options).await.expect("sign in");
     let account = account(&client);
     let tag = (js_sys::Math::random() * 1e9) as u64;
     let mut request = Request::new().using(capability::MAIL);
-    let set = request.call("Mailbox/set", json!({ "accountId": account, "create": {
-        "parent": { "name": format!("Split parent {tag}") },
-        "child": { "name": "Split child", "parentId": "#parent" },
-    }}));
+    let set = request.call(
+        "Mailbox/set",
+        json!({ "accountId": account, "create": {
+            "parent": { "name": format!("Split parent {tag}") },
+            "child": { "name": "Split child", "parentId": "#parent" },
+        }}),
+    );
     performance().clear_resource_timings();
-    let created = SetResponse::parse(client.send(&request).await.expect("split set").take(&set).expect("Mailbox/set")).expect("set");
+    let created = SetResponse::parse(client.send(&request).await.expect("split set").take(&set).expect("Mailbox/set"))
+        .expect("set");
     assert_eq!(fetches_to(client.session().api_url.as_str()), 2, "one object per request");
     assert!(created.all_succeeded(), "{created:?}");
     let (parent, child) = (created.created_id("parent").expect("parent"), created.created_id("child").expect("child"));

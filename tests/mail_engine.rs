@@ -20,7 +20,10 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{account, account_key, add_message, bulk_credentials, client_for, folder_with_messages, gateway, other_credentials, patch_message, synced_engine as engine, unique};
+use common::{
+    account, account_key, add_message, bulk_credentials, client_for, folder_with_messages, gateway, other_credentials,
+    patch_message, synced_engine as engine, unique,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -29,7 +32,14 @@ async fn cache() -> Rc<OfflineCache> {
 }
 
 fn loaded(engine: &MailEngine, query: &MailQuery) -> Vec<petrel::mail::EmailSummary> {
-    engine.read(|s| s.rows(query, 0, 500)).into_iter().filter_map(|r| match r { Row::Loaded(e) => Some(e), Row::Loading { .. } => None }).collect()
+    engine
+        .read(|s| s.rows(query, 0, 500))
+        .into_iter()
+        .filter_map(|r| match r {
+            Row::Loaded(e) => Some(e),
+            Row::Loading { .. } => None,
+        })
+        .collect()
 }
 
 fn subjects(engine: &MailEngine, query: &MailQuery) -> Vec<String> {
@@ -65,7 +75,13 @@ async fn remote_changes_arrive_as_deltas_without_refetching() {
     let after = client.stats();
     let requests = after.requests - before.requests;
     let bytes = after.bytes_received - before.bytes_received;
-    web_sys::console::log_1(&format!("delta sync: {requests} request(s), {} B sent, {bytes} B received", after.bytes_sent - before.bytes_sent).into());
+    web_sys::console::log_1(
+        &format!(
+            "delta sync: {requests} request(s), {} B sent, {bytes} B received",
+            after.bytes_sent - before.bytes_sent
+        )
+        .into(),
+    );
     assert_eq!(requests, 1, "one round trip carries all the changes");
     assert_eq!(after.calls("Email/query") - before.calls("Email/query"), 0, "no list was fetched again");
     assert_eq!(after.calls("Email/changes") - before.calls("Email/changes"), 1);
@@ -84,7 +100,10 @@ async fn remote_changes_arrive_as_deltas_without_refetching() {
     full.attach(Rc::new(JmapMail::new(fresh.clone()).expect("mail")));
     full.sync().await.expect("sync");
     full.show(&query, 0, 50).await.expect("open");
-    web_sys::console::log_1(&format!("full refetch: {} requests, {} B received", fresh.stats().requests, fresh.stats().bytes_received).into());
+    web_sys::console::log_1(
+        &format!("full refetch: {} requests, {} B received", fresh.stats().requests, fresh.stats().bytes_received)
+            .into(),
+    );
     assert!(bytes < fresh.stats().bytes_received, "delta {bytes} B vs full {} B", fresh.stats().bytes_received);
 }
 
@@ -155,7 +174,10 @@ async fn offline_actions_queue_survive_a_reload_and_apply_once() {
     assert_eq!(reloaded.read(|s| s.pending().len()), 0, "everything settled");
 
     let mut check = Request::new().using(capability::MAIL);
-    let get = check.call("Email/get", json!({ "accountId": account(&direct), "ids": [ids[1], ids[2]], "properties": ["keywords", "mailboxIds"] }));
+    let get = check.call(
+        "Email/get",
+        json!({ "accountId": account(&direct), "ids": [ids[1], ids[2]], "properties": ["keywords", "mailboxIds"] }),
+    );
     let boxes = check.call("Mailbox/get", json!({ "accountId": account(&direct), "properties": ["name"] }));
     let mut response = direct.send(&check).await.expect("check");
     let emails = response.take(&get).expect("Email/get");
@@ -207,7 +229,9 @@ async fn a_2000_message_folder_opens_by_windows() {
     let list = engine.read(|s| s.list(&query).cloned()).expect("list");
     assert_eq!(list.total, Some(bulk.total_emails));
     assert_eq!(list.head.len(), 50, "one window, not every id");
-    web_sys::console::log_1(&format!("first window of {}: {} B", bulk.total_emails, first.bytes_received - before.bytes_received).into());
+    web_sys::console::log_1(
+        &format!("first window of {}: {} B", bulk.total_emails, first.bytes_received - before.bytes_received).into(),
+    );
     assert!(first.bytes_received - before.bytes_received < 64 * 1024);
 
     // Jumping to the middle fetches that window only.
@@ -229,7 +253,8 @@ async fn several_accounts_keep_their_own_cache_and_sign_out_wipes_one() {
     let cache = cache().await;
     let demo = client_for(gateway(), common::demo_credentials()).await;
     let bob = client_for(gateway(), other_credentials()).await;
-    let (demo_engine, bob_engine) = futures_util::future::join(engine(&demo, Some(cache.clone())), engine(&bob, Some(cache.clone()))).await;
+    let (demo_engine, bob_engine) =
+        futures_util::future::join(engine(&demo, Some(cache.clone())), engine(&bob, Some(cache.clone()))).await;
     let names = |e: &MailEngine| e.read(|s| s.mailboxes()).into_iter().map(|m| m.name).collect::<Vec<_>>();
     assert!(names(&demo_engine).contains(&"Projects".to_owned()));
     assert!(!names(&bob_engine).contains(&"Projects".to_owned()), "bob's folders are bob's");
@@ -263,7 +288,10 @@ async fn a_state_the_server_forgot_triggers_a_clean_resync() {
     let after = client.stats();
     assert!(after.calls("Email/query") > before.calls("Email/query"), "the open list was fetched again");
     let states = engine.read(|s| s.states.clone());
-    assert!(states.email.is_some_and(|s| !s.starts_with("bogus")) && states.mailbox.is_some_and(|s| !s.starts_with("bogus")));
+    assert!(
+        states.email.is_some_and(|s| !s.starts_with("bogus"))
+            && states.mailbox.is_some_and(|s| !s.starts_with("bogus"))
+    );
     assert_eq!(subjects(&engine, &query), shown);
 }
 
@@ -291,17 +319,35 @@ async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
     let stats = client.stats();
     web_sys::console::log_1(&format!("FIGURE cold start to inbox: 1 session GET + {} API request (+ {} for the Inbox's own list, {unknown} of its first {} rows not among the newest), {} B sent, {} B received",
         seeded_by.requests, stats.requests - seeded_by.requests, window.ids.len(), stats.bytes_sent, stats.bytes_received).into());
-    assert_eq!(stats.requests, 2 + summaries_needed, "then the Inbox's own query, and summaries only for rows not yet known");
-    assert_eq!(stats.calls("Email/get"), seeded_by.calls("Email/get") + summaries_needed, "the messages it knew came as ids only");
+    assert_eq!(
+        stats.requests,
+        2 + summaries_needed,
+        "then the Inbox's own query, and summaries only for rows not yet known"
+    );
+    assert_eq!(
+        stats.calls("Email/get"),
+        seeded_by.calls("Email/get") + summaries_needed,
+        "the messages it knew came as ids only"
+    );
     let shown = subjects(&cold, &query);
-    assert!(shown.starts_with(&seeded), "the rows shown first were the Inbox's first rows, threads collapsed as Cyrus does: {seeded:?} then {shown:?}");
+    assert!(
+        shown.starts_with(&seeded),
+        "the rows shown first were the Inbox's first rows, threads collapsed as Cyrus does: {seeded:?} then {shown:?}"
+    );
     assert!(cold.read(|s| s.has_rows(&query, 0, window.ids.len() as u64)), "the server's list replaced the seeded one");
     if (window.ids.len() as u64) < PAGE {
         // The whole Inbox fitted: exactly its conversations are rows, whatever the server's total
         // says (Stalwart counts every message there), so no placeholder waits for a row that
         // cannot come.
-        assert_eq!(cold.read(|s| s.list(&query).and_then(|l| l.total)), Some(window.ids.len() as u64), "one row per conversation");
-        assert!(cold.read(|s| s.rows(&query, 0, 500)).iter().all(|r| matches!(r, Row::Loaded(_))), "no placeholder waits for a row");
+        assert_eq!(
+            cold.read(|s| s.list(&query).and_then(|l| l.total)),
+            Some(window.ids.len() as u64),
+            "one row per conversation"
+        );
+        assert!(
+            cold.read(|s| s.rows(&query, 0, 500)).iter().all(|r| matches!(r, Row::Loaded(_))),
+            "no placeholder waits for a row"
+        );
     }
     drop(cold);
 
@@ -312,8 +358,15 @@ async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
     warm.attach(Rc::new(JmapMail::new(client.clone()).expect("mail")));
     warm.sync().await.expect("warm sync");
     let synced = client.stats();
-    web_sys::console::log_1(&format!("FIGURE warm start: 0 requests to show the inbox; sync after: {} request, {} B sent, {} B received",
-        synced.requests - stats.requests, synced.bytes_sent - stats.bytes_sent, synced.bytes_received - stats.bytes_received).into());
+    web_sys::console::log_1(
+        &format!(
+            "FIGURE warm start: 0 requests to show the inbox; sync after: {} request, {} B sent, {} B received",
+            synced.requests - stats.requests,
+            synced.bytes_sent - stats.bytes_sent,
+            synced.bytes_received - stats.bytes_received
+        )
+        .into(),
+    );
     assert_eq!(synced.requests - stats.requests, 1);
 
     // 100 changes made by another client.
@@ -322,26 +375,44 @@ async fn requests_and_bytes_for_cold_start_warm_start_and_100_remote_changes() {
     let (folder, _) = folder_with_messages(&other, &unique("hundred"), &[]).await;
     let mut create = Request::new().using(capability::MAIL);
     let mails: serde_json::Map<String, serde_json::Value> = (0..100)
-        .map(|i| (format!("m{i}"), json!({ "mailboxIds": { folder.clone(): true }, "subject": format!("m{i}"),
+        .map(|i| {
+            (
+                format!("m{i}"),
+                json!({ "mailboxIds": { folder.clone(): true }, "subject": format!("m{i}"),
             "receivedAt": format!("2026-11-{:02}T{:02}:00:00Z", 1 + i / 24, i % 24),
-            "bodyValues": { "b": { "value": "x" } }, "textBody": [{ "partId": "b", "type": "text/plain" }] })))
+            "bodyValues": { "b": { "value": "x" } }, "textBody": [{ "partId": "b", "type": "text/plain" }] }),
+            )
+        })
         .collect();
     let call = create.call("Email/set", json!({ "accountId": account(&other), "create": mails }));
     let created = other.send(&create).await.expect("create 100").take(&call).expect("answered");
-    let ids: Vec<String> = created["created"].as_object().expect("created").values().filter_map(|v| v["id"].as_str().map(str::to_owned)).collect();
+    let ids: Vec<String> = created["created"]
+        .as_object()
+        .expect("created")
+        .values()
+        .filter_map(|v| v["id"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(ids.len(), 100);
     let engine = engine(&bob, None).await;
     let hundred = MailQuery::mailbox(&folder);
     engine.show(&hundred, 0, 100).await.expect("folder");
     let mut update = Request::new().using(capability::MAIL);
-    let patches: serde_json::Map<String, serde_json::Value> = ids.iter().map(|id| (id.clone(), json!({ "keywords/$flagged": true }))).collect();
+    let patches: serde_json::Map<String, serde_json::Value> =
+        ids.iter().map(|id| (id.clone(), json!({ "keywords/$flagged": true }))).collect();
     update.call("Email/set", json!({ "accountId": account(&other), "update": patches }));
     other.send(&update).await.expect("flag 100");
     let before = bob.stats();
     engine.sync().await.expect("delta");
     let after = bob.stats();
-    web_sys::console::log_1(&format!("FIGURE 100 remote changes: {} request, {} B sent, {} B received",
-        after.requests - before.requests, after.bytes_sent - before.bytes_sent, after.bytes_received - before.bytes_received).into());
+    web_sys::console::log_1(
+        &format!(
+            "FIGURE 100 remote changes: {} request, {} B sent, {} B received",
+            after.requests - before.requests,
+            after.bytes_sent - before.bytes_sent,
+            after.bytes_received - before.bytes_received
+        )
+        .into(),
+    );
     assert_eq!(after.requests - before.requests, 1);
     assert_eq!(loaded(&engine, &hundred).iter().filter(|e| e.is_flagged()).count(), 100);
 }
@@ -353,7 +424,8 @@ async fn search_with_snippets_identities_drafts_and_send() {
     let client = client_for(gateway(), other_credentials()).await;
     let backend = JmapMail::new(client.clone()).expect("mail");
     let word = unique("zebracorn");
-    let (folder, ids) = folder_with_messages(&client, &unique("search"), &[&format!("About the {word} plan"), "Unrelated"]).await;
+    let (folder, ids) =
+        folder_with_messages(&client, &unique("search"), &[&format!("About the {word} plan"), "Unrelated"]).await;
 
     // Full-text search across folders, with the hit marked in the snippet.
     let filter = Filter { text: Some(word.clone()), ..Filter::default() };
@@ -394,12 +466,19 @@ async fn search_with_snippets_identities_drafts_and_send() {
     let gone = backend.summaries(vec![first.clone()]).await.expect("get");
     assert!(gone.is_empty(), "the old draft was replaced, not kept");
 
-    let receipt = backend.send(&draft, &SendMailboxes { drafts: drafts.clone(), sent: sent.clone() }, Some(&second), None).await.expect("sent");
+    let receipt = backend
+        .send(&draft, &SendMailboxes { drafts: drafts.clone(), sent: sent.clone() }, Some(&second), None)
+        .await
+        .expect("sent");
     assert!(receipt.submission_id.is_some());
     let mut now = backend.summaries(vec![receipt.email_id.clone()]).await.expect("get");
     let mail = now.pop().expect("the sent mail");
     assert!(!mail.has_keyword(keyword::DRAFT), "no longer a draft");
     if let Some(sent) = sent {
-        assert!(mail.in_mailbox(&sent) && !mail.in_mailbox(&drafts), "moved from Drafts to Sent: {:?}", mail.mailbox_ids);
+        assert!(
+            mail.in_mailbox(&sent) && !mail.in_mailbox(&drafts),
+            "moved from Drafts to Sent: {:?}",
+            mail.mailbox_ids
+        );
     }
 }

@@ -36,7 +36,10 @@ async fn sink() -> Vec<Arrived> {
     common::sink_listing()
         .await
         .iter()
-        .map(|m| Arrived { subject: m["subject"].as_str().unwrap_or("").to_owned(), received_ms: m["received_ms"].as_f64().unwrap_or(0.0) })
+        .map(|m| Arrived {
+            subject: m["subject"].as_str().unwrap_or("").to_owned(),
+            received_ms: m["received_ms"].as_f64().unwrap_or(0.0),
+        })
         .collect()
 }
 
@@ -46,7 +49,11 @@ async fn sink_subjects_with(token: &str) -> Vec<String> {
 
 /// The subjects with `token` at the sink once `count` have arrived (see [`common::sink_once_arrived`]).
 async fn delivered(token: &str, count: usize) -> Vec<String> {
-    common::sink_once_arrived(token, count).await.iter().filter_map(|m| m["subject"].as_str().map(str::to_owned)).collect()
+    common::sink_once_arrived(token, count)
+        .await
+        .iter()
+        .filter_map(|m| m["subject"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Waits (up to `ms`) until the sink holds a mail whose subject contains `token`.
@@ -84,7 +91,11 @@ async fn inject(token: &str, fault: &str, count: u32) {
 /// When requests carrying `token` reached the proxy (epoch ms), with the fault each got.
 async fn attempts_seen(token: &str) -> Vec<(f64, Option<String>)> {
     let log = proxy(&format!("/log?match={token}")).await;
-    log.as_array().expect("list").iter().map(|e| (e["t"].as_f64().unwrap_or(0.0), e["fault"].as_str().map(str::to_owned))).collect()
+    log.as_array()
+        .expect("list")
+        .iter()
+        .map(|e| (e["t"].as_f64().unwrap_or(0.0), e["fault"].as_str().map(str::to_owned)))
+        .collect()
 }
 
 fn through_proxy() -> &'static str {
@@ -145,7 +156,14 @@ async fn jobs_queued_while_paused_go_out_by_priority_then_fifo_exactly_once() {
     // neighbours of the same rank may land in either order).
     let outbox = Outbox::open(Some(cache().await), Policy { concurrency: 1, ..Policy::default() }).await;
     let token = unique("prio");
-    let order = [("low-1", Priority::Low), ("normal-1", Priority::Normal), ("critical-1", Priority::Critical), ("high-1", Priority::High), ("normal-2", Priority::Normal), ("critical-2", Priority::Critical)];
+    let order = [
+        ("low-1", Priority::Low),
+        ("normal-1", Priority::Normal),
+        ("critical-1", Priority::Critical),
+        ("high-1", Priority::High),
+        ("normal-2", Priority::Normal),
+        ("critical-2", Priority::Critical),
+    ];
     for (name, priority) in order {
         outbox.enqueue("bob", draft(&format!("{token} {name}")), priority, None, 0).await.expect("queued");
     }
@@ -154,7 +172,10 @@ async fn jobs_queued_while_paused_go_out_by_priority_then_fifo_exactly_once() {
     outbox.set_sender("bob", sender(&client).await);
     assert_eq!(outbox.run().await, 6);
     let got = delivered(&token, 6).await;
-    let expected: Vec<String> = ["critical-1", "critical-2", "high-1", "normal-1", "normal-2", "low-1"].iter().map(|n| format!("{token} {n}")).collect();
+    let expected: Vec<String> = ["critical-1", "critical-2", "high-1", "normal-1", "normal-2", "low-1"]
+        .iter()
+        .map(|n| format!("{token} {n}"))
+        .collect();
     assert_eq!(got, expected, "each exactly once, in priority order");
     let stats = outbox.stats();
     assert_eq!((stats.sent, stats.queued, stats.retries), (6, 0, 0));
@@ -175,7 +196,13 @@ async fn a_tab_killed_after_the_send_left_does_not_send_twice() {
     job.state = JobState::Sending;
     job.attempts = 1;
     job.outcome_unknown = true;
-    cache.save(OUTBOX, vec![Op::Put { kind: kind::JOB, id: id.clone(), json: serde_json::to_string(&job).expect("json") }]).await.expect("as the dead tab left it");
+    cache
+        .save(
+            OUTBOX,
+            vec![Op::Put { kind: kind::JOB, id: id.clone(), json: serde_json::to_string(&job).expect("json") }],
+        )
+        .await
+        .expect("as the dead tab left it");
     drop(first);
 
     // The next tab resumes: it asks the server first and finds the mail already sent.
@@ -210,10 +237,16 @@ async fn undo_within_a_locally_held_window_cancels_delivery() {
     let outbox = Outbox::open(None, Policy { server_hold: false, ..Policy::default() }).await;
     outbox.set_sender("bob", sender(&client).await);
     let token = unique("undo");
-    let kept = outbox.enqueue("bob", draft(&format!("{token} undone")), Priority::Normal, None, 10_000).await.expect("held 10 s");
+    let kept = outbox
+        .enqueue("bob", draft(&format!("{token} undone")), Priority::Normal, None, 10_000)
+        .await
+        .expect("held 10 s");
     assert_eq!(outbox.run().await, 0, "held for the undo window");
     outbox.cancel(&kept).await.expect("undo");
-    let sent = outbox.enqueue("bob", draft(&format!("{token} sent")), Priority::Normal, None, 300).await.expect("held briefly");
+    let sent = outbox
+        .enqueue("bob", draft(&format!("{token} sent")), Priority::Normal, None, 300)
+        .await
+        .expect("held briefly");
     outbox.run_until_idle().await;
     assert_eq!(outbox.state_of(&sent), Some(JobState::Sent));
     assert_eq!(outbox.state_of(&kept), Some(JobState::Cancelled));
@@ -256,7 +289,9 @@ async fn a_server_that_is_down_then_back_gets_the_mail_once() {
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     assert!(job.attempts >= 3);
     assert_eq!(delivered(&token, 1).await.len(), 1, "delivered exactly once");
-    web_sys::console::log_1(&format!("FIGURE outbox down-then-up: attempts {} gaps ms {:?}", job.attempts, gaps(&schedule.borrow())).into());
+    web_sys::console::log_1(
+        &format!("FIGURE outbox down-then-up: attempts {} gaps ms {:?}", job.attempts, gaps(&schedule.borrow())).into(),
+    );
 }
 
 #[wasm_bindgen_test]
@@ -279,14 +314,18 @@ async fn http_500_after_the_server_sent_it_is_not_sent_again() {
     let (job, _) = send_through_fault(&token, "action=status-after&status=500", 1, Policy::default()).await;
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     let seen = attempts_seen(&token).await;
-    assert!((2..=1 + requests_of_a_check_that_finds_it_sent().await).contains(&seen.len()), "the send, then only the check that found it sent: {seen:?}");
+    assert!(
+        (2..=1 + requests_of_a_check_that_finds_it_sent().await).contains(&seen.len()),
+        "the send, then only the check that found it sent: {seen:?}"
+    );
     assert_eq!(delivered(&token, 1).await.len(), 1, "delivered exactly once");
 }
 
 #[wasm_bindgen_test]
 async fn http_429_is_retried_no_sooner_than_retry_after() {
     let token = unique("e429");
-    let (job, schedule) = send_through_fault(&token, "action=status&status=429&retry_after=2", 1, Policy::default()).await;
+    let (job, schedule) =
+        send_through_fault(&token, "action=status&status=429&retry_after=2", 1, Policy::default()).await;
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     let seen = attempts_seen(&token).await;
     assert_eq!(seen.len(), 2, "a refused request needs no check before the retry: {seen:?}");
@@ -294,7 +333,9 @@ async fn http_429_is_retried_no_sooner_than_retry_after() {
     assert!(waited >= 2_000.0, "Retry-After: 2 honoured, waited {waited} ms");
     assert!(waited < 4_000.0, "and not much longer ({waited} ms)");
     assert_eq!(delivered(&token, 1).await.len(), 1, "delivered exactly once");
-    web_sys::console::log_1(&format!("FIGURE outbox 429 Retry-After 2: waited {waited:.0} ms, gaps {:?}", gaps(&schedule)).into());
+    web_sys::console::log_1(
+        &format!("FIGURE outbox 429 Retry-After 2: waited {waited:.0} ms, gaps {:?}", gaps(&schedule)).into(),
+    );
 }
 
 #[wasm_bindgen_test]
@@ -303,7 +344,10 @@ async fn a_connection_cut_after_the_request_left_does_not_send_twice() {
     let (job, schedule) = send_through_fault(&token, "action=cut", 1, Policy::default()).await;
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     let seen = attempts_seen(&token).await;
-    assert!((2..=1 + requests_of_a_check_that_finds_it_sent().await).contains(&seen.len()), "the cut send, then the check that found it sent: {seen:?}");
+    assert!(
+        (2..=1 + requests_of_a_check_that_finds_it_sent().await).contains(&seen.len()),
+        "the cut send, then the check that found it sent: {seen:?}"
+    );
     assert_eq!(delivered(&token, 1).await.len(), 1, "delivered exactly once");
     web_sys::console::log_1(&format!("FIGURE outbox cut: gaps ms {:?}", gaps(&schedule)).into());
 }
@@ -316,7 +360,9 @@ async fn an_answer_slower_than_the_timeout_does_not_send_twice() {
     assert_eq!(job.state, JobState::Sent, "{:?}", job.last_error);
     assert!(job.attempts >= 2);
     assert_eq!(delivered(&token, 1).await.len(), 1, "delivered exactly once");
-    web_sys::console::log_1(&format!("FIGURE outbox slow: attempts {} gaps ms {:?}", job.attempts, gaps(&schedule)).into());
+    web_sys::console::log_1(
+        &format!("FIGURE outbox slow: attempts {} gaps ms {:?}", job.attempts, gaps(&schedule)).into(),
+    );
 }
 
 #[wasm_bindgen_test]
@@ -329,8 +375,18 @@ async fn two_tabs_send_each_mail_once_and_both_see_it_sent() {
     let token = unique("tabs");
     let mut ids = Vec::new();
     for n in 0..4 {
-        ids.push(first.enqueue("bob", draft(&format!("{token} first-{n}")), Priority::Normal, None, 0).await.expect("queued"));
-        ids.push(second.enqueue("bob", draft(&format!("{token} second-{n}")), Priority::Normal, None, 0).await.expect("queued"));
+        ids.push(
+            first
+                .enqueue("bob", draft(&format!("{token} first-{n}")), Priority::Normal, None, 0)
+                .await
+                .expect("queued"),
+        );
+        ids.push(
+            second
+                .enqueue("bob", draft(&format!("{token} second-{n}")), Priority::Normal, None, 0)
+                .await
+                .expect("queued"),
+        );
     }
     first.set_sender("bob", sender(&client).await);
     second.set_sender("bob", sender(&client).await);
@@ -338,7 +394,8 @@ async fn two_tabs_send_each_mail_once_and_both_see_it_sent() {
     assert_eq!(a + b, 8, "eight sends between the two");
     let mut got = delivered(&token, 8).await;
     got.sort();
-    let mut expected: Vec<String> = (0..4).flat_map(|n| [format!("{token} first-{n}"), format!("{token} second-{n}")]).collect();
+    let mut expected: Vec<String> =
+        (0..4).flat_map(|n| [format!("{token} first-{n}"), format!("{token} second-{n}")]).collect();
     expected.sort();
     assert_eq!(got, expected, "each exactly once");
     for id in &ids {
@@ -355,8 +412,14 @@ async fn undo_takes_a_held_mail_back_from_the_server() {
     let outbox = Outbox::open(Some(cache().await), Policy::default()).await;
     outbox.set_sender("bob", sender.clone());
     let token = unique("heldundo");
-    let undone = outbox.enqueue("bob", traced_draft(&format!("{token}-undone")), Priority::Normal, None, 3_000).await.expect("queued");
-    let kept = outbox.enqueue("bob", traced_draft(&format!("{token}-kept")), Priority::Normal, None, 5_000).await.expect("queued");
+    let undone = outbox
+        .enqueue("bob", traced_draft(&format!("{token}-undone")), Priority::Normal, None, 3_000)
+        .await
+        .expect("queued");
+    let kept = outbox
+        .enqueue("bob", traced_draft(&format!("{token}-kept")), Priority::Normal, None, 5_000)
+        .await
+        .expect("queued");
     // Both are handed to the server at once, which holds them.
     assert_eq!(outbox.run().await, 2);
     for id in [&undone, &kept] {
@@ -365,12 +428,21 @@ async fn undo_takes_a_held_mail_back_from_the_server() {
     }
     outbox.cancel(&undone).await.expect("undo");
     assert_eq!(outbox.state_of(&undone), Some(JobState::Cancelled));
-    let back = sender.backend.find_by_message_id(&format!("{token}-undone@petrel.test")).await.expect("lookup").expect("still there");
+    let back = sender
+        .backend
+        .find_by_message_id(&format!("{token}-undone@petrel.test"))
+        .await
+        .expect("lookup")
+        .expect("still there");
     assert!(back.still_draft, "the unsent mail is back in Drafts");
     // The kept one was due after the undone one: once it has arrived, the undone one's time is past.
     let arrived = arrival_of(&format!("{token}-kept"), 30_000.0).await.expect("the kept mail arrives");
     let due = outbox.job(&kept).and_then(|j| j.send_at_ms).expect("send time");
-    assert!(arrived.received_ms >= due - 1_000.0, "not before its time (server seconds): {} vs {due}", arrived.received_ms);
+    assert!(
+        arrived.received_ms >= due - 1_000.0,
+        "not before its time (server seconds): {} vs {due}",
+        arrived.received_ms
+    );
     assert!(sink_subjects_with(&format!("{token}-undone")).await.is_empty(), "undone: never delivered");
     assert_eq!(delivered(&format!("{token}-kept"), 1).await.len(), 1);
     assert_eq!(outbox.cancel(&kept).await, Err(OutboxError::NotCancellable), "too late once it has left");
@@ -392,7 +464,9 @@ async fn a_scheduled_mail_leaves_at_its_time_with_every_tab_closed() {
     let arrived = arrival_of(&token, 30_000.0).await.expect("the scheduled mail arrives");
     assert!(arrived.received_ms >= due - 1_000.0, "not before its time: {} vs {due}", arrived.received_ms);
     assert_eq!(delivered(&token, 1).await.len(), 1);
-    web_sys::console::log_1(&format!("FIGURE outbox scheduled: arrived {:.0} ms after its time", arrived.received_ms - due).into());
+    web_sys::console::log_1(
+        &format!("FIGURE outbox scheduled: arrived {:.0} ms after its time", arrived.received_ms - due).into(),
+    );
 }
 
 #[wasm_bindgen_test]
@@ -410,7 +484,10 @@ async fn bcc_recipients_get_the_mail_without_being_shown_to_the_others() {
     let got: Vec<&Value> = listing.iter().filter(|m| m["subject"].as_str() == Some(token.as_str())).collect();
     assert_eq!(got.len(), 1, "one relay, to everyone");
     let rcpt = got[0]["rcpt_to"].to_string();
-    assert!(rcpt.contains("friend@example.net") && rcpt.contains("hidden@example.net"), "the envelope reaches both: {rcpt}");
+    assert!(
+        rcpt.contains("friend@example.net") && rcpt.contains("hidden@example.net"),
+        "the envelope reaches both: {rcpt}"
+    );
     assert_eq!(got[0]["bcc_header"], "", "no Bcc header in what the recipients get");
 }
 

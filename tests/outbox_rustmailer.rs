@@ -69,7 +69,12 @@ async fn settled(token: &str, expected: usize) -> Vec<String> {
     let deadline = now_ms() + 20_000.0;
     loop {
         let tasks = standin("/tasks").await;
-        let mine: Vec<&Value> = tasks.as_array().expect("list").iter().filter(|t| t["subject"].as_str().unwrap_or("").contains(token)).collect();
+        let mine: Vec<&Value> = tasks
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|t| t["subject"].as_str().unwrap_or("").contains(token))
+            .collect();
         let pending = mine.iter().any(|t| t["status"] == "SCHEDULED" || t["status"] == "RUNNING");
         if mine.len() >= expected && !pending {
             return sent_with(token).await;
@@ -93,9 +98,16 @@ fn draft(token: &str, name: &str) -> Draft {
 async fn sender(base: &str) -> Sender {
     let client = RustMailer::new(base, Some(token()));
     let backend = RustMailerBackend::connect(client.clone(), BOB).await.expect("bob's RustMailer account");
-    let folders = client.list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false }).await.expect("folders").mailboxes;
+    let folders = client
+        .list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false })
+        .await
+        .expect("folders")
+        .mailboxes;
     let id = |name: &str| folders.iter().find(|f| f.name == name).map(|f| f.mailbox_id.to_string());
-    Sender { backend: Rc::new(backend), mailboxes: SendMailboxes { drafts: id("Drafts").expect("Drafts"), sent: id("Sent") } }
+    Sender {
+        backend: Rc::new(backend),
+        mailboxes: SendMailboxes { drafts: id("Drafts").expect("Drafts"), sent: id("Sent") },
+    }
 }
 
 fn through_proxy() -> &'static str {
@@ -110,14 +122,24 @@ async fn cache() -> Rc<OfflineCache> {
 async fn jobs_queued_while_paused_go_out_by_priority_then_fifo_exactly_once() {
     let outbox = Outbox::open(Some(cache().await), Policy { concurrency: 1, ..Policy::default() }).await;
     let token = unique("rm-prio");
-    let order = [("low-1", Priority::Low), ("normal-1", Priority::Normal), ("critical-1", Priority::Critical), ("high-1", Priority::High), ("normal-2", Priority::Normal), ("critical-2", Priority::Critical)];
+    let order = [
+        ("low-1", Priority::Low),
+        ("normal-1", Priority::Normal),
+        ("critical-1", Priority::Critical),
+        ("high-1", Priority::High),
+        ("normal-2", Priority::Normal),
+        ("critical-2", Priority::Critical),
+    ];
     for (name, priority) in order {
         outbox.enqueue(KEY, draft(&token, name), priority, None, 0).await.expect("queued");
     }
     assert_eq!(outbox.run().await, 0, "no sender yet: paused");
     outbox.set_sender(KEY, sender(gateway()).await);
     assert_eq!(outbox.run().await, 6);
-    let expected: Vec<String> = ["critical-1", "critical-2", "high-1", "normal-1", "normal-2", "low-1"].iter().map(|n| format!("{token} {n}")).collect();
+    let expected: Vec<String> = ["critical-1", "critical-2", "high-1", "normal-1", "normal-2", "low-1"]
+        .iter()
+        .map(|n| format!("{token} {n}"))
+        .collect();
     assert_eq!(settled(&token, 6).await, expected, "each exactly once, in priority order");
 }
 
@@ -233,12 +255,26 @@ async fn a_scheduled_mail_leaves_at_its_time_not_before() {
     drop(outbox);
     // Every tab closed: RustMailer holds it and sends it at send_at.
     let sent = standin("/sent").await;
-    assert!(!sent.as_array().unwrap().iter().any(|m| m["subject"].as_str().unwrap_or("").contains(&token)), "not before its time");
+    assert!(
+        !sent.as_array().unwrap().iter().any(|m| m["subject"].as_str().unwrap_or("").contains(&token)),
+        "not before its time"
+    );
     assert_eq!(settled(&token, 1).await.len(), 1);
-    let at = standin("/sent").await.as_array().unwrap().iter().find(|m| m["subject"].as_str().unwrap_or("").contains(&token)).unwrap()["at_ms"].as_f64().unwrap();
+    let at = standin("/sent")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap_or("").contains(&token))
+        .unwrap()["at_ms"]
+        .as_f64()
+        .unwrap();
     // send_at is in whole seconds from enqueue.
     assert!(at >= queued_at + 3_000.0, "sent {} ms after queueing", at - queued_at);
-    web_sys::console::log_1(&format!("FIGURE rustmailer scheduled: sent {} ms after queueing (4,000 asked)", (at - queued_at).round()).into());
+    web_sys::console::log_1(
+        &format!("FIGURE rustmailer scheduled: sent {} ms after queueing (4,000 asked)", (at - queued_at).round())
+            .into(),
+    );
 }
 
 #[wasm_bindgen_test]
@@ -253,7 +289,13 @@ async fn a_tab_killed_after_the_send_left_does_not_send_twice() {
     job.state = JobState::Sending;
     job.attempts = 1;
     job.outcome_unknown = true;
-    cache.save(OUTBOX, vec![Op::Put { kind: kind::JOB, id: id.clone(), json: serde_json::to_string(&job).expect("json") }]).await.expect("as the dead tab left it");
+    cache
+        .save(
+            OUTBOX,
+            vec![Op::Put { kind: kind::JOB, id: id.clone(), json: serde_json::to_string(&job).expect("json") }],
+        )
+        .await
+        .expect("as the dead tab left it");
     drop(first);
     let second = Outbox::open(Some(cache), Policy::default()).await;
     second.set_sender(KEY, sender);

@@ -3,13 +3,13 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use petrel::jmap::mail::mailbox::parse_get;
 use petrel::jmap::push::sse::SseParser;
 use petrel::jmap::push::websocket::parse_frame;
 use petrel::jmap::push::StateChange;
 use petrel::jmap::request::interpret_api_response;
 use petrel::jmap::session::interpret_session_response;
 use petrel::jmap::set::SetResponse;
-use petrel::jmap::mail::mailbox::parse_get;
 use petrel::net::HttpResponse;
 
 const SESSION: &str = r#"{"username":"demo@example.org","apiUrl":"/jmap/","downloadUrl":"/jmap/download/{accountId}/{blobId}/{name}?accept={type}","uploadUrl":"/jmap/upload/{accountId}/","eventSourceUrl":"/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}","state":"0","capabilities":{"urn:ietf:params:jmap:core":{"maxSizeUpload":1073741824,"maxConcurrentUpload":5,"maxSizeRequest":10485760,"maxConcurrentRequests":5,"maxCallsInRequest":50,"maxObjectsInGet":4096,"maxObjectsInSet":4096,"collationAlgorithms":[]},"urn:ietf:params:jmap:mail":{},"urn:ietf:params:jmap:websocket":{"url":"wss:/jmap/ws/","supportsPush":true}},"accounts":{"demo@example.org":{"name":"demo@example.org","isPersonal":true,"isReadOnly":false,"accountCapabilities":{"urn:ietf:params:jmap:mail":{}}}},"primaryAccounts":{"urn:ietf:params:jmap:mail":"demo@example.org"}}"#;
@@ -68,7 +68,13 @@ fn mutants(seed: &[u8], count: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
 }
 
 fn http(body: Vec<u8>) -> HttpResponse {
-    HttpResponse { status: 200, url: "http://127.0.0.1:1/jmap".into(), content_type: Some("application/json".into()), retry_after_secs: None, body }
+    HttpResponse {
+        status: 200,
+        url: "http://127.0.0.1:1/jmap".into(),
+        content_type: Some("application/json".into()),
+        retry_after_secs: None,
+        body,
+    }
 }
 
 #[test]

@@ -47,10 +47,16 @@ async fn the_best_transport_is_chosen_and_a_broken_one_gives_way() {
         ..PushOptions::default()
     };
     let _fallback = live::start(client, options, move |e| sink.push(e));
-    let failures = next_event(&events, 15_000, "a WebSocket failure", |e| matches!(e, PushEvent::Disconnected { transport: Transport::WebSocket, .. })).await;
+    let failures = next_event(&events, 15_000, "a WebSocket failure", |e| {
+        matches!(e, PushEvent::Disconnected { transport: Transport::WebSocket, .. })
+    })
+    .await;
     let PushEvent::Disconnected { retry_in_ms, .. } = failures else { unreachable!() };
     assert!(retry_in_ms <= 200, "backoff stays under its cap: {retry_in_ms}");
-    next_event(&events, 15_000, "EventSource after the WebSocket failed", |e| *e == PushEvent::Connected(Transport::EventSource)).await;
+    next_event(&events, 15_000, "EventSource after the WebSocket failed", |e| {
+        *e == PushEvent::Connected(Transport::EventSource)
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

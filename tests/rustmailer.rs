@@ -56,7 +56,11 @@ async fn sent_with(message_id: &str) -> Vec<serde_json::Value> {
 }
 
 async fn folder_id(rm: &RustMailer, account_id: u64, name: &str) -> String {
-    let list = rm.list_mailboxes(pb::ListMailboxesRequest { account_id, remote: false }).await.expect("ListMailboxes").mailboxes;
+    let list = rm
+        .list_mailboxes(pb::ListMailboxesRequest { account_id, remote: false })
+        .await
+        .expect("ListMailboxes")
+        .mailboxes;
     list.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("folder {name}")).mailbox_id.to_string()
 }
 
@@ -79,7 +83,10 @@ async fn accounts_status_and_autoconfig() {
     let accounts = rm.list_minimal_accounts(pb::Empty {}).await.expect("ListMinimalAccounts").accounts;
     let emails: Vec<&str> = accounts.iter().map(|a| a.email.as_str()).collect();
     assert!(emails.contains(&"alice@example.org") && emails.contains(&"bob@example.org"), "{emails:?}");
-    let paged = rm.list_accounts(pb::PaginateRequest { page: Some(1), page_size: Some(1), desc: None }).await.expect("ListAccounts");
+    let paged = rm
+        .list_accounts(pb::PaginateRequest { page: Some(1), page_size: Some(1), desc: None })
+        .await
+        .expect("ListAccounts");
     assert_eq!((paged.items.len(), paged.total_items), (1, 2));
     let account = rm.get_account(pb::AccountId { account_id: ALICE }).await.expect("GetAccount");
     assert_eq!(account.email, "alice@example.org");
@@ -87,11 +94,17 @@ async fn accounts_status_and_autoconfig() {
     assert!(state.is_initial_sync_completed && state.errors.is_empty());
     let status = rm.get_status(pb::Empty {}).await.expect("GetStatus");
     assert!(!status.version.is_empty());
-    let config = rm.get_autoconfig(pb::AutoconfigRequest { email_address: "someone@mail.example.com".into() }).await.expect("GetAutoconfig");
+    let config = rm
+        .get_autoconfig(pb::AutoconfigRequest { email_address: "someone@mail.example.com".into() })
+        .await
+        .expect("GetAutoconfig");
     assert_eq!(config.imap.expect("imap").host, "imap.mail.example.com");
     let bad = rm.get_autoconfig(pb::AutoconfigRequest { email_address: "not an address".into() }).await;
     assert!(matches!(bad, Err(RustMailerError::Invalid(_))), "{bad:?}");
-    let templates = rm.list_templates(pb::ListTemplatesRequest { page: Some(1), page_size: Some(10), desc: None }).await.expect("ListTemplates");
+    let templates = rm
+        .list_templates(pb::ListTemplatesRequest { page: Some(1), page_size: Some(10), desc: None })
+        .await
+        .expect("ListTemplates");
     assert_eq!(templates.items.len() as u64, templates.total_items.min(10));
 }
 
@@ -119,7 +132,14 @@ async fn lists_page_by_cursor_and_big_pages_are_refused() {
     let mut pages = 0;
     loop {
         let page = rm
-            .list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "Bulk".into(), next_page_token: token.clone(), page_size: 100, remote: false, desc: true })
+            .list_messages(pb::ListMessagesRequest {
+                account_id: ALICE,
+                mailbox_name: "Bulk".into(),
+                next_page_token: token.clone(),
+                page_size: 100,
+                remote: false,
+                desc: true,
+            })
             .await
             .expect("ListMessages");
         pages += 1;
@@ -132,13 +152,44 @@ async fn lists_page_by_cursor_and_big_pages_are_refused() {
         }
     }
     assert_eq!(pages, 3, "250 messages in pages of 100");
-    let big = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "Bulk".into(), next_page_token: None, page_size: 101, remote: false, desc: true }).await;
+    let big = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: ALICE,
+            mailbox_name: "Bulk".into(),
+            next_page_token: None,
+            page_size: 101,
+            remote: false,
+            desc: true,
+        })
+        .await;
     assert!(matches!(big, Err(RustMailerError::Invalid(ref m)) if m.contains("page_size")), "{big:?}");
-    let threads = rm.list_threads(pb::ListThreadsRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 50, desc: true, remote: false }, 1).await.expect("ListThreads");
-    let report = threads.items.iter().find(|e| e.subject.as_deref() == Some("Re: Quarterly report")).expect("the thread's newest message");
+    let threads = rm
+        .list_threads(
+            pb::ListThreadsRequest {
+                account_id: ALICE,
+                mailbox_name: "INBOX".into(),
+                next_page_token: None,
+                page_size: 50,
+                desc: true,
+                remote: false,
+            },
+            1,
+        )
+        .await
+        .expect("ListThreads");
+    let report = threads
+        .items
+        .iter()
+        .find(|e| e.subject.as_deref() == Some("Re: Quarterly report"))
+        .expect("the thread's newest message");
     let thread = rm.get_thread_messages(ALICE, &report.thread_id).await.expect("GetThreadMessages");
     // The seeded pair in INBOX (replies sent by other tests join the thread from Sent).
-    assert_eq!(thread.items.iter().filter(|e| e.mailbox_name == "INBOX").count(), 2, "{:?}", thread.items.iter().map(|e| &e.subject).collect::<Vec<_>>());
+    assert_eq!(
+        thread.items.iter().filter(|e| e.mailbox_name == "INBOX").count(),
+        2,
+        "{:?}",
+        thread.items.iter().map(|e| &e.subject).collect::<Vec<_>>()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -191,7 +242,14 @@ async fn reading_a_message_uses_its_sections_and_checks_attachments() {
     // Without sections RustMailer refuses IMAP content: the backend always sends them.
     let (_, uid) = petrel::rustmailer::convert::split_email_id(&report.id).expect("our id");
     let bare = rm
-        .fetch_message_content(pb::FetchMessageContentRequest { account_id: ALICE, mailbox_name: Some("INBOX".into()), id: uid.into(), max_length: None, sections: vec![], inline: vec![] })
+        .fetch_message_content(pb::FetchMessageContentRequest {
+            account_id: ALICE,
+            mailbox_name: Some("INBOX".into()),
+            id: uid.into(),
+            max_length: None,
+            sections: vec![],
+            inline: vec![],
+        })
         .await;
     assert!(matches!(bare, Err(RustMailerError::Invalid(_))), "{bare:?}");
     let html = window.summaries.iter().find(|s| s.subject == "Autumn offers").expect("newsletter");
@@ -202,16 +260,32 @@ async fn reading_a_message_uses_its_sections_and_checks_attachments() {
 /// A fresh folder in bob's account with `subjects` delivered into it (oldest first).
 async fn folder_with(rm: &RustMailer, subjects: &[&str]) -> (String, String) {
     let name = unique("rm");
-    rm.create_mailbox(pb::CreateMailboxRequest { account_id: BOB, mailbox_name: name.clone(), parent_name: None, label_color: None }).await.expect("CreateMailbox");
+    rm.create_mailbox(pb::CreateMailboxRequest {
+        account_id: BOB,
+        mailbox_name: name.clone(),
+        parent_name: None,
+        label_color: None,
+    })
+    .await
+    .expect("CreateMailbox");
     for s in subjects {
-        control_call(&format!("/deliver?account={BOB}&mailbox={name}&subject={}&text=About+{}", s.replace(' ', "+"), s.replace(' ', "+"))).await;
+        control_call(&format!(
+            "/deliver?account={BOB}&mailbox={name}&subject={}&text=About+{}",
+            s.replace(' ', "+"),
+            s.replace(' ', "+")
+        ))
+        .await;
     }
     let id = folder_id(rm, BOB, &name).await;
     (name, id)
 }
 
 fn loaded(engine: &MailEngine, query: &MailQuery) -> Vec<petrel::mail::EmailSummary> {
-    engine.read(|s| s.rows(query, 0, 100)).into_iter().filter_map(|r| if let Row::Loaded(e) = r { Some(e) } else { None }).collect()
+    engine
+        .read(|s| s.rows(query, 0, 100))
+        .into_iter()
+        .filter_map(|r| if let Row::Loaded(e) = r { Some(e) } else { None })
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -236,29 +310,81 @@ async fn user_journeys_on_the_rustmailer_backend() {
     assert!(message.text_body.as_deref().is_some_and(|t| t.contains("About gamma note")));
 
     // Flag and mark read: on the server, seen by a fresh look.
-    assert_eq!(engine.act(Action::SetKeyword { ids: vec![rows[0].id.clone()], keyword: keyword::FLAGGED.into(), on: true }).await, ActOutcome::Done);
-    assert_eq!(engine.act(Action::SetKeyword { ids: vec![rows[1].id.clone()], keyword: keyword::SEEN.into(), on: true }).await, ActOutcome::Done);
-    let name = rm.list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false }).await.unwrap().mailboxes.into_iter().find(|m| m.mailbox_id.to_string() == folder).unwrap().name;
-    let listed = rm.list_messages(pb::ListMessagesRequest { account_id: BOB, mailbox_name: name.clone(), next_page_token: None, page_size: 10, remote: false, desc: true }).await.unwrap().items;
-    let flags_of = |subject: &str| petrel::rustmailer::convert::keywords(&listed.iter().find(|e| e.subject.as_deref() == Some(subject)).unwrap().flags);
+    assert_eq!(
+        engine
+            .act(Action::SetKeyword { ids: vec![rows[0].id.clone()], keyword: keyword::FLAGGED.into(), on: true })
+            .await,
+        ActOutcome::Done
+    );
+    assert_eq!(
+        engine.act(Action::SetKeyword { ids: vec![rows[1].id.clone()], keyword: keyword::SEEN.into(), on: true }).await,
+        ActOutcome::Done
+    );
+    let name = rm
+        .list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false })
+        .await
+        .unwrap()
+        .mailboxes
+        .into_iter()
+        .find(|m| m.mailbox_id.to_string() == folder)
+        .unwrap()
+        .name;
+    let listed = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: BOB,
+            mailbox_name: name.clone(),
+            next_page_token: None,
+            page_size: 10,
+            remote: false,
+            desc: true,
+        })
+        .await
+        .unwrap()
+        .items;
+    let flags_of = |subject: &str| {
+        petrel::rustmailer::convert::keywords(
+            &listed.iter().find(|e| e.subject.as_deref() == Some(subject)).unwrap().flags,
+        )
+    };
     assert!(flags_of("gamma note").contains_key(keyword::FLAGGED));
     assert!(flags_of("beta note").contains_key(keyword::SEEN));
     assert!(!flags_of("alpha note").contains_key(keyword::SEEN));
 
     // Search (server side, IMAP SEARCH): finds by subject.
-    let search = MailQuery { filter: Filter { text: Some("beta".into()), ..Filter::in_mailbox(&folder) }, threads: false, ..MailQuery::mailbox(&folder) };
+    let search = MailQuery {
+        filter: Filter { text: Some("beta".into()), ..Filter::in_mailbox(&folder) },
+        threads: false,
+        ..MailQuery::mailbox(&folder)
+    };
     let hits = backend.window(&search, WindowAt::Position(0), 50).await.expect("search");
     assert_eq!(hits.summaries.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), ["beta note"]);
 
     // Move to Archive, delete (to Trash, then for good).
-    assert_eq!(engine.act(Action::Move { ids: vec![rows[2].id.clone()], from: Some(folder.clone()), to: archive.clone() }).await, ActOutcome::Done);
+    assert_eq!(
+        engine
+            .act(Action::Move { ids: vec![rows[2].id.clone()], from: Some(folder.clone()), to: archive.clone() })
+            .await,
+        ActOutcome::Done
+    );
     let delete = engine.delete_action(vec![rows[1].id.clone()], Some(folder.clone()));
     assert_eq!(engine.act(delete).await, ActOutcome::Done);
     engine.sync().await.expect("sync after changes");
     engine.show(&query, 0, 50).await.expect("list again");
     assert_eq!(loaded(&engine, &query).iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), ["gamma note"]);
-    let in_trash = rm.list_messages(pb::ListMessagesRequest { account_id: BOB, mailbox_name: "Trash".into(), next_page_token: None, page_size: 100, remote: false, desc: true }).await.unwrap().items;
-    let trashed = in_trash.iter().find(|e| e.subject.as_deref() == Some("beta note")).expect("deleted mail is in Trash");
+    let in_trash = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: BOB,
+            mailbox_name: "Trash".into(),
+            next_page_token: None,
+            page_size: 100,
+            remote: false,
+            desc: true,
+        })
+        .await
+        .unwrap()
+        .items;
+    let trashed =
+        in_trash.iter().find(|e| e.subject.as_deref() == Some("beta note")).expect("deleted mail is in Trash");
     let trash_id = petrel::rustmailer::convert::email_id(trashed.mailbox_id, &trashed.id);
     assert_eq!(engine.act(Action::Destroy { ids: vec![trash_id.clone()] }).await, ActOutcome::Done);
     let gone = backend.summaries(vec![trash_id]).await.expect("lookup");
@@ -276,14 +402,40 @@ async fn user_journeys_on_the_rustmailer_backend() {
     let created = engine.read(|s| s.server_id(&local).to_owned());
     assert_ne!(created, local, "the server's id replaced the local one");
     let renamed = unique("Renamed");
-    assert_eq!(engine.act(Action::RenameMailbox { id: created.clone(), name: renamed.clone() }).await, ActOutcome::Done);
-    assert!(rm.list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false }).await.unwrap().mailboxes.iter().any(|m| m.name == renamed));
+    assert_eq!(
+        engine.act(Action::RenameMailbox { id: created.clone(), name: renamed.clone() }).await,
+        ActOutcome::Done
+    );
+    assert!(rm
+        .list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false })
+        .await
+        .unwrap()
+        .mailboxes
+        .iter()
+        .any(|m| m.name == renamed));
     assert_eq!(engine.act(Action::DestroyMailbox { id: created }).await, ActOutcome::Done);
-    assert!(!rm.list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false }).await.unwrap().mailboxes.iter().any(|m| m.name == renamed));
+    assert!(!rm
+        .list_mailboxes(pb::ListMailboxesRequest { account_id: BOB, remote: false })
+        .await
+        .unwrap()
+        .mailboxes
+        .iter()
+        .any(|m| m.name == renamed));
 
     // Unified search across accounts by address.
-    let all = rm.unified_search(pb::UnifiedSearchRequest { accounts: vec![], email: "bob@example.org".into(), after: None, before: None, page: 1, page_size: 50, desc: true }).await.expect("UnifiedSearch");
-    assert!(all.items.iter().any(|e| e.account_id == ALICE) , "bob's mail to alice is found from alice's account too");
+    let all = rm
+        .unified_search(pb::UnifiedSearchRequest {
+            accounts: vec![],
+            email: "bob@example.org".into(),
+            after: None,
+            before: None,
+            page: 1,
+            page_size: 50,
+            desc: true,
+        })
+        .await
+        .expect("UnifiedSearch");
+    assert!(all.items.iter().any(|e| e.account_id == ALICE), "bob's mail to alice is found from alice's account too");
 }
 
 fn draft(to: &str, subject: &str) -> Draft {
@@ -300,14 +452,20 @@ fn draft(to: &str, subject: &str) -> Draft {
 async fn sending_is_a_task_that_can_be_held_and_taken_back() {
     let rm = client();
     let backend = RustMailerBackend::connect(rm.clone(), ALICE).await.expect("connect");
-    let mailboxes = SendMailboxes { drafts: folder_id(&rm, ALICE, "Drafts").await, sent: Some(folder_id(&rm, ALICE, "Sent").await) };
+    let mailboxes = SendMailboxes {
+        drafts: folder_id(&rm, ALICE, "Drafts").await,
+        sent: Some(folder_id(&rm, ALICE, "Sent").await),
+    };
 
     // Sent now: the task runs SCHEDULED -> RUNNING -> SUCCESS and "SMTP" gets it once.
     let now = draft("carol@example.org", &unique("now"));
     let mid = now.message_id.clone().unwrap();
     let sent = backend.send(&now, &mailboxes, None, None).await.expect("SendNewMail");
     let task_id: u64 = sent.submission_id.expect("the task was found by Message-ID").parse().unwrap();
-    eventually("the task to succeed", 10_000.0, || async { backend.task(task_id).await.map(|t| t.status == pb::TaskStatus::Success).unwrap_or(false) }).await;
+    eventually("the task to succeed", 10_000.0, || async {
+        backend.task(task_id).await.map(|t| t.status == pb::TaskStatus::Success).unwrap_or(false)
+    })
+    .await;
     assert_eq!(sent_with(&mid).await.len(), 1);
     let found = backend.find_by_message_id(&mid).await.expect("lookup").expect("found");
     assert!(!found.still_draft && found.held_submission.is_none());
@@ -332,10 +490,21 @@ async fn sending_is_a_task_that_can_be_held_and_taken_back() {
     let bounce = draft("someone@nowhere.invalid", &unique("bounce"));
     let sent = backend.send(&bounce, &mailboxes, None, None).await.expect("queued");
     let task_id: u64 = sent.submission_id.unwrap().parse().unwrap();
-    eventually("the task to fail", 10_000.0, || async { backend.task(task_id).await.map(|t| t.status == pb::TaskStatus::Failed).unwrap_or(false) }).await;
+    eventually("the task to fail", 10_000.0, || async {
+        backend.task(task_id).await.map(|t| t.status == pb::TaskStatus::Failed).unwrap_or(false)
+    })
+    .await;
     let failed = backend.task(task_id).await.unwrap();
     assert!(failed.error.as_deref().is_some_and(|e| e.contains("550")), "{failed:?}");
-    let tasks = rm.list_email_tasks(pb::ListTasksRequest { page: Some(1), page_size: Some(100), desc: Some(true), status: Some(pb::TaskStatus::Failed as i32) }).await.expect("ListEmailTasks");
+    let tasks = rm
+        .list_email_tasks(pb::ListTasksRequest {
+            page: Some(1),
+            page_size: Some(100),
+            desc: Some(true),
+            status: Some(pb::TaskStatus::Failed as i32),
+        })
+        .await
+        .expect("ListEmailTasks");
     assert!(tasks.items.iter().any(|t| t.id == task_id));
 }
 
@@ -343,12 +512,27 @@ async fn sending_is_a_task_that_can_be_held_and_taken_back() {
 async fn reply_and_forward_with_a_base64_attachment() {
     use base64::Engine;
     let rm = client();
-    let listed = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 50, remote: false, desc: true }).await.unwrap().items;
+    let listed = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: ALICE,
+            mailbox_name: "INBOX".into(),
+            next_page_token: None,
+            page_size: 50,
+            remote: false,
+            desc: true,
+        })
+        .await
+        .unwrap()
+        .items;
     let original = listed.iter().find(|e| e.subject.as_deref() == Some("Quarterly report")).expect("seeded");
     let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     let attachment = pb::MailAttachment {
         file_name: Some("numbers.bin".into()),
-        payload: Some(pb::AttachmentPayload { payload_type: Some(pb::attachment_payload::PayloadType::Base64Content(base64::engine::general_purpose::STANDARD.encode(&bytes))) }),
+        payload: Some(pb::AttachmentPayload {
+            payload_type: Some(pb::attachment_payload::PayloadType::Base64Content(
+                base64::engine::general_purpose::STANDARD.encode(&bytes),
+            )),
+        }),
         mime_type: "application/octet-stream".into(),
         inline: false,
         content_id: None,
@@ -374,11 +558,38 @@ async fn reply_and_forward_with_a_base64_attachment() {
     };
     rm.forward_mail(pb::ForwardMailRequest { account_id: ALICE, request: Some(fwd) }).await.expect("ForwardMail");
     eventually("both in Sent", 10_000.0, || async {
-        let sent = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "Sent".into(), next_page_token: None, page_size: 100, remote: false, desc: true }).await.unwrap().items;
-        sent.iter().filter(|e| e.subject.as_deref().is_some_and(|s| s == "Re: Quarterly report" || s == "Fwd: Quarterly report")).count() >= 2
+        let sent = rm
+            .list_messages(pb::ListMessagesRequest {
+                account_id: ALICE,
+                mailbox_name: "Sent".into(),
+                next_page_token: None,
+                page_size: 100,
+                remote: false,
+                desc: true,
+            })
+            .await
+            .unwrap()
+            .items;
+        sent.iter()
+            .filter(|e| {
+                e.subject.as_deref().is_some_and(|s| s == "Re: Quarterly report" || s == "Fwd: Quarterly report")
+            })
+            .count()
+            >= 2
     })
     .await;
-    let sent = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "Sent".into(), next_page_token: None, page_size: 100, remote: false, desc: true }).await.unwrap().items;
+    let sent = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: ALICE,
+            mailbox_name: "Sent".into(),
+            next_page_token: None,
+            page_size: 100,
+            remote: false,
+            desc: true,
+        })
+        .await
+        .unwrap()
+        .items;
     let reply = sent.iter().find(|e| e.subject.as_deref() == Some("Re: Quarterly report")).unwrap();
     assert_eq!(reply.in_reply_to.as_deref(), original.message_id.as_deref());
     let got = rm
@@ -395,7 +606,11 @@ async fn reply_and_forward_with_a_base64_attachment() {
         .expect("the attachment as sent");
     assert_eq!(got.data, bytes, "base64 in, the same bytes out");
     let forward = sent.iter().find(|e| e.subject.as_deref() == Some("Fwd: Quarterly report")).unwrap();
-    assert_eq!(forward.attachments.iter().map(|a| a.filename.as_deref().unwrap_or("")).collect::<Vec<_>>(), ["report.csv"], "the original's attachment went along");
+    assert_eq!(
+        forward.attachments.iter().map(|a| a.filename.as_deref().unwrap_or("")).collect::<Vec<_>>(),
+        ["report.csv"],
+        "the original's attachment went along"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -406,7 +621,13 @@ async fn event_hooks_arrive_as_server_sent_events() {
     next_event(&events, 10_000, "the stream", |e| *e == RustMailerPush::Connected).await;
     let subject = unique("pushed");
     control_call(&format!("/deliver?account={BOB}&mailbox=INBOX&subject={subject}")).await;
-    let event = next_event(&events, 10_000, "EMAIL_ADDED_TO_FOLDER", |e| matches!(e, RustMailerPush::Event { kind, .. } if kind == "EMAIL_ADDED_TO_FOLDER")).await;
+    let event = next_event(
+        &events,
+        10_000,
+        "EMAIL_ADDED_TO_FOLDER",
+        |e| matches!(e, RustMailerPush::Event { kind, .. } if kind == "EMAIL_ADDED_TO_FOLDER"),
+    )
+    .await;
     let RustMailerPush::Event { data, .. } = event else { unreachable!() };
     let data: serde_json::Value = serde_json::from_str(&data).expect("the hook's JSON");
     assert_eq!(data["account_id"], BOB);
@@ -421,7 +642,13 @@ async fn event_hooks_arrive_as_server_sent_events() {
     let sink = polled.clone();
     let options = PushOptions { poll_interval_ms: 300, ..PushOptions::default() };
     let _bad = push::start(RustMailer::new(gateway(), Some("wrong".into())), BOB, options, move |e| sink.push(e));
-    next_event(&polled, 10_000, "a refusal", |e| matches!(e, RustMailerPush::Disconnected { reason, .. } if reason.contains("401"))).await;
+    next_event(
+        &polled,
+        10_000,
+        "a refusal",
+        |e| matches!(e, RustMailerPush::Disconnected { reason, .. } if reason.contains("401")),
+    )
+    .await;
     next_event(&polled, 5_000, "a poll", |e| *e == RustMailerPush::Poll).await;
 }
 
@@ -440,7 +667,17 @@ async fn the_servers_wire_is_told_by_the_shape_of_its_answers() {
     assert_eq!(rm.wire_shape(), WireShape::default(), "nothing is assumed before an answer");
     let (ids, paging) = expected_wire();
     // Envelopes read on either wire; what their thread ids look like is learned on the way.
-    let inbox = rm.list_messages(pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 20, remote: false, desc: true }).await.expect("ListMessages");
+    let inbox = rm
+        .list_messages(pb::ListMessagesRequest {
+            account_id: ALICE,
+            mailbox_name: "INBOX".into(),
+            next_page_token: None,
+            page_size: 20,
+            remote: false,
+            desc: true,
+        })
+        .await
+        .expect("ListMessages");
     assert!(!inbox.items.is_empty() && inbox.items.iter().all(|e| !e.thread_id.is_empty()));
     assert_eq!(rm.wire_shape().thread_ids, Some(ids));
     assert_eq!(rm.wire_shape().thread_paging, None, "paging is learned from ListThreads alone");
@@ -449,7 +686,14 @@ async fn the_servers_wire_is_told_by_the_shape_of_its_answers() {
     let mut seen = std::collections::BTreeSet::new();
     let (mut token, mut page) = (None, 1);
     loop {
-        let request = pb::ListThreadsRequest { account_id: ALICE, mailbox_name: "Bulk".into(), next_page_token: token.clone(), page_size: 100, desc: true, remote: false };
+        let request = pb::ListThreadsRequest {
+            account_id: ALICE,
+            mailbox_name: "Bulk".into(),
+            next_page_token: token.clone(),
+            page_size: 100,
+            desc: true,
+            remote: false,
+        };
         let threads = rm.list_threads(request, page).await.expect("ListThreads");
         assert_eq!(rm.wire_shape().thread_paging, Some(paging));
         for e in &threads.items {
@@ -483,7 +727,14 @@ async fn the_servers_wire_is_told_by_the_shape_of_its_answers() {
 async fn an_answer_petrel_cannot_read_is_named_and_is_not_an_outage() {
     let rm = client();
     control_call("/fault?method=ListMessages&garble=before").await;
-    let request = || pb::ListMessagesRequest { account_id: ALICE, mailbox_name: "INBOX".into(), next_page_token: None, page_size: 5, remote: false, desc: true };
+    let request = || pb::ListMessagesRequest {
+        account_id: ALICE,
+        mailbox_name: "INBOX".into(),
+        next_page_token: None,
+        page_size: 5,
+        remote: false,
+        desc: true,
+    };
     let garbled = rm.list_messages(request()).await;
     match &garbled {
         Err(e @ RustMailerError::Undecodable { rpc, .. }) => {
@@ -511,7 +762,10 @@ async fn an_answer_petrel_cannot_read_is_named_and_is_not_an_outage() {
     let query = MailQuery { threads: false, ..MailQuery::mailbox(&folder) };
     let shown = engine.show(&query, 0, 50).await;
     // RustMailerError::Undecodable, as the engine reads it: an answer Petrel cannot read, named.
-    assert!(matches!(shown, Err(MailError::Unreadable(ref text)) if text.contains("ListMessages") && text.contains("does not read")), "{shown:?}");
+    assert!(
+        matches!(shown, Err(MailError::Unreadable(ref text)) if text.contains("ListMessages") && text.contains("does not read")),
+        "{shown:?}"
+    );
     assert!(offline.is_empty(), "an answer that cannot be read did not make the account offline");
     engine.show(&query, 0, 50).await.expect("the list loads once answers read again");
     assert_eq!(loaded(&engine, &query).iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), ["readable"]);

@@ -5,8 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use petrel::mail::{Address, BodyPart, Identity};
-use petrel::ui::compose::build_draft;
 use petrel::ui::address_field::{complete, suggestions};
+use petrel::ui::compose::build_draft;
 use petrel::ui::message_list::{visible_range, ROW_HEIGHT};
 use petrel::ui::sanitize::{html_to_text, sanitize_mail_html, SanitizeOptions};
 use petrel::ui::selection::Selection;
@@ -35,11 +35,28 @@ fn active_content_is_removed_and_text_kept() {
         <a href="javascript:alert(1)">js</a><a href="https://ok.example/">ok</a><!-- comment <img src=https://t/c> -->"#,
         false,
     );
-    for bad in ["<script", "onclick", "<iframe", "<svg", "<math", "<form", "<input", "<button", "<object", "<embed", "javascript:", "<!--", "onerror"] {
+    for bad in [
+        "<script",
+        "onclick",
+        "<iframe",
+        "<svg",
+        "<math",
+        "<form",
+        "<input",
+        "<button",
+        "<object",
+        "<embed",
+        "javascript:",
+        "<!--",
+        "onerror",
+    ] {
         assert!(!body.to_lowercase().contains(bad), "{bad} survived: {body}");
     }
     assert!(body.contains("Hello <b>there</b>") && body.contains("Form text"), "{body}");
-    assert!(body.contains(r#"<a href="https://ok.example/" target="_blank" rel="noopener noreferrer">ok</a>"#), "{body}");
+    assert!(
+        body.contains(r#"<a href="https://ok.example/" target="_blank" rel="noopener noreferrer">ok</a>"#),
+        "{body}"
+    );
     assert!(body.contains("<a>js</a>"), "the unsafe link keeps its text: {body}");
 }
 
@@ -57,9 +74,14 @@ fn remote_loads_are_counted_and_blocked_until_allowed() {
     assert!(!blocked.contains("svg+xml"), "{blocked}");
     let (allowed, remote_again) = clean(html, true);
     assert_eq!(remote_again, 6);
-    assert!(allowed.contains(r#"src="https://t/pixel.gif""#) && allowed.contains("url(&quot;https://t/d.png&quot;)"), "{allowed}");
+    assert!(
+        allowed.contains(r#"src="https://t/pixel.gif""#) && allowed.contains("url(&quot;https://t/d.png&quot;)"),
+        "{allowed}"
+    );
     assert!(!allowed.contains("@import"), "imports never come back: {allowed}");
-    let csp = |allow| sanitize_mail_html("<p>x</p>", &SanitizeOptions { allow_remote: allow, cid_url: &no_cid }).unwrap().document;
+    let csp = |allow| {
+        sanitize_mail_html("<p>x</p>", &SanitizeOptions { allow_remote: allow, cid_url: &no_cid }).unwrap().document
+    };
     assert!(csp(false).contains("img-src data: blob:;") && csp(true).contains("img-src data: blob: https: http:;"));
 }
 
@@ -81,7 +103,11 @@ fn cid_images_map_to_their_parts_and_quotes_fold() {
 
 #[wasm_bindgen_test]
 fn style_elements_move_to_the_head_without_breaking_out() {
-    let out = sanitize_mail_html("<style>p{color:red}</style><style>p{}</style><p>x</p><style>b{} </style><script>x</script></style>", &SanitizeOptions { allow_remote: false, cid_url: &no_cid }).unwrap();
+    let out = sanitize_mail_html(
+        "<style>p{color:red}</style><style>p{}</style><p>x</p><style>b{} </style><script>x</script></style>",
+        &SanitizeOptions { allow_remote: false, cid_url: &no_cid },
+    )
+    .unwrap();
     let head = out.document.split("<body>").next().unwrap();
     assert!(head.contains("p{color:red}"), "{head}");
     assert!(!out.document.contains("<script"), "{}", out.document);
@@ -91,8 +117,22 @@ fn style_elements_move_to_the_head_without_breaking_out() {
 /// sanitizer must walk the real tree anyway, and drop names and ids that would shadow anything.
 #[wasm_bindgen_test]
 fn a_mail_cannot_clobber_the_tree_the_sanitizer_walks() {
-    let shadowing = ["namespaceURI", "childNodes", "firstChild", "attributes", "removeChild", "nodeName", "parentNode",
-        "localName", "nodeType", "insertBefore", "className", "getAttributeNames", "innerHTML", "textContent"];
+    let shadowing = [
+        "namespaceURI",
+        "childNodes",
+        "firstChild",
+        "attributes",
+        "removeChild",
+        "nodeName",
+        "parentNode",
+        "localName",
+        "nodeType",
+        "insertBefore",
+        "className",
+        "getAttributeNames",
+        "innerHTML",
+        "textContent",
+    ];
     let inputs: String = shadowing.iter().map(|n| format!("<input name={n}>")).collect();
     let html = format!(
         r#"<form id=f>{inputs}<p>inside the form</p><img src="https://t/in-form.png" onerror="top.x=1"><a href="javascript:x()">in</a></form>
@@ -105,10 +145,20 @@ fn a_mail_cannot_clobber_the_tree_the_sanitizer_walks() {
         assert!(!body.contains(bad), "{bad} survived behind a clobbered form: {body}");
     }
     assert_eq!(remote, 1, "the image inside the form was seen and blocked");
-    for shadow in ["name=\"body\"", "id=\"body\"", "name=\"cookie\"", "name=\"getElementById\"", "id=\"attributes\"", "name=\"childNodes\""] {
+    for shadow in [
+        "name=\"body\"",
+        "id=\"body\"",
+        "name=\"cookie\"",
+        "name=\"getElementById\"",
+        "id=\"attributes\"",
+        "name=\"childNodes\"",
+    ] {
         assert!(!body.contains(shadow), "{shadow} would shadow a document or form property: {body}");
     }
-    assert!(body.contains(r#"id="summary-2026""#) && body.contains(r#"name="section-3""#), "harmless ids and names stay: {body}");
+    assert!(
+        body.contains(r#"id="summary-2026""#) && body.contains(r#"name="section-3""#),
+        "harmless ids and names stay: {body}"
+    );
 
     // The same mail quoted in a reply.
     let text = html_to_text(&html);
@@ -158,10 +208,27 @@ fn selection_by_click_ctrl_shift_and_keys() {
 #[wasm_bindgen_test]
 fn every_shortcut_in_the_help_is_bound() {
     let keys = [
-        ("j", Command::Next), ("k", Command::Previous), ("o", Command::Open), ("Enter", Command::Open), ("u", Command::BackToList),
-        ("x", Command::ToggleSelect), ("I", Command::MarkRead), ("U", Command::MarkUnread), ("r", Command::Reply), ("a", Command::ReplyAll),
-        ("f", Command::Forward), ("c", Command::Compose), ("e", Command::Archive), ("#", Command::Delete), ("s", Command::ToggleFlag),
-        ("m", Command::Move), ("!", Command::Spam), ("z", Command::Undo), ("/", Command::Search), ("?", Command::Help), ("Escape", Command::Escape),
+        ("j", Command::Next),
+        ("k", Command::Previous),
+        ("o", Command::Open),
+        ("Enter", Command::Open),
+        ("u", Command::BackToList),
+        ("x", Command::ToggleSelect),
+        ("I", Command::MarkRead),
+        ("U", Command::MarkUnread),
+        ("r", Command::Reply),
+        ("a", Command::ReplyAll),
+        ("f", Command::Forward),
+        ("c", Command::Compose),
+        ("e", Command::Archive),
+        ("#", Command::Delete),
+        ("s", Command::ToggleFlag),
+        ("m", Command::Move),
+        ("!", Command::Spam),
+        ("z", Command::Undo),
+        ("/", Command::Search),
+        ("?", Command::Help),
+        ("Escape", Command::Escape),
     ];
     for (key, command) in keys {
         assert_eq!(command_for(key, false, false, false), Some(command), "{key}");
@@ -178,7 +245,17 @@ fn every_shortcut_in_the_help_is_bound() {
 fn the_composer_builds_drafts_and_names_bad_addresses() {
     let me = Identity { id: "I1".into(), name: "Demo".into(), email: "demo@example.org".into(), ..Default::default() };
     let file = BodyPart { blob_id: Some("B1".into()), name: Some("a.pdf".into()), ..Default::default() };
-    let d = build_draft(Some(&me), "Ann <ann@example.org>, bo@example.org", "", "", "  Hi  ", "text".into(), None, vec![file.clone()]).unwrap();
+    let d = build_draft(
+        Some(&me),
+        "Ann <ann@example.org>, bo@example.org",
+        "",
+        "",
+        "  Hi  ",
+        "text".into(),
+        None,
+        vec![file.clone()],
+    )
+    .unwrap();
     assert_eq!(d.from, vec![Address { name: Some("Demo".into()), email: "demo@example.org".into() }]);
     assert_eq!(d.to.len(), 2);
     assert_eq!(d.subject, "Hi");
@@ -196,9 +273,15 @@ fn addresses_complete_the_entry_being_typed() {
         Address { name: Some("Bo Chen".into()), email: "bo@example.com".into() },
     ];
     let found = suggestions(&people, "bo@example.com, an", 5);
-    assert_eq!(found.iter().map(|a| a.email.as_str()).collect::<Vec<_>>(), vec!["ann@example.com", "annette@example.org"]);
+    assert_eq!(
+        found.iter().map(|a| a.email.as_str()).collect::<Vec<_>>(),
+        vec!["ann@example.com", "annette@example.org"]
+    );
     assert!(suggestions(&people, "ann@example.com, ", 5).is_empty(), "nothing typed after the comma");
-    assert!(suggestions(&people, "ann@example.com, ann", 5).iter().all(|a| a.email != "ann@example.com"), "no one twice");
+    assert!(
+        suggestions(&people, "ann@example.com, ann", 5).iter().all(|a| a.email != "ann@example.com"),
+        "no one twice"
+    );
     assert_eq!(complete("bo@example.com, an", &people[0]), "bo@example.com, Ann Lee <ann@example.com>, ");
     assert_eq!(complete("lee", &people[0]), "Ann Lee <ann@example.com>, ");
 }
@@ -221,7 +304,12 @@ fn batch_actions_undo_exactly_what_they_changed() {
     use petrel::mail::{Action, Role};
     use petrel::ui::mail_actions::{plan, Batch};
     let mut store = MailStore::new();
-    let boxes = vec![mailbox("inbox", Role::Inbox), mailbox("archive", Role::Archive), mailbox("trash", Role::Trash), mailbox("work", Role::Other)];
+    let boxes = vec![
+        mailbox("inbox", Role::Inbox),
+        mailbox("archive", Role::Archive),
+        mailbox("trash", Role::Trash),
+        mailbox("work", Role::Other),
+    ];
     store.apply_mailboxes(Delta::Reset { all: boxes, new_state: Some("s1".into()) });
     store.put_email(email("a", "inbox", true));
     store.put_email(email("b", "inbox", false));
@@ -237,12 +325,21 @@ fn batch_actions_undo_exactly_what_they_changed() {
     // Archiving from two folders puts each back where it was.
     let (actions, _, undo) = plan(&store, &Batch::Archive, &ids(&["b", "c"])).unwrap();
     assert_eq!(actions, vec![Action::Move { ids: ids(&["b", "c"]), from: None, to: "archive".into() }]);
-    assert!(undo.contains(&Action::Move { ids: ids(&["b"]), from: Some("archive".into()), to: "inbox".into() }), "{undo:?}");
-    assert!(undo.contains(&Action::Move { ids: ids(&["c"]), from: Some("archive".into()), to: "work".into() }), "{undo:?}");
+    assert!(
+        undo.contains(&Action::Move { ids: ids(&["b"]), from: Some("archive".into()), to: "inbox".into() }),
+        "{undo:?}"
+    );
+    assert!(
+        undo.contains(&Action::Move { ids: ids(&["c"]), from: Some("archive".into()), to: "work".into() }),
+        "{undo:?}"
+    );
 
     // Delete goes to Trash (undoable); in Trash it is for good (nothing to undo).
     let (actions, said, undo) = plan(&store, &Batch::Delete, &ids(&["a"])).unwrap();
-    assert_eq!((actions[0].clone(), said.as_str(), undo.len()), (Action::Move { ids: ids(&["a"]), from: None, to: "trash".into() }, "Moved 1 message to Trash.", 1));
+    assert_eq!(
+        (actions[0].clone(), said.as_str(), undo.len()),
+        (Action::Move { ids: ids(&["a"]), from: None, to: "trash".into() }, "Moved 1 message to Trash.", 1)
+    );
     store.put_email(email("t", "trash", true));
     let (actions, _, undo) = plan(&store, &Batch::Delete, &ids(&["t"])).unwrap();
     assert_eq!((actions, undo), (vec![Action::Destroy { ids: ids(&["t"]) }], vec![]));

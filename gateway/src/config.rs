@@ -45,7 +45,12 @@ fn parse_upstream(value: &str) -> Result<Uri, String> {
     let uri: Uri = value.parse().map_err(|e| format!("not a URL ({e})"))?;
     match uri.scheme_str() {
         Some("http") => {}
-        Some("https") => return Err("https upstreams are not supported yet: put the gateway beside the server and use http on loopback".into()),
+        Some("https") => {
+            return Err(
+                "https upstreams are not supported yet: put the gateway beside the server and use http on loopback"
+                    .into(),
+            )
+        }
         _ => return Err("the upstream must be an http:// URL".into()),
     }
     if uri.authority().is_none() {

@@ -23,7 +23,14 @@ pub const EVENTS_PATH: &str = "/rustmailer/events";
 const MAX_HOOK_BYTES: usize = 256 * 1024;
 const KEEPALIVE: Duration = Duration::from_secs(20);
 /// The event types Petrel acts on; others are accepted and dropped.
-const RELAYED: [&str; 6] = ["EMAIL_ADDED_TO_FOLDER", "EMAIL_FLAGS_CHANGED", "MAILBOX_CREATION", "MAILBOX_DELETION", "EMAIL_SENT_SUCCESS", "EMAIL_SENDING_ERROR"];
+const RELAYED: [&str; 6] = [
+    "EMAIL_ADDED_TO_FOLDER",
+    "EMAIL_FLAGS_CHANGED",
+    "MAILBOX_CREATION",
+    "MAILBOX_DELETION",
+    "EMAIL_SENT_SUCCESS",
+    "EMAIL_SENDING_ERROR",
+];
 
 struct Event {
     account_id: u64,
@@ -79,7 +86,9 @@ impl Events {
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             return text_response(StatusCode::BAD_REQUEST, "event hook is not JSON");
         };
-        let (Some(kind), Some(account_id)) = (value.get("event_type").and_then(|v| v.as_str()), value.get("account_id").and_then(|v| v.as_u64())) else {
+        let (Some(kind), Some(account_id)) =
+            (value.get("event_type").and_then(|v| v.as_str()), value.get("account_id").and_then(|v| v.as_u64()))
+        else {
             return text_response(StatusCode::BAD_REQUEST, "event hook lacks event_type or account_id");
         };
         if RELAYED.contains(&kind) {
@@ -106,7 +115,10 @@ impl Events {
         let mut frame = vec![0u8];
         frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
         frame.extend_from_slice(&message);
-        let uri = format!("http://{}/rustmailer.grpc.AccountService/GetAccount", upstream.authority().map(|a| a.as_str()).unwrap_or(""));
+        let uri = format!(
+            "http://{}/rustmailer.grpc.AccountService/GetAccount",
+            upstream.authority().map(|a| a.as_str()).unwrap_or("")
+        );
         let request = Request::post(uri)
             .version(hyper::Version::HTTP_2)
             .header(header::CONTENT_TYPE, "application/grpc")
@@ -150,18 +162,28 @@ impl Events {
         };
         // Without event hooks the stream would stay silent: a 404 tells the app to poll instead.
         if config.rustmailer_webhook_token.is_none() {
-            return text_response(StatusCode::NOT_FOUND, "this gateway receives no RustMailer event hooks (no --rustmailer-webhook-token)");
+            return text_response(
+                StatusCode::NOT_FOUND,
+                "this gateway receives no RustMailer event hooks (no --rustmailer-webhook-token)",
+            );
         }
         let Some(account_id) = query_value(request.uri(), "account").and_then(|a| a.parse::<u64>().ok()) else {
             return text_response(StatusCode::BAD_REQUEST, "name the account: /rustmailer/events?account=N");
         };
         let Some(token) = bearer(request) else {
-            return text_response(StatusCode::UNAUTHORIZED, "send the RustMailer access token as Authorization: Bearer");
+            return text_response(
+                StatusCode::UNAUTHORIZED,
+                "send the RustMailer access token as Authorization: Bearer",
+            );
         };
         match self.may_read(upstream, token, account_id).await {
             Ok(Access::Allowed) => {}
-            Ok(Access::BadToken) => return text_response(StatusCode::UNAUTHORIZED, "RustMailer does not know this access token"),
-            Ok(Access::Denied) => return text_response(StatusCode::FORBIDDEN, "RustMailer refused this token for that account"),
+            Ok(Access::BadToken) => {
+                return text_response(StatusCode::UNAUTHORIZED, "RustMailer does not know this access token")
+            }
+            Ok(Access::Denied) => {
+                return text_response(StatusCode::FORBIDDEN, "RustMailer refused this token for that account")
+            }
             Err(e) => return text_response(StatusCode::BAD_GATEWAY, &e),
         }
         let receiver = self.sender.subscribe();
@@ -173,10 +195,14 @@ impl Events {
             loop {
                 let chunk = match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
                     Err(_) => Bytes::from_static(b": keepalive\n\n"),
-                    Ok(Ok(event)) if event.account_id == account_id => Bytes::from(format!("event: {}\ndata: {}\n\n", event.kind, event.json)),
+                    Ok(Ok(event)) if event.account_id == account_id => {
+                        Bytes::from(format!("event: {}\ndata: {}\n\n", event.kind, event.json))
+                    }
                     Ok(Ok(_)) => continue,
                     // Events were dropped for this slow reader: it must refetch.
-                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => Bytes::from_static(b"event: resync\ndata: {}\n\n"),
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                        Bytes::from_static(b"event: resync\ndata: {}\n\n")
+                    }
                     Ok(Err(broadcast::error::RecvError::Closed)) => return None,
                 };
                 return Some((Ok(Frame::data(chunk)), (receiver, None)));

@@ -112,7 +112,18 @@ impl Upstream {
         let Ok(target) = target.parse::<Uri>() else {
             return grpc_status_response(tonic::Code::InvalidArgument, "bad request path", None);
         };
-        for name in ["connection", "keep-alive", "transfer-encoding", "upgrade", "host", "origin", "referer", "cookie", "accept-encoding", "x-grpc-web"] {
+        for name in [
+            "connection",
+            "keep-alive",
+            "transfer-encoding",
+            "upgrade",
+            "host",
+            "origin",
+            "referer",
+            "cookie",
+            "accept-encoding",
+            "x-grpc-web",
+        ] {
             parts.headers.remove(name);
         }
         parts.uri = target;
@@ -124,7 +135,11 @@ impl Upstream {
                 return grpc_status_response(tonic::Code::Unavailable, &format!("the RustMailer server {what}"), None);
             }
         };
-        let is_grpc = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/grpc"));
+        let is_grpc = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc"));
         if !is_grpc {
             let (parts, body) = response.into_parts();
             return translate_http_error(parts.status, body).await;
@@ -156,7 +171,9 @@ impl GrpcWeb {
         let mut response = response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
         if let Some(origin) = &allowed_origin {
             crate::proxy::add_cors(response.headers_mut(), origin);
-            response.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
+            response
+                .headers_mut()
+                .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
         }
         response
     }
@@ -164,7 +181,11 @@ impl GrpcWeb {
 
 /// Without `--rustmailer-upstream` a call gets a status saying so, readable by gRPC-web clients.
 pub fn not_configured() -> Response<Body> {
-    let mut response = grpc_status_response(tonic::Code::Unavailable, "this gateway has no RustMailer server configured (--rustmailer-upstream)", None);
+    let mut response = grpc_status_response(
+        tonic::Code::Unavailable,
+        "this gateway has no RustMailer server configured (--rustmailer-upstream)",
+        None,
+    );
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc-web+proto"));
     response
 }

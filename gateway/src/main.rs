@@ -119,7 +119,10 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 async fn main() {
     let config = Config::parse();
     if !config.app_dir.is_dir() {
-        eprintln!("petrel-gateway: warning: app folder {} does not exist yet; build the app with `trunk build --release`", config.app_dir.display());
+        eprintln!(
+            "petrel-gateway: warning: app folder {} does not exist yet; build the app with `trunk build --release`",
+            config.app_dir.display()
+        );
     }
     if config.demo_login.is_some() {
         eprintln!("petrel-gateway: DEMO MODE: the app signs in by itself with the configured account");
@@ -139,7 +142,10 @@ async fn main() {
         config.jmap_upstream.as_ref().map(|u| format!(", JMAP from {u}")).unwrap_or_default()
     );
     if let Some(u) = &config.rustmailer_upstream {
-        eprintln!("petrel-gateway: gRPC-web for RustMailer at {u}{}", if config.rustmailer_webhook_token.is_some() { ", event hooks on /rustmailer/webhook" } else { "" });
+        eprintln!(
+            "petrel-gateway: gRPC-web for RustMailer at {u}{}",
+            if config.rustmailer_webhook_token.is_some() { ", event hooks on /rustmailer/webhook" } else { "" }
+        );
     }
     let grpc_web = grpc_web::GrpcWeb::new(&config);
     let gateway = Arc::new(Gateway { config, upstream: proxy::client(), grpc_web, events: events::Events::new() });

@@ -1,11 +1,11 @@
 //! Reverse proxy for the JMAP paths, streaming both ways (so server push flows through).
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use bytes::Bytes;
-use http_body_util::BodyExt;
 
 use crate::config::Config;
 use crate::{text_response, Body};
@@ -25,8 +25,16 @@ pub fn is_jmap_path(path: &str) -> bool {
 }
 
 /// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] =
-    ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
 fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
     let listed: Vec<HeaderName> = headers
@@ -98,7 +106,12 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         move_token_to_header(&mut parts);
     }
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let target = format!("{}://{}{}", upstream.scheme_str().unwrap_or("http"), upstream.authority().map(|a| a.as_str()).unwrap_or(""), path_and_query);
+    let target = format!(
+        "{}://{}{}",
+        upstream.scheme_str().unwrap_or("http"),
+        upstream.authority().map(|a| a.as_str()).unwrap_or(""),
+        path_and_query
+    );
     let Ok(target) = target.parse::<Uri>() else {
         return text_response(StatusCode::BAD_REQUEST, "bad request path");
     };
@@ -148,7 +161,8 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         tokio::spawn(async move {
             // Bytes flow both ways untouched until either side closes.
             if let (Ok(browser), Ok(server)) = (client_upgrade.await, upstream_upgrade.await) {
-                let (mut browser, mut server) = (hyper_util::rt::TokioIo::new(browser), hyper_util::rt::TokioIo::new(server));
+                let (mut browser, mut server) =
+                    (hyper_util::rt::TokioIo::new(browser), hyper_util::rt::TokioIo::new(server));
                 let _ = tokio::io::copy_bidirectional(&mut browser, &mut server).await;
             }
         });
@@ -172,14 +186,21 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         return session_response(parts, body, upstream).await;
     }
     let is_event_stream = parts.status == StatusCode::OK
-        && parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream"));
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
     // No buffering: each upstream frame is passed on as it arrives (event streams depend on it).
     let body = body.map_err(|e| Box::new(e) as crate::BoxError);
     if is_event_stream {
         // Firefox resolves fetch() only once a body byte arrives, and servers send their first
         // ping only after its interval (Cyrus and Stalwart: up to 30 s or more): a comment now
         // tells every browser at once that the stream is open. SSE readers skip comments.
-        return Response::from_parts(parts, Opened { comment: Some(Bytes::from_static(STREAM_OPENED)), inner: body }.boxed_unsync());
+        return Response::from_parts(
+            parts,
+            Opened { comment: Some(Bytes::from_static(STREAM_OPENED)), inner: body }.boxed_unsync(),
+        );
     }
     Response::from_parts(parts, body.boxed_unsync())
 }
@@ -197,7 +218,10 @@ impl<B: hyper::body::Body<Data = Bytes> + Unpin> hyper::body::Body for Opened<B>
     type Data = Bytes;
     type Error = B::Error;
 
-    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, B::Error>>> {
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, B::Error>>> {
         if let Some(comment) = self.comment.take() {
             return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(comment))));
         }
@@ -245,7 +269,9 @@ const MAX_SESSION_BYTES: usize = 1 << 20;
 async fn session_response(mut parts: hyper::http::response::Parts, body: Incoming, upstream: &Uri) -> Response<Body> {
     let bytes = match http_body_util::Limited::new(body, MAX_SESSION_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return text_response(StatusCode::BAD_GATEWAY, "the mail server's session was cut off or larger than 1 MiB"),
+        Err(_) => {
+            return text_response(StatusCode::BAD_GATEWAY, "the mail server's session was cut off or larger than 1 MiB")
+        }
     };
     let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(mut session) => {
@@ -352,10 +378,14 @@ mod tests {
         assert!(rewrite_session_urls(&mut session, &upstream));
         assert_eq!(session["apiUrl"], "/jmap/");
         assert_eq!(session["downloadUrl"], "/jmap/download/{accountId}/{blobId}/{name}?accept={type}");
-        assert_eq!(session["uploadUrl"], "http://127.0.0.1:50001/jmap/upload/{accountId}/", "another port is another server");
+        assert_eq!(
+            session["uploadUrl"], "http://127.0.0.1:50001/jmap/upload/{accountId}/",
+            "another port is another server"
+        );
         assert_eq!(session["eventSourceUrl"], "https://push.example.com/jmap/eventsource/?types={types}");
         assert_eq!(session["capabilities"]["urn:ietf:params:jmap:websocket"]["url"], "/jmap/ws");
-        let mut relative = serde_json::json!({ "apiUrl": "/jmap/", "downloadUrl": "/jmap/download/{accountId}/{blobId}/{name}" });
+        let mut relative =
+            serde_json::json!({ "apiUrl": "/jmap/", "downloadUrl": "/jmap/download/{accountId}/{blobId}/{name}" });
         assert!(!rewrite_session_urls(&mut relative, &upstream), "Cyrus's paths stay as they are");
     }
 

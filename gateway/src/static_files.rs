@@ -3,15 +3,16 @@
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
+use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use hyper::header::{
-    HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+    HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+    VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio_util::io::ReaderStream;
-use futures_util::TryStreamExt;
 
 use crate::{text_response, Body};
 
@@ -129,7 +130,9 @@ pub async fn serve(root: &Path, request: &Request<hyper::body::Incoming>) -> Res
     let csp = if index {
         match tokio::fs::read_to_string(&path).await {
             Ok(html) => Some(content_security_policy(&html)),
-            Err(_) => return text_response(StatusCode::NOT_FOUND, "the app is not built: run `trunk build --release` first"),
+            Err(_) => {
+                return text_response(StatusCode::NOT_FOUND, "the app is not built: run `trunk build --release` first")
+            }
         }
     } else {
         None
@@ -140,10 +143,11 @@ pub async fn serve(root: &Path, request: &Request<hyper::body::Incoming>) -> Res
     let accept = request.headers().get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let variants = precompressed_variants(&path, &identity).await;
     let chosen = choose_encoding(accept, variants.iter().map(|(coding, _, _)| *coding));
-    let (served_path, served_meta, coding) = match chosen.and_then(|c| variants.iter().find(|(coding, _, _)| *coding == c)) {
-        Some((coding, variant_path, meta)) => (variant_path.clone(), meta.clone(), Some(*coding)),
-        None => (path.clone(), identity, None),
-    };
+    let (served_path, served_meta, coding) =
+        match chosen.and_then(|c| variants.iter().find(|(coding, _, _)| *coding == c)) {
+            Some((coding, variant_path, meta)) => (variant_path.clone(), meta.clone(), Some(*coding)),
+            None => (path.clone(), identity, None),
+        };
     let etag = entity_tag(&served_meta, coding);
 
     let mut response = if if_none_match(request, &etag) {
@@ -183,7 +187,10 @@ pub async fn serve(root: &Path, request: &Request<hyper::body::Incoming>) -> Res
 
 /// The copies scripts/build writes beside a file (`x.wasm.br`, `x.wasm.gz`), best first, as
 /// (Content-Encoding, path, metadata). A copy older than its file is stale and never served.
-async fn precompressed_variants(path: &Path, identity: &std::fs::Metadata) -> Vec<(&'static str, PathBuf, std::fs::Metadata)> {
+async fn precompressed_variants(
+    path: &Path,
+    identity: &std::fs::Metadata,
+) -> Vec<(&'static str, PathBuf, std::fs::Metadata)> {
     let mut found = Vec::new();
     for (coding, suffix) in [("br", "br"), ("gzip", "gz")] {
         let mut name = path.as_os_str().to_owned();

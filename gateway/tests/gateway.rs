@@ -35,13 +35,15 @@ async fn start_upstream() -> Upstream {
     let options_seen = Arc::new(AtomicUsize::new(0));
     let last_headers = Arc::new(std::sync::Mutex::new(None));
     let release_stream = Arc::new(Notify::new());
-    let (seen, headers, release, self_url) = (options_seen.clone(), last_headers.clone(), release_stream.clone(), url.clone());
+    let (seen, headers, release, self_url) =
+        (options_seen.clone(), last_headers.clone(), release_stream.clone(), url.clone());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
             let (seen, headers, release, self_url) = (seen.clone(), headers.clone(), release.clone(), self_url.clone());
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let (seen, headers, release, self_url) = (seen.clone(), headers.clone(), release.clone(), self_url.clone());
+                let (seen, headers, release, self_url) =
+                    (seen.clone(), headers.clone(), release.clone(), self_url.clone());
                 async move {
                     *headers.lock().expect("lock") = Some(req.headers().clone());
                     let response: Response<TestBody> = match (req.method().as_str(), req.uri().path()) {
@@ -72,14 +74,18 @@ async fn start_upstream() -> Upstream {
                         }
                         (_, path) => {
                             let body = format!("upstream saw {path}");
-                            Response::builder().header("content-type", "application/json").body(full(&body)).expect("response")
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(full(&body))
+                                .expect("response")
                         }
                     };
                     Ok::<_, Infallible>(response)
                 }
             });
             tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
         }
     });
@@ -112,7 +118,11 @@ impl Drop for TempDir {
 
 fn app_dir() -> TempDir {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("petrel-gw-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+    let dir = std::env::temp_dir().join(format!(
+        "petrel-gw-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
     let app = dir.join("app");
     std::fs::create_dir_all(&app).expect("app dir");
     std::fs::write(app.join("index.html"), "<html><script type=\"module\">start()</script></html>").expect("index");
@@ -245,7 +255,10 @@ async fn serves_the_best_precompressed_copy_the_request_accepts() {
     let head = Request::head(&wasm).header("accept-encoding", "br").body(Full::default()).expect("request");
     let (status, headers, body) = send(head).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
-    assert_eq!((headers["content-encoding"].to_str().expect("c"), headers["content-length"].to_str().expect("l")), ("br", "11"));
+    assert_eq!(
+        (headers["content-encoding"].to_str().expect("c"), headers["content-length"].to_str().expect("l")),
+        ("br", "11")
+    );
 
     // The page is compressed too, and keeps its CSP and no-cache.
     let (_, headers, body) = get_with(&format!("{}/mail/inbox", gw.url), &[("accept-encoding", "br")]).await;
@@ -268,7 +281,8 @@ async fn a_compressed_copy_older_than_its_file_is_not_served() {
     let rebuilt = std::time::SystemTime::now() + Duration::from_secs(5);
     let file = std::fs::File::options().write(true).open(app.join("petrel-0123456789abcdef_bg.wasm")).expect("open");
     file.set_modified(rebuilt).expect("set mtime");
-    let (_, headers, body) = get_with(&format!("{}/petrel-0123456789abcdef_bg.wasm", gw.url), &[("accept-encoding", "br, gzip")]).await;
+    let (_, headers, body) =
+        get_with(&format!("{}/petrel-0123456789abcdef_bg.wasm", gw.url), &[("accept-encoding", "br, gzip")]).await;
     assert_eq!(body.as_bytes(), b"\0asm\x01\0\0\0");
     assert!(headers.get("content-encoding").is_none());
 }
@@ -347,7 +361,10 @@ async fn preflights_are_answered_here_and_cors_is_only_for_allowed_origins() {
     assert!(!headers.contains_key("access-control-allow-origin"));
     assert_eq!(upstream.options_seen.load(Ordering::SeqCst), 0, "preflights must not reach the upstream");
 
-    let request = Request::get(format!("{}/jmap/x", gw.url)).header("origin", "http://app.test").body(Full::default()).expect("request");
+    let request = Request::get(format!("{}/jmap/x", gw.url))
+        .header("origin", "http://app.test")
+        .body(Full::default())
+        .expect("request");
     let (_, headers, _) = send(request).await;
     assert_eq!(headers["access-control-allow-origin"], "http://app.test");
 }
@@ -367,7 +384,8 @@ async fn sigterm_stops_the_gateway_cleanly() {
     let pid = gw.child.id().expect("pid");
     let killed = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().expect("kill runs");
     assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(10), gw.child.wait()).await.expect("exits in time").expect("status");
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), gw.child.wait()).await.expect("exits in time").expect("status");
     assert!(status.success(), "{status:?}");
 }
 

@@ -9,7 +9,10 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
+};
 
 use super::CacheError;
 
@@ -52,7 +55,9 @@ fn error_of(exception: Option<web_sys::DomException>, what: &str) -> CacheError 
 fn js_error(what: &str) -> impl Fn(JsValue) -> CacheError + '_ {
     move |e| match e.dyn_into::<web_sys::DomException>() {
         Ok(ex) => error_of(Some(ex), what),
-        Err(other) => CacheError::Failed(format!("{what}: {}", other.as_string().unwrap_or_else(|| format!("{other:?}")))),
+        Err(other) => {
+            CacheError::Failed(format!("{what}: {}", other.as_string().unwrap_or_else(|| format!("{other:?}"))))
+        }
     }
 }
 
@@ -91,17 +96,18 @@ impl Db {
         let upgrade_error = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
         let seen = upgrade_error.clone();
         let opening = open.clone();
-        let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |event: web_sys::IdbVersionChangeEvent| {
-            let old = event.old_version() as u32;
-            let db: Option<IdbDatabase> = opening.result().ok().and_then(|r| r.dyn_into().ok());
-            let tx = opening.transaction();
-            if let (Some(db), Some(tx)) = (db, tx) {
-                if let Err(e) = migrate(&db, &tx, old) {
-                    *seen.borrow_mut() = Some(format!("{e:?}"));
-                    let _ = tx.abort();
+        let on_upgrade =
+            Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |event: web_sys::IdbVersionChangeEvent| {
+                let old = event.old_version() as u32;
+                let db: Option<IdbDatabase> = opening.result().ok().and_then(|r| r.dyn_into().ok());
+                let tx = opening.transaction();
+                if let (Some(db), Some(tx)) = (db, tx) {
+                    if let Err(e) = migrate(&db, &tx, old) {
+                        *seen.borrow_mut() = Some(format!("{e:?}"));
+                        let _ = tx.abort();
+                    }
                 }
-            }
-        });
+            });
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
         let result = request(&open, "opening the offline copy").await;
         open.set_onupgradeneeded(None);
@@ -117,10 +123,13 @@ impl Db {
     }
 
     fn store(&self, name: &str, mode: IdbTransactionMode) -> Result<(IdbTransaction, IdbObjectStore), CacheError> {
-        let tx = self
-            .db
-            .transaction_with_str_and_mode(name, mode)
-            .map_err(|e| if e.dyn_ref::<web_sys::DomException>().is_some_and(|x| x.name() == "InvalidStateError") { CacheError::Blocked } else { js_error("starting a transaction")(e) })?;
+        let tx = self.db.transaction_with_str_and_mode(name, mode).map_err(|e| {
+            if e.dyn_ref::<web_sys::DomException>().is_some_and(|x| x.name() == "InvalidStateError") {
+                CacheError::Blocked
+            } else {
+                js_error("starting a transaction")(e)
+            }
+        })?;
         let store = tx.object_store(name).map_err(js_error("opening a store"))?;
         Ok((tx, store))
     }
@@ -135,7 +144,8 @@ impl Db {
     /// The values of several ranges read in one transaction (one consistent view).
     pub async fn get_all_many(&self, store: &str, ranges: &[IdbKeyRange]) -> Result<Vec<Array>, CacheError> {
         let (_tx, os) = self.store(store, IdbTransactionMode::Readonly)?;
-        let requests: Vec<IdbRequest> = ranges.iter().map(|r| os.get_all_with_key(r)).collect::<Result<_, _>>().map_err(js_error("reading"))?;
+        let requests: Vec<IdbRequest> =
+            ranges.iter().map(|r| os.get_all_with_key(r)).collect::<Result<_, _>>().map_err(js_error("reading"))?;
         let mut out = Vec::with_capacity(requests.len());
         for req in &requests {
             out.push(request(req, "reading the offline copy").await?.unchecked_into());
@@ -144,7 +154,11 @@ impl Db {
     }
 
     /// Runs `write` on `store` in one read-write transaction and waits until it is durable.
-    pub async fn write(&self, store: &str, write: impl FnOnce(&IdbObjectStore) -> Result<(), JsValue>) -> Result<(), CacheError> {
+    pub async fn write(
+        &self,
+        store: &str,
+        write: impl FnOnce(&IdbObjectStore) -> Result<(), JsValue>,
+    ) -> Result<(), CacheError> {
         let (tx, os) = self.store(store, IdbTransactionMode::Readwrite)?;
         if let Err(e) = write(&os) {
             let _ = tx.abort();

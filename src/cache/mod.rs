@@ -61,10 +61,19 @@ impl From<CacheError> for crate::mail::local_copy::LocalCopyError {
 /// One write to the cache.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    Put { kind: &'static str, id: String, json: String },
-    Delete { kind: &'static str, id: String },
+    Put {
+        kind: &'static str,
+        id: String,
+        json: String,
+    },
+    Delete {
+        kind: &'static str,
+        id: String,
+    },
     /// Every record of this kind (a clean resync).
-    DeleteKind { kind: &'static str },
+    DeleteKind {
+        kind: &'static str,
+    },
 }
 
 impl Op {
@@ -177,14 +186,17 @@ mod tests {
         s.apply_mailboxes(Delta::Reset { all: vec![inbox], new_state: Some("m1".into()) });
         let mut e = EmailSummary { id: "a".into(), subject: "Hello".into(), ..Default::default() };
         e.mailbox_ids.insert("in".into(), true);
-        s.apply_window(&MailQuery::mailbox("in"), Window {
-            position: 0,
-            ids: vec!["a".into()],
-            total: Some(1),
-            query_state: Some("q1".into()),
-            summaries: vec![e],
-            email_state: Some("e1".into()),
-        });
+        s.apply_window(
+            &MailQuery::mailbox("in"),
+            Window {
+                position: 0,
+                ids: vec!["a".into()],
+                total: Some(1),
+                query_state: Some("q1".into()),
+                summaries: vec![e],
+                email_state: Some("e1".into()),
+            },
+        );
         s.push_action(Action::SetKeyword { ids: vec!["a".into()], keyword: "$seen".into(), on: true });
         s
     }

@@ -146,7 +146,11 @@ impl OfflineCache {
 
     /// Keeps `account`'s send grant (JSON) for a background send.
     pub async fn put_grant(&self, account: &str, json: &str) -> Result<(), CacheError> {
-        self.db.write(GRANTS, |store| store.put_with_key(&JsValue::from_str(json), &JsValue::from_str(account)).map(|_| ())).await
+        self.db
+            .write(GRANTS, |store| {
+                store.put_with_key(&JsValue::from_str(json), &JsValue::from_str(account)).map(|_| ())
+            })
+            .await
     }
 
     pub async fn forget_grant(&self, account: &str) -> Result<(), CacheError> {
@@ -155,20 +159,24 @@ impl OfflineCache {
 
     /// Every send grant kept (JSON).
     pub async fn grants(&self) -> Result<Vec<String>, CacheError> {
-        let all = web_sys::IdbKeyRange::lower_bound(&JsValue::from_str("")).map_err(|_| CacheError::Failed("a key range".into()))?;
+        let all = web_sys::IdbKeyRange::lower_bound(&JsValue::from_str(""))
+            .map_err(|_| CacheError::Failed("a key range".into()))?;
         Ok(strings(self.db.get_all(GRANTS, &all).await?))
     }
 
     pub async fn remember(&self, account: &KnownAccount) -> Result<(), CacheError> {
         let json = serde_json::to_string(account).map_err(|e| CacheError::Failed(e.to_string()))?;
         self.db
-            .write(ACCOUNTS, |store| store.put_with_key(&JsValue::from_str(&json), &JsValue::from_str(&account.key)).map(|_| ()))
+            .write(ACCOUNTS, |store| {
+                store.put_with_key(&JsValue::from_str(&json), &JsValue::from_str(&account.key)).map(|_| ())
+            })
             .await
     }
 
     /// The accounts with cached mail, in key order.
     pub async fn accounts(&self) -> Result<Vec<KnownAccount>, CacheError> {
-        let all = web_sys::IdbKeyRange::lower_bound(&JsValue::from_str("")).map_err(|_| CacheError::Failed("a key range".into()))?;
+        let all = web_sys::IdbKeyRange::lower_bound(&JsValue::from_str(""))
+            .map_err(|_| CacheError::Failed("a key range".into()))?;
         let values = self.db.get_all(ACCOUNTS, &all).await?;
         Ok(strings(values).iter().filter_map(|s| serde_json::from_str(s).ok()).collect())
     }

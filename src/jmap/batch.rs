@@ -90,7 +90,10 @@ fn split_call(call: &Invocation, limits: &Limits, referenced: bool) -> Result<Ve
                 return Ok(vec![args.clone()]);
             }
             if referenced {
-                return Err(limit_error("maxObjectsInGet", format!("{name} asks for {} objects and its result is referenced", ids.len())));
+                return Err(limit_error(
+                    "maxObjectsInGet",
+                    format!("{name} asks for {} objects and its result is referenced", ids.len()),
+                ));
             }
             Ok(ids
                 .chunks(limits.max_objects_in_get)
@@ -143,10 +146,9 @@ fn split_call(call: &Invocation, limits: &Limits, referenced: bool) -> Result<Ve
                             }
                             _ => {
                                 let map = obj.entry(*key).or_insert_with(|| json!({}));
-                                map.as_object_mut().expect("operation map").insert(
-                                    op[0].as_str().unwrap_or_default().to_owned(),
-                                    op[1].clone(),
-                                );
+                                map.as_object_mut()
+                                    .expect("operation map")
+                                    .insert(op[0].as_str().unwrap_or_default().to_owned(), op[1].clone());
                             }
                         }
                     }
@@ -216,7 +218,11 @@ pub fn plan(request: &Request, limits: &Limits) -> Result<Plan, JmapError> {
         let invocations: Vec<Invocation> = if parts.len() == 1 {
             vec![Invocation(call.0.clone(), parts.into_iter().next().unwrap_or(Value::Null), call.2.clone())]
         } else {
-            parts.into_iter().enumerate().map(|(p, args)| Invocation(call.0.clone(), args, format!("{}.{p}", call.2))).collect()
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(p, args)| Invocation(call.0.clone(), args, format!("{}.{p}", call.2)))
+                .collect()
         };
         let g = root(&mut group, i);
         match units.last_mut() {
@@ -252,15 +258,22 @@ pub fn plan(request: &Request, limits: &Limits) -> Result<Plan, JmapError> {
         };
         for chunk in chunks {
             if chunk.len() > limits.max_calls {
-                return Err(limit_error("maxCallsInRequest", format!("{} calls are linked by references", chunk.len())));
+                return Err(limit_error(
+                    "maxCallsInRequest",
+                    format!("{} calls are linked by references", chunk.len()),
+                ));
             }
             let alone = envelope(&chunk).to_json().len();
             if alone > limits.max_size_request {
-                return Err(limit_error("maxSizeRequest", format!("a request of {alone} bytes cannot be made smaller")));
+                return Err(limit_error(
+                    "maxSizeRequest",
+                    format!("a request of {alone} bytes cannot be made smaller"),
+                ));
             }
             let mut candidate = current.clone();
             candidate.extend(chunk.iter().cloned());
-            let fits = candidate.len() <= limits.max_calls && envelope(&candidate).to_json().len() <= limits.max_size_request;
+            let fits =
+                candidate.len() <= limits.max_calls && envelope(&candidate).to_json().len() <= limits.max_size_request;
             if fits {
                 current = candidate;
             } else {
@@ -322,7 +335,8 @@ fn merge_parts(kind: &str, parts: Vec<Value>) -> Value {
         let Value::Object(map) = part else { continue };
         for (key, value) in map {
             let concat = matches!((kind, key.as_str()), ("get", "list" | "notFound") | ("set", "destroyed"));
-            let union = kind == "set" && matches!(key.as_str(), "created" | "updated" | "notCreated" | "notUpdated" | "notDestroyed");
+            let union = kind == "set"
+                && matches!(key.as_str(), "created" | "updated" | "notCreated" | "notUpdated" | "notDestroyed");
             if concat {
                 let entry = merged.entry(key).or_insert_with(|| json!([]));
                 if let (Some(list), Value::Array(more)) = (entry.as_array_mut(), value) {
@@ -374,7 +388,8 @@ mod tests {
         let plan = plan(&r, &limits(3, 10, 10, 1 << 20)).unwrap();
         let sizes: Vec<usize> = plan.requests.iter().map(Request::len).collect();
         assert_eq!(sizes, [3, 3, 1]);
-        let order: Vec<i64> = plan.requests.iter().flat_map(|q| q.calls().iter().map(|c| c.1["n"].as_i64().unwrap())).collect();
+        let order: Vec<i64> =
+            plan.requests.iter().flat_map(|q| q.calls().iter().map(|c| c.1["n"].as_i64().unwrap())).collect();
         assert_eq!(order, [0, 1, 2, 3, 4, 5, 6]);
     }
 
@@ -391,7 +406,9 @@ mod tests {
         let a = chain.call("Email/query", json!({}));
         let b = chain.call("Email/get", json!({"#ids": a.result("/ids")}));
         chain.call("Thread/get", json!({"#ids": b.result("/list/*/threadId")}));
-        assert!(matches!(plan_err(&chain, limits(2, 10, 10, 1 << 20)), JmapError::Request { limit: Some(l), .. } if l == "maxCallsInRequest"));
+        assert!(
+            matches!(plan_err(&chain, limits(2, 10, 10, 1 << 20)), JmapError::Request { limit: Some(l), .. } if l == "maxCallsInRequest")
+        );
     }
 
     fn plan_err(r: &Request, l: Limits) -> JmapError {
@@ -415,7 +432,11 @@ mod tests {
             Invocation("Email/get".into(), json!({"state": part, "list": list, "notFound": []}), part.into())
         };
         let responses = vec![
-            Response { method_responses: vec![answer("c0.0", 0..10), answer("c0.1", 10..20)], session_state: "s".into(), created_ids: None },
+            Response {
+                method_responses: vec![answer("c0.0", 0..10), answer("c0.1", 10..20)],
+                session_state: "s".into(),
+                created_ids: None,
+            },
             Response { method_responses: vec![answer("c0.2", 20..25)], session_state: "s".into(), created_ids: None },
         ];
         let mut merged = plan.merge(responses).unwrap();
@@ -439,9 +460,21 @@ mod tests {
         assert_eq!(calls[2].1["destroy"], json!(["X2"]));
         let responses = vec![Response {
             method_responses: vec![
-                Invocation("Mailbox/set".into(), json!({"oldState": "1", "newState": "2", "created": {"k0": {"id": "A"}, "k1": {"id": "B"}}}), "c0.0".into()),
-                Invocation("Mailbox/set".into(), json!({"oldState": "2", "newState": "3", "created": {"k2": {"id": "C"}}, "destroyed": ["X1"]}), "c0.1".into()),
-                Invocation("Mailbox/set".into(), json!({"oldState": "3", "newState": "4", "created": null, "notDestroyed": {"X2": {"type": "notFound"}}}), "c0.2".into()),
+                Invocation(
+                    "Mailbox/set".into(),
+                    json!({"oldState": "1", "newState": "2", "created": {"k0": {"id": "A"}, "k1": {"id": "B"}}}),
+                    "c0.0".into(),
+                ),
+                Invocation(
+                    "Mailbox/set".into(),
+                    json!({"oldState": "2", "newState": "3", "created": {"k2": {"id": "C"}}, "destroyed": ["X1"]}),
+                    "c0.1".into(),
+                ),
+                Invocation(
+                    "Mailbox/set".into(),
+                    json!({"oldState": "3", "newState": "4", "created": null, "notDestroyed": {"X2": {"type": "notFound"}}}),
+                    "c0.2".into(),
+                ),
             ],
             session_state: "s".into(),
             created_ids: None,
@@ -457,13 +490,20 @@ mod tests {
     #[test]
     fn split_creations_come_after_what_they_refer_to() {
         let mut r = Request::new();
-        r.call("Mailbox/set", json!({"create": {
-            "a-grandchild": {"name": "g", "parentId": "#b-child"},
-            "b-child": {"name": "c", "parentId": "#c-parent"},
-            "c-parent": {"name": "p"},
-        }}));
+        r.call(
+            "Mailbox/set",
+            json!({"create": {
+                "a-grandchild": {"name": "g", "parentId": "#b-child"},
+                "b-child": {"name": "c", "parentId": "#c-parent"},
+                "c-parent": {"name": "p"},
+            }}),
+        );
         let plan = plan(&r, &limits(50, 10, 1, 1 << 20)).unwrap();
-        let order: Vec<String> = plan.requests[0].calls().iter().map(|c| c.1["create"].as_object().unwrap().keys().next().unwrap().clone()).collect();
+        let order: Vec<String> = plan.requests[0]
+            .calls()
+            .iter()
+            .map(|c| c.1["create"].as_object().unwrap().keys().next().unwrap().clone())
+            .collect();
         assert_eq!(order, ["c-parent", "b-child", "a-grandchild"]);
     }
 
@@ -488,10 +528,14 @@ mod tests {
     fn unsplittable_requests_are_limit_errors() {
         let mut r = Request::new();
         r.call("Mailbox/set", json!({"ifInState": "5", "destroy": ["a", "b", "c"]}));
-        assert!(matches!(plan_err(&r, limits(50, 2, 2, 1 << 20)), JmapError::Request { limit: Some(l), .. } if l == "maxObjectsInSet"));
+        assert!(
+            matches!(plan_err(&r, limits(50, 2, 2, 1 << 20)), JmapError::Request { limit: Some(l), .. } if l == "maxObjectsInSet")
+        );
         let mut big = Request::new();
         big.call("Email/set", json!({"create": {"k": {"textBody": "x".repeat(5000)}}}));
-        assert!(matches!(plan_err(&big, limits(50, 2, 2, 2048)), JmapError::Request { limit: Some(l), .. } if l == "maxSizeRequest"));
+        assert!(
+            matches!(plan_err(&big, limits(50, 2, 2, 2048)), JmapError::Request { limit: Some(l), .. } if l == "maxSizeRequest")
+        );
         let mut dangling = Request::new();
         dangling.call("Email/get", json!({"#ids": {"resultOf": "c9", "name": "Email/query", "path": "/ids"}}));
         assert!(matches!(plan_err(&dangling, limits(50, 2, 2, 1 << 20)), JmapError::Protocol(_)));

@@ -140,7 +140,9 @@ mod tests {
         let mut s = StreamingSha256::new(10);
         s.update(b"abc").unwrap();
         let wrong = Sha256Digest::of(b"abd");
-        assert!(matches!(s.verify("B1", Some(wrong)), Err(JmapError::BlobDigestMismatch { ref blob_id, .. }) if blob_id == "B1"));
+        assert!(
+            matches!(s.verify("B1", Some(wrong)), Err(JmapError::BlobDigestMismatch { ref blob_id, .. }) if blob_id == "B1")
+        );
         let mut s = StreamingSha256::new(10);
         s.update(b"abc").unwrap();
         assert_eq!(s.verify("B1", None).unwrap().to_hex(), ABC);

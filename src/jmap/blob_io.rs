@@ -21,8 +21,14 @@ const HASH_WINDOW: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     /// Reading the file to compute its SHA-256.
-    Hashing { done: u64, total: u64 },
-    Uploading { done: u64, total: u64 },
+    Hashing {
+        done: u64,
+        total: u64,
+    },
+    Uploading {
+        done: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,8 +104,9 @@ pub async fn upload(
     if let Some(err) = status_error(&response) {
         return Err(err);
     }
-    let answer: UploadAnswer = serde_json::from_slice(&response.body)
-        .map_err(|e| JmapError::Protocol(format!("the upload answer is malformed ({e}): {}", body_excerpt(&response.body))))?;
+    let answer: UploadAnswer = serde_json::from_slice(&response.body).map_err(|e| {
+        JmapError::Protocol(format!("the upload answer is malformed ({e}): {}", body_excerpt(&response.body)))
+    })?;
     if answer.size != size {
         return Err(JmapError::Protocol(format!("the server stored {} bytes of a {size}-byte file", answer.size)));
     }
@@ -146,7 +153,9 @@ async fn upload_with_xhr(
     };
     let failed = {
         let events = events.clone();
-        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| events.push(XhrEvent::Failed("the upload was interrupted".into())))
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            events.push(XhrEvent::Failed("the upload was interrupted".into()))
+        })
     };
     let upload = xhr.upload().map_err(js_error)?;
     upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
@@ -176,12 +185,19 @@ async fn upload_with_xhr(
 }
 
 /// The digest the server states for a blob (RFC 9404), when it offers the blob capability.
-pub async fn server_digest(client: &JmapClient, account_id: &str, blob_id: &str) -> Result<Option<Sha256Digest>, JmapError> {
+pub async fn server_digest(
+    client: &JmapClient,
+    account_id: &str,
+    blob_id: &str,
+) -> Result<Option<Sha256Digest>, JmapError> {
     if !client.session().has_capability(capability::BLOB) {
         return Ok(None);
     }
     let mut request = Request::new().using(capability::BLOB);
-    let call = request.call("Blob/get", json!({ "accountId": account_id, "ids": [blob_id], "properties": ["digest:sha-256", "size"] }));
+    let call = request.call(
+        "Blob/get",
+        json!({ "accountId": account_id, "ids": [blob_id], "properties": ["digest:sha-256", "size"] }),
+    );
     let args = client.send(&request).await?.take(&call)?;
     let stated = args["list"].get(0).and_then(|b| b["digest:sha-256"].as_str()).map(str::to_owned);
     match stated {
@@ -209,11 +225,20 @@ pub async fn download(
     let stated = server_digest(client, account_id, blob_id).await?;
     let recorded = digests.get(account_id, blob_id);
     let url = client.session().download_url(account_id, blob_id, name, content_type);
-    let mut response = fetch_stream(HttpRequest::get(url).header("authorization", client.credentials().authorization_header())).await?;
+    let mut response =
+        fetch_stream(HttpRequest::get(url).header("authorization", client.credentials().authorization_header()))
+            .await?;
     if response.status != 200 {
         let body = response.rest(64 * 1024).await.unwrap_or_default();
-        let answer = HttpResponse { status: response.status, url: String::new(), content_type: response.content_type.clone(), retry_after_secs: None, body };
-        return Err(status_error(&answer).unwrap_or_else(|| JmapError::Protocol(format!("download answered HTTP {}", answer.status))));
+        let answer = HttpResponse {
+            status: response.status,
+            url: String::new(),
+            content_type: response.content_type.clone(),
+            retry_after_secs: None,
+            body,
+        };
+        return Err(status_error(&answer)
+            .unwrap_or_else(|| JmapError::Protocol(format!("download answered HTTP {}", answer.status))));
     }
     let parts = Array::new();
     let mut hasher = StreamingSha256::new(max_bytes);
@@ -233,7 +258,11 @@ pub async fn download(
     }
     let digest = hasher.verify(blob_id, recorded.or(stated))?;
     if let Some(stated) = stated.filter(|s| *s != digest) {
-        return Err(JmapError::BlobDigestMismatch { blob_id: blob_id.to_owned(), expected: stated.to_hex(), actual: digest.to_hex() });
+        return Err(JmapError::BlobDigestMismatch {
+            blob_id: blob_id.to_owned(),
+            expected: stated.to_hex(),
+            actual: digest.to_hex(),
+        });
     }
     if recorded.is_none() {
         // First fetch: from now on this blob must always hash the same.

@@ -105,12 +105,23 @@ impl JmapClient {
         Self::connect_with(server, credentials, ClientOptions::default()).await
     }
 
-    pub async fn connect_with(server: &str, credentials: Credentials, options: ClientOptions) -> Result<JmapClient, JmapError> {
+    pub async fn connect_with(
+        server: &str,
+        credentials: Credentials,
+        options: ClientOptions,
+    ) -> Result<JmapClient, JmapError> {
         let url = session_url_for(server)?;
         let session = fetch_session(url.as_str(), &credentials, options.session_body_limit).await?;
         let gate = Gate::new(session.core.max_concurrent_requests as usize);
         Ok(JmapClient {
-            inner: Rc::new(Inner { credentials, options, session: RefCell::new(session), gate, in_flight: RefCell::default(), stats: RefCell::default() }),
+            inner: Rc::new(Inner {
+                credentials,
+                options,
+                session: RefCell::new(session),
+                gate,
+                in_flight: RefCell::default(),
+                stats: RefCell::default(),
+            }),
         })
     }
 
@@ -237,7 +248,9 @@ async fn post(inner: Rc<Inner>, body: Vec<u8>, retry_reads: bool) -> Result<Resp
             Err(JmapError::RateLimited { retry_after_secs } | JmapError::Unavailable { retry_after_secs, .. })
                 if retry_reads && attempt < inner.options.read_retries =>
             {
-                let secs = retry_after_secs.map(|s| s * 1000).unwrap_or_else(|| backoff.delay_ms(attempt, js_sys::Math::random()));
+                let secs = retry_after_secs
+                    .map(|s| s * 1000)
+                    .unwrap_or_else(|| backoff.delay_ms(attempt, js_sys::Math::random()));
                 (secs <= inner.options.max_retry_wait_secs * 1000).then_some(secs)
             }
             _ => None,

@@ -70,7 +70,12 @@ impl JmapError {
 impl From<JmapError> for MailError {
     fn from(error: JmapError) -> MailError {
         let reason = error.to_string();
-        let server = |retry, outcome, retry_after_secs| MailError::Server { reason: reason.clone(), retry, outcome, retry_after_secs };
+        let server = |retry, outcome, retry_after_secs| MailError::Server {
+            reason: reason.clone(),
+            retry,
+            outcome,
+            retry_after_secs,
+        };
         match &error {
             JmapError::Network(NetError::Unreachable(_)) => MailError::Unreachable(reason),
             // The request left: a browser cannot tell how far it got.
@@ -107,7 +112,11 @@ pub(crate) fn status_error(response: &HttpResponse) -> Option<JmapError> {
 pub(crate) fn body_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if flat.trim().is_empty() { "(empty body)".to_owned() } else { flat.trim().to_owned() }
+    if flat.trim().is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        flat.trim().to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -120,9 +129,17 @@ mod tests {
             JmapError::RateLimited { retry_after_secs: Some(30) }.to_string(),
             "the server is rate limiting requests; try again in 30 s"
         );
-        let e = JmapError::Request { kind: "limit".into(), limit: Some("maxCallsInRequest".into()), detail: "too many".into() };
+        let e = JmapError::Request {
+            kind: "limit".into(),
+            limit: Some("maxCallsInRequest".into()),
+            detail: "too many".into(),
+        };
         assert_eq!(e.to_string(), "the server rejected the request (limit, limit maxCallsInRequest): too many");
-        let e = JmapError::Method { method: "Mailbox/get".into(), kind: MethodErrorKind::AccountNotFound, description: None };
+        let e = JmapError::Method {
+            method: "Mailbox/get".into(),
+            kind: MethodErrorKind::AccountNotFound,
+            description: None,
+        };
         assert_eq!(e.to_string(), "the server could not do Mailbox/get (accountNotFound)");
     }
 

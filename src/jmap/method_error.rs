@@ -111,10 +111,7 @@ impl MethodErrorKind {
     /// from a fresh read.
     pub fn means_resync(&self) -> bool {
         use MethodErrorKind::*;
-        matches!(
-            self,
-            CannotCalculateChanges | TooManyChanges | InvalidArguments | UnsupportedFilter | UnsupportedSort
-        )
+        matches!(self, CannotCalculateChanges | TooManyChanges | InvalidArguments | UnsupportedFilter | UnsupportedSort)
     }
 }
 

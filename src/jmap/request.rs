@@ -226,7 +226,9 @@ mod tests {
         let ids = BTreeMap::from([("k1".to_owned(), "M9".to_owned())]);
         let with: Value = serde_json::from_slice(&r.with_created_ids(ids).to_json()).unwrap();
         assert_eq!(with["createdIds"], json!({"k1": "M9"}));
-        let resp = interpret_api_response(&ok(r#"{"methodResponses": [], "sessionState": "1", "createdIds": {"k1": "M9"}}"#)).unwrap();
+        let resp =
+            interpret_api_response(&ok(r#"{"methodResponses": [], "sessionState": "1", "createdIds": {"k1": "M9"}}"#))
+                .unwrap();
         assert_eq!(resp.created_ids.unwrap()["k1"], "M9");
     }
 
@@ -257,7 +259,11 @@ mod tests {
         resp.status = 400;
         assert_eq!(
             interpret_api_response(&resp).unwrap_err(),
-            JmapError::Request { kind: "limit".into(), limit: Some("maxCallsInRequest".into()), detail: "Too many calls".into() }
+            JmapError::Request {
+                kind: "limit".into(),
+                limit: Some("maxCallsInRequest".into()),
+                detail: "Too many calls".into()
+            }
         );
     }
 

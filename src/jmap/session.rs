@@ -34,7 +34,8 @@ pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
         let loopback = host_only == "localhost" || host_only.starts_with("127.") || host_only == "[::1]";
         format!("{}://{host}", if loopback { "http" } else { "https" })
     };
-    let mut url = Url::parse(&with_scheme).map_err(|e| JmapError::not_jmap(input, &format!("not a valid address ({e})")))?;
+    let mut url =
+        Url::parse(&with_scheme).map_err(|e| JmapError::not_jmap(input, &format!("not a valid address ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(JmapError::not_jmap(input, "the address must start with http:// or https://"));
     }

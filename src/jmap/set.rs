@@ -57,7 +57,8 @@ pub struct SetResponse {
 
 impl SetResponse {
     pub fn parse(arguments: Value) -> Result<SetResponse, JmapError> {
-        serde_json::from_value(arguments).map_err(|e| JmapError::Protocol(format!("a /set response is malformed ({e})")))
+        serde_json::from_value(arguments)
+            .map_err(|e| JmapError::Protocol(format!("a /set response is malformed ({e})")))
     }
 
     /// The server id of the object created under `creation_id`.

@@ -9,31 +9,57 @@ use super::model::EmailSummary;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// Set or clear a keyword: `$seen` (read), `$flagged`, `$junk`, ...
-    SetKeyword { ids: Vec<String>, keyword: String, on: bool },
+    SetKeyword {
+        ids: Vec<String>,
+        keyword: String,
+        on: bool,
+    },
     /// Take the messages out of `from` (or out of every mailbox, when `None`) and into `to`.
-    Move { ids: Vec<String>, from: Option<String>, to: String },
+    Move {
+        ids: Vec<String>,
+        from: Option<String>,
+        to: String,
+    },
     /// Also file the messages in `to`.
-    Copy { ids: Vec<String>, to: String },
+    Copy {
+        ids: Vec<String>,
+        to: String,
+    },
     /// Delete for good (what "delete" does in Trash).
-    Destroy { ids: Vec<String> },
+    Destroy {
+        ids: Vec<String>,
+    },
     /// `local_id` names the new mailbox until the server gives it an id.
-    CreateMailbox { local_id: String, name: String, parent_id: Option<String> },
-    RenameMailbox { id: String, name: String },
-    DestroyMailbox { id: String },
+    CreateMailbox {
+        local_id: String,
+        name: String,
+        parent_id: Option<String>,
+    },
+    RenameMailbox {
+        id: String,
+        name: String,
+    },
+    DestroyMailbox {
+        id: String,
+    },
 }
 
 impl Action {
     /// The messages this action changes.
     pub fn email_ids(&self) -> &[String] {
         match self {
-            Action::SetKeyword { ids, .. } | Action::Move { ids, .. } | Action::Copy { ids, .. } | Action::Destroy { ids } => ids,
+            Action::SetKeyword { ids, .. }
+            | Action::Move { ids, .. }
+            | Action::Copy { ids, .. }
+            | Action::Destroy { ids } => ids,
             _ => &[],
         }
     }
 
     /// How the action reads in a message to the user ("mark 3 messages read").
     pub fn describe(&self) -> String {
-        let n = |ids: &[String]| if ids.len() == 1 { "1 message".to_owned() } else { format!("{} messages", ids.len()) };
+        let n =
+            |ids: &[String]| if ids.len() == 1 { "1 message".to_owned() } else { format!("{} messages", ids.len()) };
         match self {
             Action::SetKeyword { ids, keyword, on } => match (keyword.as_str(), on) {
                 (super::keyword::SEEN, true) => format!("mark {} read", n(ids)),
@@ -82,11 +108,15 @@ impl Action {
     pub fn resolved(&self, server_id: impl Fn(&str) -> Option<String>) -> Action {
         let map = |id: &String| server_id(id).unwrap_or_else(|| id.clone());
         match self {
-            Action::Move { ids, from, to } => Action::Move { ids: ids.clone(), from: from.as_ref().map(map), to: map(to) },
-            Action::Copy { ids, to } => Action::Copy { ids: ids.clone(), to: map(to) },
-            Action::CreateMailbox { local_id, name, parent_id } => {
-                Action::CreateMailbox { local_id: local_id.clone(), name: name.clone(), parent_id: parent_id.as_ref().map(map) }
+            Action::Move { ids, from, to } => {
+                Action::Move { ids: ids.clone(), from: from.as_ref().map(map), to: map(to) }
             }
+            Action::Copy { ids, to } => Action::Copy { ids: ids.clone(), to: map(to) },
+            Action::CreateMailbox { local_id, name, parent_id } => Action::CreateMailbox {
+                local_id: local_id.clone(),
+                name: name.clone(),
+                parent_id: parent_id.as_ref().map(map),
+            },
             Action::RenameMailbox { id, name } => Action::RenameMailbox { id: map(id), name: name.clone() },
             Action::DestroyMailbox { id } => Action::DestroyMailbox { id: map(id) },
             other => other.clone(),

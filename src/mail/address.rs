@@ -16,7 +16,9 @@ pub fn format_list(addresses: &[Address]) -> String {
     addresses
         .iter()
         .map(|a| match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) if n.contains([',', ';', '"', '<', '>', '@']) => format!("\"{}\" <{}>", n.replace('"', "'"), a.email),
+            Some(n) if n.contains([',', ';', '"', '<', '>', '@']) => {
+                format!("\"{}\" <{}>", n.replace('"', "'"), a.email)
+            }
             Some(n) => format!("{n} <{}>", a.email),
             None => a.email.clone(),
         })
@@ -112,7 +114,10 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         assert_eq!(parse_list("ann@example.org, bob"), Err(AddressError::Invalid("bob".into())));
-        assert_eq!(parse_list("x@y.org, Ann <ann@example.org"), Err(AddressError::Unbalanced("Ann <ann@example.org".into())));
+        assert_eq!(
+            parse_list("x@y.org, Ann <ann@example.org"),
+            Err(AddressError::Unbalanced("Ann <ann@example.org".into()))
+        );
         assert_eq!(parse_list(r#""Ann <a@b.org>"#), Err(AddressError::Unbalanced(r#""Ann <a@b.org>"#.into())));
         for bad in ["@x.org", "a@", "a b@x.org", "a@x..org.", "a@@x.org"] {
             assert!(parse_list(bad).is_err(), "{bad}");

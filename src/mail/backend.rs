@@ -17,7 +17,10 @@ pub type BackendFuture<'a, T> = LocalBoxFuture<'a, Result<T, MailError>>;
 pub enum WindowAt {
     Position(u64),
     /// Around a message the user is looking at: `offset` rows before it (RFC 8620 anchor).
-    Anchor { id: String, offset: i64 },
+    Anchor {
+        id: String,
+        offset: i64,
+    },
 }
 
 /// Some rows of a list, with the summaries to show them.
@@ -56,10 +59,17 @@ pub struct ListSince {
 /// Either the changes since a state, or everything again when the server cannot tell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delta<T> {
-    Changes { changed: Vec<T>, destroyed: Vec<String>, new_state: String },
+    Changes {
+        changed: Vec<T>,
+        destroyed: Vec<String>,
+        new_state: String,
+    },
     /// The server cannot calculate changes from our state: here is the whole set (for
     /// mailboxes) or nothing (for messages: the engine refetches what it shows).
-    Reset { all: Vec<T>, new_state: Option<String> },
+    Reset {
+        all: Vec<T>,
+        new_state: Option<String>,
+    },
 }
 
 /// A message whose mutable parts changed.
@@ -68,12 +78,21 @@ pub enum EmailChange {
     /// A message the engine had not seen: the whole summary.
     New(EmailSummary),
     /// Only keywords and mailboxes change on a message once it exists.
-    Updated { id: String, keywords: std::collections::BTreeMap<String, bool>, mailbox_ids: std::collections::BTreeMap<String, bool> },
+    Updated {
+        id: String,
+        keywords: std::collections::BTreeMap<String, bool>,
+        mailbox_ids: std::collections::BTreeMap<String, bool>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListDelta {
-    Changes { removed: Vec<String>, added: Vec<(u64, String)>, total: Option<u64>, new_state: String },
+    Changes {
+        removed: Vec<String>,
+        added: Vec<(u64, String)>,
+        total: Option<u64>,
+        new_state: String,
+    },
     /// Refetch this list's window.
     Reset,
 }
@@ -125,16 +144,32 @@ pub trait MailBackend {
     fn identities(&self) -> BackendFuture<'_, Vec<Identity>>;
     /// Stores a draft in `drafts_mailbox`, replacing the draft `replaces` (drafts are immutable
     /// on the server: each save is a new message). Returns the new draft's id.
-    fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String>;
+    fn save_draft<'a>(
+        &'a self,
+        draft: &'a Draft,
+        drafts_mailbox: &'a str,
+        replaces: Option<&'a str>,
+    ) -> BackendFuture<'a, String>;
     /// Creates the message and submits it; on success it moves from Drafts to Sent. `replaces` is
     /// the saved draft of the same message, removed first (it carries the same Message-ID).
     /// `hold_until_ms` asks the server to keep it until then (at most [`MailBackend::max_hold_secs`]).
-    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>, hold_until_ms: Option<f64>) -> BackendFuture<'a, Sent>;
+    fn send<'a>(
+        &'a self,
+        draft: &'a Draft,
+        mailboxes: &'a SendMailboxes,
+        replaces: Option<&'a str>,
+        hold_until_ms: Option<f64>,
+    ) -> BackendFuture<'a, Sent>;
     /// How long the server can hold a submitted message before it leaves (0: not at all). Undo and
     /// scheduled send then live on the server, and work with every tab closed.
     fn max_hold_secs(&self) -> u64;
     /// Takes back a message the server still holds; it returns to Drafts.
-    fn cancel_send<'a>(&'a self, submission_id: &'a str, email_id: &'a str, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, ()>;
+    fn cancel_send<'a>(
+        &'a self,
+        submission_id: &'a str,
+        email_id: &'a str,
+        mailboxes: &'a SendMailboxes,
+    ) -> BackendFuture<'a, ()>;
     /// The message carrying this Message-ID, if the server has one: how the outbox learns whether
     /// an attempt that got no answer went out (`still_draft: false`) before sending again.
     fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>>;

@@ -14,11 +14,11 @@ use futures_util::FutureExt;
 use super::action::Action;
 use super::backend::{ListSince, MailBackend, SyncRequest, WindowAt};
 use super::error::{sentence, MailError};
+use super::local_copy::{LocalCopy, LocalCopyError};
 use super::mailbox::Role;
 use super::model::{EmailSummary, Message, Snippet};
 use super::query::{Filter, MailQuery};
 use super::store::{MailStore, PendingState};
-use super::local_copy::{LocalCopy, LocalCopyError};
 
 /// Rows fetched per window of a list.
 pub const PAGE: u64 = 50;
@@ -202,7 +202,9 @@ impl MailEngine {
         };
         if let Err(e) = saved.await {
             let message = match e {
-                LocalCopyError::Full => "the browser's storage is full: recent mail is not kept for offline use".to_owned(),
+                LocalCopyError::Full => {
+                    "the browser's storage is full: recent mail is not kept for offline use".to_owned()
+                }
                 other => other.to_string(),
             };
             self.emit(EngineEvent::CacheTrouble(message));
@@ -250,12 +252,21 @@ impl MailEngine {
                 .iter()
                 .filter_map(|q| {
                     let list = store.list(q)?;
-                    Some(ListSince { query: q.clone(), query_state: list.query_state.clone()?, up_to_id: list.head.last().cloned() })
+                    Some(ListSince {
+                        query: q.clone(),
+                        query_state: list.query_state.clone()?,
+                        up_to_id: list.head.last().cloned(),
+                    })
                 })
                 .collect();
             // Knowing no message yet, the first screen's messages come with the folders.
             let newest = store.states.email.is_none().then_some(PAGE as u32);
-            let request = SyncRequest { mailbox_state: store.states.mailbox.clone(), email_state: store.states.email.clone(), lists, newest };
+            let request = SyncRequest {
+                mailbox_state: store.states.mailbox.clone(),
+                email_state: store.states.email.clone(),
+                lists,
+                newest,
+            };
             (round, request)
         };
         let asked: Vec<MailQuery> = request.lists.iter().map(|l| l.query.clone()).collect();
@@ -341,7 +352,13 @@ impl MailEngine {
         self.fetch_summaries(backend, missing).await
     }
 
-    async fn fetch_window(&self, backend: &dyn MailBackend, query: &MailQuery, position: u64, limit: u64) -> Result<(), MailError> {
+    async fn fetch_window(
+        &self,
+        backend: &dyn MailBackend,
+        query: &MailQuery,
+        position: u64,
+        limit: u64,
+    ) -> Result<(), MailError> {
         let result = backend.window(query, WindowAt::Position(position), limit.min(u32::MAX as u64) as u32).await;
         self.observe(&result);
         self.inner.store.borrow_mut().apply_window(query, result?);
@@ -425,7 +442,8 @@ impl MailEngine {
     /// A new folder: shown at once under a local id usable by later actions.
     pub async fn create_mailbox(&self, name: &str, parent_id: Option<String>) -> (String, ActOutcome) {
         let local_id = self.inner.store.borrow_mut().new_local_mailbox_id();
-        let outcome = self.act(Action::CreateMailbox { local_id: local_id.clone(), name: name.to_owned(), parent_id }).await;
+        let outcome =
+            self.act(Action::CreateMailbox { local_id: local_id.clone(), name: name.to_owned(), parent_id }).await;
         (local_id, outcome)
     }
 
@@ -468,7 +486,10 @@ impl MailEngine {
                 if let (Action::CreateMailbox { name, parent_id, .. }, true) = (&resolved, pending.attempts > 0) {
                     // An earlier attempt may have created it before the answer was lost.
                     let existing = engine.read(|s| {
-                        s.mailbox_list().into_iter().find(|m| m.name == *name && m.parent_id == *parent_id).map(|m| m.id.clone())
+                        s.mailbox_list()
+                            .into_iter()
+                            .find(|m| m.name == *name && m.parent_id == *parent_id)
+                            .map(|m| m.id.clone())
                     });
                     if let Some(id) = existing {
                         engine.inner.store.borrow_mut().action_done(pending.seq, Some(id));
@@ -565,7 +586,12 @@ mod tests {
 
     impl MailBackend for ScriptedServer {
         fn sync(&self, _: SyncRequest) -> BackendFuture<'_, SyncResult> {
-            let result = SyncResult { mailboxes: Delta::Reset { all: vec![inbox()], new_state: Some("m1".into()) }, emails: None, lists: vec![], newest: None };
+            let result = SyncResult {
+                mailboxes: Delta::Reset { all: vec![inbox()], new_state: Some("m1".into()) },
+                emails: None,
+                lists: vec![],
+                newest: None,
+            };
             let answer = self.answer(result);
             async move { answer }.boxed_local()
         }
@@ -585,7 +611,12 @@ mod tests {
             async move {
                 self.answer(())?;
                 if self.refuses.get() {
-                    return Err(MailError::Server { reason: "no such keyword".into(), retry: Retry::Never, outcome: WriteOutcome::NotDone, retry_after_secs: None });
+                    return Err(MailError::Server {
+                        reason: "no such keyword".into(),
+                        retry: Retry::Never,
+                        outcome: WriteOutcome::NotDone,
+                        retry_after_secs: None,
+                    });
                 }
                 self.performed.borrow_mut().push(action.clone());
                 Ok(ActionDone::default())
@@ -601,7 +632,13 @@ mod tests {
         fn save_draft<'a>(&'a self, _: &'a Draft, _: &'a str, _: Option<&'a str>) -> BackendFuture<'a, String> {
             not_scripted()
         }
-        fn send<'a>(&'a self, _: &'a Draft, _: &'a SendMailboxes, _: Option<&'a str>, _: Option<f64>) -> BackendFuture<'a, Sent> {
+        fn send<'a>(
+            &'a self,
+            _: &'a Draft,
+            _: &'a SendMailboxes,
+            _: Option<&'a str>,
+            _: Option<f64>,
+        ) -> BackendFuture<'a, Sent> {
             not_scripted()
         }
         fn max_hold_secs(&self) -> u64 {
@@ -659,7 +696,10 @@ mod tests {
         Action::SetKeyword { ids: vec![id.into()], keyword: "$flagged".into(), on: true }
     }
 
-    fn engine_with(copy: Rc<MemoryCopy>, server: Rc<ScriptedServer>) -> (MailEngine, Rc<RefCell<Vec<EngineEvent>>>, Subscription) {
+    fn engine_with(
+        copy: Rc<MemoryCopy>,
+        server: Rc<ScriptedServer>,
+    ) -> (MailEngine, Rc<RefCell<Vec<EngineEvent>>>, Subscription) {
         let engine = block_on(MailEngine::open("acc", Some(copy)));
         engine.attach(server);
         let events = Rc::new(RefCell::new(Vec::new()));
@@ -696,15 +736,27 @@ mod tests {
         let outcome = block_on(engine.act(flag("m1")));
         assert!(matches!(outcome, ActOutcome::Refused(ref e) if e.to_string() == "no such keyword"), "{outcome:?}");
         assert!(engine.read(|s| s.pending().is_empty()), "undone on screen");
-        assert!(events.borrow().iter().any(|e| matches!(e, EngineEvent::Refused(text) if text == "No such keyword.")), "{:?}", events.borrow());
+        assert!(
+            events.borrow().iter().any(|e| matches!(e, EngineEvent::Refused(text) if text == "No such keyword.")),
+            "{:?}",
+            events.borrow()
+        );
     }
 
     #[test]
     fn a_full_local_copy_is_reported_and_mail_still_goes() {
-        let (copy, server) = (Rc::new(MemoryCopy { full: true, ..Default::default() }), Rc::new(ScriptedServer::default()));
+        let (copy, server) =
+            (Rc::new(MemoryCopy { full: true, ..Default::default() }), Rc::new(ScriptedServer::default()));
         let (engine, events, _subscription) = engine_with(copy, server.clone());
         assert_eq!(block_on(engine.act(flag("m1"))), ActOutcome::Done);
         assert_eq!(server.performed.borrow().len(), 1);
-        assert!(events.borrow().iter().any(|e| matches!(e, EngineEvent::CacheTrouble(text) if text.contains("storage is full"))), "{:?}", events.borrow());
+        assert!(
+            events
+                .borrow()
+                .iter()
+                .any(|e| matches!(e, EngineEvent::CacheTrouble(text) if text.contains("storage is full"))),
+            "{:?}",
+            events.borrow()
+        );
     }
 }

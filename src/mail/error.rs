@@ -58,7 +58,12 @@ pub enum MailError {
 impl MailError {
     /// A server failure that trying again cannot mend and that changed nothing.
     pub fn failed(reason: impl Into<String>) -> MailError {
-        MailError::Server { reason: reason.into(), retry: Retry::Never, outcome: WriteOutcome::NotDone, retry_after_secs: None }
+        MailError::Server {
+            reason: reason.into(),
+            retry: Retry::Never,
+            outcome: WriteOutcome::NotDone,
+            retry_after_secs: None,
+        }
     }
 
     pub fn retry(&self) -> Retry {
@@ -120,7 +125,12 @@ mod tests {
 
     #[test]
     fn a_server_failure_says_whether_and_when_to_retry() {
-        let busy = MailError::Server { reason: "busy".into(), retry: Retry::Later, outcome: WriteOutcome::NotDone, retry_after_secs: Some(7) };
+        let busy = MailError::Server {
+            reason: "busy".into(),
+            retry: Retry::Later,
+            outcome: WriteOutcome::NotDone,
+            retry_after_secs: Some(7),
+        };
         assert!(busy.is_transient());
         assert_eq!(busy.retry_after_secs(), Some(7));
         assert_eq!(busy.to_string(), "busy", "the protocol's own words");

@@ -11,21 +11,120 @@ pub const DROP_WITH_CONTENT: &[&str] = &[
 
 /// Elements kept (with allowed attributes). Anything else is unwrapped: its children stay.
 pub const ALLOWED_ELEMENTS: &[&str] = &[
-    "a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br", "caption", "center",
-    "cite", "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption",
-    "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li",
-    "main", "mark", "nav", "ol", "p", "pre", "q", "s", "samp", "section", "small", "span", "strike", "strong",
-    "style", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u",
-    "ul", "var", "wbr",
+    "a",
+    "abbr",
+    "address",
+    "article",
+    "aside",
+    "b",
+    "bdi",
+    "bdo",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "main",
+    "mark",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "wbr",
 ];
 
 /// Attributes kept on any allowed element (URL-bearing ones are checked separately).
 pub const ALLOWED_ATTRIBUTES: &[&str] = &[
-    "align", "alt", "bgcolor", "border", "cellpadding", "cellspacing", "class", "color", "cols", "colspan", "dir",
-    "face", "height", "href", "hspace", "lang", "nowrap", "rowspan", "scope", "size", "span", "src", "start",
-    "style", "summary", "title", "type", "valign", "vspace", "width", "background", "abbr", "datetime", "open",
+    "align",
+    "alt",
+    "bgcolor",
+    "border",
+    "cellpadding",
+    "cellspacing",
+    "class",
+    "color",
+    "cols",
+    "colspan",
+    "dir",
+    "face",
+    "height",
+    "href",
+    "hspace",
+    "lang",
+    "nowrap",
+    "rowspan",
+    "scope",
+    "size",
+    "span",
+    "src",
+    "start",
+    "style",
+    "summary",
+    "title",
+    "type",
+    "valign",
+    "vspace",
+    "width",
+    "background",
+    "abbr",
+    "datetime",
+    "open",
     // Kept only where they shadow nothing in a document or a form (the sanitizer checks).
-    "id", "name",
+    "id",
+    "name",
 ];
 
 /// What a URL in a mail is, for the reader.
@@ -97,8 +196,17 @@ pub struct CleanCss {
 /// in disguise (`u\72l(`), so CSS with a backslash is dropped whole.
 pub fn clean_css(css: &str, allow_remote: bool, cid_url: &dyn Fn(&str) -> Option<String>) -> CleanCss {
     let lower = css.to_ascii_lowercase();
-    if css.contains('\\') || lower.contains("expression(") || lower.contains("javascript:") || lower.contains("behavior") || lower.contains("-moz-binding") || lower.contains("image-set(") {
-        return CleanCss { css: String::new(), remote: usize::from(lower.contains("url(") || lower.contains("image-set(")) };
+    if css.contains('\\')
+        || lower.contains("expression(")
+        || lower.contains("javascript:")
+        || lower.contains("behavior")
+        || lower.contains("-moz-binding")
+        || lower.contains("image-set(")
+    {
+        return CleanCss {
+            css: String::new(),
+            remote: usize::from(lower.contains("url(") || lower.contains("image-set(")),
+        };
     }
     // @import lines go whole (up to their semicolon).
     let mut text = String::with_capacity(css.len());
@@ -189,10 +297,17 @@ mod tests {
         let imported = clean_css("@import url(https://t.example/x.css);\np{color:blue}", true, &no_cid);
         assert_eq!(imported.css, "\np{color:blue}");
         assert_eq!(imported.remote, 1);
-        for bad in ["width:expression(alert(1))", "behavior:url(x.htc)", "-moz-binding:url(x)", "background:u\\72l(https://t/x)", "background-image:image-set(\"https://t/x\" 1x)"] {
+        for bad in [
+            "width:expression(alert(1))",
+            "behavior:url(x.htc)",
+            "-moz-binding:url(x)",
+            "background:u\\72l(https://t/x)",
+            "background-image:image-set(\"https://t/x\" 1x)",
+        ] {
             assert_eq!(clean_css(bad, true, &no_cid).css, "", "{bad}");
         }
-        let cid = clean_css("background:url(cid:bg@x)", false, &|c| (c == "bg@x").then(|| "blob:https://app/1".to_owned()));
+        let cid =
+            clean_css("background:url(cid:bg@x)", false, &|c| (c == "bg@x").then(|| "blob:https://app/1".to_owned()));
         assert_eq!(cid.css, "background:url(\"blob:https://app/1\")");
         assert_eq!(clean_css("background:url(cid:missing)", false, &no_cid).css, "background:none");
         assert_eq!(clean_css("a{background:url(https://x", false, &no_cid).css, "a{background:");

@@ -47,11 +47,13 @@ pub fn parse_mailto(url: &str) -> Result<Draft, MailtoError> {
     if url.len() > MAX_LEN {
         return Err(MailtoError::TooLong(url.len()));
     }
-    let rest = url.get(..7).filter(|s| s.eq_ignore_ascii_case("mailto:")).map(|_| &url[7..]).ok_or(MailtoError::NotMailto)?;
+    let rest =
+        url.get(..7).filter(|s| s.eq_ignore_ascii_case("mailto:")).map(|_| &url[7..]).ok_or(MailtoError::NotMailto)?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut draft = Draft::default();
     let add = |field: &str, value: &str, draft: &mut Draft| -> Result<(), MailtoError> {
-        let list = parse_list(value).map_err(|e| MailtoError::BadAddress { field: field.to_owned(), reason: e.to_string() })?;
+        let list = parse_list(value)
+            .map_err(|e| MailtoError::BadAddress { field: field.to_owned(), reason: e.to_string() })?;
         match field {
             "cc" => draft.cc.extend(list),
             "bcc" => draft.bcc.extend(list),
@@ -72,7 +74,9 @@ pub fn parse_mailto(url: &str) -> Result<Draft, MailtoError> {
             "subject" => draft.subject = value,
             // Line breaks arrive as %0D%0A (RFC 6068 §5): the composer wants \n.
             "body" => draft.text_body = value.replace("\r\n", "\n"),
-            "in-reply-to" => draft.in_reply_to = value.split_whitespace().map(|id| id.trim_matches(['<', '>']).to_owned()).collect(),
+            "in-reply-to" => {
+                draft.in_reply_to = value.split_whitespace().map(|id| id.trim_matches(['<', '>']).to_owned()).collect()
+            }
             // Other header fields are not taken from a link (RFC 6068 §6: a link must not set them).
             _ => {}
         }
@@ -97,10 +101,19 @@ mod tests {
         let d = parse_mailto("mailto:list@example.org?In-Reply-To=%3C3469A91.D10AF4C@example.com%3E").unwrap();
         assert_eq!(d.in_reply_to, ["3469A91.D10AF4C@example.com"]);
         let d = parse_mailto("mailto:joe@example.com?cc=bob@example.com&body=hello").unwrap();
-        assert_eq!((emails(&d.to), emails(&d.cc), d.text_body.as_str()), (vec!["joe@example.com"], vec!["bob@example.com"], "hello"));
+        assert_eq!(
+            (emails(&d.to), emails(&d.cc), d.text_body.as_str()),
+            (vec!["joe@example.com"], vec!["bob@example.com"], "hello")
+        );
         let d = parse_mailto("mailto:?to=joe@example.com&to=ann@example.com&bcc=x@example.org").unwrap();
-        assert_eq!((emails(&d.to), emails(&d.bcc)), (vec!["joe@example.com", "ann@example.com"], vec!["x@example.org"]));
-        let d = parse_mailto("MAILTO:gorby%25kremvax@example.com,a@example.org?body=line%0D%0Anext&subject=Caf%C3%A9+%E2%98%95").unwrap();
+        assert_eq!(
+            (emails(&d.to), emails(&d.bcc)),
+            (vec!["joe@example.com", "ann@example.com"], vec!["x@example.org"])
+        );
+        let d = parse_mailto(
+            "MAILTO:gorby%25kremvax@example.com,a@example.org?body=line%0D%0Anext&subject=Caf%C3%A9+%E2%98%95",
+        )
+        .unwrap();
         assert_eq!(emails(&d.to), ["gorby%kremvax@example.com", "a@example.org"]);
         assert_eq!(d.text_body, "line\nnext");
         assert_eq!(d.subject, "Café+☕", "+ is not a space in mailto:");
@@ -118,9 +131,16 @@ mod tests {
         assert_eq!(parse_mailto("https://example.org"), Err(MailtoError::NotMailto));
         assert_eq!(parse_mailto("mailto:a@example.org?subject=100%"), Err(MailtoError::BadEscape("%".into())));
         assert_eq!(parse_mailto("mailto:a@example.org?subject=%zz"), Err(MailtoError::BadEscape("%zz".into())));
-        assert_eq!(parse_mailto("mailto:a@example.org?body=%FF%FE"), Err(MailtoError::NotText { field: "body".into() }));
-        assert!(matches!(parse_mailto("mailto:not-an-address"), Err(MailtoError::BadAddress { field, .. }) if field == "to"));
-        assert!(matches!(parse_mailto("mailto:a@example.org?cc=%3Cbroken"), Err(MailtoError::BadAddress { field, .. }) if field == "cc"));
+        assert_eq!(
+            parse_mailto("mailto:a@example.org?body=%FF%FE"),
+            Err(MailtoError::NotText { field: "body".into() })
+        );
+        assert!(
+            matches!(parse_mailto("mailto:not-an-address"), Err(MailtoError::BadAddress { field, .. }) if field == "to")
+        );
+        assert!(
+            matches!(parse_mailto("mailto:a@example.org?cc=%3Cbroken"), Err(MailtoError::BadAddress { field, .. }) if field == "cc")
+        );
         let long = format!("mailto:a@example.org?body={}", "x".repeat(MAX_LEN));
         assert!(matches!(parse_mailto(&long), Err(MailtoError::TooLong(_))));
         assert_eq!(parse_mailto("mailto:").unwrap(), Draft::default());

@@ -298,7 +298,9 @@ fn decode_entities(text: &str) -> String {
             "quot" => Some('"'),
             "apos" | "#39" => Some('\''),
             "nbsp" => Some('\u{a0}'),
-            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32),
+            n if n.starts_with("#x") || n.starts_with("#X") => {
+                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+            }
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -364,15 +366,27 @@ mod tests {
     fn snippets_become_text_runs() {
         assert_eq!(
             marked_runs("the <mark>plan</mark> &amp; <mark>Q3</mark> &lt;b&gt;"),
-            vec![("the ".into(), false), ("plan".into(), true), (" & ".into(), false), ("Q3".into(), true), (" <b>".into(), false)]
+            vec![
+                ("the ".into(), false),
+                ("plan".into(), true),
+                (" & ".into(), false),
+                ("Q3".into(), true),
+                (" <b>".into(), false)
+            ]
         );
-        assert_eq!(marked_runs("<script>x</script> &#65;&#x42; & ok"), vec![("<script>x</script> AB & ok".into(), false)]);
+        assert_eq!(
+            marked_runs("<script>x</script> &#65;&#x42; & ok"),
+            vec![("<script>x</script> AB & ok".into(), false)]
+        );
         assert_eq!(marked_runs(""), vec![]);
     }
 
     #[test]
     fn previews_built_from_html_lose_their_markup() {
-        let e = EmailSummary { preview: "<html><body><p>Quarterly letter</p><img src=x></body></html>".into(), ..Default::default() };
+        let e = EmailSummary {
+            preview: "<html><body><p>Quarterly letter</p><img src=x></body></html>".into(),
+            ..Default::default()
+        };
         assert_eq!(e.readable_preview(), "Quarterly letter");
         let plain = EmailSummary { preview: "a > b".into(), ..Default::default() };
         assert_eq!(plain.readable_preview(), "a > b");
@@ -392,7 +406,11 @@ mod tests {
         let m = Message {
             summary: EmailSummary { id: "M2".into(), subject: "Hi".into(), ..Default::default() },
             html_body: Some("<p>x</p>".into()),
-            attachments: vec![BodyPart { cid: Some("logo".into()), content_type: "image/png".into(), ..Default::default() }],
+            attachments: vec![BodyPart {
+                cid: Some("logo".into()),
+                content_type: "image/png".into(),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let back: Message = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();

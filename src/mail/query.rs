@@ -57,7 +57,11 @@ impl Filter {
             }
         }
         let server_side = self.text.is_some() || self.from.is_some() || self.to.is_some() || self.subject.is_some();
-        if server_side { None } else { Some(true) }
+        if server_side {
+            None
+        } else {
+            Some(true)
+        }
     }
 }
 
@@ -137,7 +141,9 @@ pub fn parse_search(input: &str, folder_id: impl Fn(&str) -> Option<String>) -> 
             "after" => filter.after = Some(day_start(&value)?),
             "in" => filter.in_mailbox = Some(folder_id(&value).ok_or(SearchSyntaxError::UnknownFolder(value))?),
             "is" if value.eq_ignore_ascii_case("unread") => filter.not_keyword = Some(super::keyword::SEEN.to_owned()),
-            "is" if value.eq_ignore_ascii_case("flagged") => filter.has_keyword = Some(super::keyword::FLAGGED.to_owned()),
+            "is" if value.eq_ignore_ascii_case("flagged") => {
+                filter.has_keyword = Some(super::keyword::FLAGGED.to_owned())
+            }
             _ => words.push(token),
         }
     }
@@ -181,7 +187,8 @@ fn day_start(value: &str) -> Result<String, SearchSyntaxError> {
     let bad = || SearchSyntaxError::BadDate { value: value.to_owned() };
     let parts: Vec<&str> = value.split('-').collect();
     let [y, m, d] = parts[..] else { return Err(bad()) };
-    let (y, m, d): (u32, u32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    let (y, m, d): (u32, u32, u32) =
+        (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days[m as usize - 1] {
@@ -200,7 +207,11 @@ mod tests {
 
     #[test]
     fn search_box_operators_and_words() {
-        let f = parse_search(r#"from:ann subject:"q3 plan" has:attachment after:2026-02-28 in:Archive budget  draft"#, folders).unwrap();
+        let f = parse_search(
+            r#"from:ann subject:"q3 plan" has:attachment after:2026-02-28 in:Archive budget  draft"#,
+            folders,
+        )
+        .unwrap();
         assert_eq!(f.from.as_deref(), Some("ann"));
         assert_eq!(f.subject.as_deref(), Some("q3 plan"));
         assert_eq!(f.has_attachment, Some(true));
@@ -213,8 +224,14 @@ mod tests {
 
     #[test]
     fn bad_search_input_is_explained() {
-        assert_eq!(parse_search("before:2026-02-30", folders), Err(SearchSyntaxError::BadDate { value: "2026-02-30".into() }));
-        assert_eq!(parse_search("before:yesterday", folders), Err(SearchSyntaxError::BadDate { value: "yesterday".into() }));
+        assert_eq!(
+            parse_search("before:2026-02-30", folders),
+            Err(SearchSyntaxError::BadDate { value: "2026-02-30".into() })
+        );
+        assert_eq!(
+            parse_search("before:yesterday", folders),
+            Err(SearchSyntaxError::BadDate { value: "yesterday".into() })
+        );
         assert_eq!(parse_search("in:Nowhere", folders), Err(SearchSyntaxError::UnknownFolder("Nowhere".into())));
         assert_eq!(parse_search("has:pony", folders), Err(SearchSyntaxError::UnknownHas("pony".into())));
         assert_eq!(parse_search("subject:\"open", folders), Err(SearchSyntaxError::OpenQuote));

@@ -126,7 +126,8 @@ pub fn answer(message: &Message, kind: ReplyKind, me: &[String], html_as_text: &
         }
         ReplyKind::Reply | ReplyKind::ReplyAll => {
             draft.subject = reply_subject(&s.subject);
-            let mut to: Vec<Address> = if message.reply_to.is_empty() { s.from.clone() } else { message.reply_to.clone() };
+            let mut to: Vec<Address> =
+                if message.reply_to.is_empty() { s.from.clone() } else { message.reply_to.clone() };
             // Replying to my own sent mail goes to its recipients.
             if to.iter().all(is_me) && !s.to.is_empty() {
                 to = s.to.clone();
@@ -142,7 +143,8 @@ pub fn answer(message: &Message, kind: ReplyKind, me: &[String], html_as_text: &
             }
             draft.to = to;
             draft.cc = cc;
-            let quoted: String = body.lines().map(|l| if l.starts_with('>') { format!(">{l}\n") } else { format!("> {l}\n") }).collect();
+            let quoted: String =
+                body.lines().map(|l| if l.starts_with('>') { format!(">{l}\n") } else { format!("> {l}\n") }).collect();
             let who = s.from.first().map(mailbox).unwrap_or_else(|| "someone".to_owned());
             draft.text_body = format!("\n\nOn {date}, {who} wrote:\n{quoted}");
             draft.in_reply_to = message.message_id.clone();
@@ -184,7 +186,15 @@ mod tests {
         let text = "Thanks!\n\nOn Mon, Ann wrote:\n> one\n>\n\n> two\nMy answer\n> tail";
         let blocks = split_quotes(text);
         let shape: Vec<(bool, &str)> = blocks.iter().map(|b| (b.quoted, b.text.as_str())).collect();
-        assert_eq!(shape, vec![(false, "Thanks!\n"), (true, "On Mon, Ann wrote:\n> one\n>\n\n> two"), (false, "My answer"), (true, "> tail")]);
+        assert_eq!(
+            shape,
+            vec![
+                (false, "Thanks!\n"),
+                (true, "On Mon, Ann wrote:\n> one\n>\n\n> two"),
+                (false, "My answer"),
+                (true, "> tail")
+            ]
+        );
         assert_eq!(split_quotes("no quotes here"), vec![TextBlock { quoted: false, text: "no quotes here".into() }]);
         // A colon line that is not followed by a quote is just text.
         assert!(split_quotes("Ann wrote:\nnothing quoted").iter().all(|b| !b.quoted));
@@ -203,11 +213,19 @@ mod tests {
         let me = vec!["me@example.org".to_owned()];
         let d = answer(&message(), ReplyKind::ReplyAll, &me, &|h| h.to_owned());
         assert_eq!(d.to, vec![addr("Ann", "ann@example.org")]);
-        assert_eq!(d.cc.iter().map(|a| a.email.as_str()).collect::<Vec<_>>(), vec!["bob@example.org", "carol@example.org"]);
+        assert_eq!(
+            d.cc.iter().map(|a| a.email.as_str()).collect::<Vec<_>>(),
+            vec!["bob@example.org", "carol@example.org"]
+        );
         assert_eq!(d.subject, "Re: Q3 plan");
         assert_eq!(d.in_reply_to, vec!["m1@example.org"]);
         assert_eq!(d.references, vec!["m0@example.org", "m1@example.org"]);
-        assert!(d.text_body.contains("On 2026-11-20 09:30, Ann <ann@example.org> wrote:\n> Hello\n>> earlier words\n> Bye\n"), "{}", d.text_body);
+        assert!(
+            d.text_body
+                .contains("On 2026-11-20 09:30, Ann <ann@example.org> wrote:\n> Hello\n>> earlier words\n> Bye\n"),
+            "{}",
+            d.text_body
+        );
         let plain = answer(&message(), ReplyKind::Reply, &me, &|h| h.to_owned());
         assert!(plain.cc.is_empty());
     }
@@ -230,7 +248,10 @@ mod tests {
         let d = answer(&m, ReplyKind::Forward, &[], &|_| "Rich".to_owned());
         assert_eq!(d.subject, "Fwd: Q3 plan");
         assert!(d.to.is_empty() && d.in_reply_to.is_empty());
-        assert!(d.text_body.contains("From: Ann <ann@example.org>\n") && d.text_body.contains("Cc: carol@example.org, ME@example.org\n"));
+        assert!(
+            d.text_body.contains("From: Ann <ann@example.org>\n")
+                && d.text_body.contains("Cc: carol@example.org, ME@example.org\n")
+        );
         assert!(d.text_body.ends_with("Rich"));
     }
 }

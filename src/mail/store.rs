@@ -44,7 +44,14 @@ pub struct QueryList {
 
 impl QueryList {
     fn new(query: MailQuery) -> QueryList {
-        QueryList { query, query_state: None, total: None, head: Vec::new(), pages: BTreeMap::new(), provisional: false }
+        QueryList {
+            query,
+            query_state: None,
+            total: None,
+            head: Vec::new(),
+            pages: BTreeMap::new(),
+            provisional: false,
+        }
     }
 
     fn id_at(&self, position: u64) -> Option<&String> {
@@ -97,8 +104,13 @@ pub struct Changes {
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        !self.mailboxes && !self.states && !self.pending && !self.emails_reset
-            && self.emails.is_empty() && self.bodies.is_empty() && self.lists.is_empty()
+        !self.mailboxes
+            && !self.states
+            && !self.pending
+            && !self.emails_reset
+            && self.emails.is_empty()
+            && self.bodies.is_empty()
+            && self.lists.is_empty()
     }
 }
 
@@ -134,16 +146,19 @@ impl MailStore {
         for p in &self.pending {
             match &p.action {
                 Action::CreateMailbox { local_id, name, parent_id } if !self.local_ids.contains_key(local_id) => {
-                    boxes.insert(local_id.clone(), Mailbox {
-                        id: local_id.clone(),
-                        name: name.clone(),
-                        parent_id: parent_id.clone(),
-                        role: Role::Other,
-                        sort_order: 0,
-                        total_emails: 0,
-                        unread_emails: 0,
-                        my_rights: MailboxRights::default(),
-                    });
+                    boxes.insert(
+                        local_id.clone(),
+                        Mailbox {
+                            id: local_id.clone(),
+                            name: name.clone(),
+                            parent_id: parent_id.clone(),
+                            role: Role::Other,
+                            sort_order: 0,
+                            total_emails: 0,
+                            unread_emails: 0,
+                            my_rights: MailboxRights::default(),
+                        },
+                    );
                 }
                 Action::RenameMailbox { id, name } => {
                     if let Some(m) = boxes.get_mut(self.server_id(id)) {
@@ -178,8 +193,12 @@ impl MailStore {
     /// The known messages of a conversation that are in `mailbox` (all of them when `None`):
     /// what acting on a conversation row acts on.
     pub fn thread_members(&self, thread_id: &str, mailbox: Option<&str>) -> Vec<String> {
-        let mut found: Vec<EmailSummary> =
-            self.emails.keys().filter_map(|id| self.email(id)).filter(|e| e.thread_id == thread_id && mailbox.is_none_or(|m| e.in_mailbox(m))).collect();
+        let mut found: Vec<EmailSummary> = self
+            .emails
+            .keys()
+            .filter_map(|id| self.email(id))
+            .filter(|e| e.thread_id == thread_id && mailbox.is_none_or(|m| e.in_mailbox(m)))
+            .collect();
         found.sort_by(|a, b| a.received_at.cmp(&b.received_at));
         found.into_iter().map(|e| e.id).collect()
     }
@@ -187,8 +206,12 @@ impl MailStore {
     /// Unread messages in `mailbox` received at or after `since` (RFC 3339), newest first: what a
     /// new-mail notification is about.
     pub fn unread_since(&self, mailbox: &str, since: &str) -> Vec<EmailSummary> {
-        let mut found: Vec<EmailSummary> =
-            self.emails.keys().filter_map(|id| self.email(id)).filter(|e| e.in_mailbox(mailbox) && e.is_unread() && e.received_at.as_str() >= since).collect();
+        let mut found: Vec<EmailSummary> = self
+            .emails
+            .keys()
+            .filter_map(|id| self.email(id))
+            .filter(|e| e.in_mailbox(mailbox) && e.is_unread() && e.received_at.as_str() >= since)
+            .collect();
         found.sort_by(|a, b| b.received_at.cmp(&a.received_at));
         found
     }
@@ -438,7 +461,8 @@ impl MailStore {
     /// query answers. Lists already loaded are left alone.
     pub fn seed_from_newest(&mut self, mailbox: &str, newest: Window) {
         let complete = newest.total.is_some_and(|t| t <= newest.position + newest.ids.len() as u64);
-        let mut by_id: BTreeMap<String, EmailSummary> = newest.summaries.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let mut by_id: BTreeMap<String, EmailSummary> =
+            newest.summaries.into_iter().map(|s| (s.id.clone(), s)).collect();
         let ordered: Vec<EmailSummary> = newest.ids.iter().filter_map(|id| by_id.remove(id)).collect();
         let mut known = ordered.len();
         if !complete {
@@ -693,19 +717,27 @@ mod tests {
             new_state: Some("m1".into()),
         });
         let q = MailQuery::mailbox("in");
-        s.apply_window(&q, Window {
-            position: 0,
-            ids: vec!["a".into(), "b".into(), "c".into()],
-            total: Some(3),
-            query_state: Some("q1".into()),
-            summaries: vec![summary("a", "in", true), summary("b", "in", true), summary("c", "in", false)],
-            email_state: Some("e1".into()),
-        });
+        s.apply_window(
+            &q,
+            Window {
+                position: 0,
+                ids: vec!["a".into(), "b".into(), "c".into()],
+                total: Some(3),
+                query_state: Some("q1".into()),
+                summaries: vec![summary("a", "in", true), summary("b", "in", true), summary("c", "in", false)],
+                email_state: Some("e1".into()),
+            },
+        );
         (s, q)
     }
 
     fn ids(rows: &[Row]) -> Vec<String> {
-        rows.iter().map(|r| match r { Row::Loaded(e) => e.id.clone(), Row::Loading { position } => format!("?{position}") }).collect()
+        rows.iter()
+            .map(|r| match r {
+                Row::Loaded(e) => e.id.clone(),
+                Row::Loading { position } => format!("?{position}"),
+            })
+            .collect()
     }
 
     fn counts(s: &MailStore, id: &str) -> (u64, u64) {
@@ -718,7 +750,11 @@ mod tests {
     fn newest(messages: &[(&str, &str, &str, &str)], total: u64) -> Window {
         let summaries = messages
             .iter()
-            .map(|(id, mailbox, when, thread)| EmailSummary { received_at: (*when).into(), thread_id: (*thread).into(), ..summary(id, mailbox, true) })
+            .map(|(id, mailbox, when, thread)| EmailSummary {
+                received_at: (*when).into(),
+                thread_id: (*thread).into(),
+                ..summary(id, mailbox, true)
+            })
             .collect();
         Window {
             position: 0,
@@ -754,7 +790,10 @@ mod tests {
         assert_eq!(s.states.email.as_deref(), Some("e7"));
 
         // The folder's own answer replaces the rows.
-        s.apply_window(&threads, Window { ids: vec!["n1".into(), "n3".into(), "n4".into()], total: Some(3), ..Window::default() });
+        s.apply_window(
+            &threads,
+            Window { ids: vec!["n1".into(), "n3".into(), "n4".into()], total: Some(3), ..Window::default() },
+        );
         assert_eq!(ids(&s.rows(&threads, 0, 50)), ["n1", "n3", "n4"]);
         assert!(s.has_rows(&threads, 0, 3));
     }
@@ -764,13 +803,20 @@ mod tests {
         let mut s = MailStore::new();
         let flat = MailQuery { threads: false, ..MailQuery::mailbox("in") };
         s.apply_window(&flat, Window { ids: vec!["kept".into()], total: Some(1), ..Window::default() });
-        s.seed_from_newest("in", newest(&[("n1", "in", "2026-11-21T10:00:00Z", "t1"), ("a1", "ar", "2026-11-21T10:00:00Z", "t2")], 2));
+        s.seed_from_newest(
+            "in",
+            newest(&[("n1", "in", "2026-11-21T10:00:00Z", "t1"), ("a1", "ar", "2026-11-21T10:00:00Z", "t2")], 2),
+        );
         let threads = MailQuery::mailbox("in");
         assert_eq!(ids(&s.rows(&threads, 0, 50)), ["n1"], "all mail came: nothing cut at the last instant");
         assert_eq!(s.list(&threads).unwrap().total, Some(1));
         assert_eq!(s.list(&flat).unwrap().head, ["kept"], "a list the server answered is not replaced");
         s.seed_from_newest("empty", newest(&[], 0));
-        assert_eq!(s.list(&MailQuery::mailbox("empty")).unwrap().total, Some(0), "an empty account shows an empty Inbox at once");
+        assert_eq!(
+            s.list(&MailQuery::mailbox("empty")).unwrap().total,
+            Some(0),
+            "an empty account shows an empty Inbox at once"
+        );
     }
 
     #[test]
@@ -793,7 +839,11 @@ mod tests {
         let mut flagged = summary("b", "in", true).keywords;
         flagged.insert(keyword::FLAGGED.into(), true);
         s.apply_emails(Delta::Changes {
-            changed: vec![EmailChange::Updated { id: "b".into(), keywords: flagged, mailbox_ids: summary("b", "in", true).mailbox_ids }],
+            changed: vec![EmailChange::Updated {
+                id: "b".into(),
+                keywords: flagged,
+                mailbox_ids: summary("b", "in", true).mailbox_ids,
+            }],
             destroyed: vec!["c".into()],
             new_state: "e2".into(),
         });
@@ -820,12 +870,15 @@ mod tests {
     fn query_changes_keep_the_head_in_order() {
         let (mut s, q) = store();
         s.put_email(summary("n", "in", true));
-        s.apply_list(&q, ListDelta::Changes {
-            removed: vec!["b".into()],
-            added: vec![(0, "n".into())],
-            total: Some(3),
-            new_state: "q2".into(),
-        });
+        s.apply_list(
+            &q,
+            ListDelta::Changes {
+                removed: vec!["b".into()],
+                added: vec![(0, "n".into())],
+                total: Some(3),
+                new_state: "q2".into(),
+            },
+        );
         assert_eq!(ids(&s.rows(&q, 0, 50)), ["n", "a", "c"]);
         assert_eq!(s.list(&q).unwrap().query_state.as_deref(), Some("q2"));
     }
@@ -856,7 +909,8 @@ mod tests {
     fn created_folders_use_their_local_id_until_the_server_names_them() {
         let (mut s, _) = store();
         let local = s.new_local_mailbox_id();
-        let create = s.push_action(Action::CreateMailbox { local_id: local.clone(), name: "Trips".into(), parent_id: None });
+        let create =
+            s.push_action(Action::CreateMailbox { local_id: local.clone(), name: "Trips".into(), parent_id: None });
         s.push_action(Action::Move { ids: vec!["a".into()], from: Some("in".into()), to: local.clone() });
         assert_eq!(counts(&s, &local), (1, 1));
         s.action_done(create, Some("srv-trips".into()));

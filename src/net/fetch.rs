@@ -22,16 +22,37 @@ pub struct HttpRequest {
 
 impl HttpRequest {
     pub fn get(url: impl Into<String>) -> Self {
-        HttpRequest { method: "GET", url: url.into(), headers: Vec::new(), body: None, blob_body: None, body_limit: super::DEFAULT_BODY_LIMIT }
+        HttpRequest {
+            method: "GET",
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            blob_body: None,
+            body_limit: super::DEFAULT_BODY_LIMIT,
+        }
     }
 
     pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
-        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: Some(body), blob_body: None, body_limit: super::DEFAULT_BODY_LIMIT }
+        HttpRequest {
+            method: "POST",
+            url: url.into(),
+            headers: Vec::new(),
+            body: Some(body),
+            blob_body: None,
+            body_limit: super::DEFAULT_BODY_LIMIT,
+        }
     }
 
     /// A POST whose body is a browser Blob or File, streamed by the browser (never copied into wasm).
     pub fn post_blob(url: impl Into<String>, blob: web_sys::Blob) -> Self {
-        HttpRequest { method: "POST", url: url.into(), headers: Vec::new(), body: None, blob_body: Some(blob), body_limit: super::DEFAULT_BODY_LIMIT }
+        HttpRequest {
+            method: "POST",
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            blob_body: Some(blob),
+            body_limit: super::DEFAULT_BODY_LIMIT,
+        }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -107,7 +128,9 @@ impl StreamingResponse {
         let reader = self.reader.as_ref()?;
         let chunk = match JsFuture::from(reader.read()).await {
             Ok(chunk) => chunk,
-            Err(e) => return Some(Err(if is_abort(&e) { NetError::Aborted } else { NetError::Interrupted(js_message(&e)) })),
+            Err(e) => {
+                return Some(Err(if is_abort(&e) { NetError::Aborted } else { NetError::Interrupted(js_message(&e)) }))
+            }
         };
         if Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true) {
             self.reader = None;
@@ -138,7 +161,10 @@ pub async fn fetch_stream(request: HttpRequest) -> Result<StreamingResponse, Net
     let content_type = response.headers().get("content-type").ok().flatten();
     let reader = match response.body() {
         Some(stream) => Some(
-            stream.get_reader().dyn_into::<ReadableStreamDefaultReader>().map_err(|_| NetError::NoFetch("no stream reader".into()))?,
+            stream
+                .get_reader()
+                .dyn_into::<ReadableStreamDefaultReader>()
+                .map_err(|_| NetError::NoFetch("no stream reader".into()))?,
         ),
         None => None,
     };
@@ -187,15 +213,17 @@ async fn start(request: &HttpRequest) -> Result<(Response, AbortOnDrop), NetErro
 /// Reads a body chunk by chunk, stopping (and cancelling the stream) as soon as it passes `limit`.
 async fn read_body(response: &Response, limit: usize) -> Result<Vec<u8>, NetError> {
     let Some(stream) = response.body() else { return Ok(Vec::new()) };
-    let reader: ReadableStreamDefaultReader = stream
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| NetError::NoFetch("response body has no default reader".into()))?;
+    let reader: ReadableStreamDefaultReader =
+        stream.get_reader().dyn_into().map_err(|_| NetError::NoFetch("response body has no default reader".into()))?;
     let mut body = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| if is_abort(&e) { NetError::Aborted } else { NetError::Interrupted(js_message(&e)) })?;
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| {
+            if is_abort(&e) {
+                NetError::Aborted
+            } else {
+                NetError::Interrupted(js_message(&e))
+            }
+        })?;
         let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
         if done {
             return Ok(body);
@@ -228,7 +256,8 @@ pub fn now_ms() -> f64 {
 pub async fn sleep(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let global = js_sys::global();
-        let set_timeout = Reflect::get(&global, &JsValue::from_str("setTimeout")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        let set_timeout =
+            Reflect::get(&global, &JsValue::from_str("setTimeout")).ok().and_then(|f| f.dyn_into::<Function>().ok());
         match set_timeout {
             Some(f) => {
                 let _ = f.call2(&global, &resolve, &JsValue::from(ms));

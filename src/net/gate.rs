@@ -24,7 +24,11 @@ pub struct Permit(Rc<State>);
 
 impl Gate {
     pub fn new(limit: usize) -> Gate {
-        Gate(Rc::new(State { free: Cell::new(limit.max(1)), next_ticket: Cell::new(0), queue: RefCell::new(VecDeque::new()) }))
+        Gate(Rc::new(State {
+            free: Cell::new(limit.max(1)),
+            next_ticket: Cell::new(0),
+            queue: RefCell::new(VecDeque::new()),
+        }))
     }
 
     /// Requests waiting for a permit.

@@ -11,9 +11,9 @@ pub mod retry_after;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
-pub use fetch::{fetch, fetch_stream, now_ms, retry_after_secs, sleep, HttpRequest, StreamingResponse};
-#[cfg(target_arch = "wasm32")]
 pub(crate) use fetch::js_message as fetch_js_message;
+#[cfg(target_arch = "wasm32")]
+pub use fetch::{fetch, fetch_stream, now_ms, retry_after_secs, sleep, HttpRequest, StreamingResponse};
 
 /// Upper bound on response bodies unless a caller asks for another: a hostile or broken server must
 /// not be able to make the client buffer without limit.

@@ -46,7 +46,14 @@ mod tests {
         assert_eq!(http_date_unix("Sat, 21 Nov 2026 02:44:31 GMT"), Some(1_795_229_071));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", 784_111_777), Some(10));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 900_000_000), Some(0), "a past date means now");
-        for bad in ["", "-5", "soon", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 06 Nov 1994 08:49:37 PST"] {
+        for bad in [
+            "",
+            "-5",
+            "soon",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 PST",
+        ] {
             assert_eq!(parse_retry_after(bad, 0), None, "{bad:?}");
         }
     }

@@ -28,7 +28,12 @@ pub async fn leave_grant(cache: &OfflineCache, grant: &SendGrant) -> Result<(), 
 
 /// The account of each job still to send (queued or interrupted mid-attempt), one per job.
 fn waiting_jobs(outbox: &Outbox) -> Vec<String> {
-    outbox.jobs().into_iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).map(|j| j.account).collect()
+    outbox
+        .jobs()
+        .into_iter()
+        .filter(|j| matches!(j.state, JobState::Queued | JobState::Sending))
+        .map(|j| j.account)
+        .collect()
 }
 
 /// The accounts of `outbox` with a job still to send.
@@ -125,9 +130,5 @@ pub async fn send_waiting(cache: Rc<OfflineCache>, budget_ms: f64) -> Report {
 
 /// The server said no to the credentials themselves (not to one message).
 fn refused(error: &MailError) -> bool {
-    matches!(
-        error,
-        MailError::Unauthorized(_)
-    )
+    matches!(error, MailError::Unauthorized(_))
 }
-

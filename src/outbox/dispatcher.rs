@@ -95,7 +95,18 @@ impl Outbox {
                 }
             })
         };
-        let outbox = Outbox { queue, policy, cache, senders: RefCell::default(), running: Cell::new(false), channel, listeners, next_listener: Cell::new(0), bell, stopped: Cell::new(false) };
+        let outbox = Outbox {
+            queue,
+            policy,
+            cache,
+            senders: RefCell::default(),
+            running: Cell::new(false),
+            channel,
+            listeners,
+            next_listener: Cell::new(0),
+            bell,
+            stopped: Cell::new(false),
+        };
         outbox.reload().await;
         outbox
     }
@@ -161,7 +172,14 @@ impl Outbox {
 
     /// Queues a message that must not leave for `delay_ms` (undo window, scheduled send).
     /// Persisted before it returns.
-    pub async fn enqueue(&self, account: &str, mut draft: Draft, priority: Priority, replaces_draft: Option<String>, delay_ms: u64) -> Result<String, OutboxError> {
+    pub async fn enqueue(
+        &self,
+        account: &str,
+        mut draft: Draft,
+        priority: Priority,
+        replaces_draft: Option<String>,
+        delay_ms: u64,
+    ) -> Result<String, OutboxError> {
         if draft.message_id.is_none() {
             // Stable across attempts: how the server is asked whether an attempt went out.
             draft.message_id = Some(format!("{}.{}@petrel.invalid", now_ms() as u64, random_u64()));
@@ -174,9 +192,28 @@ impl Outbox {
         }
         let server_holds = delay_ms > 0
             && self.policy.server_hold
-            && self.senders.borrow().get(account).is_some_and(|s| s.backend.max_hold_secs().saturating_mul(1000) >= delay_ms);
+            && self
+                .senders
+                .borrow()
+                .get(account)
+                .is_some_and(|s| s.backend.max_hold_secs().saturating_mul(1000) >= delay_ms);
         let now = now_ms();
-        let id = self.queue.borrow_mut().enqueue(&self.policy, account, draft, priority, replaces_draft, now, now + delay_ms as f64, server_holds, random_u64())?.id.clone();
+        let id = self
+            .queue
+            .borrow_mut()
+            .enqueue(
+                &self.policy,
+                account,
+                draft,
+                priority,
+                replaces_draft,
+                now,
+                now + delay_ms as f64,
+                server_holds,
+                random_u64(),
+            )?
+            .id
+            .clone();
         self.persist(&id).await;
         self.wake();
         Ok(id)
@@ -203,7 +240,11 @@ impl Outbox {
             Undo::AskServer => {
                 let sender = self.sender_for(id).ok_or(OutboxError::NoServer)?;
                 let message_id = self.job(id).and_then(|j| j.draft.message_id).unwrap_or_default();
-                let found = sender.backend.find_by_message_id(&message_id).await.map_err(|e| OutboxError::Server(e.to_string()))?;
+                let found = sender
+                    .backend
+                    .find_by_message_id(&message_id)
+                    .await
+                    .map_err(|e| OutboxError::Server(e.to_string()))?;
                 match found {
                     Some(f) if !f.still_draft => match f.held_submission {
                         Some(submission) => self.take_back(id, &sender, &submission, &f.email_id).await?,
@@ -224,7 +265,13 @@ impl Outbox {
 
     /// Cancels a submission the server holds. Too late (it left a moment ago, the server's clock
     /// being ahead of ours): the job is marked sent.
-    async fn take_back(&self, id: &str, sender: &Sender, submission_id: &str, email_id: &str) -> Result<(), OutboxError> {
+    async fn take_back(
+        &self,
+        id: &str,
+        sender: &Sender,
+        submission_id: &str,
+        email_id: &str,
+    ) -> Result<(), OutboxError> {
         match sender.backend.cancel_send(submission_id, email_id, &sender.mailboxes).await {
             Ok(()) => {
                 self.queue.borrow_mut().cancelled(id);
@@ -287,7 +334,10 @@ impl Outbox {
             while in_flight.len() < self.policy.concurrency.max(1) && is_online() {
                 let next = {
                     let senders = self.senders.borrow();
-                    self.queue.borrow().next_due_where(now_ms(), |j| !busy.contains(&j.id) && senders.contains_key(&j.account)).cloned()
+                    self.queue
+                        .borrow()
+                        .next_due_where(now_ms(), |j| !busy.contains(&j.id) && senders.contains_key(&j.account))
+                        .cloned()
                 };
                 let Some(job) = next else { break };
                 let Some(sender) = self.senders.borrow().get(&job.account).cloned() else { break };
@@ -325,17 +375,21 @@ impl Outbox {
         let bell = self.bell.clone();
         let on_online = Closure::<dyn FnMut()>::new(move || bell.ring());
         let global = js_sys::global();
-        let add: Option<js_sys::Function> = Reflect::get(&global, &"addEventListener".into()).ok().and_then(|f| f.dyn_into().ok());
+        let add: Option<js_sys::Function> =
+            Reflect::get(&global, &"addEventListener".into()).ok().and_then(|f| f.dyn_into().ok());
         if let Some(add) = &add {
             let _ = add.call2(&global, &"online".into(), on_online.as_ref());
         }
         while !self.stopped.get() {
             let rx = self.bell.arm();
             self.run().await;
-            let wait = self.queue.borrow().next_wake_ms().map(|at| (at - now_ms()).clamp(0.0, 60_000.0)).unwrap_or(60_000.0);
+            let wait =
+                self.queue.borrow().next_wake_ms().map(|at| (at - now_ms()).clamp(0.0, 60_000.0)).unwrap_or(60_000.0);
             let _ = select(rx, sleep(wait as u32).boxed_local()).await;
         }
-        if let Ok(remove) = Reflect::get(&global, &"removeEventListener".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        if let Ok(remove) =
+            Reflect::get(&global, &"removeEventListener".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+        {
             let _ = remove.call2(&global, &"online".into(), on_online.as_ref());
         }
     }
@@ -387,10 +441,18 @@ impl Outbox {
             }
         }
         let hold_until = job.send_at_ms.filter(|t| *t > now_ms());
-        let result = with_timeout(sender.backend.send(&job.draft, &sender.mailboxes, replaces.as_deref(), hold_until), timeout).await;
+        let result =
+            with_timeout(sender.backend.send(&job.draft, &sender.mailboxes, replaces.as_deref(), hold_until), timeout)
+                .await;
         match result {
             Ok(receipt) => {
-                self.queue.borrow_mut().sent(&job.id, now_ms(), Some(receipt.email_id), receipt.submission_id, receipt.held_until_ms);
+                self.queue.borrow_mut().sent(
+                    &job.id,
+                    now_ms(),
+                    Some(receipt.email_id),
+                    receipt.submission_id,
+                    receipt.held_until_ms,
+                );
                 self.persist(&job.id).await;
                 true
             }
@@ -431,6 +493,9 @@ fn is_online() -> bool {
 async fn with_timeout<T>(future: crate::mail::backend::BackendFuture<'_, T>, ms: u64) -> Result<T, MailError> {
     match select(future, sleep(ms.min(u32::MAX as u64) as u32).boxed_local()).await {
         Either::Left((result, _)) => result,
-        Either::Right(_) => Err(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(format!("no answer within {ms} ms"))).into()),
+        Either::Right(_) => {
+            Err(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(format!("no answer within {ms} ms")))
+                .into())
+        }
     }
 }

@@ -11,9 +11,14 @@ use crate::mail::backend::SendMailboxes;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Route {
-    Jmap { server: String },
+    Jmap {
+        server: String,
+    },
     /// `gateway` is Petrel's gateway ("" for same-origin), `account_id` the RustMailer account.
-    RustMailer { gateway: String, account_id: u64 },
+    RustMailer {
+        gateway: String,
+        account_id: u64,
+    },
 }
 
 /// What a worker needs to send one account's waiting mail.
@@ -37,17 +42,29 @@ enum Secret {
 
 impl std::fmt::Debug for SendGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendGrant").field("account", &self.account).field("route", &self.route).field("secret", &"<redacted>").finish()
+        f.debug_struct("SendGrant")
+            .field("account", &self.account)
+            .field("route", &self.route)
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 
 impl SendGrant {
     pub fn new(account: &str, route: Route, credentials: &Credentials, mailboxes: &SendMailboxes) -> SendGrant {
         let secret = match credentials {
-            Credentials::Basic { username, password } => Secret::Basic { username: username.clone(), password: password.clone() },
+            Credentials::Basic { username, password } => {
+                Secret::Basic { username: username.clone(), password: password.clone() }
+            }
             Credentials::Bearer { token } => Secret::Bearer { token: token.clone() },
         };
-        SendGrant { account: account.to_owned(), route, secret, drafts: mailboxes.drafts.clone(), sent: mailboxes.sent.clone() }
+        SendGrant {
+            account: account.to_owned(),
+            route,
+            secret,
+            drafts: mailboxes.drafts.clone(),
+            sent: mailboxes.sent.clone(),
+        }
     }
 
     pub fn credentials(&self) -> Credentials {
@@ -63,7 +80,9 @@ impl SendGrant {
         use crate::jmap::{client::JmapClient, mail::JmapMail};
         use crate::rustmailer::{backend::RustMailerBackend, client::RustMailer};
         let backend: std::rc::Rc<dyn crate::mail::backend::MailBackend> = match &self.route {
-            Route::Jmap { server } => std::rc::Rc::new(JmapMail::new(JmapClient::connect(server, self.credentials()).await?)?),
+            Route::Jmap { server } => {
+                std::rc::Rc::new(JmapMail::new(JmapClient::connect(server, self.credentials()).await?)?)
+            }
             Route::RustMailer { gateway, account_id } => {
                 let token = match self.credentials() {
                     Credentials::Bearer { token } => token,
@@ -72,7 +91,10 @@ impl SendGrant {
                 std::rc::Rc::new(RustMailerBackend::connect(RustMailer::new(gateway, Some(token)), *account_id).await?)
             }
         };
-        Ok(super::dispatcher::Sender { backend, mailboxes: SendMailboxes { drafts: self.drafts.clone(), sent: self.sent.clone() } })
+        Ok(super::dispatcher::Sender {
+            backend,
+            mailboxes: SendMailboxes { drafts: self.drafts.clone(), sent: self.sent.clone() },
+        })
     }
 }
 
@@ -83,12 +105,22 @@ mod tests {
     #[test]
     fn a_grant_round_trips_and_never_shows_its_secret() {
         let mailboxes = SendMailboxes { drafts: "d1".into(), sent: Some("s1".into()) };
-        let grant = SendGrant::new("jmap:x:a", Route::Jmap { server: "http://127.0.0.1:1".into() }, &Credentials::basic("ann", "hunter2"), &mailboxes);
+        let grant = SendGrant::new(
+            "jmap:x:a",
+            Route::Jmap { server: "http://127.0.0.1:1".into() },
+            &Credentials::basic("ann", "hunter2"),
+            &mailboxes,
+        );
         let back: SendGrant = serde_json::from_str(&serde_json::to_string(&grant).unwrap()).unwrap();
         assert!(back == grant);
         assert_eq!(back.credentials(), Credentials::basic("ann", "hunter2"));
         assert!(!format!("{grant:?}").contains("hunter2"));
-        let rm = SendGrant::new("rm:1", Route::RustMailer { gateway: String::new(), account_id: 7 }, &Credentials::bearer("tok"), &mailboxes);
+        let rm = SendGrant::new(
+            "rm:1",
+            Route::RustMailer { gateway: String::new(), account_id: 7 },
+            &Credentials::bearer("tok"),
+            &mailboxes,
+        );
         let back: SendGrant = serde_json::from_str(&serde_json::to_string(&rm).unwrap()).unwrap();
         assert_eq!(back.route, Route::RustMailer { gateway: String::new(), account_id: 7 });
         assert_eq!(back.credentials(), Credentials::bearer("tok"));

@@ -33,7 +33,9 @@ pub fn classify(error: &MailError) -> Failure {
         // The server may have sent it (a cut after the request left, a 500, an answer that cannot
         // be read, another attempt that got there): look before sending again; never drop it.
         (WriteOutcome::MaybeDone, _) => Failure::Ambiguous { reason },
-        (WriteOutcome::NotDone, Retry::Later) => Failure::Transient { reason, retry_after_ms: error.retry_after_secs().map(|s| s * 1000) },
+        (WriteOutcome::NotDone, Retry::Later) => {
+            Failure::Transient { reason, retry_after_ms: error.retry_after_secs().map(|s| s * 1000) }
+        }
         // The account kept changing under a conditional send (ifInState): nothing was created by
         // it, but an earlier attempt may have been. Look, then try again.
         (WriteOutcome::NotDone, Retry::AfterRereading) => Failure::Ambiguous { reason },
@@ -62,21 +64,36 @@ mod tests {
         assert!(matches!(classify(&refused), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::from(JmapError::Unauthorized)), Failure::Permanent { .. }));
         assert!(matches!(classify(&MailError::AlreadyThere("m@x".into())), Failure::Ambiguous { .. }));
-        let method_error = |kind: &str| MailError::from(JmapError::Method { method: "Email/set".into(), kind: kind.into(), description: None });
+        let method_error = |kind: &str| {
+            MailError::from(JmapError::Method { method: "Email/set".into(), kind: kind.into(), description: None })
+        };
         assert!(matches!(classify(&method_error("serverUnavailable")), Failure::Transient { .. }));
         assert!(matches!(classify(&method_error("rateLimit")), Failure::Transient { .. }));
-        assert!(matches!(classify(&method_error("serverFail")), Failure::Ambiguous { .. }), "a serverFail may follow the work");
+        assert!(
+            matches!(classify(&method_error("serverFail")), Failure::Ambiguous { .. }),
+            "a serverFail may follow the work"
+        );
         assert!(matches!(classify(&method_error("serverPartialFail")), Failure::Ambiguous { .. }));
         assert!(matches!(classify(&method_error("invalidArguments")), Failure::Permanent { .. }));
         let moved = JmapError::Method { method: "Email/set".into(), kind: "stateMismatch".into(), description: None };
-        assert!(matches!(classify(&MailError::from(moved)), Failure::Ambiguous { .. }), "a send refused for a moved state is tried again, never dropped");
+        assert!(
+            matches!(classify(&MailError::from(moved)), Failure::Ambiguous { .. }),
+            "a send refused for a moved state is tried again, never dropped"
+        );
         let cut = MailError::from(RustMailerError::Network("Failed to fetch".into()));
         assert!(matches!(classify(&cut), Failure::Unreachable { .. }));
         let busy = MailError::from(RustMailerError::Busy("slow down".into()));
         assert!(matches!(classify(&busy), Failure::Transient { .. }));
         assert!(matches!(classify(&MailError::from(RustMailerError::BadToken("x".into()))), Failure::Permanent { .. }));
-        let unreadable = MailError::from(RustMailerError::Undecodable { rpc: "SendNewMail".into(), detail: "x".into() });
-        assert!(matches!(classify(&unreadable), Failure::Ambiguous { .. }), "an answer that cannot be read may follow a send");
-        assert!(matches!(classify(&MailError::from(JmapError::Protocol("bad JSON".into()))), Failure::Ambiguous { .. }));
+        let unreadable =
+            MailError::from(RustMailerError::Undecodable { rpc: "SendNewMail".into(), detail: "x".into() });
+        assert!(
+            matches!(classify(&unreadable), Failure::Ambiguous { .. }),
+            "an answer that cannot be read may follow a send"
+        );
+        assert!(matches!(
+            classify(&MailError::from(JmapError::Protocol("bad JSON".into()))),
+            Failure::Ambiguous { .. }
+        ));
     }
 }

@@ -18,7 +18,11 @@ pub enum Priority {
 impl Priority {
     /// A reply to mail marked urgent goes out first among the user's own sends.
     pub fn for_reply(original_is_urgent: bool) -> Priority {
-        if original_is_urgent { Priority::High } else { Priority::Normal }
+        if original_is_urgent {
+            Priority::High
+        } else {
+            Priority::Normal
+        }
     }
 }
 
@@ -192,11 +196,23 @@ impl Queue {
     /// time). With `server_holds` it is handed to the server at once, which holds it; otherwise it
     /// waits here. `nonce` makes the id unique across tabs enqueueing in the same millisecond.
     #[allow(clippy::too_many_arguments)]
-    pub fn enqueue(&mut self, policy: &Policy, account: &str, draft: Draft, priority: Priority, replaces_draft: Option<String>, now_ms: f64, send_at_ms: f64, server_holds: bool, nonce: u64) -> Result<&Job, OutboxError> {
+    pub fn enqueue(
+        &mut self,
+        policy: &Policy,
+        account: &str,
+        draft: Draft,
+        priority: Priority,
+        replaces_draft: Option<String>,
+        now_ms: f64,
+        send_at_ms: f64,
+        server_holds: bool,
+        nonce: u64,
+    ) -> Result<&Job, OutboxError> {
         if draft.to.is_empty() && draft.cc.is_empty() && draft.bcc.is_empty() {
             return Err(OutboxError::NoRecipient);
         }
-        let waiting: Vec<&Job> = self.jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).collect();
+        let waiting: Vec<&Job> =
+            self.jobs.iter().filter(|j| matches!(j.state, JobState::Queued | JobState::Sending)).collect();
         if waiting.len() >= policy.max_jobs {
             return Err(OutboxError::TooManyJobs { jobs: waiting.len() });
         }
@@ -266,10 +282,9 @@ impl Queue {
 
     /// Like [`Queue::next_due`], among the jobs `eligible` accepts (not already in flight, with a server).
     pub fn next_due_where(&self, now_ms: f64, eligible: impl Fn(&Job) -> bool) -> Option<&Job> {
-        self.jobs
-            .iter()
-            .filter(|j| j.state == JobState::Queued && j.not_before_ms <= now_ms && eligible(j))
-            .min_by(|a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)))
+        self.jobs.iter().filter(|j| j.state == JobState::Queued && j.not_before_ms <= now_ms && eligible(j)).min_by(
+            |a, b| a.priority.cmp(&b.priority).then(a.enqueued_ms.total_cmp(&b.enqueued_ms)).then(a.seq.cmp(&b.seq)),
+        )
     }
 
     /// The server cannot hold this job until its time: it waits here instead.
@@ -294,7 +309,14 @@ impl Queue {
     }
 
     /// The server took the message (and may hold it until `held_until_ms`).
-    pub fn sent(&mut self, id: &str, now_ms: f64, email_id: Option<String>, submission_id: Option<String>, held_until_ms: Option<f64>) {
+    pub fn sent(
+        &mut self,
+        id: &str,
+        now_ms: f64,
+        email_id: Option<String>,
+        submission_id: Option<String>,
+        held_until_ms: Option<f64>,
+    ) {
         if let Some(j) = self.get_mut(id) {
             j.state = JobState::Sent;
             j.outcome_unknown = false;
@@ -351,10 +373,12 @@ impl Queue {
                 self.cancelled(id);
                 Ok(Undo::Done)
             }
-            JobState::Sent if job.held_until_ms.is_some_and(|t| t > now_ms) => match (&job.submission_id, &job.email_id) {
-                (Some(s), Some(e)) => Ok(Undo::OnServer { submission_id: s.clone(), email_id: e.clone() }),
-                _ => Err(OutboxError::NotCancellable),
-            },
+            JobState::Sent if job.held_until_ms.is_some_and(|t| t > now_ms) => {
+                match (&job.submission_id, &job.email_id) {
+                    (Some(s), Some(e)) => Ok(Undo::OnServer { submission_id: s.clone(), email_id: e.clone() }),
+                    _ => Err(OutboxError::NotCancellable),
+                }
+            }
             _ => Err(OutboxError::NotCancellable),
         }
     }
@@ -405,7 +429,11 @@ mod tests {
     use crate::mail::Address;
 
     fn draft(subject: &str) -> Draft {
-        Draft { to: vec![Address { name: None, email: "a@example.org".into() }], subject: subject.into(), ..Draft::default() }
+        Draft {
+            to: vec![Address { name: None, email: "a@example.org".into() }],
+            subject: subject.into(),
+            ..Draft::default()
+        }
     }
 
     fn queue_of(list: &[(&str, Priority)]) -> Queue {
@@ -429,7 +457,14 @@ mod tests {
 
     #[test]
     fn priorities_first_then_fifo() {
-        let mut q = queue_of(&[("n1", Priority::Normal), ("l1", Priority::Low), ("c1", Priority::Critical), ("h1", Priority::High), ("n2", Priority::Normal), ("c2", Priority::Critical)]);
+        let mut q = queue_of(&[
+            ("n1", Priority::Normal),
+            ("l1", Priority::Low),
+            ("c1", Priority::Critical),
+            ("h1", Priority::High),
+            ("n2", Priority::Normal),
+            ("c2", Priority::Critical),
+        ]);
         assert_eq!(drain(&mut q), ["c1", "c2", "h1", "n1", "n2", "l1"]);
     }
 
@@ -447,12 +482,24 @@ mod tests {
         // Full jitter at its top: the ceilings 1 s, 2 s, 4 s, 8 s.
         assert_eq!(delays, [1_000, 2_000, 4_000, 8_000]);
         q.start_attempt(&id);
-        q.failed(&id, Failure::Transient { reason: "HTTP 429".into(), retry_after_ms: Some(30_000) }, &policy, 0.0, 0.5);
+        q.failed(
+            &id,
+            Failure::Transient { reason: "HTTP 429".into(), retry_after_ms: Some(30_000) },
+            &policy,
+            0.0,
+            0.5,
+        );
         assert_eq!(q.jobs[0].state, JobState::Failed, "5 attempts used up");
         let mut q = queue_of(&[("m", Priority::Normal)]);
         q.start_attempt(&q.jobs[0].id.clone());
         let id = q.jobs[0].id.clone();
-        q.failed(&id, Failure::Transient { reason: "HTTP 429".into(), retry_after_ms: Some(30_000) }, &policy, 5.0, 0.1);
+        q.failed(
+            &id,
+            Failure::Transient { reason: "HTTP 429".into(), retry_after_ms: Some(30_000) },
+            &policy,
+            5.0,
+            0.1,
+        );
         assert_eq!(q.jobs[0].not_before_ms, 30_005.0, "Retry-After wins over the backoff");
         assert_eq!(policy.timeout_ms(0), 1_000);
         assert_eq!(policy.timeout_ms(3), 8_000);
@@ -512,14 +559,24 @@ mod tests {
     fn limits_and_cancellation() {
         let policy = Policy { max_jobs: 1, ..Policy::default() };
         let mut q = Queue::default();
-        let id = q.enqueue(&policy, "acc", draft("one"), Priority::Low, None, 0.0, 10_000.0, false, 1).unwrap().id.clone();
-        assert_eq!(q.enqueue(&policy, "acc", draft("two"), Priority::Low, None, 0.0, 0.0, false, 2).unwrap_err(), OutboxError::TooManyJobs { jobs: 1 });
+        let id =
+            q.enqueue(&policy, "acc", draft("one"), Priority::Low, None, 0.0, 10_000.0, false, 1).unwrap().id.clone();
+        assert_eq!(
+            q.enqueue(&policy, "acc", draft("two"), Priority::Low, None, 0.0, 0.0, false, 2).unwrap_err(),
+            OutboxError::TooManyJobs { jobs: 1 }
+        );
         assert!(q.next_due(5_000.0).is_none(), "held for the undo window");
         assert_eq!(q.cancel(&id, 5_000.0), Ok(Undo::Done));
         assert_eq!(q.cancel(&id, 5_000.0), Err(OutboxError::NotCancellable));
-        assert_eq!(q.enqueue(&policy, "acc", Draft::default(), Priority::Low, None, 0.0, 0.0, false, 3).unwrap_err(), OutboxError::NoRecipient);
+        assert_eq!(
+            q.enqueue(&policy, "acc", Draft::default(), Priority::Low, None, 0.0, 0.0, false, 3).unwrap_err(),
+            OutboxError::NoRecipient
+        );
         let small = Policy { max_bytes: 10, ..Policy::default() };
-        assert!(matches!(Queue::default().enqueue(&small, "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 4), Err(OutboxError::TooLarge { .. })));
+        assert!(matches!(
+            Queue::default().enqueue(&small, "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 4),
+            Err(OutboxError::TooLarge { .. })
+        ));
         let stats = q.stats();
         assert_eq!((stats.queued, stats.cancelled), (0, 1));
     }
@@ -528,7 +585,11 @@ mod tests {
     fn a_held_send_goes_to_the_server_at_once_and_is_undone_there() {
         let policy = Policy::default();
         let mut q = Queue::default();
-        let id = q.enqueue(&policy, "acc", draft("held"), Priority::Normal, None, 0.0, 10_000.0, true, 1).unwrap().id.clone();
+        let id = q
+            .enqueue(&policy, "acc", draft("held"), Priority::Normal, None, 0.0, 10_000.0, true, 1)
+            .unwrap()
+            .id
+            .clone();
         assert!(q.next_due(0.0).is_some(), "handed to the server now, which holds it");
         assert!(q.get(&id).unwrap().is_held(0.0));
         q.start_attempt(&id);
@@ -536,7 +597,11 @@ mod tests {
         assert_eq!(q.cancel(&id, 9_000.0), Ok(Undo::OnServer { submission_id: "S1".into(), email_id: "M1".into() }));
         assert_eq!(q.cancel(&id, 11_000.0), Err(OutboxError::NotCancellable), "too late: it has left");
         // A server that cannot hold it: the job waits here until its time.
-        let other = q.enqueue(&policy, "acc", draft("later"), Priority::Normal, None, 0.0, 10_000.0, true, 2).unwrap().id.clone();
+        let other = q
+            .enqueue(&policy, "acc", draft("later"), Priority::Normal, None, 0.0, 10_000.0, true, 2)
+            .unwrap()
+            .id
+            .clone();
         q.hold_locally(&other);
         let job = q.get(&other).unwrap();
         assert_eq!((job.state, job.attempts, job.not_before_ms), (JobState::Queued, 0, 10_000.0));
@@ -557,7 +622,10 @@ mod tests {
         assert!(!mine.merge(older), "an older copy loses");
         assert_eq!(mine.get(&id).unwrap().state, JobState::Sent);
         let mut other_tab = Queue::default();
-        let unknown_before = other_tab.enqueue(&Policy::default(), "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 99).unwrap().clone();
+        let unknown_before = other_tab
+            .enqueue(&Policy::default(), "acc", draft("x"), Priority::Low, None, 0.0, 0.0, false, 99)
+            .unwrap()
+            .clone();
         assert!(mine.merge(unknown_before), "a job another tab queued is taken in");
         assert_eq!(mine.jobs.len(), 2);
     }

@@ -14,7 +14,8 @@ use super::convert::{self, split_email_id};
 use super::error::RustMailerError;
 use super::proto as pb;
 use crate::mail::backend::{
-    ActionDone, BackendFuture, Delta, Found, ListDelta, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult, Window, WindowAt,
+    ActionDone, BackendFuture, Delta, Found, ListDelta, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult,
+    Window, WindowAt,
 };
 use crate::mail::{Action, Draft, EmailSummary, Filter, Identity, MailError, MailQuery, Message, Snippet, Vacation};
 
@@ -105,7 +106,11 @@ impl RustMailerBackend {
     }
 
     async fn refresh_folders(&self) -> Result<Vec<pb::MailBox>, MailError> {
-        let list = self.client.list_mailboxes(pb::ListMailboxesRequest { account_id: self.account_id, remote: false }).await?.mailboxes;
+        let list = self
+            .client
+            .list_mailboxes(pb::ListMailboxesRequest { account_id: self.account_id, remote: false })
+            .await?
+            .mailboxes;
         self.state.borrow_mut().folders = list.clone();
         Ok(list)
     }
@@ -117,7 +122,8 @@ impl RustMailerBackend {
 
     /// The IMAP name of a folder id, asking RustMailer again once if it is new to us.
     async fn folder_name(&self, id: &str) -> Result<String, MailError> {
-        let find = |folders: &[pb::MailBox]| folders.iter().find(|m| m.mailbox_id.to_string() == id).map(|m| m.name.clone());
+        let find =
+            |folders: &[pb::MailBox]| folders.iter().find(|m| m.mailbox_id.to_string() == id).map(|m| m.name.clone());
         if let Some(name) = find(&self.state.borrow().folders) {
             return Ok(name);
         }
@@ -153,18 +159,44 @@ impl RustMailerBackend {
         let desc = !query.ascending;
         let result = match (convert::search(&query.filter), folder) {
             (None, Some(mailbox_name)) if query.threads => {
-                let request = pb::ListThreadsRequest { account_id: self.account_id, mailbox_name, next_page_token: token, page_size: PAGE_SIZE, desc, remote: false };
+                let request = pb::ListThreadsRequest {
+                    account_id: self.account_id,
+                    mailbox_name,
+                    next_page_token: token,
+                    page_size: PAGE_SIZE,
+                    desc,
+                    remote: false,
+                };
                 self.client.list_threads(request, page as u64 + 1).await?
             }
             (None, Some(mailbox_name)) => {
-                self.client.list_messages(pb::ListMessagesRequest { account_id: self.account_id, mailbox_name, next_page_token: token, page_size: PAGE_SIZE, remote: false, desc }).await?
+                self.client
+                    .list_messages(pb::ListMessagesRequest {
+                        account_id: self.account_id,
+                        mailbox_name,
+                        next_page_token: token,
+                        page_size: PAGE_SIZE,
+                        remote: false,
+                        desc,
+                    })
+                    .await?
             }
             (search, mailbox_name) => {
                 let search = search.unwrap_or(pb::MessageSearch {
-                    search_type: Some(pb::message_search::SearchType::Condition(pb::Condition { condition: pb::Conditions::AllC as i32, value: None })),
+                    search_type: Some(pb::message_search::SearchType::Condition(pb::Condition {
+                        condition: pb::Conditions::AllC as i32,
+                        value: None,
+                    })),
                 });
                 self.client
-                    .message_search(pb::MessageSearchRequest { account_id: self.account_id, mailbox_name, search: Some(search), next_page_token: token, page_size: PAGE_SIZE, desc: Some(desc) })
+                    .message_search(pb::MessageSearchRequest {
+                        account_id: self.account_id,
+                        mailbox_name,
+                        search: Some(search),
+                        next_page_token: token,
+                        page_size: PAGE_SIZE,
+                        desc: Some(desc),
+                    })
                     .await?
             }
         };
@@ -211,10 +243,22 @@ impl RustMailerBackend {
             let mailbox_name = self.folder_name(&folder.to_string()).await?;
             for chunk in uids.chunks(100) {
                 let value = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-                let search = pb::MessageSearch { search_type: Some(pb::message_search::SearchType::Condition(pb::Condition { condition: pb::Conditions::Uid as i32, value: Some(value) })) };
+                let search = pb::MessageSearch {
+                    search_type: Some(pb::message_search::SearchType::Condition(pb::Condition {
+                        condition: pb::Conditions::Uid as i32,
+                        value: Some(value),
+                    })),
+                };
                 let page = self
                     .client
-                    .message_search(pb::MessageSearchRequest { account_id: self.account_id, mailbox_name: Some(mailbox_name.clone()), search: Some(search), next_page_token: None, page_size: 100, desc: Some(true) })
+                    .message_search(pb::MessageSearchRequest {
+                        account_id: self.account_id,
+                        mailbox_name: Some(mailbox_name.clone()),
+                        search: Some(search),
+                        next_page_token: None,
+                        page_size: 100,
+                        desc: Some(true),
+                    })
                     .await?;
                 self.remember(&page.items);
             }
@@ -258,7 +302,9 @@ impl RustMailerBackend {
         let key = (email_id.to_owned(), attachment_id.to_owned());
         let mut state = self.state.borrow_mut();
         match state.attachment_digests.get(&key) {
-            Some(expected) if *expected != digest => Err(RustMailerError::AttachmentChanged { expected: expected.clone(), actual: digest }.into()),
+            Some(expected) if *expected != digest => {
+                Err(RustMailerError::AttachmentChanged { expected: expected.clone(), actual: digest }.into())
+            }
             Some(_) => Ok(data),
             None => {
                 state.attachment_digests.insert(key, digest);
@@ -270,15 +316,32 @@ impl RustMailerBackend {
     /// The state of a sending task (what became of a mail after RustMailer took it).
     pub async fn task(&self, task_id: u64) -> Result<TaskStatus, MailError> {
         let t = self.client.get_email_task(pb::GetTaskRequest { id: task_id }).await?;
-        Ok(TaskStatus { id: t.id, status: pb::TaskStatus::try_from(t.status).unwrap_or(pb::TaskStatus::Failed), error: t.error, scheduled_at_ms: t.scheduled_at })
+        Ok(TaskStatus {
+            id: t.id,
+            status: pb::TaskStatus::try_from(t.status).unwrap_or(pb::TaskStatus::Failed),
+            error: t.error,
+            scheduled_at_ms: t.scheduled_at,
+        })
     }
 
     /// The newest sending task for a Message-ID, looking through the most recent tasks.
     async fn task_for(&self, message_id: &str) -> Result<Option<pb::EmailTask>, MailError> {
         let wanted = message_id.trim().trim_matches(['<', '>']);
         for page in 1..=5u64 {
-            let tasks = self.client.list_email_tasks(pb::ListTasksRequest { page: Some(page), page_size: Some(100), desc: Some(true), status: None }).await?;
-            if let Some(t) = tasks.items.iter().find(|t| t.account_id == self.account_id && t.message_id.trim().trim_matches(['<', '>']) == wanted) {
+            let tasks = self
+                .client
+                .list_email_tasks(pb::ListTasksRequest {
+                    page: Some(page),
+                    page_size: Some(100),
+                    desc: Some(true),
+                    status: None,
+                })
+                .await?;
+            if let Some(t) = tasks
+                .items
+                .iter()
+                .find(|t| t.account_id == self.account_id && t.message_id.trim().trim_matches(['<', '>']) == wanted)
+            {
                 return Ok(Some(t.clone()));
             }
             if tasks.total_pages.is_none_or(|p| page >= p) {
@@ -374,7 +437,8 @@ impl MailBackend for RustMailerBackend {
 
     fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
         async move {
-            let missing: Vec<String> = ids.iter().filter(|id| !self.state.borrow().envelopes.contains_key(*id)).cloned().collect();
+            let missing: Vec<String> =
+                ids.iter().filter(|id| !self.state.borrow().envelopes.contains_key(*id)).cloned().collect();
             if !missing.is_empty() {
                 self.lookup(&missing).await?;
             }
@@ -418,7 +482,9 @@ impl MailBackend for RustMailerBackend {
         async move {
             let account_id = self.account_id;
             let refused = |e: MailError| match e {
-                e @ (MailError::Server { .. } | MailError::Unauthorized(_) | MailError::Unreadable(_)) if !e.is_transient() => {
+                e @ (MailError::Server { .. } | MailError::Unauthorized(_) | MailError::Unreadable(_))
+                    if !e.is_transient() =>
+                {
                     MailError::Refused { what: action.describe(), reason: e.to_string() }
                 }
                 other => other,
@@ -428,8 +494,19 @@ impl MailBackend for RustMailerBackend {
                     Action::SetKeyword { ids, keyword, on } => {
                         for (mailbox_name, uids) in self.by_folder(ids).await? {
                             let flag = convert::flag_for(keyword);
-                            let change = if *on { pb::FlagAction { add: vec![flag], ..Default::default() } } else { pb::FlagAction { remove: vec![flag], ..Default::default() } };
-                            self.client.update_message_flags(pb::FlagMessageRequest { account_id, uids, mailbox_name, action: Some(change) }).await?;
+                            let change = if *on {
+                                pb::FlagAction { add: vec![flag], ..Default::default() }
+                            } else {
+                                pb::FlagAction { remove: vec![flag], ..Default::default() }
+                            };
+                            self.client
+                                .update_message_flags(pb::FlagMessageRequest {
+                                    account_id,
+                                    uids,
+                                    mailbox_name,
+                                    action: Some(change),
+                                })
+                                .await?;
                         }
                     }
                     Action::Move { ids, to, .. } | Action::Copy { ids, to } => {
@@ -451,7 +528,13 @@ impl MailBackend for RustMailerBackend {
                     Action::Destroy { ids } => {
                         for (mailbox_name, uids) in self.by_folder(ids).await? {
                             let ids = uids.iter().map(u32::to_string).collect();
-                            self.client.delete_messages(pb::MessageDeleteRequest { account_id, ids, mailbox_name: Some(mailbox_name) }).await?;
+                            self.client
+                                .delete_messages(pb::MessageDeleteRequest {
+                                    account_id,
+                                    ids,
+                                    mailbox_name: Some(mailbox_name),
+                                })
+                                .await?;
                         }
                     }
                     Action::CreateMailbox { name, parent_id, .. } => {
@@ -459,13 +542,31 @@ impl MailBackend for RustMailerBackend {
                             Some(p) => Some(self.folder_name(p).await?),
                             None => None,
                         };
-                        let delimiter = self.state.borrow().folders.iter().find_map(|f| f.delimiter.clone()).unwrap_or_else(|| "/".into());
+                        let delimiter = self
+                            .state
+                            .borrow()
+                            .folders
+                            .iter()
+                            .find_map(|f| f.delimiter.clone())
+                            .unwrap_or_else(|| "/".into());
                         let full = match &parent_name {
                             Some(p) => format!("{p}{delimiter}{name}"),
                             None => name.clone(),
                         };
-                        self.client.create_mailbox(pb::CreateMailboxRequest { account_id, mailbox_name: name.clone(), parent_name, label_color: None }).await?;
-                        let created = self.refresh_folders().await?.iter().find(|f| f.name == full).map(|f| f.mailbox_id.to_string());
+                        self.client
+                            .create_mailbox(pb::CreateMailboxRequest {
+                                account_id,
+                                mailbox_name: name.clone(),
+                                parent_name,
+                                label_color: None,
+                            })
+                            .await?;
+                        let created = self
+                            .refresh_folders()
+                            .await?
+                            .iter()
+                            .find(|f| f.name == full)
+                            .map(|f| f.mailbox_id.to_string());
                         return Ok(ActionDone { created_mailbox_id: created });
                     }
                     Action::RenameMailbox { id, name } => {
@@ -473,11 +574,21 @@ impl MailBackend for RustMailerBackend {
                         let folder = self.state.borrow().folders.iter().find(|f| f.name == current_name).cloned();
                         let delimiter = folder.and_then(|f| f.delimiter).filter(|d| !d.is_empty());
                         // Only the last part of the path is renamed; the folder keeps its parent.
-                        let new_name = match delimiter.as_deref().and_then(|d| current_name.rsplit_once(d).map(|(p, _)| format!("{p}{d}{name}"))) {
+                        let new_name = match delimiter
+                            .as_deref()
+                            .and_then(|d| current_name.rsplit_once(d).map(|(p, _)| format!("{p}{d}{name}")))
+                        {
                             Some(full) => full,
                             None => name.clone(),
                         };
-                        self.client.update_mailbox(pb::MailboxUpdateRequest { account_id, current_name, new_name: Some(new_name), label_color: None }).await?;
+                        self.client
+                            .update_mailbox(pb::MailboxUpdateRequest {
+                                account_id,
+                                current_name,
+                                new_name: Some(new_name),
+                                label_color: None,
+                            })
+                            .await?;
                         self.refresh_folders().await?;
                     }
                     Action::DestroyMailbox { id } => {
@@ -500,15 +611,34 @@ impl MailBackend for RustMailerBackend {
     }
 
     fn identities(&self) -> BackendFuture<'_, Vec<Identity>> {
-        async move { Ok(vec![Identity { id: format!("rustmailer-{}", self.account_id), name: self.name.clone(), email: self.email.clone(), ..Default::default() }]) }.boxed_local()
+        async move {
+            Ok(vec![Identity {
+                id: format!("rustmailer-{}", self.account_id),
+                name: self.name.clone(),
+                email: self.email.clone(),
+                ..Default::default()
+            }])
+        }
+        .boxed_local()
     }
 
-    fn save_draft<'a>(&'a self, _draft: &'a Draft, _drafts_mailbox: &'a str, _replaces: Option<&'a str>) -> BackendFuture<'a, String> {
+    fn save_draft<'a>(
+        &'a self,
+        _draft: &'a Draft,
+        _drafts_mailbox: &'a str,
+        _replaces: Option<&'a str>,
+    ) -> BackendFuture<'a, String> {
         // SaveDraft exists only in RustMailer revisions newer than those deployed in early 2026.
         async move { Err(MailError::Unsupported("saving drafts (RustMailer)")) }.boxed_local()
     }
 
-    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, _replaces: Option<&'a str>, hold_until_ms: Option<f64>) -> BackendFuture<'a, Sent> {
+    fn send<'a>(
+        &'a self,
+        draft: &'a Draft,
+        mailboxes: &'a SendMailboxes,
+        _replaces: Option<&'a str>,
+        hold_until_ms: Option<f64>,
+    ) -> BackendFuture<'a, Sent> {
         async move {
             if draft.to.is_empty() && draft.cc.is_empty() && draft.bcc.is_empty() {
                 return Err(invalid("the message has no recipient"));
@@ -521,17 +651,26 @@ impl MailBackend for RustMailerBackend {
             let mut headers = HashMap::new();
             headers.insert("Message-ID".to_owned(), raw_header(format!("<{message_id}>")));
             if !draft.in_reply_to.is_empty() {
-                headers.insert("In-Reply-To".to_owned(), raw_header(draft.in_reply_to.iter().map(|m| format!("<{m}>")).collect::<Vec<_>>().join(" ")));
+                headers.insert(
+                    "In-Reply-To".to_owned(),
+                    raw_header(draft.in_reply_to.iter().map(|m| format!("<{m}>")).collect::<Vec<_>>().join(" ")),
+                );
             }
             if !draft.references.is_empty() {
-                headers.insert("References".to_owned(), raw_header(draft.references.iter().map(|m| format!("<{m}>")).collect::<Vec<_>>().join(" ")));
+                headers.insert(
+                    "References".to_owned(),
+                    raw_header(draft.references.iter().map(|m| format!("<{m}>")).collect::<Vec<_>>().join(" ")),
+                );
             }
             let send_at = hold_until_ms.map(|ms| ms as i64);
             let sent_folder = match &mailboxes.sent {
                 Some(id) => self.folder_name(id).await.ok(),
                 None => None,
             };
-            let from = draft.from.first().map(email_address).unwrap_or(pb::EmailAddress { name: Some(self.name.clone()).filter(|n| !n.is_empty()), address: self.email.clone() });
+            let from = draft.from.first().map(email_address).unwrap_or(pb::EmailAddress {
+                name: Some(self.name.clone()).filter(|n| !n.is_empty()),
+                address: self.email.clone(),
+            });
             let request = pb::SendEmailRequest {
                 from: Some(from),
                 recipients: vec![pb::Recipient {
@@ -550,16 +689,30 @@ impl MailBackend for RustMailerBackend {
                 template_id: None,
                 attachments: vec![],
                 headers,
-                send_control: Some(pb::SendControl { save_to_sent: Some(true), sent_folder, send_at, ..Default::default() }),
+                send_control: Some(pb::SendControl {
+                    save_to_sent: Some(true),
+                    sent_folder,
+                    send_at,
+                    ..Default::default()
+                }),
             };
             let refused = |e: RustMailerError| match e {
-                RustMailerError::Invalid(reason) | RustMailerError::Forbidden(reason) | RustMailerError::TooLarge(reason) => MailError::Refused { what: "send the message".into(), reason },
+                RustMailerError::Invalid(reason)
+                | RustMailerError::Forbidden(reason)
+                | RustMailerError::TooLarge(reason) => MailError::Refused { what: "send the message".into(), reason },
                 other => other.into(),
             };
-            self.client.send_new_mail(pb::SendNewMailRequest { account_id: self.account_id, request: Some(request) }).await.map_err(refused)?;
+            self.client
+                .send_new_mail(pb::SendNewMailRequest { account_id: self.account_id, request: Some(request) })
+                .await
+                .map_err(refused)?;
             // SendNewMail answers Empty: the task it queued is found by the Message-ID.
             let task = self.task_for(&message_id).await.unwrap_or(None);
-            Ok(Sent { email_id: message_id.clone(), submission_id: task.map(|t| t.id.to_string()), held_until_ms: hold_until_ms })
+            Ok(Sent {
+                email_id: message_id.clone(),
+                submission_id: task.map(|t| t.id.to_string()),
+                held_until_ms: hold_until_ms,
+            })
         }
         .boxed_local()
     }
@@ -568,7 +721,12 @@ impl MailBackend for RustMailerBackend {
         MAX_HOLD_SECS
     }
 
-    fn cancel_send<'a>(&'a self, submission_id: &'a str, _email_id: &'a str, _mailboxes: &'a SendMailboxes) -> BackendFuture<'a, ()> {
+    fn cancel_send<'a>(
+        &'a self,
+        submission_id: &'a str,
+        _email_id: &'a str,
+        _mailboxes: &'a SendMailboxes,
+    ) -> BackendFuture<'a, ()> {
         async move {
             let id: u64 = submission_id.parse().map_err(|_| MailError::NotFound(format!("task {submission_id}")))?;
             let task = self.client.get_email_task(pb::GetTaskRequest { id }).await?;
@@ -594,7 +752,10 @@ impl MailBackend for RustMailerBackend {
             Ok(Some(Found {
                 email_id: task.message_id.clone(),
                 // A task that will not send (removed, stopped, failed for good) counts as not sent.
-                still_draft: matches!(status, pb::TaskStatus::Removed | pb::TaskStatus::Stopped | pb::TaskStatus::Failed),
+                still_draft: matches!(
+                    status,
+                    pb::TaskStatus::Removed | pb::TaskStatus::Stopped | pb::TaskStatus::Failed
+                ),
                 held_submission: (status == pb::TaskStatus::Scheduled).then(|| task.id.to_string()),
             }))
         }

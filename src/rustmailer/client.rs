@@ -44,8 +44,18 @@ macro_rules! answers {
     ($($message:ty),* $(,)?) => { $(impl Answer for $message { const ENVELOPES_FIELD: Option<u64> = None; })* };
 }
 answers!(
-    pb::Empty, pb::ListMinimalAccountsResponse, pb::PagedAccount, pb::Account, pb::AccountRunningState, pb::MailServerConfig,
-    pb::ListMailboxesResponse, pb::MessageContentResponse, pb::ByteResponse, pb::PagedEmailTask, pb::EmailTask, pb::ServerStatus,
+    pb::Empty,
+    pb::ListMinimalAccountsResponse,
+    pb::PagedAccount,
+    pb::Account,
+    pb::AccountRunningState,
+    pb::MailServerConfig,
+    pb::ListMailboxesResponse,
+    pb::MessageContentResponse,
+    pb::ByteResponse,
+    pb::PagedEmailTask,
+    pb::EmailTask,
+    pb::ServerStatus,
     pb::PagedEmailTemplate,
 );
 impl Answer for pb::CursorDataPage {
@@ -134,7 +144,12 @@ impl RustMailer {
     pub fn new(base_url: &str, token: Option<String>) -> RustMailer {
         // "" is same-origin: fetch resolves the relative call paths against the page or worker.
         let base_url = base_url.trim_end_matches('/').to_owned();
-        RustMailer { base_url, token: token.filter(|t| !t.is_empty()), deadline_secs: DEFAULT_DEADLINE_SECS, shape: Rc::default() }
+        RustMailer {
+            base_url,
+            token: token.filter(|t| !t.is_empty()),
+            deadline_secs: DEFAULT_DEADLINE_SECS,
+            shape: Rc::default(),
+        }
     }
 
     /// The same client asking RustMailer for another deadline per call.
@@ -161,7 +176,8 @@ impl RustMailer {
         let mut request = tonic::Request::new(message);
         let metadata = request.metadata_mut();
         if let Some(token) = &self.token {
-            let value = MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| RustMailerError::BadToken("the token has characters a header cannot carry".into()))?;
+            let value = MetadataValue::try_from(format!("Bearer {token}"))
+                .map_err(|_| RustMailerError::BadToken("the token has characters a header cannot carry".into()))?;
             metadata.insert("authorization", value);
         }
         metadata.insert("x-rustmailer-timeout-seconds", MetadataValue::from(self.deadline_secs));
@@ -209,7 +225,11 @@ impl RustMailer {
     /// shown which, the cursor is tried, and 1.6.0's refusal of it (INVALID_ARGUMENT: it reads the
     /// missing page as 0) means page numbers. A 1.6.0 answer comes back as a cursor page whose
     /// token is the next page's number.
-    pub async fn list_threads(&self, request: pb::ListThreadsRequest, page_number: u64) -> Result<pb::CursorDataPage, RustMailerError> {
+    pub async fn list_threads(
+        &self,
+        request: pb::ListThreadsRequest,
+        page_number: u64,
+    ) -> Result<pb::CursorDataPage, RustMailerError> {
         const PATH: &str = "/rustmailer.grpc.MessageService/ListThreads";
         let by_number = |request: &pb::ListThreadsRequest| pb::ListThreadsRequestV160 {
             account_id: request.account_id,
@@ -241,14 +261,16 @@ impl RustMailer {
                     Ok(page)
                 }
                 // 1.6.0 reads the first page's missing number as 0 and says so.
-                Err(refused @ RustMailerError::Invalid(_)) if refused.to_string().contains("page") => match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
-                    Ok(paged) => {
-                        self.learn(|shape| shape.thread_paging = Some(ThreadPaging::Page));
-                        Ok(as_cursor_page(paged))
+                Err(refused @ RustMailerError::Invalid(_)) if refused.to_string().contains("page") => {
+                    match self.call::<_, pb::PagedMessages>(PATH, by_number(&request)).await {
+                        Ok(paged) => {
+                            self.learn(|shape| shape.thread_paging = Some(ThreadPaging::Page));
+                            Ok(as_cursor_page(paged))
+                        }
+                        // Not 1.6.0's refusal after all: the first answer is the one to report.
+                        Err(_) => Err(refused),
                     }
-                    // Not 1.6.0's refusal after all: the first answer is the one to report.
-                    Err(_) => Err(refused),
-                },
+                }
                 Err(e) => Err(e),
             },
         }
@@ -258,18 +280,25 @@ impl RustMailer {
     /// Before any answer has shown the server's thread ids (a conversation opened from the
     /// offline copy first), a numeric id is tried both ways: the revision's server cannot read
     /// the number, 1.6.0's cannot read the text, and the answer that reads teaches which it is.
-    pub async fn get_thread_messages(&self, account_id: u64, thread_id: &str) -> Result<pb::EmailEnvelopeList, RustMailerError> {
+    pub async fn get_thread_messages(
+        &self,
+        account_id: u64,
+        thread_id: &str,
+    ) -> Result<pb::EmailEnvelopeList, RustMailerError> {
         const PATH: &str = "/rustmailer.grpc.MessageService/GetThreadMessages";
         let by_text = || pb::GetThreadMessagesRequest { account_id, thread_id: thread_id.to_owned(), remote: None };
         let number = thread_id.parse::<u64>().ok();
         match (self.shape.get().thread_ids, number) {
-            (Some(ThreadIds::Number), Some(number)) => self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await,
+            (Some(ThreadIds::Number), Some(number)) => {
+                self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await
+            }
             (Some(ThreadIds::Number), None) => Err(RustMailerError::ForeignId(thread_id.to_owned())),
             (Some(ThreadIds::Text), _) | (None, None) => self.call(PATH, by_text()).await,
             (None, Some(number)) => match self.call(PATH, by_text()).await {
-                Err(e @ (RustMailerError::Server(_) | RustMailerError::Invalid(_))) => {
-                    self.call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number }).await.map_err(|_| e)
-                }
+                Err(e @ (RustMailerError::Server(_) | RustMailerError::Invalid(_))) => self
+                    .call(PATH, pb::GetThreadMessagesRequestV160 { account_id, thread_id: number })
+                    .await
+                    .map_err(|_| e),
                 answer => answer,
             },
         }

@@ -57,7 +57,8 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     let t = text.trim();
     let date = t.get(0..10)?;
     let mut parts = date.split('-');
-    let (y, m, d): (i64, u32, u32) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let (y, m, d): (i64, u32, u32) =
+        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
@@ -180,7 +181,9 @@ pub fn mailboxes(list: &[pb::MailBox]) -> Vec<Mailbox> {
         .map(|m| {
             let delimiter = m.delimiter.as_deref().filter(|d| !d.is_empty());
             let (parent, leaf) = match delimiter.and_then(|d| m.name.rsplit_once(d)) {
-                Some((parent, leaf)) if by_name.contains_key(parent) => (by_name.get(parent).map(|id| id.to_string()), leaf.to_owned()),
+                Some((parent, leaf)) if by_name.contains_key(parent) => {
+                    (by_name.get(parent).map(|id| id.to_string()), leaf.to_owned())
+                }
                 _ => (None, m.name.clone()),
             };
             let no_select = m.attributes.iter().any(|a| a.attr == pb::AttributeEnum::NoSelect as i32);
@@ -233,7 +236,9 @@ pub fn fingerprint(list: &[pb::MailBox], epoch: u64) -> String {
 }
 
 fn condition(kind: pb::Conditions, value: Option<String>) -> pb::MessageSearch {
-    pb::MessageSearch { search_type: Some(pb::message_search::SearchType::Condition(pb::Condition { condition: kind as i32, value })) }
+    pb::MessageSearch {
+        search_type: Some(pb::message_search::SearchType::Condition(pb::Condition { condition: kind as i32, value })),
+    }
 }
 
 /// A filter as a RustMailer search (IMAP SEARCH semantics); `None` when the filter names only
@@ -268,7 +273,12 @@ pub fn search(filter: &Filter) -> Option<pb::MessageSearch> {
     match all.len() {
         0 => None,
         1 => all.pop(),
-        _ => Some(pb::MessageSearch { search_type: Some(pb::message_search::SearchType::Logic(pb::Logic { operator: pb::Operator::And as i32, children: all })) }),
+        _ => Some(pb::MessageSearch {
+            search_type: Some(pb::message_search::SearchType::Logic(pb::Logic {
+                operator: pb::Operator::And as i32,
+                children: all,
+            })),
+        }),
     }
 }
 
@@ -300,7 +310,10 @@ mod tests {
 
     #[test]
     fn seen_is_flag_zero() {
-        let flags = [pb::EnvelopeFlag { flag: 0, custom: None }, pb::EnvelopeFlag { flag: pb::EmailFlag::Custom as i32, custom: Some("$Work".into()) }];
+        let flags = [
+            pb::EnvelopeFlag { flag: 0, custom: None },
+            pb::EnvelopeFlag { flag: pb::EmailFlag::Custom as i32, custom: Some("$Work".into()) },
+        ];
         let k = keywords(&flags);
         assert_eq!(k.keys().collect::<Vec<_>>(), ["$seen", "$work"]);
         assert_eq!(flag_for("$seen").flag, 0);
@@ -318,7 +331,12 @@ mod tests {
             unseen: Some(1),
             ..Default::default()
         };
-        let list = [mb(1, "INBOX", None), mb(2, "Sent", Some(pb::AttributeEnum::Sent)), mb(3, "Projects", None), mb(4, "Projects/Q4", None)];
+        let list = [
+            mb(1, "INBOX", None),
+            mb(2, "Sent", Some(pb::AttributeEnum::Sent)),
+            mb(3, "Projects", None),
+            mb(4, "Projects/Q4", None),
+        ];
         let boxes = mailboxes(&list);
         assert_eq!(boxes[0].role, Role::Inbox);
         assert_eq!(boxes[1].role, Role::Sent);
@@ -336,7 +354,9 @@ mod tests {
     fn filters_become_imap_searches() {
         assert_eq!(search(&Filter::in_mailbox("1")), None);
         let f = Filter { from: Some("ann".into()), not_keyword: Some("$seen".into()), ..Filter::in_mailbox("1") };
-        let Some(pb::MessageSearch { search_type: Some(pb::message_search::SearchType::Logic(l)) }) = search(&f) else { panic!("an AND") };
+        let Some(pb::MessageSearch { search_type: Some(pb::message_search::SearchType::Logic(l)) }) = search(&f) else {
+            panic!("an AND")
+        };
         assert_eq!(l.children.len(), 2);
     }
 }

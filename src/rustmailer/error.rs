@@ -98,7 +98,10 @@ impl RustMailerError {
             RustMailerError::Timeout
         } else if message.contains("invalid content type") || message.contains("missing content-type") {
             RustMailerError::Unavailable(format!("the gateway answered without gRPC-web ({message})"))
-        } else if message.contains("JS API error") || message.contains("Failed to fetch") || message.contains("NetworkError") {
+        } else if message.contains("JS API error")
+            || message.contains("Failed to fetch")
+            || message.contains("NetworkError")
+        {
             RustMailerError::Network(message.trim_start_matches("JS API error: ").to_owned())
         } else {
             RustMailerError::Malformed(message.to_owned())
@@ -123,7 +126,8 @@ impl RustMailerError {
 impl From<RustMailerError> for MailError {
     fn from(error: RustMailerError) -> MailError {
         let reason = error.to_string();
-        let server = |retry, outcome| MailError::Server { reason: reason.clone(), retry, outcome, retry_after_secs: None };
+        let server =
+            |retry, outcome| MailError::Server { reason: reason.clone(), retry, outcome, retry_after_secs: None };
         match &error {
             RustMailerError::Network(_) => MailError::Unreachable(reason),
             RustMailerError::BadToken(_) | RustMailerError::Forbidden(_) => MailError::Unauthorized(reason),
@@ -140,7 +144,11 @@ impl From<RustMailerError> for MailError {
 
 impl From<tonic::Status> for RustMailerError {
     fn from(status: tonic::Status) -> RustMailerError {
-        let rustmailer_code = status.metadata().get("rustmailer-error-code").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        let rustmailer_code = status
+            .metadata()
+            .get("rustmailer-error-code")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         RustMailerError::from_status(status.code() as i32, status.message(), rustmailer_code)
     }
 }
@@ -151,8 +159,14 @@ mod tests {
 
     #[test]
     fn rustmailer_codes_win_over_grpc_codes() {
-        assert_eq!(RustMailerError::from_status(16, "Invalid access token", Some(20000)), RustMailerError::BadToken("Invalid access token".into()));
-        assert_eq!(RustMailerError::from_status(7, "licence", Some(20030)), RustMailerError::Forbidden("licence".into()));
+        assert_eq!(
+            RustMailerError::from_status(16, "Invalid access token", Some(20000)),
+            RustMailerError::BadToken("Invalid access token".into())
+        );
+        assert_eq!(
+            RustMailerError::from_status(7, "licence", Some(20030)),
+            RustMailerError::Forbidden("licence".into())
+        );
         assert_eq!(RustMailerError::from_status(4, "slow", Some(10080)), RustMailerError::Timeout);
         assert!(matches!(RustMailerError::from_status(2, "x", Some(50010)), RustMailerError::MailServer(_)));
         // An unknown RustMailer code falls back to the gRPC code.
@@ -172,15 +186,24 @@ mod tests {
 
     #[test]
     fn browser_transport_failures_are_told_apart() {
-        assert!(matches!(RustMailerError::from_status(2, "JS API error: TypeError: Failed to fetch", None), RustMailerError::Network(_)));
-        assert!(matches!(RustMailerError::from_status(2, "invalid content type: text/html", None), RustMailerError::Unavailable(_)));
+        assert!(matches!(
+            RustMailerError::from_status(2, "JS API error: TypeError: Failed to fetch", None),
+            RustMailerError::Network(_)
+        ));
+        assert!(matches!(
+            RustMailerError::from_status(2, "invalid content type: text/html", None),
+            RustMailerError::Unavailable(_)
+        ));
         assert_eq!(RustMailerError::from_status(2, "Request timed out", None), RustMailerError::Timeout);
         assert!(matches!(RustMailerError::from_status(2, "garbage", None), RustMailerError::Malformed(_)));
     }
 
     #[test]
     fn an_answer_that_cannot_be_read_is_not_an_outage() {
-        let e = RustMailerError::Undecodable { rpc: "ListMessages".into(), detail: "EmailEnvelope.thread_id: invalid wire type".into() };
+        let e = RustMailerError::Undecodable {
+            rpc: "ListMessages".into(),
+            detail: "EmailEnvelope.thread_id: invalid wire type".into(),
+        };
         assert!(!e.is_transient());
         assert!(e.to_string().contains("ListMessages"), "names the call: {e}");
         assert!(e.to_string().contains("does not read"), "{e}");

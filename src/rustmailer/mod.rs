@@ -16,8 +16,8 @@ pub mod client;
 pub mod convert;
 pub mod error;
 pub mod proto;
-pub mod wire;
 #[cfg(target_arch = "wasm32")]
 pub mod push;
+pub mod wire;
 
 pub use error::RustMailerError;

@@ -35,7 +35,12 @@ pub struct PushOptions {
 
 impl Default for PushOptions {
     fn default() -> Self {
-        PushOptions { poll_interval_ms: 30_000, backoff: Backoff::new(1_000, 60_000), stall_ms: 50_000, max_frame: 256 * 1024 }
+        PushOptions {
+            poll_interval_ms: 30_000,
+            backoff: Backoff::new(1_000, 60_000),
+            stall_ms: 50_000,
+            max_frame: 256 * 1024,
+        }
     }
 }
 
@@ -45,7 +50,12 @@ enum Ended {
     Broken(String),
 }
 
-async fn run_stream(client: &RustMailer, account_id: u64, options: &PushOptions, on_event: &dyn Fn(RustMailerPush)) -> Ended {
+async fn run_stream(
+    client: &RustMailer,
+    account_id: u64,
+    options: &PushOptions,
+    on_event: &dyn Fn(RustMailerPush),
+) -> Ended {
     let url = format!("{}/rustmailer/events?account={account_id}", client.base_url());
     let mut request = HttpRequest::get(url).header("accept", "text/event-stream");
     if let Some(token) = client.token() {
@@ -58,7 +68,8 @@ async fn run_stream(client: &RustMailer, account_id: u64, options: &PushOptions,
     if response.status == 404 {
         return Ended::Absent("the gateway relays no RustMailer events".into());
     }
-    if response.status != 200 || !response.content_type.as_deref().is_some_and(|ct| ct.starts_with("text/event-stream")) {
+    if response.status != 200 || !response.content_type.as_deref().is_some_and(|ct| ct.starts_with("text/event-stream"))
+    {
         return Ended::Broken(format!("the event stream answered HTTP {}", response.status));
     }
     on_event(RustMailerPush::Connected);
@@ -86,7 +97,12 @@ async fn run_stream(client: &RustMailer, account_id: u64, options: &PushOptions,
 }
 
 /// Starts updates for one account; `on_event` hears everything.
-pub fn start(client: RustMailer, account_id: u64, options: PushOptions, on_event: impl Fn(RustMailerPush) + 'static) -> PushHandle {
+pub fn start(
+    client: RustMailer,
+    account_id: u64,
+    options: PushOptions,
+    on_event: impl Fn(RustMailerPush) + 'static,
+) -> PushHandle {
     let stop = Stop::default();
     let task_stop = stop.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -118,7 +134,9 @@ pub fn start(client: RustMailer, account_id: u64, options: PushOptions, on_event
                 on_event(RustMailerPush::Poll);
                 delay
             };
-            if let Either::Right(_) = select(sleep(wait_ms.min(u32::MAX as u64) as u32).boxed_local(), task_stop.wait().boxed_local()).await {
+            if let Either::Right(_) =
+                select(sleep(wait_ms.min(u32::MAX as u64) as u32).boxed_local(), task_stop.wait().boxed_local()).await
+            {
                 return;
             }
             if stream_absent {

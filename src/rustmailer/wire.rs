@@ -118,8 +118,12 @@ fn fields(bytes: &[u8]) -> impl Iterator<Item = Result<Field<'_>, NotProtobuf>> 
                 FIXED64 => at += 8,
                 FIXED32 => at += 4,
                 LEN => {
-                    let len = usize::try_from(read_varint(bytes, &mut at)?).map_err(|_| NotProtobuf("a length does not fit".into()))?;
-                    let end = at.checked_add(len).filter(|end| *end <= bytes.len()).ok_or_else(|| NotProtobuf("a field runs past the end".into()))?;
+                    let len = usize::try_from(read_varint(bytes, &mut at)?)
+                        .map_err(|_| NotProtobuf("a length does not fit".into()))?;
+                    let end = at
+                        .checked_add(len)
+                        .filter(|end| *end <= bytes.len())
+                        .ok_or_else(|| NotProtobuf("a field runs past the end".into()))?;
                     payload = &bytes[at..end];
                     at = end;
                 }
@@ -171,7 +175,10 @@ fn envelope_in_revision_shape(envelope: &[u8], seen: &mut Option<ThreadIds>) -> 
 /// Puts the envelopes of an answer (the repeated field `envelopes_field`) into the revision's
 /// shape. Returns the bytes to decode (borrowed when nothing changed, the usual case on the
 /// revision) and what the thread ids showed.
-pub fn in_revision_shape(answer: &[u8], envelopes_field: u64) -> Result<(std::borrow::Cow<'_, [u8]>, Option<ThreadIds>), NotProtobuf> {
+pub fn in_revision_shape(
+    answer: &[u8],
+    envelopes_field: u64,
+) -> Result<(std::borrow::Cow<'_, [u8]>, Option<ThreadIds>), NotProtobuf> {
     let mut seen = None;
     let mut rewritten: Option<Vec<u8>> = None;
     let mut copied = 0;
@@ -205,7 +212,13 @@ mod tests {
     use prost::Message;
 
     fn envelope(uid: u32, thread: &str) -> pb::EmailEnvelope {
-        pb::EmailEnvelope { id: uid.to_string(), subject: Some(format!("mail {uid}")), thread_id: thread.into(), labels: vec!["x".into()], ..Default::default() }
+        pb::EmailEnvelope {
+            id: uid.to_string(),
+            subject: Some(format!("mail {uid}")),
+            thread_id: thread.into(),
+            labels: vec!["x".into()],
+            ..Default::default()
+        }
     }
 
     /// 1.6.0's encoding of an envelope, written field by field (as its server's prost does): the
@@ -220,7 +233,12 @@ mod tests {
 
     #[test]
     fn revision_answers_pass_untouched_and_show_text_ids() {
-        let page = pb::CursorDataPage { next_page_token: Some("cur-2".into()), total_items: 9, items: vec![envelope(1, "t-a"), envelope(2, "t-b")], ..Default::default() };
+        let page = pb::CursorDataPage {
+            next_page_token: Some("cur-2".into()),
+            total_items: 9,
+            items: vec![envelope(1, "t-a"), envelope(2, "t-b")],
+            ..Default::default()
+        };
         let bytes = page.encode_to_vec();
         let (shaped, seen) = in_revision_shape(&bytes, 4).expect("protobuf");
         assert!(matches!(shaped, std::borrow::Cow::Borrowed(_)), "no copy on the revision");

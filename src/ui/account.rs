@@ -9,11 +9,11 @@ use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
 use crate::jmap::blob::DigestStore;
 use crate::jmap::client::JmapClient;
-use crate::jmap::{blob_io, capability};
-use crate::mail::BodyPart;
 use crate::jmap::mail::JmapMail;
+use crate::jmap::{blob_io, capability};
 use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
+use crate::mail::BodyPart;
 use crate::mail::{MailError, Role};
 use crate::outbox::dispatcher::{Outbox, Sender, Subscription};
 use crate::outbox::grant::{Route, SendGrant};
@@ -50,7 +50,11 @@ pub enum Connection {
     RustMailer(Rc<RustMailerBackend>),
     /// The cached mail only, without the server: an offline start (until the user signs in), or,
     /// with `connecting`, shown at once while a sign-in to it is under way.
-    Offline { server: String, username: String, connecting: bool },
+    Offline {
+        server: String,
+        username: String,
+        connecting: bool,
+    },
 }
 
 /// A signed-in account, ready to show.
@@ -73,13 +77,27 @@ const MAX_ATTACHMENT_BYTES: u64 = 512 * 1024 * 1024;
 
 impl Connection {
     /// An attachment's bytes as a browser Blob, checked against its SHA-256 on the way.
-    pub async fn download(&self, email_id: &str, part: &BodyPart, digests: &dyn DigestStore) -> Result<web_sys::Blob, MailError> {
+    pub async fn download(
+        &self,
+        email_id: &str,
+        part: &BodyPart,
+        digests: &dyn DigestStore,
+    ) -> Result<web_sys::Blob, MailError> {
         let blob_id = part.blob_id.as_deref().ok_or(MailError::NotFound("this attachment has no content".into()))?;
         let name = part.name.as_deref().unwrap_or("attachment");
         match self {
             Connection::Jmap(client) => {
                 let account = client.session().primary_account(capability::MAIL)?.to_owned();
-                Ok(blob_io::download(client, &account, blob_id, name, &part.content_type, digests, MAX_ATTACHMENT_BYTES).await?)
+                Ok(blob_io::download(
+                    client,
+                    &account,
+                    blob_id,
+                    name,
+                    &part.content_type,
+                    digests,
+                    MAX_ATTACHMENT_BYTES,
+                )
+                .await?)
             }
             Connection::Offline { .. } => Err(MailError::Unsupported("downloads until you sign in again")),
             Connection::RustMailer(backend) => {
@@ -87,18 +105,27 @@ impl Connection {
                 let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
                 let options = web_sys::BlobPropertyBag::new();
                 options.set_type(&part.content_type);
-                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-                    .map_err(|e| MailError::from(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(crate::net::fetch_js_message(&e)))))
+                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| {
+                    MailError::from(crate::jmap::JmapError::Network(crate::net::NetError::Interrupted(
+                        crate::net::fetch_js_message(&e),
+                    )))
+                })
             }
         }
     }
 
     /// Uploads a file for a message being written: hashed (SHA-256) first, then sent with progress.
-    pub async fn upload(&self, file: &web_sys::File, digests: &dyn DigestStore, on_progress: &dyn Fn(blob_io::Progress)) -> Result<BodyPart, MailError> {
+    pub async fn upload(
+        &self,
+        file: &web_sys::File,
+        digests: &dyn DigestStore,
+        on_progress: &dyn Fn(blob_io::Progress),
+    ) -> Result<BodyPart, MailError> {
         match self {
             Connection::Jmap(client) => {
                 let account = client.session().primary_account(capability::MAIL)?.to_owned();
-                let content_type = if file.type_().is_empty() { "application/octet-stream".to_owned() } else { file.type_() };
+                let content_type =
+                    if file.type_().is_empty() { "application/octet-stream".to_owned() } else { file.type_() };
                 let uploaded = blob_io::upload(client, &account, file, &content_type, digests, on_progress).await?;
                 Ok(BodyPart {
                     blob_id: Some(uploaded.blob_id),
@@ -110,7 +137,9 @@ impl Connection {
                 })
             }
             // The outbox hands RustMailer blob ids it cannot read: say so before the user waits.
-            Connection::RustMailer(_) => Err(MailError::Unsupported("attachments from the composer (RustMailer accounts)")),
+            Connection::RustMailer(_) => {
+                Err(MailError::Unsupported("attachments from the composer (RustMailer accounts)"))
+            }
             Connection::Offline { .. } => Err(MailError::Unsupported("attachments until you sign in again")),
         }
     }
@@ -171,16 +200,28 @@ async fn pick_rustmailer_account(client: &RustMailer, wanted: &str) -> Result<u6
     };
     match found {
         Some(a) => Ok(a.id),
-        None if accounts.is_empty() => Err(RustMailerError::NotFound("this RustMailer has no accounts yet".into()).into()),
-        None => Err(RustMailerError::NotFound(format!("no account \"{wanted}\" on this RustMailer; it has {}", accounts.iter().map(|a| a.email.as_str()).collect::<Vec<_>>().join(", "))).into()),
+        None if accounts.is_empty() => {
+            Err(RustMailerError::NotFound("this RustMailer has no accounts yet".into()).into())
+        }
+        None => Err(RustMailerError::NotFound(format!(
+            "no account \"{wanted}\" on this RustMailer; it has {}",
+            accounts.iter().map(|a| a.email.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+        .into()),
     }
 }
 
 /// Whether `server` answers at all (any HTTP status): an offline start shows cached mail only when
 /// it does not, so a reachable server still gets a fresh sign-in.
 pub async fn server_reachable(server: &str) -> bool {
-    let url = if server.starts_with("http://") || server.starts_with("https://") { server.trim_end_matches('/').to_owned() } else { super::remembered::page_origin() };
-    crate::net::fetch(crate::net::HttpRequest::get(format!("{url}/.well-known/jmap")).body_limit(64 * 1024)).await.is_ok()
+    let url = if server.starts_with("http://") || server.starts_with("https://") {
+        server.trim_end_matches('/').to_owned()
+    } else {
+        super::remembered::page_origin()
+    };
+    crate::net::fetch(crate::net::HttpRequest::get(format!("{url}/.well-known/jmap")).body_limit(64 * 1024))
+        .await
+        .is_ok()
 }
 
 /// An account from the offline cache alone, without its server: its folders and lists as last
@@ -192,15 +233,31 @@ pub async fn open_offline(known: &KnownAccount, cache: Rc<OfflineCache>, connect
     }
     let outbox = Rc::new(Outbox::open(Some(cache), Policy::default()).await);
     let connection = Connection::Offline { server: known.server.clone(), username: known.username.clone(), connecting };
-    Some(SignedIn { connection: RwSignal::new_local(connection), engine, outbox, key: known.key.clone(), background_send: None })
+    Some(SignedIn {
+        connection: RwSignal::new_local(connection),
+        engine,
+        outbox,
+        key: known.key.clone(),
+        background_send: None,
+    })
 }
 
 /// Signs in and starts the account's engine from the offline cache. When the cache already holds
 /// the folders the account is shown at once and syncs behind; the first time, after one sync.
 /// `shown` is the same account already on screen from the cache: its engine and outbox go on,
 /// and its connection becomes the live one.
-pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>, shown: Option<SignedIn>) -> Result<SignedIn, MailError> {
-    let (connection, backend, key, username, route): (Connection, Rc<dyn crate::mail::backend::MailBackend>, String, String, Route) = match &attempt.kind {
+pub async fn sign_in(
+    attempt: SignInAttempt,
+    cache: Option<Rc<OfflineCache>>,
+    shown: Option<SignedIn>,
+) -> Result<SignedIn, MailError> {
+    let (connection, backend, key, username, route): (
+        Connection,
+        Rc<dyn crate::mail::backend::MailBackend>,
+        String,
+        String,
+        Route,
+    ) = match &attempt.kind {
         ServerKind::Jmap => {
             let client = JmapClient::connect(&attempt.server, attempt.credentials.clone()).await?;
             let backend = JmapMail::new(client.clone())?;
@@ -218,7 +275,13 @@ pub async fn sign_in(attempt: SignInAttempt, cache: Option<Rc<OfflineCache>>, sh
             let backend = Rc::new(RustMailerBackend::connect(client, id).await?);
             let key = format!("rustmailer:{}:{id}", attempt.server.trim_end_matches('/'));
             let username = backend.email().to_owned();
-            (Connection::RustMailer(backend.clone()), backend, key, username, Route::RustMailer { gateway: attempt.server.clone(), account_id: id })
+            (
+                Connection::RustMailer(backend.clone()),
+                backend,
+                key,
+                username,
+                Route::RustMailer { gateway: attempt.server.clone(), account_id: id },
+            )
         }
     };
     if let Some(cache) = &cache {

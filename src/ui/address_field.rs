@@ -14,7 +14,10 @@ pub fn suggestions(people: &[Address], typed: &str, limit: usize) -> Vec<Address
     let already: Vec<String> = typed.to_lowercase().split([',', ';']).map(|s| s.trim().to_owned()).collect();
     people
         .iter()
-        .filter(|a| a.email.to_lowercase().contains(&current) || a.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&current)))
+        .filter(|a| {
+            a.email.to_lowercase().contains(&current)
+                || a.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&current))
+        })
         .filter(|a| !already.iter().any(|t| t.contains(&a.email.to_lowercase())))
         .take(limit)
         .cloned()
@@ -33,7 +36,12 @@ pub fn complete(typed: &str, chosen: &Address) -> String {
 }
 
 #[component]
-pub fn AddressField(id: &'static str, value: RwSignal<String>, people: StoredValue<Vec<Address>>, input_ref: NodeRef<leptos::html::Input>) -> impl IntoView {
+pub fn AddressField(
+    id: &'static str,
+    value: RwSignal<String>,
+    people: StoredValue<Vec<Address>>,
+    input_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let active = RwSignal::new(0usize);
     let list = Memo::new(move |_| people.with_value(|p| suggestions(p, &value.get(), 6)));

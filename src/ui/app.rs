@@ -192,7 +192,11 @@ pub fn App(
 
     let choices = Signal::derive(move || {
         counts_changed.track();
-        accounts.with(|list| list.iter().map(|a| AccountChoice { key: a.key.clone(), label: a.display_name(), unread: unread_of(a) }).collect::<Vec<_>>())
+        accounts.with(|list| {
+            list.iter()
+                .map(|a| AccountChoice { key: a.key.clone(), label: a.display_name(), unread: unread_of(a) })
+                .collect::<Vec<_>>()
+        })
     });
     let shown = Memo::new(move |_| {
         let key = current.get()?;

@@ -70,7 +70,9 @@ pub fn forget_all_grants() {
 /// browser has it.
 async fn register_sync() {
     let Some(container) = container() else { return };
-    let Ok(ready) = Reflect::get(&container, &"ready".into()).and_then(|p| p.dyn_into::<js_sys::Promise>()) else { return };
+    let Ok(ready) = Reflect::get(&container, &"ready".into()).and_then(|p| p.dyn_into::<js_sys::Promise>()) else {
+        return;
+    };
     let Ok(registration) = JsFuture::from(ready).await else { return };
     let Ok(sync) = Reflect::get(&registration, &"sync".into()) else { return };
     if sync.is_undefined() {
@@ -99,7 +101,9 @@ fn hand_over() {
 pub fn hand_over_on_leave() {
     let Some(window) = web_sys::window() else { return };
     let on_leave = Closure::<dyn FnMut()>::new(move || {
-        let hidden = web_sys::window().and_then(|w| w.document()).is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
         if hidden {
             hand_over();
         }

@@ -51,10 +51,21 @@ struct Upload {
 
 /// Checks what the form holds and builds the message from it: one argument a field of the form.
 #[allow(clippy::too_many_arguments)]
-pub fn build_draft(from: Option<&Identity>, to: &str, cc: &str, bcc: &str, subject: &str, text: String, html: Option<String>, attachments: Vec<BodyPart>) -> Result<Draft, String> {
+pub fn build_draft(
+    from: Option<&Identity>,
+    to: &str,
+    cc: &str,
+    bcc: &str,
+    subject: &str,
+    text: String,
+    html: Option<String>,
+    attachments: Vec<BodyPart>,
+) -> Result<Draft, String> {
     let draft = Draft {
         identity_id: from.map(|i| i.id.clone()),
-        from: from.map(|i| vec![Address { name: (!i.name.is_empty()).then(|| i.name.clone()), email: i.email.clone() }]).unwrap_or_default(),
+        from: from
+            .map(|i| vec![Address { name: (!i.name.is_empty()).then(|| i.name.clone()), email: i.email.clone() }])
+            .unwrap_or_default(),
         to: parse_list(to).map_err(|e| format!("To: {e}"))?,
         cc: parse_list(cc).map_err(|e| format!("Cc: {e}"))?,
         bcc: parse_list(bcc).map_err(|e| format!("Bcc: {e}"))?,
@@ -123,7 +134,8 @@ pub fn Compose(
             }
         });
     }
-    let current_identity = move || identity.with(|id| identities.with(|all| all.iter().find(|i| Some(&i.id) == id.as_ref()).cloned()));
+    let current_identity =
+        move || identity.with(|id| identities.with(|all| all.iter().find(|i| Some(&i.id) == id.as_ref()).cloned()));
 
     let html_of_editor = move || editor.get_untracked().map(|e| e.inner_html());
     let collect = move || -> Result<Draft, String> {
@@ -134,7 +146,16 @@ pub fn Compose(
             (body.get_untracked(), None)
         };
         let attachments = uploads.with_untracked(|u| u.iter().filter_map(|u| u.done.clone()).collect());
-        let mut draft = build_draft(current_identity().as_ref(), &to.get_untracked(), &cc.get_untracked(), &bcc.get_untracked(), &subject.get_untracked(), text, html, attachments)?;
+        let mut draft = build_draft(
+            current_identity().as_ref(),
+            &to.get_untracked(),
+            &cc.get_untracked(),
+            &bcc.get_untracked(),
+            &subject.get_untracked(),
+            text,
+            html,
+            attachments,
+        )?;
         let (in_reply_to, references) = threading.get_value();
         draft.in_reply_to = in_reply_to;
         draft.references = references;
@@ -159,7 +180,9 @@ pub fn Compose(
                     let now = js_sys::Date::new_0();
                     draft_status.set(format!("Draft saved at {:02}:{:02}", now.get_hours(), now.get_minutes()));
                 }
-                Err(MailError::Unsupported(_)) => draft_status.set("This server does not keep drafts: send or keep this window open.".into()),
+                Err(MailError::Unsupported(_)) => {
+                    draft_status.set("This server does not keep drafts: send or keep this window open.".into())
+                }
                 Err(e) => draft_status.set(sentence(&format!("the draft was not saved: {e}"))),
             }
         });
@@ -167,7 +190,14 @@ pub fn Compose(
     Effect::new(move |previous: Option<u32>| {
         let n = edits.get();
         if previous.is_some() && n > 0 {
-            set_timeout(move || if edits.get_untracked() == n && !closed.get_value() { save_draft() }, std::time::Duration::from_millis(DRAFT_DEBOUNCE_MS));
+            set_timeout(
+                move || {
+                    if edits.get_untracked() == n && !closed.get_value() {
+                        save_draft()
+                    }
+                },
+                std::time::Duration::from_millis(DRAFT_DEBOUNCE_MS),
+            );
         }
         n
     });
@@ -177,10 +207,25 @@ pub fn Compose(
         for i in 0..files.length() {
             let Some(file) = files.get(i) else { continue };
             let key = (js_sys::Math::random() * 1e9) as u32;
-            uploads.update(|u| u.push(Upload { key, name: file.name(), size: file.size() as u64, progress: 0.0, done: None, error: None }));
+            uploads.update(|u| {
+                u.push(Upload {
+                    key,
+                    name: file.name(),
+                    size: file.size() as u64,
+                    progress: 0.0,
+                    done: None,
+                    error: None,
+                })
+            });
             let (connection, digests) = (ctx.connection.get_untracked(), ctx.digests.get_value());
             spawn_local(async move {
-                let set = move |f: &dyn Fn(&mut Upload)| uploads.update(|list| if let Some(u) = list.iter_mut().find(|u| u.key == key) { f(u) });
+                let set = move |f: &dyn Fn(&mut Upload)| {
+                    uploads.update(|list| {
+                        if let Some(u) = list.iter_mut().find(|u| u.key == key) {
+                            f(u)
+                        }
+                    })
+                };
                 let progress = move |p: Progress| {
                     let fraction = match p {
                         Progress::Hashing { done, total } => 0.5 * done as f64 / total.max(1) as f64,
@@ -204,7 +249,9 @@ pub fn Compose(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let draft = match collect() {
-            Ok(d) if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() => return error.set(Some("Add at least one recipient.".into())),
+            Ok(d) if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() => {
+                return error.set(Some("Add at least one recipient.".into()))
+            }
             Ok(d) => d,
             Err(e) => return error.set(Some(e)),
         };
@@ -239,7 +286,12 @@ pub fn Compose(
             match outbox.enqueue(&account.get_value(), draft, priority, saved.clone(), delay_ms).await {
                 Ok(job_id) => {
                     closed.set_value(true);
-                    on_queued.run(Queued { job_id, subject: subject_text, send_at_ms: now + delay_ms as f64, scheduled })
+                    on_queued.run(Queued {
+                        job_id,
+                        subject: subject_text,
+                        send_at_ms: now + delay_ms as f64,
+                        scheduled,
+                    })
                 }
                 Err(e) => error.set(Some(sentence(&e.to_string()))),
             }
@@ -257,7 +309,13 @@ pub fn Compose(
         });
         on_close.run(());
     };
-    let title = if is_reply { "Reply" } else if initial.subject.starts_with("Fwd:") { "Forward" } else { "New message" };
+    let title = if is_reply {
+        "Reply"
+    } else if initial.subject.starts_with("Fwd:") {
+        "Forward"
+    } else {
+        "New message"
+    };
     let first_focus = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = first_focus.get() {
@@ -388,7 +446,9 @@ pub fn Compose(
 /// Rich-text formatting through the browser's editing commands (the editor is our own page's
 /// content, not mail: no script reaches it).
 fn format_command(command: &str) {
-    if let Some(doc) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok()) {
+    if let Some(doc) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+    {
         let _ = doc.exec_command(command);
     }
 }

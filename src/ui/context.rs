@@ -66,7 +66,9 @@ impl MailContext {
                         notice.set(Some(sentence(&e.to_string())));
                     }
                     // Queued also means "waiting behind an earlier action": only say offline when it is.
-                    ActOutcome::Queued if engine.reachable() == Some(false) => status.set(Some("Offline: the change is kept and made when the server is back.".into())),
+                    ActOutcome::Queued if engine.reachable() == Some(false) => {
+                        status.set(Some("Offline: the change is kept and made when the server is back.".into()))
+                    }
                     ActOutcome::Queued => {}
                     ActOutcome::Done => {}
                 }

@@ -13,7 +13,8 @@ fn active_element() -> Option<web_sys::Element> {
 
 fn is_text_field(el: &web_sys::Element) -> bool {
     let tag = el.tag_name().to_ascii_lowercase();
-    matches!(tag.as_str(), "input" | "textarea" | "select") || el.dyn_ref::<web_sys::HtmlElement>().is_some_and(|h| h.is_content_editable())
+    matches!(tag.as_str(), "input" | "textarea" | "select")
+        || el.dyn_ref::<web_sys::HtmlElement>().is_some_and(|h| h.is_content_editable())
 }
 
 /// Whether a key press is someone typing (fields, editors): shortcuts stay out of the way.

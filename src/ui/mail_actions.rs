@@ -32,7 +32,11 @@ fn count(n: usize) -> String {
 fn keyword_change(emails: &[EmailSummary], kw: &str, on: bool) -> (Action, Vec<Action>) {
     let ids = emails.iter().map(|e| e.id.clone()).collect();
     let changed: Vec<String> = emails.iter().filter(|e| e.has_keyword(kw) != on).map(|e| e.id.clone()).collect();
-    let undo = if changed.is_empty() { vec![] } else { vec![Action::SetKeyword { ids: changed, keyword: kw.to_owned(), on: !on }] };
+    let undo = if changed.is_empty() {
+        vec![]
+    } else {
+        vec![Action::SetKeyword { ids: changed, keyword: kw.to_owned(), on: !on }]
+    };
     (Action::SetKeyword { ids, keyword: kw.to_owned(), on }, undo)
 }
 
@@ -63,7 +67,9 @@ pub fn plan(store: &MailStore, batch: &Batch, ids: &[String]) -> Result<(Vec<Act
         return Err("Select a message first.".to_owned());
     }
     let n = count(emails.len());
-    let folder = |role: Role, what: &str| store.mailbox_with_role(role).map(|m| m.id.clone()).ok_or_else(|| format!("This account has no {what} folder."));
+    let folder = |role: Role, what: &str| {
+        store.mailbox_with_role(role).map(|m| m.id.clone()).ok_or_else(|| format!("This account has no {what} folder."))
+    };
     let (action, said, undo) = match batch {
         Batch::Read => {
             let (a, u) = keyword_change(&emails, keyword::SEEN, true);
@@ -87,7 +93,8 @@ pub fn plan(store: &MailStore, batch: &Batch, ids: &[String]) -> Result<(Vec<Act
             (a, format!("Reported {n} as spam."), u)
         }
         Batch::MoveTo(to) => {
-            let name = store.mailbox_list().into_iter().find(|m| m.id == *to).map(|m| m.name.clone()).unwrap_or_default();
+            let name =
+                store.mailbox_list().into_iter().find(|m| m.id == *to).map(|m| m.name.clone()).unwrap_or_default();
             let (a, u) = move_change(&emails, to);
             (a, format!("Moved {n} to {name}."), u)
         }
@@ -100,7 +107,11 @@ pub fn plan(store: &MailStore, batch: &Batch, ids: &[String]) -> Result<(Vec<Act
                     (a, format!("Moved {n} to Trash."), u)
                 }
                 // In Trash (or without one) delete is for good: nothing to undo.
-                _ => (Action::Destroy { ids: emails.iter().map(|e| e.id.clone()).collect() }, format!("Deleted {n} for good."), vec![]),
+                _ => (
+                    Action::Destroy { ids: emails.iter().map(|e| e.id.clone()).collect() },
+                    format!("Deleted {n} for good."),
+                    vec![],
+                ),
             }
         }
     };

@@ -19,7 +19,11 @@ fn role_name(role: Role) -> &'static str {
 }
 
 #[component]
-pub fn MailboxTree(mailboxes: Signal<Vec<Mailbox>>, selected: Signal<Option<String>>, on_select: Callback<String>) -> impl IntoView {
+pub fn MailboxTree(
+    mailboxes: Signal<Vec<Mailbox>>,
+    selected: Signal<Option<String>>,
+    on_select: Callback<String>,
+) -> impl IntoView {
     let ctx = MailContext::get();
     let drop_target = RwSignal::new(None::<String>);
     let rows = move || {
@@ -129,7 +133,11 @@ pub fn FolderTools(selected: Signal<Option<String>>) -> impl IntoView {
             }
             Some(Editing::Rename) => {
                 if let Some(m) = current() {
-                    ctx.act(vec![Action::RenameMailbox { id: m.id, name: text.clone() }], Some(format!("Folder renamed to “{text}”.")), vec![]);
+                    ctx.act(
+                        vec![Action::RenameMailbox { id: m.id, name: text.clone() }],
+                        Some(format!("Folder renamed to “{text}”.")),
+                        vec![],
+                    );
                 }
             }
             None => {}

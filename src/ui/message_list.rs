@@ -53,11 +53,13 @@ pub fn MessageList(
     let snippets = RwSignal::new(HashMap::<String, String>::new());
     let asked = StoredValue::new(BTreeSet::<u64>::new());
     let query = StoredValue::new(query);
-    let is_search = query.with_value(|q| q.filter.text.is_some() || q.filter.from.is_some() || q.filter.subject.is_some());
+    let is_search =
+        query.with_value(|q| q.filter.text.is_some() || q.filter.from.is_some() || q.filter.subject.is_some());
 
     let total = move || {
         ctx.version.track();
-        ctx.engine.with_value(|e| e.read(|s| s.list(&query.get_value()).and_then(|l| l.total.or(Some(l.head.len() as u64)))))
+        ctx.engine
+            .with_value(|e| e.read(|s| s.list(&query.get_value()).and_then(|l| l.total.or(Some(l.head.len() as u64)))))
     };
     let range = Memo::new(move |_| visible_range(scroll_top.get(), viewport.get(), total().unwrap_or(PAGE)));
 
@@ -96,23 +98,29 @@ pub fn MessageList(
         let (first, last) = range.get();
         let q = query.get_value();
         let rows = ctx.engine.with_value(|e| e.read(|s| s.rows(&q, first, last)));
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, row)| (first + i as u64, row))
-            .collect::<Vec<_>>()
+        rows.into_iter().enumerate().map(|(i, row)| (first + i as u64, row)).collect::<Vec<_>>()
     });
     Effect::new(move |_| {
-        let loaded: Vec<(u64, EmailSummary)> = rows.with(|r| r.iter().filter_map(|(p, row)| match row {
-            Row::Loaded(e) => Some((*p, e.clone())),
-            Row::Loading { .. } => None,
-        }).collect());
+        let loaded: Vec<(u64, EmailSummary)> = rows.with(|r| {
+            r.iter()
+                .filter_map(|(p, row)| match row {
+                    Row::Loaded(e) => Some((*p, e.clone())),
+                    Row::Loading { .. } => None,
+                })
+                .collect()
+        });
         visible.set(loaded);
     });
 
     // Search hits get their snippets, for the rows in view.
     if is_search {
         Effect::new(move |_| {
-            let missing: Vec<String> = visible.with(|v| v.iter().map(|(_, e)| e.id.clone()).filter(|id| !snippets.with_untracked(|s| s.contains_key(id))).collect());
+            let missing: Vec<String> = visible.with(|v| {
+                v.iter()
+                    .map(|(_, e)| e.id.clone())
+                    .filter(|id| !snippets.with_untracked(|s| s.contains_key(id)))
+                    .collect()
+            });
             if missing.is_empty() {
                 return;
             }
@@ -159,7 +167,8 @@ pub fn MessageList(
 
     let ids_between = move |a: u64, b: u64| -> Vec<String> {
         let q = query.get_value();
-        ctx.engine.with_value(|e| e.read(|s| s.rows(&q, a, b + 1)))
+        ctx.engine
+            .with_value(|e| e.read(|s| s.rows(&q, a, b + 1)))
             .into_iter()
             .filter_map(|r| if let Row::Loaded(e) = r { Some(e.id) } else { None })
             .collect()
@@ -224,11 +233,17 @@ fn MessageRow(
     let preview = {
         let (id, plain) = (id.clone(), email.readable_preview());
         move || match snippets.with(|s| s.get(&id).cloned()) {
-            Some(snippet) => marked_runs(&snippet).into_iter().map(|(text, hit)| if hit {
-                view! { <mark>{text}</mark> }.into_any()
-            } else {
-                view! { <span>{text}</span> }.into_any()
-            }).collect_view().into_any(),
+            Some(snippet) => marked_runs(&snippet)
+                .into_iter()
+                .map(|(text, hit)| {
+                    if hit {
+                        view! { <mark>{text}</mark> }.into_any()
+                    } else {
+                        view! { <span>{text}</span> }.into_any()
+                    }
+                })
+                .collect_view()
+                .into_any(),
             None => view! { <span>{plain.clone()}</span> }.into_any(),
         }
     };

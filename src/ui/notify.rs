@@ -46,7 +46,15 @@ pub fn text_for(new: &[EmailSummary]) -> (String, String) {
             one.from.first().map(|a| a.label().to_owned()).unwrap_or_else(|| "New message".to_owned()),
             if one.subject.is_empty() { "(no subject)".to_owned() } else { one.subject.clone() },
         ),
-        many => (format!("{} new messages", many.len()), many.iter().filter_map(|e| e.from.first().map(|a| a.label().to_owned())).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")),
+        many => (
+            format!("{} new messages", many.len()),
+            many.iter()
+                .filter_map(|e| e.from.first().map(|a| a.label().to_owned()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     }
 }
 

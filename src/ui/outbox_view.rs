@@ -20,7 +20,9 @@ pub fn clock(ms: f64) -> String {
 /// What a job's row says of it at `now`.
 pub fn describe(job: &Job, now: f64, max_attempts: u32) -> String {
     match job.state {
-        JobState::Queued if job.attempts == 0 && job.is_held(now) => format!("Scheduled for {}", clock(job.not_before_ms.max(job.send_at_ms.unwrap_or(0.0)))),
+        JobState::Queued if job.attempts == 0 && job.is_held(now) => {
+            format!("Scheduled for {}", clock(job.not_before_ms.max(job.send_at_ms.unwrap_or(0.0))))
+        }
         // The server was out of reach last time: the mail waits for it, with no limit.
         JobState::Queued if job.attempts > 0 && job.unreached == job.attempts => format!(
             "Waiting for the server, next try at {}{}",
@@ -46,7 +48,10 @@ pub fn describe(job: &Job, now: f64, max_attempts: u32) -> String {
 }
 
 fn summary(stats: &Stats) -> String {
-    let mut text = format!("{} waiting, {} sending, {} sent, {} failed, {} retries", stats.queued, stats.sending, stats.sent, stats.failed, stats.retries);
+    let mut text = format!(
+        "{} waiting, {} sending, {} sent, {} failed, {} retries",
+        stats.queued, stats.sending, stats.sent, stats.failed, stats.retries
+    );
     if let Some(ms) = stats.average_latency_ms {
         text.push_str(&format!(", {:.1} s on average from Send to the server", ms / 1000.0));
     }
@@ -64,10 +69,16 @@ fn waiting_first(jobs: &mut [Job]) {
 }
 
 #[component]
-pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal<u64>, on_error: Callback<String>) -> impl IntoView {
+pub fn OutboxView(
+    outbox: StoredValue<Rc<Outbox>, LocalStorage>,
+    version: Signal<u64>,
+    on_error: Callback<String>,
+) -> impl IntoView {
     // Held and scheduled rows change with the clock, not only with the queue: a second's tick.
     let tick = RwSignal::new(0u32);
-    if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(1)) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(1))
+    {
         on_cleanup(move || handle.clear());
     }
     let jobs = Memo::new(move |_| {
@@ -97,7 +108,9 @@ pub fn OutboxView(outbox: StoredValue<Rc<Outbox>, LocalStorage>, version: Signal
     };
 
     // Each row with what it says now: a row is redrawn when its text changes.
-    let rows = move || jobs.get().into_iter().map(|j| (describe(&j, js_sys::Date::now(), max_attempts), j)).collect::<Vec<_>>();
+    let rows = move || {
+        jobs.get().into_iter().map(|j| (describe(&j, js_sys::Date::now(), max_attempts), j)).collect::<Vec<_>>()
+    };
 
     view! {
         <section class="outbox" aria-labelledby="outbox-title">

@@ -57,7 +57,15 @@ pub struct Prefs {
 
 impl Default for Prefs {
     fn default() -> Prefs {
-        Prefs { theme: Theme::System, remote_images_always: false, remote_image_senders: BTreeSet::new(), threaded: true, signatures: Default::default(), notify_new_mail: false, send_after_close: true }
+        Prefs {
+            theme: Theme::System,
+            remote_images_always: false,
+            remote_image_senders: BTreeSet::new(),
+            threaded: true,
+            signatures: Default::default(),
+            notify_new_mail: false,
+            send_after_close: true,
+        }
     }
 }
 

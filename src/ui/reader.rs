@@ -29,10 +29,13 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 fn people(list: &[Address]) -> String {
-    list.iter().map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
-        Some(n) => format!("{n} <{}>", a.email),
-        None => a.email.clone(),
-    }).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(n) => format!("{n} <{}>", a.email),
+            None => a.email.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn local_time(rfc3339: &str) -> String {
@@ -86,7 +89,12 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
         let ids: Vec<String> = messages.with(|m| m.iter().map(|e| e.id.clone()).collect());
         ctx.engine.with_value(|e| e.read(|s| ids.iter().filter_map(|id| s.email(id)).collect::<Vec<_>>()))
     };
-    let subject = move || shown().last().map(|m| if m.subject.is_empty() { "(no subject)".to_owned() } else { m.subject.clone() }).unwrap_or_default();
+    let subject = move || {
+        shown()
+            .last()
+            .map(|m| if m.subject.is_empty() { "(no subject)".to_owned() } else { m.subject.clone() })
+            .unwrap_or_default()
+    };
     let heading = NodeRef::<leptos::html::H2>::new();
     // Focus moves into the reader so keyboard users land on what they opened.
     Effect::new(move |_| {
@@ -166,7 +174,15 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
                 match engine.message(&id).await {
                     Ok(m) => {
                         if m.summary.is_unread() {
-                            ctx.act(vec![Action::SetKeyword { ids: vec![id.clone()], keyword: keyword::SEEN.into(), on: true }], None, vec![]);
+                            ctx.act(
+                                vec![Action::SetKeyword {
+                                    ids: vec![id.clone()],
+                                    keyword: keyword::SEEN.into(),
+                                    on: true,
+                                }],
+                                None,
+                                vec![],
+                            );
                         }
                         let inline: Vec<BodyPart> = m.inline_parts().cloned().collect();
                         let has_html = m.html_body.is_some();
@@ -180,7 +196,11 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
             });
         }
     });
-    let sender = move || message.with(|m| m.as_ref().and_then(|m| m.summary.from.first().map(|a| a.email.to_lowercase())).unwrap_or_default());
+    let sender = move || {
+        message.with(|m| {
+            m.as_ref().and_then(|m| m.summary.from.first().map(|a| a.email.to_lowercase())).unwrap_or_default()
+        })
+    };
     let allowed = move || allow_once.get() || ctx.prefs.with(|p| p.allows_remote_from(&sender()));
     let sanitized = move || {
         let html = message.with(|m| m.as_ref().and_then(|m| m.html_body.clone()))?;
@@ -274,7 +294,13 @@ fn fit_frame(ev: leptos::ev::Event) {
 }
 
 /// Downloads the parts the HTML shows in place (`cid:`), through the SHA-256 check.
-async fn load_inline(ctx: &MailContext, email_id: &str, parts: Vec<BodyPart>, cids: RwSignal<HashMap<String, String>>, urls: StoredValue<ObjectUrls, LocalStorage>) {
+async fn load_inline(
+    ctx: &MailContext,
+    email_id: &str,
+    parts: Vec<BodyPart>,
+    cids: RwSignal<HashMap<String, String>>,
+    urls: StoredValue<ObjectUrls, LocalStorage>,
+) {
     let connection = ctx.connection.get_untracked();
     let digests = ctx.digests.get_value();
     for part in parts {
@@ -332,7 +358,10 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                         }
                     }
                 }
-                Err(e) => ctx.notice.set(Some(sentence(&format!("{} could not be downloaded: {e}", part.name.as_deref().unwrap_or("The attachment"))))),
+                Err(e) => ctx.notice.set(Some(sentence(&format!(
+                    "{} could not be downloaded: {e}",
+                    part.name.as_deref().unwrap_or("The attachment")
+                )))),
             }
             busy.set(None);
         });

@@ -113,7 +113,6 @@ impl SafeDom {
         self.parent_node.call0(node).ok().and_then(|p| p.dyn_into::<Node>().ok())
     }
 
-
     pub fn text(&self, node: &Node) -> String {
         self.text_content.call0(node).ok().and_then(|t| t.as_string()).unwrap_or_default()
     }
@@ -189,7 +188,9 @@ impl SafeDom {
     }
 
     pub fn query_all(&self, document: &Document, selector: &str) -> Vec<Node> {
-        let Some(list) = self.document_query_all.call1(document, &selector.into()).ok().and_then(|l| l.dyn_into::<NodeList>().ok()) else {
+        let Some(list) =
+            self.document_query_all.call1(document, &selector.into()).ok().and_then(|l| l.dyn_into::<NodeList>().ok())
+        else {
             return Vec::new();
         };
         (0..list.length()).filter_map(|i| list.item(i)).collect()

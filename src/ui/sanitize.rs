@@ -10,7 +10,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, DomParser, Element, Node, SupportedType};
 
 use super::safe_dom::{shadows_dom_property, SafeDom};
-use crate::mail::html_policy::{classify_url, clean_css, frame_csp, MailUrl, ALLOWED_ATTRIBUTES, ALLOWED_ELEMENTS, DROP_WITH_CONTENT};
+use crate::mail::html_policy::{
+    classify_url, clean_css, frame_csp, MailUrl, ALLOWED_ATTRIBUTES, ALLOWED_ELEMENTS, DROP_WITH_CONTENT,
+};
 
 /// How a message is shown.
 pub struct SanitizeOptions<'a> {
@@ -65,7 +67,28 @@ pub fn html_to_text(html: &str) -> String {
     text.trim().to_owned()
 }
 
-const BLOCKS: &[&str] = &["p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol", "pre", "hr", "section", "article", "header", "footer"];
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "tr",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "table",
+    "ul",
+    "ol",
+    "pre",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+];
 
 fn text_of(dom: &SafeDom, node: &Node, out: &mut String) {
     for child in dom.children(node) {
@@ -161,7 +184,9 @@ impl Walk<'_> {
 
     fn element(&mut self, parent: &Node, element: Element, quote_depth: usize) {
         let tag = self.dom.local_name(&element);
-        if DROP_WITH_CONTENT.contains(&tag.as_str()) || self.dom.namespace(&element).as_deref() != Some("http://www.w3.org/1999/xhtml") {
+        if DROP_WITH_CONTENT.contains(&tag.as_str())
+            || self.dom.namespace(&element).as_deref() != Some("http://www.w3.org/1999/xhtml")
+        {
             self.dom.remove(parent, &element);
             return;
         }
@@ -186,7 +211,9 @@ impl Walk<'_> {
     /// Outermost quotes fold away behind a "quoted text" toggle (no script needed: `<details>`).
     fn fold(&self, parent: &Node, quote: &Element) {
         let Some(doc) = self.dom.owner_document(quote) else { return };
-        let (Some(details), Some(summary)) = (self.dom.create_element(&doc, "details"), self.dom.create_element(&doc, "summary")) else {
+        let (Some(details), Some(summary)) =
+            (self.dom.create_element(&doc, "details"), self.dom.create_element(&doc, "summary"))
+        else {
             return;
         };
         // Both are new elements of our own, with nothing inside that could shadow their properties.

@@ -169,7 +169,11 @@ fn VacationForm(initial: Vacation) -> impl IntoView {
         spawn_local(async move {
             let Some(backend) = engine.backend() else { return };
             match backend.set_vacation(&vacation).await {
-                Ok(()) => said.set(if vacation.is_enabled { "Vacation response is on.".into() } else { "Vacation response is off.".into() }),
+                Ok(()) => said.set(if vacation.is_enabled {
+                    "Vacation response is on.".into()
+                } else {
+                    "Vacation response is off.".into()
+                }),
                 Err(e) => said.set(sentence(&e.to_string())),
             }
         });

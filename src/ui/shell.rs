@@ -179,50 +179,61 @@ pub fn MailShell(
             let push_outbox = outbox.clone();
             let sync_now = sync_now.clone();
             match connection {
-                Connection::Jmap(client) => Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
-                    PushEvent::Connected(transport) => {
-                        // The server is reachable again: mail waiting in the outbox can go.
-                        push_outbox.wake();
-                        live_status.set(
-                            match transport {
-                                Transport::WebSocket | Transport::EventSource => "Live",
-                                Transport::Polling => "Checking periodically",
-                            }
-                            .to_owned(),
-                        )
-                    }
-                    // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
-                    PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
-                        push_outbox.wake();
-                        sync_now();
-                    }
-                    PushEvent::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
-                    _ => {}
-                })),
+                Connection::Jmap(client) => {
+                    Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
+                        PushEvent::Connected(transport) => {
+                            // The server is reachable again: mail waiting in the outbox can go.
+                            push_outbox.wake();
+                            live_status.set(
+                                match transport {
+                                    Transport::WebSocket | Transport::EventSource => "Live",
+                                    Transport::Polling => "Checking periodically",
+                                }
+                                .to_owned(),
+                            )
+                        }
+                        // Servers need not push mailbox counts (Cyrus does not): any mail change syncs them too.
+                        PushEvent::StateChange(change) if change.touches("Email") || change.touches("Mailbox") => {
+                            push_outbox.wake();
+                            sync_now();
+                        }
+                        PushEvent::Disconnected { retry_in_ms, .. } => {
+                            live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
+                        }
+                        _ => {}
+                    }))
+                }
                 Connection::RustMailer(backend) => {
                     let backend_for_events = backend.clone();
                     let outbox_for_events = outbox.clone();
-                    Box::new(rustmailer::push::start(backend.client().clone(), backend.account_id(), Default::default(), move |event| match event {
-                        RustMailerPush::Connected => {
-                            push_outbox.wake();
-                            live_status.set("Live".to_owned());
-                        }
-                        RustMailerPush::Event { kind, data } => {
-                            // RustMailer sends after taking the mail: a bounce comes later, as an event.
-                            if kind == "EMAIL_SENDING_ERROR" {
-                                status.set(Some(sending_error_text(&data, &outbox_for_events)));
+                    Box::new(rustmailer::push::start(
+                        backend.client().clone(),
+                        backend.account_id(),
+                        Default::default(),
+                        move |event| match event {
+                            RustMailerPush::Connected => {
+                                push_outbox.wake();
+                                live_status.set("Live".to_owned());
                             }
-                            // Flags changed elsewhere do not show in folder counts: the event says it.
-                            backend_for_events.note_remote_change();
-                            push_outbox.wake();
-                            sync_now();
-                        }
-                        RustMailerPush::Poll => {
-                            live_status.set("Checking periodically".to_owned());
-                            sync_now();
-                        }
-                        RustMailerPush::Disconnected { retry_in_ms, .. } => live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000))),
-                    }))
+                            RustMailerPush::Event { kind, data } => {
+                                // RustMailer sends after taking the mail: a bounce comes later, as an event.
+                                if kind == "EMAIL_SENDING_ERROR" {
+                                    status.set(Some(sending_error_text(&data, &outbox_for_events)));
+                                }
+                                // Flags changed elsewhere do not show in folder counts: the event says it.
+                                backend_for_events.note_remote_change();
+                                push_outbox.wake();
+                                sync_now();
+                            }
+                            RustMailerPush::Poll => {
+                                live_status.set("Checking periodically".to_owned());
+                                sync_now();
+                            }
+                            RustMailerPush::Disconnected { retry_in_ms, .. } => {
+                                live_status.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
+                            }
+                        },
+                    ))
                 }
                 Connection::Offline { connecting: true, .. } => {
                     live_status.set("Connecting…".to_owned());
@@ -275,7 +286,8 @@ pub fn MailShell(
 
     // The window title carries the unread count of the folders that count.
     Effect::new(move |_| {
-        let unread: u64 = mailboxes.with(|all| all.iter().filter(|m| m.role.counts_unread()).map(|m| m.unread_emails).sum());
+        let unread: u64 =
+            mailboxes.with(|all| all.iter().filter(|m| m.role.counts_unread()).map(|m| m.unread_emails).sum());
         on_unread.run(unread);
         let total: u64 = accounts.with(|a| a.iter().map(|c| c.unread).sum());
         let place = match page.get() {
@@ -348,7 +360,9 @@ pub fn MailShell(
     // What a batch action acts on: chosen rows, else the open message, else the keyboard's row;
     // a conversation row stands for its messages in this folder.
     let targets = move || -> Vec<String> {
-        let base = selection.with_untracked(|s| s.targets(opened.get_untracked().map(|(id, _)| id).or_else(|| cursor_email().map(|e| e.id))));
+        let base = selection.with_untracked(|s| {
+            s.targets(opened.get_untracked().map(|(id, _)| id).or_else(|| cursor_email().map(|e| e.id)))
+        });
         let folder = selected.get_untracked();
         if !prefs_signal.with_untracked(|p| p.threaded) || folder.is_none() {
             return base;
@@ -386,7 +400,9 @@ pub fn MailShell(
     };
     let on_answer = Callback::new(move |(m, kind): (Message, ReplyKind)| answer_with(m, kind));
     let answer_current = move |kind: ReplyKind| {
-        let Some(id) = opened.get_untracked().map(|(id, _)| id).or_else(|| cursor_email().map(|e| e.id)) else { return };
+        let Some(id) = opened.get_untracked().map(|(id, _)| id).or_else(|| cursor_email().map(|e| e.id)) else {
+            return;
+        };
         let engine = stored.get_value();
         spawn_local(async move {
             match engine.message(&id).await {
@@ -407,11 +423,19 @@ pub fn MailShell(
             return;
         }
         let folders = mailboxes.get_untracked();
-        let resolve = |name: &str| folders.iter().find(|m| m.name.eq_ignore_ascii_case(name) || m.role.to_jmap() == Some(&name.to_lowercase())).map(|m| m.id.clone());
+        let resolve = |name: &str| {
+            folders
+                .iter()
+                .find(|m| m.name.eq_ignore_ascii_case(name) || m.role.to_jmap() == Some(&name.to_lowercase()))
+                .map(|m| m.id.clone())
+        };
         match parse_search(&text, resolve) {
             Ok(filter) => {
                 opened.set(None);
-                page.set(Page::Search { text, query: MailQuery { filter, sort: SortBy::ReceivedAt, ascending: false, threads: false } });
+                page.set(Page::Search {
+                    text,
+                    query: MailQuery { filter, sort: SortBy::ReceivedAt, ascending: false, threads: false },
+                });
             }
             Err(e) => notice.set(Some(crate::mail::error::sentence(&format!("the search could not be read: {e}")))),
         }
@@ -438,7 +462,9 @@ pub fn MailShell(
             return;
         }
         ev.prevent_default();
-        let total = stored.with_value(|e| e.read(|s| query.with_untracked(|q| q.as_ref().and_then(|q| s.list(q)?.total)))).unwrap_or(0);
+        let total = stored
+            .with_value(|e| e.read(|s| query.with_untracked(|q| q.as_ref().and_then(|q| s.list(q)?.total))))
+            .unwrap_or(0);
         match command {
             Command::Next | Command::Previous => {
                 let delta = if command == Command::Next { 1 } else { -1 };
@@ -562,7 +588,9 @@ pub fn MailShell(
     let opened_id = Signal::derive(move || opened.get().map(|(id, _)| id));
 
     // New mail while Petrel is in the background: one notification per burst.
-    let started_at = StoredValue::new(String::from(js_sys::Date::new_0().to_iso_string()).get(..19).map(|s| format!("{s}Z")).unwrap_or_default());
+    let started_at = StoredValue::new(
+        String::from(js_sys::Date::new_0().to_iso_string()).get(..19).map(|s| format!("{s}Z")).unwrap_or_default(),
+    );
     let notified = StoredValue::new(BTreeSet::<String>::new());
     let burst_pending = StoredValue::new(false);
     let open_from_notification = Callback::new(move |email: EmailSummary| {
@@ -586,7 +614,9 @@ pub fn MailShell(
         if new.is_empty() {
             return;
         }
-        let wanted = prefs_signal.with_untracked(|p| p.notify_new_mail) && super::notify::permitted() && super::notify::in_background();
+        let wanted = prefs_signal.with_untracked(|p| p.notify_new_mail)
+            && super::notify::permitted()
+            && super::notify::in_background();
         if !wanted {
             // Seen in the foreground (or not wanted): never announced later.
             notified.update_value(|n| n.extend(new.into_iter().map(|e| e.id)));
@@ -704,7 +734,13 @@ pub fn MailShell(
 }
 
 #[component]
-fn AccountSwitcher(current: String, label: String, accounts: Signal<Vec<AccountChoice>>, on_switch: Callback<String>, on_add: Callback<()>) -> impl IntoView {
+fn AccountSwitcher(
+    current: String,
+    label: String,
+    accounts: Signal<Vec<AccountChoice>>,
+    on_switch: Callback<String>,
+    on_add: Callback<()>,
+) -> impl IntoView {
     let total = move || accounts.with(|a| a.iter().map(|c| c.unread).sum::<u64>());
     view! {
         <div class="account-switcher">
@@ -736,7 +772,12 @@ fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoV
     let input = NodeRef::<leptos::html::Input>::new();
     let folders = move || {
         let f = filter.get().to_lowercase();
-        ctx.mailboxes.with(|all| all.iter().filter(|m| m.name.to_lowercase().contains(&f)).map(|m| (m.id.clone(), m.name.clone())).collect::<Vec<_>>())
+        ctx.mailboxes.with(|all| {
+            all.iter()
+                .filter(|m| m.name.to_lowercase().contains(&f))
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .collect::<Vec<_>>()
+        })
     };
     Effect::new(move |_| {
         if let Some(i) = input.get() {
@@ -804,7 +845,8 @@ fn sending_error_text(data: &str, outbox: &crate::outbox::dispatcher::Outbox) ->
     let payload = &event["payload"];
     let message_id = payload["message_id"].as_str().unwrap_or("").trim_matches(['<', '>']);
     let reason = payload["error"].as_str().unwrap_or("no reason given");
-    let subject = outbox.jobs().into_iter().find(|j| j.draft.message_id.as_deref() == Some(message_id)).map(|j| j.draft.subject);
+    let subject =
+        outbox.jobs().into_iter().find(|j| j.draft.message_id.as_deref() == Some(message_id)).map(|j| j.draft.subject);
     match subject {
         Some(s) => format!("RustMailer could not deliver “{s}”: {reason}"),
         None => format!("RustMailer could not deliver a message: {reason}"),

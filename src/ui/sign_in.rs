@@ -15,8 +15,7 @@ pub fn SignInForm(
     /// Adding another account: the form can be closed again.
     #[prop(optional, into)]
     can_cancel: Signal<bool>,
-    #[prop(optional)]
-    on_cancel: Option<Callback<()>>,
+    #[prop(optional)] on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let last = remembered::load().unwrap_or_default();
     let server = RwSignal::new(if last.server.is_empty() { remembered::page_origin() } else { last.server });
@@ -32,7 +31,11 @@ pub fn SignInForm(
         ev.prevent_default();
         let (server_value, user, secret_value) = (server.get(), username.get(), secret.get());
         let problem = if server_value.trim().is_empty() {
-            Some(if rustmailer.get() { "Enter the address of Petrel's gateway in front of RustMailer." } else { "Enter your mail server's address." })
+            Some(if rustmailer.get() {
+                "Enter the address of Petrel's gateway in front of RustMailer."
+            } else {
+                "Enter your mail server's address."
+            })
         } else if !token_only() && user.trim().is_empty() {
             Some("Enter your username.")
         } else if secret_value.is_empty() {

@@ -49,7 +49,12 @@ pub fn account(client: &JmapClient) -> String {
 }
 
 /// The next event matching `want`, failing after `ms` milliseconds.
-pub async fn next_event<T: std::fmt::Debug>(events: &LocalQueue<T>, ms: u32, what: &str, want: impl Fn(&T) -> bool) -> T {
+pub async fn next_event<T: std::fmt::Debug>(
+    events: &LocalQueue<T>,
+    ms: u32,
+    what: &str,
+    want: impl Fn(&T) -> bool,
+) -> T {
     let start = now_ms();
     let deadline = start + ms as f64;
     // What went by instead, with when: the failure message says what did happen.
@@ -82,7 +87,8 @@ pub async fn change_a_mailbox(client: &JmapClient, name: &str) {
 pub fn random_js_bytes(len: u32) -> js_sys::Uint8Array {
     use wasm_bindgen::JsCast;
     let bytes = js_sys::Uint8Array::new_with_length(len);
-    let crypto: web_sys::Crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).expect("crypto").unchecked_into();
+    let crypto: web_sys::Crypto =
+        js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).expect("crypto").unchecked_into();
     let mut offset = 0;
     while offset < len {
         let end = (offset + 65_536).min(len);
@@ -103,11 +109,18 @@ pub async fn push_delivers_a_state_change_over(transport: Transport) {
     let client = client().await;
     let events = LocalQueue::new();
     let sink = events.clone();
-    let options = PushOptions { transports: vec![transport], ping_secs: 2, poll_interval_ms: 300, ..PushOptions::default() };
+    let options =
+        PushOptions { transports: vec![transport], ping_secs: 2, poll_interval_ms: 300, ..PushOptions::default() };
     let _push = live::start(client.clone(), options, move |e| sink.push(e));
     next_event(&events, 10_000, "the connection", |e| *e == PushEvent::Connected(transport)).await;
     change_a_mailbox(&client, &format!("push-{transport:?}-{}", (js_sys::Math::random() * 1e9) as u64)).await;
-    let change = next_event(&events, 15_000, "a Mailbox StateChange", |e| matches!(e, PushEvent::StateChange(c) if c.touches("Mailbox"))).await;
+    let change = next_event(
+        &events,
+        15_000,
+        "a Mailbox StateChange",
+        |e| matches!(e, PushEvent::StateChange(c) if c.touches("Mailbox")),
+    )
+    .await;
     let PushEvent::StateChange(change) = change else { unreachable!() };
     assert!(change.changed.contains_key(&account(&client)), "{change:?}");
 }
@@ -161,8 +174,11 @@ pub async fn await_sorted(client: &JmapClient, folder: &str, expected: &[String]
     let deadline = now_ms() + 10_000.0;
     loop {
         let mut request = Request::new().using(capability::MAIL);
-        let call = request.call("Email/query", json!({ "accountId": account, "filter": { "inMailbox": folder },
-            "sort": [{ "property": "receivedAt", "isAscending": false }] }));
+        let call = request.call(
+            "Email/query",
+            json!({ "accountId": account, "filter": { "inMailbox": folder },
+            "sort": [{ "property": "receivedAt", "isAscending": false }] }),
+        );
         let got = client.send(&request).await.expect("Email/query").take(&call).expect("answered")["ids"].clone();
         let got: Vec<String> = serde_json::from_value(got).unwrap_or_default();
         if got == expected {
@@ -177,7 +193,9 @@ pub async fn await_sorted(client: &JmapClient, folder: &str, expected: &[String]
 pub async fn add_message(client: &JmapClient, folder: &str, subject: &str, received_at: &str) -> String {
     let account = account(client);
     let mut request = Request::new().using(capability::MAIL);
-    let call = request.call("Email/set", json!({ "accountId": account, "create": { "m": {
+    let call = request.call(
+        "Email/set",
+        json!({ "accountId": account, "create": { "m": {
         "mailboxIds": { folder: true },
         "from": [{ "name": "Tester", "email": "tester@example.com" }],
         "to": [{ "email": "bob@example.org" }],
@@ -185,7 +203,8 @@ pub async fn add_message(client: &JmapClient, folder: &str, subject: &str, recei
         "receivedAt": received_at,
         "bodyValues": { "b": { "value": format!("Body of {subject}.") } },
         "textBody": [{ "partId": "b", "type": "text/plain" }],
-    } } }));
+    } } }),
+    );
     let mut response = client.send(&request).await.expect("Email/set");
     let created = response.take(&call).expect("Email/set answered");
     created["created"]["m"]["id"].as_str().unwrap_or_else(|| panic!("message created: {created}")).to_owned()
@@ -218,7 +237,8 @@ pub fn account_key(client: &JmapClient) -> String {
 
 /// An engine for `client`'s account, from `cache`, attached and synced.
 pub async fn synced_engine(client: &JmapClient, cache: Option<Rc<OfflineCache>>) -> MailEngine {
-    let engine = MailEngine::open(&account_key(client), cache.map(|c| c as Rc<dyn petrel::mail::local_copy::LocalCopy>)).await;
+    let engine =
+        MailEngine::open(&account_key(client), cache.map(|c| c as Rc<dyn petrel::mail::local_copy::LocalCopy>)).await;
     engine.attach(Rc::new(JmapMail::new(client.clone()).expect("mail account")));
     engine.sync().await.expect("first sync");
     engine
@@ -233,14 +253,17 @@ pub fn wasm_memory_bytes() -> f64 {
 
 /// One figure for tests/bench/bench.py (scripts/bench), which reads these lines into its table.
 pub fn bench_line(group: &str, name: &str, unit: &str, samples: &[f64]) {
-    wasm_bindgen_test::console_log!("BENCH {}", json!({ "group": group, "name": name, "unit": unit, "samples": samples }));
+    wasm_bindgen_test::console_log!(
+        "BENCH {}",
+        json!({ "group": group, "name": name, "unit": unit, "samples": samples })
+    );
 }
-
 
 /// What the SMTP sink received, newest last, as JSON objects.
 pub async fn sink_listing() -> Vec<serde_json::Value> {
     let url = crate::rig_setting!("PETREL_TEST_SINK");
-    let response = petrel::net::fetch(petrel::net::HttpRequest::get(format!("{url}/messages"))).await.expect("sink listing");
+    let response =
+        petrel::net::fetch(petrel::net::HttpRequest::get(format!("{url}/messages"))).await.expect("sink listing");
     serde_json::from_slice(&response.body).expect("the sink lists JSON")
 }
 
@@ -250,8 +273,11 @@ pub async fn sink_listing() -> Vec<serde_json::Value> {
 pub async fn sink_once_arrived(token: &str, count: usize) -> Vec<serde_json::Value> {
     let deadline = now_ms() + 20_000.0;
     loop {
-        let got: Vec<serde_json::Value> =
-            sink_listing().await.into_iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(token))).collect();
+        let got: Vec<serde_json::Value> = sink_listing()
+            .await
+            .into_iter()
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(token)))
+            .collect();
         if got.len() >= count || now_ms() > deadline {
             return got;
         }

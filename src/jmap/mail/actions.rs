@@ -1,14 +1,12 @@
 //! The user's actions on messages (flag, move, copy, delete) as `Email/set` patches, and the
 //! reading of their answers.
 
-
 use serde_json::{json, Map, Value};
 
 use crate::jmap::set::SetResponse;
 use crate::jmap::{Call, Request};
 use crate::mail::action::Action;
 use crate::mail::MailError;
-
 
 /// Adds the calls that carry out `action` (mailbox ids already resolved to the server's).
 pub fn action_request(request: &mut Request, account: &str, action: &Action) -> Call {
@@ -85,7 +83,10 @@ mod tests {
         let refused = parse_action(&mv, json!({ "notUpdated": { "M1": { "type": "notFound" } } }));
         assert_eq!(
             refused,
-            Err(MailError::Refused { what: "move 1 message".into(), reason: "it no longer exists on the server".into() })
+            Err(MailError::Refused {
+                what: "move 1 message".into(),
+                reason: "it no longer exists on the server".into()
+            })
         );
     }
 }

@@ -1,21 +1,23 @@
 //! One JMAP account as the mail engine's backend (wasm only): each of its calls builds a request
 //! with the sibling modules, sends it through the [`JmapClient`] and reads the answer.
 
-
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 
+use super::mailbox;
 use super::*;
 use crate::jmap::client::JmapClient;
 use crate::jmap::set::SetResponse;
 use crate::jmap::{capability, JmapError, Request};
 use crate::mail::action::Action;
-use crate::mail::backend::{ActionDone, BackendFuture, Delta, EmailChange, Found, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult, Window, WindowAt};
-use super::mailbox;
-use crate::mail::Mailbox;
+use crate::mail::backend::{
+    ActionDone, BackendFuture, Delta, EmailChange, Found, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult,
+    Window, WindowAt,
+};
 use crate::mail::model::{keyword, Address, Draft, EmailSummary, Identity, Message, Snippet, Vacation};
 use crate::mail::query::{Filter, MailQuery};
 use crate::mail::MailError;
+use crate::mail::Mailbox;
 
 /// One JMAP account as a mail backend.
 #[derive(Clone, Debug)]
@@ -57,7 +59,10 @@ impl JmapMail {
     /// left), if any.
     async fn sent_since(&self, state: &str, message_id: &str) -> Result<Option<String>, MailError> {
         let mut req = self.request();
-        let changes = req.call("Email/changes", json!({ "accountId": self.account, "sinceState": state, "maxChanges": self.max_changes() }));
+        let changes = req.call(
+            "Email/changes",
+            json!({ "accountId": self.account, "sinceState": state, "maxChanges": self.max_changes() }),
+        );
         let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": changes.result("/created"), "properties": ["id", "keywords", "messageId"] }));
         let mut response = self.client.send(&req).await?;
         if response.take(&changes).is_err() {
@@ -87,13 +92,18 @@ impl JmapMail {
         let mut req = self.request();
         let call = req.call("Email/get", json!({ "accountId": self.account, "ids": [] }));
         let mut response = self.client.send(&req).await?;
-        parse_summaries(response.take(&call)?)?.1.ok_or_else(|| MailError::from(JmapError::Protocol("Email/get gave no state".into())))
+        parse_summaries(response.take(&call)?)?
+            .1
+            .ok_or_else(|| MailError::from(JmapError::Protocol("Email/get gave no state".into())))
     }
 
     /// A submission's `undoStatus` as the server reports it (`None`: it knows no such submission).
     async fn undo_status(&self, submission_id: &str) -> Result<Option<String>, MailError> {
         let mut req = self.request().using(capability::SUBMISSION);
-        let call = req.call("EmailSubmission/get", json!({ "accountId": self.account, "ids": [submission_id], "properties": ["undoStatus"] }));
+        let call = req.call(
+            "EmailSubmission/get",
+            json!({ "accountId": self.account, "ids": [submission_id], "properties": ["undoStatus"] }),
+        );
         let mut response = self.client.send(&req).await?;
         let got = response.take(&call)?;
         Ok(got["list"].as_array().and_then(|l| l.first()).and_then(|s| s["undoStatus"].as_str()).map(str::to_owned))
@@ -105,7 +115,15 @@ impl JmapMail {
 
     async fn sync_rounds(&self, request: SyncRequest) -> Result<SyncResult, MailError> {
         let mut req = self.request();
-        let calls = sync_request(&mut req, &self.account, request.mailbox_state.as_deref(), request.email_state.as_deref(), &request.lists, request.newest, self.max_changes());
+        let calls = sync_request(
+            &mut req,
+            &self.account,
+            request.mailbox_state.as_deref(),
+            request.email_state.as_deref(),
+            &request.lists,
+            request.newest,
+            self.max_changes(),
+        );
         let mut response = self.client.send(&req).await?;
         let round = parse_sync(&mut response, &calls)?;
         let mailboxes = match round.mailboxes {
@@ -191,7 +209,8 @@ impl MailBackend for JmapMail {
     fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
         async move {
             let mut req = self.request();
-            let get = req.call("Email/get", json!({ "accountId": self.account, "ids": ids, "properties": SUMMARY_PROPERTIES }));
+            let get = req
+                .call("Email/get", json!({ "accountId": self.account, "ids": ids, "properties": SUMMARY_PROPERTIES }));
             let mut response = self.client.send(&req).await?;
             Ok(parse_summaries(response.take(&get)?)?.0)
         }
@@ -240,7 +259,10 @@ impl MailBackend for JmapMail {
     fn snippets<'a>(&'a self, filter: &'a Filter, ids: &'a [String]) -> BackendFuture<'a, Vec<Snippet>> {
         async move {
             let mut req = self.request();
-            let call = req.call("SearchSnippet/get", json!({ "accountId": self.account, "filter": filter_json(filter), "emailIds": ids }));
+            let call = req.call(
+                "SearchSnippet/get",
+                json!({ "accountId": self.account, "filter": filter_json(filter), "emailIds": ids }),
+            );
             let mut response = self.client.send(&req).await?;
             Ok(parse_snippets(response.take(&call)?)?)
         }
@@ -257,10 +279,16 @@ impl MailBackend for JmapMail {
         .boxed_local()
     }
 
-    fn save_draft<'a>(&'a self, draft: &'a Draft, drafts_mailbox: &'a str, replaces: Option<&'a str>) -> BackendFuture<'a, String> {
+    fn save_draft<'a>(
+        &'a self,
+        draft: &'a Draft,
+        drafts_mailbox: &'a str,
+        replaces: Option<&'a str>,
+    ) -> BackendFuture<'a, String> {
         async move {
             let mut req = self.request();
-            let mut args = json!({ "accountId": self.account, "create": { "draft": draft_object(draft, drafts_mailbox, true) } });
+            let mut args =
+                json!({ "accountId": self.account, "create": { "draft": draft_object(draft, drafts_mailbox, true) } });
             if let Some(old) = replaces {
                 args["destroy"] = json!([old]);
             }
@@ -270,12 +298,20 @@ impl MailBackend for JmapMail {
             if let Some(e) = set.not_created.get("draft") {
                 return Err(MailError::Refused { what: "save the draft".into(), reason: set_error_advice(e) });
             }
-            set.created_id("draft").map(str::to_owned).ok_or_else(|| MailError::from(JmapError::Protocol("Email/set created no draft".into())))
+            set.created_id("draft")
+                .map(str::to_owned)
+                .ok_or_else(|| MailError::from(JmapError::Protocol("Email/set created no draft".into())))
         }
         .boxed_local()
     }
 
-    fn send<'a>(&'a self, draft: &'a Draft, mailboxes: &'a SendMailboxes, replaces: Option<&'a str>, hold_until_ms: Option<f64>) -> BackendFuture<'a, Sent> {
+    fn send<'a>(
+        &'a self,
+        draft: &'a Draft,
+        mailboxes: &'a SendMailboxes,
+        replaces: Option<&'a str>,
+        hold_until_ms: Option<f64>,
+    ) -> BackendFuture<'a, Sent> {
         async move {
             let hold_secs = hold_until_ms
                 .map(|until| ((until - crate::net::now_ms()) / 1000.0).ceil().max(0.0) as u64)
@@ -399,10 +435,18 @@ impl MailBackend for JmapMail {
             .unwrap_or(0)
     }
 
-    fn cancel_send<'a>(&'a self, submission_id: &'a str, email_id: &'a str, mailboxes: &'a SendMailboxes) -> BackendFuture<'a, ()> {
+    fn cancel_send<'a>(
+        &'a self,
+        submission_id: &'a str,
+        email_id: &'a str,
+        mailboxes: &'a SendMailboxes,
+    ) -> BackendFuture<'a, ()> {
         async move {
             let mut req = self.request().using(capability::SUBMISSION);
-            let call = req.call("EmailSubmission/set", json!({ "accountId": self.account, "update": { submission_id: { "undoStatus": "canceled" } } }));
+            let call = req.call(
+                "EmailSubmission/set",
+                json!({ "accountId": self.account, "update": { submission_id: { "undoStatus": "canceled" } } }),
+            );
             let mut response = self.client.send(&req).await?;
             let set = SetResponse::parse(response.take(&call)?)?;
             if let Some(e) = set.not_updated.get(submission_id) {
@@ -419,7 +463,10 @@ impl MailBackend for JmapMail {
             let mut response = self.client.send(&req).await?;
             let set = SetResponse::parse(response.take(&call)?)?;
             match set.not_updated.get(email_id) {
-                Some(e) => Err(MailError::Refused { what: "put the unsent message back in Drafts".into(), reason: set_error_advice(e) }),
+                Some(e) => Err(MailError::Refused {
+                    what: "put the unsent message back in Drafts".into(),
+                    reason: set_error_advice(e),
+                }),
                 None => Ok(()),
             }
         }
@@ -480,15 +527,19 @@ impl MailBackend for JmapMail {
     fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()> {
         async move {
             let mut req = self.request().using(capability::VACATION);
-            let call = req.call("VacationResponse/set", json!({ "accountId": self.account, "update": { "singleton": vacation } }));
+            let call = req.call(
+                "VacationResponse/set",
+                json!({ "accountId": self.account, "update": { "singleton": vacation } }),
+            );
             let mut response = self.client.send(&req).await?;
             let set = SetResponse::parse(response.take(&call)?)?;
             match set.not_updated.values().next() {
-                Some(e) => Err(MailError::Refused { what: "change the vacation reply".into(), reason: set_error_advice(e) }),
+                Some(e) => {
+                    Err(MailError::Refused { what: "change the vacation reply".into(), reason: set_error_advice(e) })
+                }
                 None => Ok(()),
             }
         }
         .boxed_local()
     }
 }
-

@@ -15,19 +15,50 @@ use crate::mail::MailError;
 use super::*;
 
 /// What a list row needs; nothing more is fetched for lists.
-pub const SUMMARY_PROPERTIES: [&str; 11] =
-    ["id", "threadId", "mailboxIds", "keywords", "from", "to", "subject", "preview", "receivedAt", "size", "hasAttachment"];
+pub const SUMMARY_PROPERTIES: [&str; 11] = [
+    "id",
+    "threadId",
+    "mailboxIds",
+    "keywords",
+    "from",
+    "to",
+    "subject",
+    "preview",
+    "receivedAt",
+    "size",
+    "hasAttachment",
+];
 
 /// The only properties of a message that change after it exists (RFC 8621 §4).
 pub const MUTABLE_PROPERTIES: [&str; 3] = ["id", "keywords", "mailboxIds"];
 
 pub(super) const MESSAGE_PROPERTIES: [&str; 22] = [
-    "id", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "bcc", "replyTo", "subject", "sentAt",
-    "receivedAt", "size", "preview", "hasAttachment", "messageId", "inReplyTo", "references", "textBody",
-    "htmlBody", "attachments", "bodyValues",
+    "id",
+    "threadId",
+    "mailboxIds",
+    "keywords",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "replyTo",
+    "subject",
+    "sentAt",
+    "receivedAt",
+    "size",
+    "preview",
+    "hasAttachment",
+    "messageId",
+    "inReplyTo",
+    "references",
+    "textBody",
+    "htmlBody",
+    "attachments",
+    "bodyValues",
 ];
 
-pub(super) const BODY_PROPERTIES: [&str; 8] = ["partId", "blobId", "size", "name", "type", "charset", "disposition", "cid"];
+pub(super) const BODY_PROPERTIES: [&str; 8] =
+    ["partId", "blobId", "size", "name", "type", "charset", "disposition", "cid"];
 
 pub fn filter_json(filter: &Filter) -> Value {
     serde_json::to_value(filter).unwrap_or_else(|_| json!({}))
@@ -43,9 +74,16 @@ pub(super) fn query_arguments(account: &str, query: &MailQuery) -> Map<String, V
 }
 
 /// `Email/query` of one window and `Email/get` of its summaries, in one request.
-pub fn window_request(request: &mut Request, account: &str, query: &MailQuery, at: &WindowAt, limit: u32) -> (Call, Call) {
+pub fn window_request(
+    request: &mut Request,
+    account: &str,
+    query: &MailQuery,
+    at: &WindowAt,
+    limit: u32,
+) -> (Call, Call) {
     let q = ids_request(request, account, query, at, limit);
-    let get = request.call("Email/get", json!({ "accountId": account, "#ids": q.result("/ids"), "properties": SUMMARY_PROPERTIES }));
+    let get = request
+        .call("Email/get", json!({ "accountId": account, "#ids": q.result("/ids"), "properties": SUMMARY_PROPERTIES }));
     (q, get)
 }
 
@@ -126,7 +164,6 @@ pub fn parse_summaries(get: Value) -> Result<(Vec<EmailSummary>, Option<String>)
         .collect();
     Ok((summaries, state))
 }
-
 
 /// `Email/get` of one whole message with its bodies decoded by the server.
 pub fn message_request(request: &mut Request, account: &str, id: &str, max_body_bytes: u64) -> Call {
@@ -228,7 +265,10 @@ mod tests {
         assert_eq!(request.calls()[0].1["position"], 50);
         assert_eq!(request.calls()[0].1["limit"], 1000);
         let window = parse_ids(json!({ "queryState": "q", "canCalculateChanges": false, "position": 50, "total": 1234, "ids": ["a", "b"] }), 2).unwrap();
-        assert_eq!((window.position, window.ids.clone(), window.total), (50, vec!["a".to_owned(), "b".to_owned()], Some(1234)));
+        assert_eq!(
+            (window.position, window.ids.clone(), window.total),
+            (50, vec!["a".to_owned(), "b".to_owned()], Some(1234))
+        );
         assert!(window.summaries.is_empty() && window.email_state.is_none());
         assert_eq!(window.query_state, None, "a list the server cannot diff has no version");
     }
@@ -236,11 +276,13 @@ mod tests {
     #[test]
     fn the_ids_win_over_a_total_that_counts_more() {
         // Stalwart with collapseThreads: total 10 (every message), 7 ids (one per thread).
-        let short = parse_ids(json!({ "position": 0, "total": 10, "ids": ["1", "2", "3", "4", "5", "6", "7"] }), 50).unwrap();
+        let short =
+            parse_ids(json!({ "position": 0, "total": 10, "ids": ["1", "2", "3", "4", "5", "6", "7"] }), 50).unwrap();
         assert_eq!(short.total, Some(7), "fewer ids than asked: the list ends with them");
         let past_the_end = parse_ids(json!({ "position": 40, "total": 50, "ids": [] }), 50).unwrap();
         assert_eq!(past_the_end.total, Some(40), "no row comes at or after 40");
-        let capped = parse_ids(json!({ "position": 0, "total": 9000, "limit": 256, "ids": vec!["x"; 256] }), 1000).unwrap();
+        let capped =
+            parse_ids(json!({ "position": 0, "total": 9000, "limit": 256, "ids": vec!["x"; 256] }), 1000).unwrap();
         assert_eq!(capped.total, Some(9000), "the server's own maximum cut the window: the list goes on");
         let under = parse_ids(json!({ "position": 0, "total": 1, "ids": ["a", "b"] }), 2).unwrap();
         assert_eq!(under.total, Some(2), "a total below the ids it came with is raised to them");
@@ -248,13 +290,16 @@ mod tests {
 
     #[test]
     fn message_bodies_are_joined_from_body_values() {
-        let m = parse_message("M1", json!({ "list": [{
-            "id": "M1", "subject": "Hi",
-            "textBody": [{ "partId": "1", "type": "text/plain" }],
-            "htmlBody": [{ "partId": "2", "type": "text/html" }],
-            "attachments": [{ "partId": "3", "blobId": "B3", "type": "image/png", "cid": "logo", "size": 10 }],
-            "bodyValues": { "1": { "value": "plain" }, "2": { "value": "<p>html</p>", "isTruncated": true } }
-        }]}))
+        let m = parse_message(
+            "M1",
+            json!({ "list": [{
+                "id": "M1", "subject": "Hi",
+                "textBody": [{ "partId": "1", "type": "text/plain" }],
+                "htmlBody": [{ "partId": "2", "type": "text/html" }],
+                "attachments": [{ "partId": "3", "blobId": "B3", "type": "image/png", "cid": "logo", "size": 10 }],
+                "bodyValues": { "1": { "value": "plain" }, "2": { "value": "<p>html</p>", "isTruncated": true } }
+            }]}),
+        )
         .unwrap();
         assert_eq!(m.text_body.as_deref(), Some("plain"));
         assert_eq!(m.html_body.as_deref(), Some("<p>html</p>"));
@@ -265,7 +310,8 @@ mod tests {
 
     #[test]
     fn a_malformed_entry_stays_listed_as_unreadable() {
-        let (list, state) = parse_summaries(json!({ "state": "9", "list": [{ "id": "M1", "size": "big" }, { "id": "M2" }] })).unwrap();
+        let (list, state) =
+            parse_summaries(json!({ "state": "9", "list": [{ "id": "M1", "size": "big" }, { "id": "M2" }] })).unwrap();
         assert_eq!(state.as_deref(), Some("9"));
         assert_eq!(list[0], EmailSummary::unreadable("M1".into()));
         assert_eq!(list[1].id, "M2");

@@ -9,7 +9,8 @@ use crate::jmap::{capability, Call, JmapError, Request};
 use crate::mail::Mailbox;
 
 /// The properties `Mailbox/get` asks for.
-pub const PROPERTIES: [&str; 8] = ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails", "myRights"];
+pub const PROPERTIES: [&str; 8] =
+    ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails", "myRights"];
 
 /// Adds a `Mailbox/get` of every mailbox of `account_id` to `request`.
 pub fn request_all(request: &mut Request, account_id: &str) -> Call {

@@ -33,7 +33,6 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> JmapError {
     JmapError::Protocol(format!("{what} response is malformed ({e})"))
 }
 
-
 pub fn parse_list<T: for<'de> Deserialize<'de>>(what: &str, value: Value) -> Result<Vec<T>, JmapError> {
     #[derive(Deserialize)]
     struct List<T> {
@@ -41,4 +40,3 @@ pub fn parse_list<T: for<'de> Deserialize<'de>>(what: &str, value: Value) -> Res
     }
     Ok(serde_json::from_value::<List<T>>(value).map_err(|e| malformed(what, e))?.list)
 }
-

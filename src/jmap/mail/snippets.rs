@@ -1,6 +1,5 @@
 //! Search snippets (`SearchSnippet/get`): the matching words of each message found.
 
-
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -1,7 +1,6 @@
 //! Sending: the draft as an `Email/set` creation, its SMTP envelope (with the FUTURERELEASE
 //! hold), where it is filed, and finding a sent mail again by its Message-ID.
 
-
 use serde_json::{json, Map, Value};
 
 use crate::mail::model::{keyword, Address, Draft};
@@ -19,8 +18,10 @@ pub(super) const RECENT_FOR_LOOKUP: u32 = 50;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(super) fn with_message_id(get: &Value, message_id: &str) -> Value {
     let bare = message_id.trim_matches(|c| c == '<' || c == '>');
-    let carries = |e: &&Value| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)));
-    let list: Vec<Value> = get["list"].as_array().map(|l| l.iter().filter(carries).cloned().collect()).unwrap_or_default();
+    let carries =
+        |e: &&Value| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)));
+    let list: Vec<Value> =
+        get["list"].as_array().map(|l| l.iter().filter(carries).cloned().collect()).unwrap_or_default();
     json!({ "list": list })
 }
 
@@ -130,21 +131,39 @@ mod tests {
             { "id": "c", "messageId": null },
         ] });
         let found = with_message_id(&get, "<m1@petrel.test>");
-        assert_eq!(found["list"].as_array().map(|l| l.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()), Some(vec![json!("b")]));
-        assert_eq!(with_message_id(&json!({ "notFound": [] }), "m1@petrel.test")["list"], json!([]), "no list: nothing found, no error");
+        assert_eq!(
+            found["list"].as_array().map(|l| l.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()),
+            Some(vec![json!("b")])
+        );
+        assert_eq!(
+            with_message_id(&json!({ "notFound": [] }), "m1@petrel.test")["list"],
+            json!([]),
+            "no list: nothing found, no error"
+        );
     }
 
     #[test]
     fn filing_as_sent_and_back_as_a_draft_are_mirror_patches() {
         let boxes = crate::mail::backend::SendMailboxes { drafts: "D".into(), sent: Some("S".into()) };
-        assert_eq!(Value::Object(filed_as(&boxes, Filed::Sent)), json!({ "mailboxIds/D": null, "mailboxIds/S": true, "keywords/$draft": null }));
-        assert_eq!(Value::Object(filed_as(&boxes, Filed::Draft)), json!({ "mailboxIds/D": true, "mailboxIds/S": null, "keywords/$draft": true }));
+        assert_eq!(
+            Value::Object(filed_as(&boxes, Filed::Sent)),
+            json!({ "mailboxIds/D": null, "mailboxIds/S": true, "keywords/$draft": null })
+        );
+        assert_eq!(
+            Value::Object(filed_as(&boxes, Filed::Draft)),
+            json!({ "mailboxIds/D": true, "mailboxIds/S": null, "keywords/$draft": true })
+        );
     }
 
     #[test]
     fn a_held_envelope_names_every_recipient_once_and_the_hold() {
         let who = |e: &str| Address { name: None, email: e.into() };
-        let draft = Draft { to: vec![who("a@x.org"), who("B@x.org")], cc: vec![who("b@x.org")], bcc: vec![who("hidden@x.org")], ..Draft::default() };
+        let draft = Draft {
+            to: vec![who("a@x.org"), who("B@x.org")],
+            cc: vec![who("b@x.org")],
+            bcc: vec![who("hidden@x.org")],
+            ..Draft::default()
+        };
         let env = envelope("me@x.org", &draft, Some(10));
         assert_eq!(env["mailFrom"], json!({ "email": "me@x.org", "parameters": { "HOLDFOR": "10" } }));
         assert_eq!(env["rcptTo"], json!([{ "email": "a@x.org" }, { "email": "B@x.org" }, { "email": "hidden@x.org" }]));

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::mailbox;
 use crate::jmap::{Call, JmapError, Request, Response};
 use crate::mail::backend::{Delta, EmailChange, ListDelta, Window, WindowAt};
-use super::mailbox;
-use crate::mail::Mailbox;
 use crate::mail::model::null_as_default;
 use crate::mail::query::{Filter, MailQuery, SortBy};
+use crate::mail::Mailbox;
 
 use super::*;
 
@@ -60,9 +60,18 @@ pub fn sync_request(
 ) -> SyncCalls {
     let (mailbox, mailbox_all) = match mailbox_state {
         Some(state) => {
-            let changes = request.call("Mailbox/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }));
-            let created = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": mailbox::PROPERTIES }));
-            let updated = request.call("Mailbox/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": mailbox::PROPERTIES }));
+            let changes = request.call(
+                "Mailbox/changes",
+                json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }),
+            );
+            let created = request.call(
+                "Mailbox/get",
+                json!({ "accountId": account, "#ids": changes.result("/created"), "properties": mailbox::PROPERTIES }),
+            );
+            let updated = request.call(
+                "Mailbox/get",
+                json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": mailbox::PROPERTIES }),
+            );
             (Some((changes, created, updated)), None)
         }
         None => (None, Some(mailbox::request_all(request, account))),
@@ -84,7 +93,8 @@ pub fn sync_request(
     // The whole account newest first, one row per message: the engine picks the Inbox's first
     // rows out of it, since a query cannot name the Inbox before Mailbox/get has answered.
     let newest = newest.map(|limit| {
-        let all_mail = MailQuery { filter: Filter::default(), sort: SortBy::ReceivedAt, ascending: false, threads: false };
+        let all_mail =
+            MailQuery { filter: Filter::default(), sort: SortBy::ReceivedAt, ascending: false, threads: false };
         let (query, get) = window_request(request, account, &all_mail, &WindowAt::Position(0), limit);
         (query, get, limit)
     });
@@ -93,16 +103,31 @@ pub fn sync_request(
 
 /// `Email/changes` since `state`, with the summaries of new messages and the keywords and
 /// mailboxes of changed ones, tied by result references.
-pub fn email_changes_request(request: &mut Request, account: &str, state: &str, max_changes: u64) -> (Call, Call, Call) {
-    let changes = request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }));
-    let created = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }));
-    let updated = request.call("Email/get", json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }));
+pub fn email_changes_request(
+    request: &mut Request,
+    account: &str,
+    state: &str,
+    max_changes: u64,
+) -> (Call, Call, Call) {
+    let changes =
+        request.call("Email/changes", json!({ "accountId": account, "sinceState": state, "maxChanges": max_changes }));
+    let created = request.call(
+        "Email/get",
+        json!({ "accountId": account, "#ids": changes.result("/created"), "properties": SUMMARY_PROPERTIES }),
+    );
+    let updated = request.call(
+        "Email/get",
+        json!({ "accountId": account, "#ids": changes.result("/updated"), "properties": MUTABLE_PROPERTIES }),
+    );
     (changes, created, updated)
 }
 
 /// Reads what [`email_changes_request`] asked for: the delta (a reset when the server cannot
 /// calculate it) and whether the server has more changes.
-pub fn parse_email_changes(response: &mut Response, (changes, created, updated): &(Call, Call, Call)) -> Result<(Delta<EmailChange>, bool), JmapError> {
+pub fn parse_email_changes(
+    response: &mut Response,
+    (changes, created, updated): &(Call, Call, Call),
+) -> Result<(Delta<EmailChange>, bool), JmapError> {
     match response.take(changes) {
         Err(e) if e.means_resync() => Ok((Delta::Reset { all: Vec::new(), new_state: None }, false)),
         Err(e) => Err(e),
@@ -127,7 +152,14 @@ pub struct SyncRound {
 }
 
 pub fn parse_sync(response: &mut Response, calls: &SyncCalls) -> Result<SyncRound, JmapError> {
-    let mut round = SyncRound { mailboxes: None, emails: None, lists: Vec::new(), newest: None, more_mailboxes: false, more_emails: false };
+    let mut round = SyncRound {
+        mailboxes: None,
+        emails: None,
+        lists: Vec::new(),
+        newest: None,
+        more_mailboxes: false,
+        more_emails: false,
+    };
     if let Some(all) = &calls.mailbox_all {
         let value = response.take(all)?;
         let state = value.get("state").and_then(Value::as_str).map(str::to_owned);
@@ -179,7 +211,11 @@ fn parse_mutable(get: Value) -> Result<Vec<EmailChange>, JmapError> {
         list: Vec<Mutable>,
     }
     let list: List = serde_json::from_value(get).map_err(|e| malformed("Email/get", e))?;
-    Ok(list.list.into_iter().map(|m| EmailChange::Updated { id: m.id, keywords: m.keywords, mailbox_ids: m.mailbox_ids }).collect())
+    Ok(list
+        .list
+        .into_iter()
+        .map(|m| EmailChange::Updated { id: m.id, keywords: m.keywords, mailbox_ids: m.mailbox_ids })
+        .collect())
 }
 
 pub fn parse_query_changes(value: Value) -> Result<ListDelta, JmapError> {
@@ -215,10 +251,25 @@ mod tests {
     #[test]
     fn one_sync_round_asks_for_all_changes_and_objects() {
         let mut request = Request::new();
-        let list = crate::mail::backend::ListSince { query: MailQuery::mailbox("in"), query_state: "q1".into(), up_to_id: Some("M9".into()) };
+        let list = crate::mail::backend::ListSince {
+            query: MailQuery::mailbox("in"),
+            query_state: "q1".into(),
+            up_to_id: Some("M9".into()),
+        };
         sync_request(&mut request, "acc", Some("m1"), Some("e1"), &[list], None, MAX_CHANGES);
         let methods: Vec<&str> = request.calls().iter().map(|c| c.0.as_str()).collect();
-        assert_eq!(methods, ["Mailbox/changes", "Mailbox/get", "Mailbox/get", "Email/changes", "Email/get", "Email/get", "Email/queryChanges"]);
+        assert_eq!(
+            methods,
+            [
+                "Mailbox/changes",
+                "Mailbox/get",
+                "Mailbox/get",
+                "Email/changes",
+                "Email/get",
+                "Email/get",
+                "Email/queryChanges"
+            ]
+        );
         let updated = &request.calls()[5].1;
         assert_eq!(updated["properties"], json!(MUTABLE_PROPERTIES), "updated messages fetch only what can change");
         assert_eq!(request.calls()[6].1["upToId"], "M9");
@@ -251,7 +302,8 @@ mod tests {
     #[test]
     fn cyrus_errors_for_unknown_states_mean_resync() {
         // Cyrus answers an unknown state with `invalidArguments` on `sinceState`.
-        let e = JmapError::Method { method: "Email/changes".into(), kind: "invalidArguments".into(), description: None };
+        let e =
+            JmapError::Method { method: "Email/changes".into(), kind: "invalidArguments".into(), description: None };
         assert!(e.means_resync());
         assert!(!JmapError::Unauthorized.means_resync());
     }

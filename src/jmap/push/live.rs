@@ -35,10 +35,17 @@ pub enum Transport {
 pub enum PushEvent {
     Connected(Transport),
     /// The server does not offer this transport; the next one is tried at once.
-    Skipped { transport: Transport, reason: String },
+    Skipped {
+        transport: Transport,
+        reason: String,
+    },
     StateChange(StateChange),
     /// The transport dropped; the next attempt (maybe on another transport) comes after the delay.
-    Disconnected { transport: Transport, reason: String, retry_in_ms: u64 },
+    Disconnected {
+        transport: Transport,
+        reason: String,
+        retry_in_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -270,7 +277,11 @@ impl Drop for JmapWebSocket {
 
 impl JmapWebSocket {
     /// Opens the WebSocket the session advertises (or `url_override`) and waits until it is open.
-    pub async fn connect(client: &JmapClient, url_override: Option<&str>, max_frame: usize) -> Result<JmapWebSocket, JmapError> {
+    pub async fn connect(
+        client: &JmapClient,
+        url_override: Option<&str>,
+        max_frame: usize,
+    ) -> Result<JmapWebSocket, JmapError> {
         let session = client.session();
         let advertised = match url_override {
             Some(url) => url.to_owned(),
@@ -306,14 +317,24 @@ impl JmapWebSocket {
         socket.set_onclose(Some(close.as_ref().unchecked_ref()));
         socket.set_onerror(Some(error.as_ref().unchecked_ref()));
         callbacks.extend([open, message, close, error]);
-        let ws = JmapWebSocket { socket, events, pending: Rc::default(), next_id: Cell::new(0), max_frame, _callbacks: callbacks };
+        let ws = JmapWebSocket {
+            socket,
+            events,
+            pending: Rc::default(),
+            next_id: Cell::new(0),
+            max_frame,
+            _callbacks: callbacks,
+        };
         match ws.events.next().await {
             Some(WsEvent::Open) => {}
             Some(WsEvent::Closed(reason)) => return Err(JmapError::Network(NetError::Unreachable(reason))),
             _ => return Err(JmapError::Protocol("the WebSocket did not open".into())),
         }
         if ws.socket.protocol() != websocket::SUBPROTOCOL {
-            return Err(JmapError::Protocol(format!("the server chose subprotocol {:?}, not jmap", ws.socket.protocol())));
+            return Err(JmapError::Protocol(format!(
+                "the server chose subprotocol {:?}, not jmap",
+                ws.socket.protocol()
+            )));
         }
         Ok(ws)
     }
@@ -333,7 +354,9 @@ impl JmapWebSocket {
     }
 
     fn send_text(&self, text: &str) -> Result<(), JmapError> {
-        self.socket.send_with_str(text).map_err(|_| JmapError::Network(NetError::Interrupted("the WebSocket is closed".into())))
+        self.socket
+            .send_with_str(text)
+            .map_err(|_| JmapError::Network(NetError::Interrupted("the WebSocket is closed".into())))
     }
 
     /// Reads frames until the socket closes: responses go to their callers, StateChanges to `on_change`.

@@ -49,7 +49,8 @@ mod tests {
 
     #[test]
     fn parses_state_changes() {
-        let sc = StateChange::parse(r#"{"@type":"StateChange","changed":{"a1":{"Email":"s9","Mailbox":"m2"}}}"#).unwrap();
+        let sc =
+            StateChange::parse(r#"{"@type":"StateChange","changed":{"a1":{"Email":"s9","Mailbox":"m2"}}}"#).unwrap();
         assert_eq!(sc.changed["a1"]["Email"], "s9");
         assert!(sc.touches("Mailbox") && !sc.touches("Thread"));
         assert!(StateChange::parse(r#"{"@type":"Response"}"#).is_err());

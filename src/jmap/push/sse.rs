@@ -179,7 +179,8 @@ mod tests {
 
     #[test]
     fn cyrus_state_events() {
-        let stream = b"event: state\ndata: {\"@type\":\"StateChange\",\"changed\":{}}\n\n: ping\n\nevent: ping\ndata: {}\n\n";
+        let stream =
+            b"event: state\ndata: {\"@type\":\"StateChange\",\"changed\":{}}\n\n: ping\n\nevent: ping\ndata: {}\n\n";
         assert_eq!(
             parse_all(&[stream]).unwrap(),
             [ev("state", "{\"@type\":\"StateChange\",\"changed\":{}}", ""), ev("ping", "{}", "")]

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::StateChange;
-use crate::jmap::request::{Problem, Response};
 use crate::auth::Credentials;
+use crate::jmap::request::{Problem, Response};
 use crate::jmap::{JmapError, Request};
 
 /// The subprotocol a JMAP WebSocket must negotiate.
@@ -21,11 +21,14 @@ pub fn websocket_url(session_url: &url::Url, advertised: &str, credentials: &Cre
     let bad = |why: &str| JmapError::Protocol(format!("the WebSocket URL {advertised:?} {why}"));
     let secure_session = session_url.scheme() == "https";
     let (scheme, rest) = match advertised.split_once(':') {
-        Some((s, rest)) if s.eq_ignore_ascii_case("ws") || s.eq_ignore_ascii_case("wss") => (Some(s.to_ascii_lowercase()), rest),
+        Some((s, rest)) if s.eq_ignore_ascii_case("ws") || s.eq_ignore_ascii_case("wss") => {
+            (Some(s.to_ascii_lowercase()), rest)
+        }
         _ => (None, advertised),
     };
     let mut url = if let Some(after) = rest.strip_prefix("//") {
-        url::Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss"))).map_err(|e| bad(&e.to_string()))?
+        url::Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss")))
+            .map_err(|e| bad(&e.to_string()))?
     } else {
         let mut base = session_url.clone();
         let scheme = if secure_session { "wss" } else { "ws" };
@@ -65,8 +68,14 @@ pub fn push_disable_frame() -> String {
 /// A frame from the server.
 #[derive(Debug, Clone)]
 pub enum Inbound {
-    Response { request_id: Option<String>, response: Response },
-    RequestError { request_id: Option<String>, error: JmapError },
+    Response {
+        request_id: Option<String>,
+        response: Response,
+    },
+    RequestError {
+        request_id: Option<String>,
+        error: JmapError,
+    },
     StateChange(StateChange),
     /// Frames of types this client does not know are ignored, as the RFC asks.
     Unknown(String),
@@ -115,7 +124,10 @@ mod tests {
         assert_eq!(frame["id"], "r7");
         assert_eq!(frame["methodCalls"][0][0], "Mailbox/get");
         let enable: Value = serde_json::from_str(&push_enable_frame(&["Email", "Mailbox"], None)).unwrap();
-        assert_eq!(enable, json!({"@type": "WebSocketPushEnable", "dataTypes": ["Email", "Mailbox"], "pushState": null}));
+        assert_eq!(
+            enable,
+            json!({"@type": "WebSocketPushEnable", "dataTypes": ["Email", "Mailbox"], "pushState": null})
+        );
     }
 
     #[test]
@@ -133,7 +145,10 @@ mod tests {
             websocket_url(&https, "wss://push.example.com/ws", &Credentials::bearer("t k")).unwrap(),
             "wss://push.example.com/ws?access_token=t+k"
         );
-        assert_eq!(websocket_url(&http, "/jmap/ws/", &Credentials::bearer("t")).unwrap(), "ws://127.0.0.1:8080/jmap/ws/?access_token=t");
+        assert_eq!(
+            websocket_url(&http, "/jmap/ws/", &Credentials::bearer("t")).unwrap(),
+            "ws://127.0.0.1:8080/jmap/ws/?access_token=t"
+        );
         assert!(websocket_url(&http, "wss://", &basic).is_err());
     }
 

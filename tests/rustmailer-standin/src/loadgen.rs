@@ -89,12 +89,23 @@ where
     }
     let secs = start.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
-    Round { rps: all.len() as f64 / secs, p50: pick(0.5), p95: pick(0.95), max: all.last().copied().unwrap_or(f64::NAN), failed }
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(f64::NAN)
+    };
+    Round {
+        rps: all.len() as f64 / secs,
+        p50: pick(0.5),
+        p95: pick(0.95),
+        max: all.last().copied().unwrap_or(f64::NAN),
+        failed,
+    }
 }
 
 fn bench(group: &str, name: &str, unit: &str, samples: &[f64], note: &str) {
-    println!("BENCH {}", serde_json::json!({ "group": group, "name": name, "unit": unit, "samples": samples, "note": note }));
+    println!(
+        "BENCH {}",
+        serde_json::json!({ "group": group, "name": name, "unit": unit, "samples": samples, "note": note })
+    );
 }
 
 type Call = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
@@ -111,7 +122,10 @@ fn grpc(client: Http, url: String, auth: String, web: bool) -> impl Fn() -> Call
             } else {
                 http::Request::post(url).header("content-type", "application/grpc").header("te", "trailers")
             };
-            let Ok(request) = request.header("authorization", auth).body(Full::new(Bytes::from_static(&EMPTY_FRAME))) else { return false };
+            let Ok(request) = request.header("authorization", auth).body(Full::new(Bytes::from_static(&EMPTY_FRAME)))
+            else {
+                return false;
+            };
             let Ok(response) = client.request(request).await else { return false };
             if response.status() != 200 {
                 return false;
@@ -152,7 +166,10 @@ async fn main() {
         move || {
             let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
             Box::pin(async move {
-                let request = http::Request::get(url).header("authorization", auth).body(Full::new(Bytes::new())).expect("request");
+                let request = http::Request::get(url)
+                    .header("authorization", auth)
+                    .body(Full::new(Bytes::new()))
+                    .expect("request");
                 match client.request(request).await {
                     Ok(response) if response.status() == 200 => response.into_body().collect().await.is_ok(),
                     _ => false,
@@ -180,11 +197,19 @@ async fn main() {
                     std::process::exit(1);
                 }
                 if round_no > 0 {
-                    if which == direct { d.push(r) } else { v.push(r) }
+                    if which == direct {
+                        d.push(r)
+                    } else {
+                        v.push(r)
+                    }
                 }
             }
         }
-        let (direct_name, via_name) = if what == "gRPC" { ("gRPC, HTTP/2 straight to the stand-in", "gRPC-web through the gateway") } else { ("JMAP session, straight to Cyrus", "JMAP session through the gateway") };
+        let (direct_name, via_name) = if what == "gRPC" {
+            ("gRPC, HTTP/2 straight to the stand-in", "gRPC-web through the gateway")
+        } else {
+            ("JMAP session, straight to Cyrus", "JMAP session through the gateway")
+        };
         bench(&g, &format!("{direct_name}: throughput"), "req/s", &d.iter().map(|r| r.rps).collect::<Vec<_>>(), "");
         bench(&g, &format!("{via_name}: throughput"), "req/s", &v.iter().map(|r| r.rps).collect::<Vec<_>>(), "");
         bench(&g, &format!("{direct_name}: latency p50"), "ms", &d.iter().map(|r| r.p50).collect::<Vec<_>>(), "");

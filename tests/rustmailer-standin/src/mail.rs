@@ -48,7 +48,14 @@ pub struct Mailbox {
 
 impl Mailbox {
     pub fn new(id: u64, name: &str, special: Option<pb::AttributeEnum>) -> Mailbox {
-        Mailbox { id, name: name.to_owned(), special, uid_next: 1, uid_validity: 1_700_000_000 + id as u32, mails: BTreeMap::new() }
+        Mailbox {
+            id,
+            name: name.to_owned(),
+            special,
+            uid_next: 1,
+            uid_validity: 1_700_000_000 + id as u32,
+            mails: BTreeMap::new(),
+        }
     }
 
     pub fn append(&mut self, mut mail: Mail) -> u32 {
@@ -85,12 +92,23 @@ pub struct Account {
 
 impl Account {
     pub fn new(id: u64, email: &str, name: &str) -> Account {
-        let mut account =
-            Account { id, email: email.into(), name: name.into(), created_at: SEED_EPOCH_MS - 90 * 86_400_000, mailboxes: vec![], next_mailbox_id: id * 1000 + 1 };
+        let mut account = Account {
+            id,
+            email: email.into(),
+            name: name.into(),
+            created_at: SEED_EPOCH_MS - 90 * 86_400_000,
+            mailboxes: vec![],
+            next_mailbox_id: id * 1000 + 1,
+        };
         use pb::AttributeEnum as A;
-        for (name, special) in
-            [("INBOX", None), ("Drafts", Some(A::Drafts)), ("Sent", Some(A::Sent)), ("Archive", Some(A::Archive)), ("Junk", Some(A::Junk)), ("Trash", Some(A::Trash))]
-        {
+        for (name, special) in [
+            ("INBOX", None),
+            ("Drafts", Some(A::Drafts)),
+            ("Sent", Some(A::Sent)),
+            ("Archive", Some(A::Archive)),
+            ("Junk", Some(A::Junk)),
+            ("Trash", Some(A::Trash)),
+        ] {
             account.add_mailbox(name, special);
         }
         account
@@ -149,11 +167,23 @@ pub fn seed(bulk: u32) -> Vec<Account> {
     };
     {
         let inbox = alice.mailbox_mut("INBOX").expect("seeded");
-        let mut welcome = new_mail(("Petrel Team", "team@petrel.example"), me, "Welcome to RustMailer via Petrel", "Hello Alice,\n\nthis mailbox lives in the RustMailer stand-in.\n", next());
+        let mut welcome = new_mail(
+            ("Petrel Team", "team@petrel.example"),
+            me,
+            "Welcome to RustMailer via Petrel",
+            "Hello Alice,\n\nthis mailbox lives in the RustMailer stand-in.\n",
+            next(),
+        );
         welcome.flags.insert(pb::EmailFlag::Seen as i32);
         inbox.append(welcome);
 
-        let first = new_mail(("Bob Builder", "bob@example.org"), me, "Quarterly report", "Hi Alice,\n\nthe quarterly report is attached.\n\nBob\n", next());
+        let first = new_mail(
+            ("Bob Builder", "bob@example.org"),
+            me,
+            "Quarterly report",
+            "Hi Alice,\n\nthe quarterly report is attached.\n\nBob\n",
+            next(),
+        );
         let thread = first.thread_id.clone();
         let first_id = first.message_id.clone();
         let mut first = first;
@@ -166,14 +196,26 @@ pub fn seed(bulk: u32) -> Vec<Account> {
             content_id: None,
         });
         inbox.append(first);
-        let mut reply = new_mail(("Carol Chen", "carol@example.org"), me, "Re: Quarterly report", "Numbers look good.\n\n> the quarterly report is attached.\n", next());
+        let mut reply = new_mail(
+            ("Carol Chen", "carol@example.org"),
+            me,
+            "Re: Quarterly report",
+            "Numbers look good.\n\n> the quarterly report is attached.\n",
+            next(),
+        );
         reply.thread_id = thread;
         reply.in_reply_to = Some(first_id.clone());
         reply.references = vec![first_id];
         reply.flags.insert(pb::EmailFlag::EmailFlagged as i32);
         inbox.append(reply);
 
-        let mut news = new_mail(("Newsletter", "news@shop.example"), me, "Autumn offers", "Our autumn offers, in plain text.", next());
+        let mut news = new_mail(
+            ("Newsletter", "news@shop.example"),
+            me,
+            "Autumn offers",
+            "Our autumn offers, in plain text.",
+            next(),
+        );
         news.html = Some(
             "<html><body><h1>Autumn offers</h1><p>Up to <b>30%</b> off.</p><img src=\"https://tracker.example/pixel.gif\" width=1 height=1>\
              <script>alert(1)</script></body></html>"
@@ -181,18 +223,36 @@ pub fn seed(bulk: u32) -> Vec<Account> {
         );
         inbox.append(news);
         for i in 1..=6 {
-            let m = new_mail(("Dave Data", "dave@example.org"), me, &format!("Standup notes {i}"), &format!("Notes of standup {i}: shipped the invoice parser.\n"), next());
+            let m = new_mail(
+                ("Dave Data", "dave@example.org"),
+                me,
+                &format!("Standup notes {i}"),
+                &format!("Notes of standup {i}: shipped the invoice parser.\n"),
+                next(),
+            );
             inbox.append(m);
         }
     }
     {
         let bulk_box = alice.add_mailbox("Bulk", None);
         for i in 0..bulk {
-            let m = new_mail(("Bulk Sender", "bulk@example.net"), me, &format!("Bulk message {i:05}"), &format!("Body of bulk message {i}.\n"), SEED_EPOCH_MS - 200 * 86_400_000 + i as i64 * 60_000);
+            let m = new_mail(
+                ("Bulk Sender", "bulk@example.net"),
+                me,
+                &format!("Bulk message {i:05}"),
+                &format!("Body of bulk message {i}.\n"),
+                SEED_EPOCH_MS - 200 * 86_400_000 + i as i64 * 60_000,
+            );
             bulk_box.append(m);
         }
     }
     let mut bob = Account::new(2, "bob@example.org", "Bob Builder");
-    bob.mailbox_mut("INBOX").expect("seeded").append(new_mail(("Alice Example", me), "bob@example.org", "Lunch?", "Lunch on Friday?\n", next()));
+    bob.mailbox_mut("INBOX").expect("seeded").append(new_mail(
+        ("Alice Example", me),
+        "bob@example.org",
+        "Lunch?",
+        "Lunch on Friday?\n",
+        next(),
+    ));
     vec![alice, bob]
 }

@@ -75,13 +75,20 @@ async fn main() {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(wire::control(shared, r).await) }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
     }
-    let auth = Arc::new(wire::Auth { tokens: args.tokens, refused_tokens: args.refused_tokens, speaks_1_6: args.wire == "1.6.0" });
-    let listener = TcpListener::bind(args.listen).await.unwrap_or_else(|e| panic!("cannot listen on {}: {e}", args.listen));
+    let auth = Arc::new(wire::Auth {
+        tokens: args.tokens,
+        refused_tokens: args.refused_tokens,
+        speaks_1_6: args.wire == "1.6.0",
+    });
+    let listener =
+        TcpListener::bind(args.listen).await.unwrap_or_else(|e| panic!("cannot listen on {}: {e}", args.listen));
     eprintln!("rustmailer-standin: gRPC (HTTP/2 only, {} wire) on {}", args.wire, args.listen);
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {

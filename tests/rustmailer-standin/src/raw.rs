@@ -58,12 +58,17 @@ pub fn decode<M: Message + Default>(bytes: &Bytes) -> Result<M, Status> {
 pub type Handled = Pin<Box<dyn Future<Output = Result<Bytes, Status>> + Send>>;
 
 /// Answers one gRPC call with `handler` (request bytes to answer bytes), gzip as RustMailer sends.
-pub async fn serve(request: HttpRequest<Incoming>, handler: impl Fn(Bytes) -> Handled + Send + 'static) -> http::Response<Body> {
+pub async fn serve(
+    request: HttpRequest<Incoming>,
+    handler: impl Fn(Bytes) -> Handled + Send + 'static,
+) -> http::Response<Body> {
     let service = tower::service_fn(move |r: Request<Bytes>| {
         let answer = handler(r.into_inner());
         async move { answer.await.map(Response::new) }
     });
-    let mut grpc = tonic::server::Grpc::new(RawCodec).send_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Gzip);
+    let mut grpc = tonic::server::Grpc::new(RawCodec)
+        .send_compressed(CompressionEncoding::Gzip)
+        .accept_compressed(CompressionEncoding::Gzip);
     grpc.unary(service, request).await
 }
 
@@ -84,7 +89,10 @@ impl hyper::body::Body for Garbled {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
-    fn poll_frame(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
         this.frames_sent += 1;
         std::task::Poll::Ready(match this.frames_sent {

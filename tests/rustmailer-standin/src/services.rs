@@ -6,8 +6,8 @@ use tonic::{Request, Response, Status};
 
 use crate::mail::{Account, Mail, DELIMITER};
 use crate::pb;
-use crate::world::{envelope, mailbox_info, not_found, now_ms, Shared, World};
 use crate::tasks;
+use crate::world::{envelope, mailbox_info, not_found, now_ms, Shared, World};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -16,7 +16,9 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// RustMailer rejects page sizes outside 1..=100 (ExceedsLimitation).
 fn check_page_size(page_size: u64) -> Result<usize, Status> {
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(Status::invalid_argument(format!("page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")));
+        return Err(Status::invalid_argument(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}"
+        )));
     }
     Ok(page_size as usize)
 }
@@ -25,7 +27,10 @@ fn check_page_size(page_size: u64) -> Result<usize, Status> {
 fn cursor_offset(token: Option<&str>) -> Result<usize, Status> {
     match token {
         None | Some("") => Ok(0),
-        Some(t) => t.strip_prefix("cur-").and_then(|n| n.parse().ok()).ok_or_else(|| Status::invalid_argument("invalid next_page_token")),
+        Some(t) => t
+            .strip_prefix("cur-")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| Status::invalid_argument("invalid next_page_token")),
     }
 }
 
@@ -52,14 +57,28 @@ pub fn page_bounds(page: Option<u64>, page_size: Option<u64>, total: usize) -> (
 }
 
 fn uids(ids: &[String]) -> Result<Vec<u32>, Status> {
-    ids.iter().map(|id| id.parse::<u32>().map_err(|_| Status::invalid_argument(format!("'{id}' is not an IMAP UID")))).collect()
+    ids.iter()
+        .map(|id| id.parse::<u32>().map_err(|_| Status::invalid_argument(format!("'{id}' is not an IMAP UID"))))
+        .collect()
 }
 
 fn account_message(a: &Account) -> pb::Account {
     pb::Account {
         id: a.id,
-        imap: Some(pb::ImapConfig { host: "imap.example.org".into(), port: 993, encryption: pb::Encryption::Ssl as i32, auth: Some(pb::AuthConfig { auth_type: 0, password: None }), use_proxy: None }),
-        smtp: Some(pb::SmtpConfig { host: "smtp.example.org".into(), port: 465, encryption: pb::Encryption::Ssl as i32, auth: Some(pb::AuthConfig { auth_type: 0, password: None }), use_proxy: None }),
+        imap: Some(pb::ImapConfig {
+            host: "imap.example.org".into(),
+            port: 993,
+            encryption: pb::Encryption::Ssl as i32,
+            auth: Some(pb::AuthConfig { auth_type: 0, password: None }),
+            use_proxy: None,
+        }),
+        smtp: Some(pb::SmtpConfig {
+            host: "smtp.example.org".into(),
+            port: 465,
+            encryption: pb::Encryption::Ssl as i32,
+            auth: Some(pb::AuthConfig { auth_type: 0, password: None }),
+            use_proxy: None,
+        }),
         enabled: true,
         email: a.email.clone(),
         name: Some(a.name.clone()),
@@ -125,7 +144,15 @@ impl pb::account_service_server::AccountService for Services {
 
     async fn list_minimal_accounts(&self, _request: Request<pb::Empty>) -> Answer<pb::ListMinimalAccountsResponse> {
         let world = self.0.lock();
-        let accounts = world.accounts.iter().map(|a| pb::MinimalAccount { id: a.id, email: a.email.clone(), mailer_type: pb::MailerType::ImapSmtp as i32 }).collect();
+        let accounts = world
+            .accounts
+            .iter()
+            .map(|a| pb::MinimalAccount {
+                id: a.id,
+                email: a.email.clone(),
+                mailer_type: pb::MailerType::ImapSmtp as i32,
+            })
+            .collect();
         Ok(Response::new(pb::ListMinimalAccountsResponse { accounts }))
     }
 }
@@ -137,7 +164,9 @@ impl pb::auto_config_service_server::AutoConfigService for Services {
         let Some((_, domain)) = email.rsplit_once('@').filter(|(l, d)| !l.is_empty() && d.contains('.')) else {
             return Err(Status::invalid_argument(format!("'{email}' is not an email address")));
         };
-        let server = |host: &str, port| Some(pb::ServerConfig { host: format!("{host}.{domain}"), port, encryption: pb::Encryption::Ssl as i32 });
+        let server = |host: &str, port| {
+            Some(pb::ServerConfig { host: format!("{host}.{domain}"), port, encryption: pb::Encryption::Ssl as i32 })
+        };
         Ok(Response::new(pb::MailServerConfig { imap: server("imap", 993), smtp: server("smtp", 465), oauth2: None }))
     }
 }
@@ -147,7 +176,9 @@ impl pb::mailbox_service_server::MailboxService for Services {
     async fn list_mailboxes(&self, request: Request<pb::ListMailboxesRequest>) -> Answer<pb::ListMailboxesResponse> {
         let world = self.0.lock();
         let a = world.account(request.get_ref().account_id)?;
-        Ok(Response::new(pb::ListMailboxesResponse { mailboxes: a.mailboxes.iter().map(|m| mailbox_info(a, m)).collect() }))
+        Ok(Response::new(pb::ListMailboxesResponse {
+            mailboxes: a.mailboxes.iter().map(|m| mailbox_info(a, m)).collect(),
+        }))
     }
 
     async fn create_mailbox(&self, request: Request<pb::CreateMailboxRequest>) -> Answer<pb::Empty> {
@@ -178,7 +209,11 @@ impl pb::mailbox_service_server::MailboxService for Services {
         let r = request.into_inner();
         let mut world = self.0.lock();
         let a = world.account_mut(r.account_id)?;
-        let index = a.mailboxes.iter().position(|m| m.name == r.mailbox_name).ok_or_else(|| not_found(format!("mailbox '{}'", r.mailbox_name)))?;
+        let index = a
+            .mailboxes
+            .iter()
+            .position(|m| m.name == r.mailbox_name)
+            .ok_or_else(|| not_found(format!("mailbox '{}'", r.mailbox_name)))?;
         if a.mailboxes[index].name == "INBOX" {
             return Err(Status::invalid_argument("INBOX cannot be deleted"));
         }
@@ -194,7 +229,9 @@ impl pb::mailbox_service_server::MailboxService for Services {
         let r = request.into_inner();
         let mut world = self.0.lock();
         let a = world.account_mut(r.account_id)?;
-        let Some(new_name) = r.new_name.filter(|n| !n.trim().is_empty()) else { return Ok(Response::new(pb::Empty {})) };
+        let Some(new_name) = r.new_name.filter(|n| !n.trim().is_empty()) else {
+            return Ok(Response::new(pb::Empty {}));
+        };
         if a.mailbox(&new_name).is_some() {
             return Err(Status::already_exists(format!("mailbox '{new_name}' already exists")));
         }
@@ -226,7 +263,8 @@ fn matches(mail: &Mail, search: &pb::MessageSearch) -> bool {
         Some(SearchType::Condition(c)) => {
             let value = c.value.clone().unwrap_or_default().to_lowercase();
             let has = |s: &str| s.to_lowercase().contains(&value);
-            let addresses = |list: &[(Option<String>, String)]| list.iter().any(|(n, a)| has(a) || n.as_deref().is_some_and(has));
+            let addresses =
+                |list: &[(Option<String>, String)]| list.iter().any(|(n, a)| has(a) || n.as_deref().is_some_and(has));
             let seen = mail.flags.contains(&(pb::EmailFlag::Seen as i32));
             let flagged = mail.flags.contains(&(pb::EmailFlag::EmailFlagged as i32));
             let day_ms = |v: &str| v.parse::<i64>().ok();
@@ -238,7 +276,12 @@ fn matches(mail: &Mail, search: &pb::MessageSearch) -> bool {
                 C::Cc => addresses(&mail.cc),
                 C::Subject => has(&mail.subject),
                 C::Body => has(&mail.text) || mail.html.as_deref().is_some_and(has),
-                C::Text => has(&mail.subject) || has(&mail.text) || addresses(std::slice::from_ref(&mail.from)) || addresses(&mail.to),
+                C::Text => {
+                    has(&mail.subject)
+                        || has(&mail.text)
+                        || addresses(std::slice::from_ref(&mail.from))
+                        || addresses(&mail.to)
+                }
                 C::SeenC => seen,
                 C::Unseen | C::New => !seen,
                 C::FlaggedC => flagged,
@@ -246,7 +289,10 @@ fn matches(mail: &Mail, search: &pb::MessageSearch) -> bool {
                 C::Uid => value.split(',').any(|u| u.trim() == mail.uid.to_string()),
                 C::Since | C::SentSince => day_ms(&value).is_some_and(|d| mail.date_ms >= d),
                 C::Before | C::SentBefore => day_ms(&value).is_some_and(|d| mail.date_ms < d),
-                C::Header => value.split_once(':').is_some_and(|(name, v)| name.trim() == "message-id" && mail.message_id.to_lowercase().contains(v.trim().trim_matches(['<', '>']))),
+                C::Header => value.split_once(':').is_some_and(|(name, v)| {
+                    name.trim() == "message-id"
+                        && mail.message_id.to_lowercase().contains(v.trim().trim_matches(['<', '>']))
+                }),
                 _ => false,
             }
         }
@@ -258,19 +304,31 @@ fn matches(mail: &Mail, search: &pb::MessageSearch) -> bool {
 pub fn thread_heads(a: &Account, mailbox_name: &str, desc: bool) -> Result<Vec<pb::EmailEnvelope>, Status> {
     let m = a.mailbox(mailbox_name).ok_or_else(|| not_found(format!("mailbox '{mailbox_name}'")))?;
     let mut seen = BTreeSet::new();
-    let mut all: Vec<_> = m.sorted(true).into_iter().filter(|mail| seen.insert(mail.thread_id.clone())).map(|mail| envelope(a, m, mail)).collect();
+    let mut all: Vec<_> = m
+        .sorted(true)
+        .into_iter()
+        .filter(|mail| seen.insert(mail.thread_id.clone()))
+        .map(|mail| envelope(a, m, mail))
+        .collect();
     if !desc {
         all.reverse();
     }
     Ok(all)
 }
 
-pub fn search_account(a: &Account, mailbox: Option<&str>, filter: impl Fn(&Mail) -> bool, desc: bool) -> Vec<pb::EmailEnvelope> {
+pub fn search_account(
+    a: &Account,
+    mailbox: Option<&str>,
+    filter: impl Fn(&Mail) -> bool,
+    desc: bool,
+) -> Vec<pb::EmailEnvelope> {
     let mut found: Vec<(i64, pb::EmailEnvelope)> = a
         .mailboxes
         .iter()
         .filter(|m| mailbox.is_none_or(|name| m.name == name))
-        .flat_map(|m| m.mails.values().filter(|mail| filter(mail)).map(move |mail| (mail.internal_date_ms, envelope(a, m, mail))))
+        .flat_map(|m| {
+            m.mails.values().filter(|mail| filter(mail)).map(move |mail| (mail.internal_date_ms, envelope(a, m, mail)))
+        })
         .collect();
     found.sort_by_key(|(t, _)| *t);
     if desc {
@@ -302,7 +360,10 @@ impl pb::message_service_server::MessageService for Services {
         Ok(Response::new(cursor_page(all, r.next_page_token.as_deref(), r.page_size)?))
     }
 
-    async fn get_thread_messages(&self, request: Request<pb::GetThreadMessagesRequest>) -> Answer<pb::EmailEnvelopeList> {
+    async fn get_thread_messages(
+        &self,
+        request: Request<pb::GetThreadMessagesRequest>,
+    ) -> Answer<pb::EmailEnvelopeList> {
         let r = request.into_inner();
         let world = self.0.lock();
         let a = world.account(r.account_id)?;
@@ -313,7 +374,10 @@ impl pb::message_service_server::MessageService for Services {
         Ok(Response::new(pb::EmailEnvelopeList { items }))
     }
 
-    async fn fetch_message_content(&self, request: Request<pb::FetchMessageContentRequest>) -> Answer<pb::MessageContentResponse> {
+    async fn fetch_message_content(
+        &self,
+        request: Request<pb::FetchMessageContentRequest>,
+    ) -> Answer<pb::MessageContentResponse> {
         let r = request.into_inner();
         let mailbox = require_mailbox(r.mailbox_name)?;
         if r.sections.is_empty() {
@@ -350,18 +414,34 @@ impl pb::message_service_server::MessageService for Services {
                 size: a.content.len() as u32,
             })
             .collect();
-        Ok(Response::new(pb::MessageContentResponse { plain: Some(pb::PlainText { content: text, truncated }), html, attachments }))
+        Ok(Response::new(pb::MessageContentResponse {
+            plain: Some(pb::PlainText { content: text, truncated }),
+            html,
+            attachments,
+        }))
     }
 
-    async fn fetch_message_attachment(&self, request: Request<pb::FetchMessageAttachmentRequest>) -> Answer<pb::ByteResponse> {
+    async fn fetch_message_attachment(
+        &self,
+        request: Request<pb::FetchMessageAttachmentRequest>,
+    ) -> Answer<pb::ByteResponse> {
         let r = request.into_inner();
         let mailbox = require_mailbox(r.mailbox_name)?;
         let uid: u32 = r.id.parse().map_err(|_| Status::invalid_argument(format!("'{}' is not an IMAP UID", r.id)))?;
-        let wanted = r.attachment.map(|a| a.id).or(r.attachment_id).or(r.attachment_info.map(|a| a.id)).ok_or_else(|| Status::invalid_argument("name the attachment"))?;
+        let wanted = r
+            .attachment
+            .map(|a| a.id)
+            .or(r.attachment_id)
+            .or(r.attachment_info.map(|a| a.id))
+            .ok_or_else(|| Status::invalid_argument("name the attachment"))?;
         let mut world = self.0.lock();
         let m = world.mailbox_mut(r.account_id, &mailbox)?;
         let mail = m.mails.get(&uid).ok_or_else(|| not_found(format!("message {uid}")))?;
-        let a = mail.attachments.iter().find(|a| a.id == wanted).ok_or_else(|| not_found(format!("attachment '{wanted}'")))?;
+        let a = mail
+            .attachments
+            .iter()
+            .find(|a| a.id == wanted)
+            .ok_or_else(|| not_found(format!("attachment '{wanted}'")))?;
         Ok(Response::new(pb::ByteResponse { data: a.content.clone() }))
     }
 
@@ -388,7 +468,12 @@ impl pb::message_service_server::MessageService for Services {
         let name = m.name.clone();
         drop(world);
         if !changed.is_empty() {
-            tasks::webhook("EMAIL_FLAGS_CHANGED", r.account_id, &email, serde_json::json!({"mailbox_name": name, "uids": changed}));
+            tasks::webhook(
+                "EMAIL_FLAGS_CHANGED",
+                r.account_id,
+                &email,
+                serde_json::json!({"mailbox_name": name, "uids": changed}),
+            );
         }
         Ok(Response::new(pb::Empty {}))
     }
@@ -438,7 +523,10 @@ impl pb::message_service_server::MessageService for Services {
                 a,
                 None,
                 |m| {
-                    let involved = std::iter::once(&m.from).chain(&m.to).chain(&m.cc).any(|(_, addr)| addr.to_lowercase() == needle);
+                    let involved = std::iter::once(&m.from)
+                        .chain(&m.to)
+                        .chain(&m.cc)
+                        .any(|(_, addr)| addr.to_lowercase() == needle);
                     involved && r.after.is_none_or(|t| m.date_ms >= t) && r.before.is_none_or(|t| m.date_ms < t)
                 },
                 true,
@@ -449,7 +537,13 @@ impl pb::message_service_server::MessageService for Services {
             all.reverse();
         }
         let (start, end, pages) = page_bounds(Some(r.page), Some(r.page_size), all.len());
-        Ok(Response::new(pb::PagedMessages { current_page: Some(r.page), page_size: Some(r.page_size), total_items: all.len() as u64, items: all[start..end].to_vec(), total_pages: Some(pages) }))
+        Ok(Response::new(pb::PagedMessages {
+            current_page: Some(r.page),
+            page_size: Some(r.page_size),
+            total_items: all.len() as u64,
+            items: all[start..end].to_vec(),
+            total_pages: Some(pages),
+        }))
     }
 }
 
@@ -460,12 +554,20 @@ fn transfer(shared: &Shared, r: pb::MailboxTransferRequest, remove: bool) -> Res
     let email = world.account(r.account_id)?.email.clone();
     world.mailbox_mut(r.account_id, &r.target_mailbox)?;
     let source = world.mailbox_mut(r.account_id, &from)?;
-    let mails: Vec<Mail> = uids.iter().filter_map(|u| if remove { source.mails.remove(u) } else { source.mails.get(u).cloned() }).collect();
+    let mails: Vec<Mail> = uids
+        .iter()
+        .filter_map(|u| if remove { source.mails.remove(u) } else { source.mails.get(u).cloned() })
+        .collect();
     let target = world.mailbox_mut(r.account_id, &r.target_mailbox)?;
     let new_uids: Vec<u32> = mails.into_iter().map(|m| target.append(m)).collect();
     drop(world);
     if !new_uids.is_empty() {
-        tasks::webhook("EMAIL_ADDED_TO_FOLDER", r.account_id, &email, serde_json::json!({"mailbox_name": r.target_mailbox, "uids": new_uids}));
+        tasks::webhook(
+            "EMAIL_ADDED_TO_FOLDER",
+            r.account_id,
+            &email,
+            serde_json::json!({"mailbox_name": r.target_mailbox, "uids": new_uids}),
+        );
     }
     Ok(())
 }
@@ -475,7 +577,12 @@ impl pb::status_service_server::StatusService for Services {
     async fn get_status(&self, _request: Request<pb::Empty>) -> Answer<pb::ServerStatus> {
         let started = self.0.lock().started_ms;
         let uptime = now_ms() - started;
-        Ok(Response::new(pb::ServerStatus { uptime_ms: uptime, timeago: format!("{} seconds", uptime / 1000), timezone: "UTC".into(), version: "1.6.2-standin".into() }))
+        Ok(Response::new(pb::ServerStatus {
+            uptime_ms: uptime,
+            timeago: format!("{} seconds", uptime / 1000),
+            timezone: "UTC".into(),
+            version: "1.6.2-standin".into(),
+        }))
     }
 
     async fn get_notifications(&self, _request: Request<pb::Empty>) -> Answer<pb::Notifications> {
@@ -486,10 +593,26 @@ impl pb::status_service_server::StatusService for Services {
     }
 }
 
-fn template_page(world: &World, account: Option<u64>, page: Option<u64>, page_size: Option<u64>) -> pb::PagedEmailTemplate {
-    let all: Vec<_> = world.templates.values().filter(|t| account.is_none_or(|a| t.account.as_ref().is_some_and(|i| i.id == a))).cloned().collect();
+fn template_page(
+    world: &World,
+    account: Option<u64>,
+    page: Option<u64>,
+    page_size: Option<u64>,
+) -> pb::PagedEmailTemplate {
+    let all: Vec<_> = world
+        .templates
+        .values()
+        .filter(|t| account.is_none_or(|a| t.account.as_ref().is_some_and(|i| i.id == a)))
+        .cloned()
+        .collect();
     let (start, end, pages) = page_bounds(page, page_size, all.len());
-    pb::PagedEmailTemplate { current_page: page, page_size, total_items: all.len() as u64, items: all[start..end].to_vec(), total_pages: Some(pages) }
+    pb::PagedEmailTemplate {
+        current_page: page,
+        page_size,
+        total_items: all.len() as u64,
+        items: all[start..end].to_vec(),
+        total_pages: Some(pages),
+    }
 }
 
 #[tonic::async_trait]
@@ -511,14 +634,31 @@ impl pb::templates_service_server::TemplatesService for Services {
         let now = now_ms();
         world.templates.insert(
             id,
-            pb::EmailTemplate { id, description: r.description, account, subject: r.subject, preview: r.preview, format: r.format, text: r.text, html: r.html, created_at: now, updated_at: now, last_access_at: now },
+            pb::EmailTemplate {
+                id,
+                description: r.description,
+                account,
+                subject: r.subject,
+                preview: r.preview,
+                format: r.format,
+                text: r.text,
+                html: r.html,
+                created_at: now,
+                updated_at: now,
+                last_access_at: now,
+            },
         );
         Ok(Response::new(pb::Empty {}))
     }
 
     async fn remove_template(&self, request: Request<pb::DeleteTemplateRequest>) -> Answer<pb::Empty> {
         let id = request.get_ref().id;
-        self.0.lock().templates.remove(&id).map(|_| Response::new(pb::Empty {})).ok_or_else(|| not_found(format!("template {id}")))
+        self.0
+            .lock()
+            .templates
+            .remove(&id)
+            .map(|_| Response::new(pb::Empty {}))
+            .ok_or_else(|| not_found(format!("template {id}")))
     }
 
     async fn list_templates(&self, request: Request<pb::ListTemplatesRequest>) -> Answer<pb::PagedEmailTemplate> {
@@ -526,7 +666,10 @@ impl pb::templates_service_server::TemplatesService for Services {
         Ok(Response::new(template_page(&self.0.lock(), None, r.page, r.page_size)))
     }
 
-    async fn list_account_templates(&self, request: Request<pb::ListAccountTemplatesRequest>) -> Answer<pb::PagedEmailTemplate> {
+    async fn list_account_templates(
+        &self,
+        request: Request<pb::ListAccountTemplatesRequest>,
+    ) -> Answer<pb::PagedEmailTemplate> {
         let r = request.into_inner();
         Ok(Response::new(template_page(&self.0.lock(), Some(r.account_id), r.page, r.page_size)))
     }

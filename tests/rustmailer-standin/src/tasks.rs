@@ -11,10 +11,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tonic::{Request, Response, Status};
 
-use crate::mail::{Mail, Attachment};
+use crate::mail::{Attachment, Mail};
 use crate::pb;
 use crate::services::Services;
-use crate::world::{now_ms, not_found, Delivered, Shared};
+use crate::world::{not_found, now_ms, Delivered, Shared};
 
 /// Where event hooks go (`--webhook-url`) and the token they carry.
 pub struct Hooks {
@@ -64,7 +64,9 @@ fn address(a: &pb::EmailAddress) -> (Option<String>, String) {
 fn check_addresses(list: &[&pb::EmailAddress]) -> Result<(), Status> {
     for a in list {
         let addr = a.address.trim();
-        let ok = addr.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !addr.contains(' '));
+        let ok = addr
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !addr.contains(' '));
         if !ok {
             return Err(Status::invalid_argument(format!("invalid recipient address '{addr}'")));
         }
@@ -87,13 +89,24 @@ fn attachments(list: &[pb::MailAttachment]) -> Result<Vec<Attachment>, Status> {
         .enumerate()
         .map(|(i, a)| {
             let content = match a.payload.as_ref().and_then(|p| p.payload_type.as_ref()) {
-                Some(pb::attachment_payload::PayloadType::Base64Content(b64)) => base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .map_err(|e| Status::invalid_argument(format!("attachment {}: bad base64 ({e})", i + 1)))?,
-                Some(pb::attachment_payload::PayloadType::AttachmentRef(_)) => return Err(Status::unimplemented("attachment references are not supported by the stand-in")),
+                Some(pb::attachment_payload::PayloadType::Base64Content(b64)) => {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64.trim())
+                        .map_err(|e| Status::invalid_argument(format!("attachment {}: bad base64 ({e})", i + 1)))?
+                }
+                Some(pb::attachment_payload::PayloadType::AttachmentRef(_)) => {
+                    return Err(Status::unimplemented("attachment references are not supported by the stand-in"))
+                }
                 None => return Err(Status::invalid_argument(format!("attachment {} has no payload", i + 1))),
             };
-            Ok(Attachment { id: format!("att-{}", i + 1), filename: a.file_name.clone().unwrap_or_else(|| format!("attachment-{}", i + 1)), mime: a.mime_type.clone(), content, inline: a.inline, content_id: a.content_id.clone() })
+            Ok(Attachment {
+                id: format!("att-{}", i + 1),
+                filename: a.file_name.clone().unwrap_or_else(|| format!("attachment-{}", i + 1)),
+                mime: a.mime_type.clone(),
+                content,
+                inline: a.inline,
+                content_id: a.content_id.clone(),
+            })
         })
         .collect()
 }
@@ -152,9 +165,18 @@ fn queue(shared: &Shared, out: Outgoing) -> Result<u64, Status> {
     Ok(id)
 }
 
-fn compose(account_email: &str, from: Option<&pb::EmailAddress>, subject: String, text: Option<String>, html: Option<String>, headers: &std::collections::HashMap<String, pb::HeaderValue>) -> Mail {
+fn compose(
+    account_email: &str,
+    from: Option<&pb::EmailAddress>,
+    subject: String,
+    text: Option<String>,
+    html: Option<String>,
+    headers: &std::collections::HashMap<String, pb::HeaderValue>,
+) -> Mail {
     let now = now_ms();
-    let message_id = header_text(headers, "Message-ID").map(|m| m.trim().trim_matches(['<', '>']).to_owned()).unwrap_or_else(|| format!("{now}.{}@standin.example", rand_suffix()));
+    let message_id = header_text(headers, "Message-ID")
+        .map(|m| m.trim().trim_matches(['<', '>']).to_owned())
+        .unwrap_or_else(|| format!("{now}.{}@standin.example", rand_suffix()));
     Mail {
         uid: 0,
         thread_id: format!("t-{message_id}"),
@@ -181,7 +203,12 @@ pub async fn run(shared: Shared) {
         let due: Vec<u64> = {
             let mut world = shared.lock();
             let now = now_ms();
-            let due: Vec<u64> = world.tasks.values().filter(|t| t.status == pb::TaskStatus::Scheduled as i32 && t.scheduled_at <= now).map(|t| t.id).collect();
+            let due: Vec<u64> = world
+                .tasks
+                .values()
+                .filter(|t| t.status == pb::TaskStatus::Scheduled as i32 && t.scheduled_at <= now)
+                .map(|t| t.id)
+                .collect();
             for id in &due {
                 if let Some(t) = world.tasks.get_mut(id) {
                     t.status = pb::TaskStatus::Running as i32;
@@ -219,15 +246,32 @@ fn finish(shared: &Shared, id: u64) {
             t.last_duration_ms = Some((now_ms() - started).max(0) as u64);
         }
         drop(world);
-        webhook("EMAIL_SENDING_ERROR", task.account_id, &task.account_email, serde_json::json!({"task_id": id, "message_id": task.message_id, "error": error}));
+        webhook(
+            "EMAIL_SENDING_ERROR",
+            task.account_id,
+            &task.account_email,
+            serde_json::json!({"task_id": id, "message_id": task.message_id, "error": error}),
+        );
         return;
     }
     if let Some(t) = world.tasks.get_mut(&id) {
         t.status = pb::TaskStatus::Success as i32;
         t.last_duration_ms = Some((now_ms() - started).max(0) as u64);
     }
-    world.delivered.push(Delivered { task_id: id, message_id: task.message_id.clone(), from: task.from.clone(), recipients: recipients.clone(), subject: task.subject.clone().unwrap_or_default(), at_ms: now_ms() });
-    let mut hooks = vec![("EMAIL_SENT_SUCCESS", task.account_id, task.account_email.clone(), serde_json::json!({"task_id": id, "message_id": task.message_id}))];
+    world.delivered.push(Delivered {
+        task_id: id,
+        message_id: task.message_id.clone(),
+        from: task.from.clone(),
+        recipients: recipients.clone(),
+        subject: task.subject.clone().unwrap_or_default(),
+        at_ms: now_ms(),
+    });
+    let mut hooks = vec![(
+        "EMAIL_SENT_SUCCESS",
+        task.account_id,
+        task.account_email.clone(),
+        serde_json::json!({"task_id": id, "message_id": task.message_id}),
+    )];
     if task.save_to_sent {
         let folder = task.sent_folder.clone();
         if let Ok(account) = world.account_mut(task.account_id) {
@@ -238,7 +282,12 @@ fn finish(shared: &Shared, id: u64) {
             if let Some(sent) = sent {
                 let name = sent.name.clone();
                 let uid = sent.append(mail.clone());
-                hooks.push(("EMAIL_ADDED_TO_FOLDER", task.account_id, task.account_email.clone(), serde_json::json!({"mailbox_name": name, "uids": [uid]})));
+                hooks.push((
+                    "EMAIL_ADDED_TO_FOLDER",
+                    task.account_id,
+                    task.account_email.clone(),
+                    serde_json::json!({"mailbox_name": name, "uids": [uid]}),
+                ));
             }
         }
     }
@@ -250,7 +299,12 @@ fn finish(shared: &Shared, id: u64) {
         let account_id = account.id;
         if let Some(inbox) = account.mailbox_mut("INBOX") {
             let uid = inbox.append(copy);
-            hooks.push(("EMAIL_ADDED_TO_FOLDER", account_id, email, serde_json::json!({"mailbox_name": "INBOX", "uids": [uid]})));
+            hooks.push((
+                "EMAIL_ADDED_TO_FOLDER",
+                account_id,
+                email,
+                serde_json::json!({"mailbox_name": "INBOX", "uids": [uid]}),
+            ));
         }
     }
     drop(world);
@@ -261,7 +315,8 @@ fn finish(shared: &Shared, id: u64) {
 
 fn task_page(shared: &Shared, r: pb::ListTasksRequest) -> pb::PagedEmailTask {
     let world = shared.lock();
-    let mut all: Vec<pb::EmailTask> = world.tasks.values().filter(|t| r.status.is_none_or(|s| t.status == s)).cloned().collect();
+    let mut all: Vec<pb::EmailTask> =
+        world.tasks.values().filter(|t| r.status.is_none_or(|s| t.status == s)).cloned().collect();
     if r.desc.unwrap_or(true) {
         all.reverse();
     }
@@ -269,7 +324,13 @@ fn task_page(shared: &Shared, r: pb::ListTasksRequest) -> pb::PagedEmailTask {
     let page = r.page.unwrap_or(1).max(1) as usize;
     let start = ((page - 1) * size).min(all.len());
     let end = (start + size).min(all.len());
-    pb::PagedEmailTask { current_page: Some(page as u64), page_size: Some(size as u64), total_items: all.len() as u64, items: all[start..end].to_vec(), total_pages: Some(all.len().div_ceil(size) as u64) }
+    pb::PagedEmailTask {
+        current_page: Some(page as u64),
+        page_size: Some(size as u64),
+        total_items: all.len() as u64,
+        items: all[start..end].to_vec(),
+        total_pages: Some(all.len().div_ceil(size) as u64),
+    }
 }
 
 #[tonic::async_trait]
@@ -290,7 +351,14 @@ impl pb::send_mail_service_server::SendMailService for Services {
                 return Err(Status::invalid_argument("a recipient group has no address"));
             }
             check_addresses(&all)?;
-            let mut mail = compose(&account_email, send.from.as_ref(), send.subject.clone().unwrap_or_default(), send.text.clone(), send.html.clone(), &send.headers);
+            let mut mail = compose(
+                &account_email,
+                send.from.as_ref(),
+                send.subject.clone().unwrap_or_default(),
+                send.text.clone(),
+                send.html.clone(),
+                &send.headers,
+            );
             mail.to = recipient.to.iter().map(address).collect();
             mail.cc = recipient.cc.iter().map(address).collect();
             mail.attachments = files.clone();
@@ -299,7 +367,14 @@ impl pb::send_mail_service_server::SendMailService for Services {
             }
             let send_at = recipient.send_at.or(control.send_at);
             let bcc = recipient.bcc.iter().map(|a| a.address.clone()).collect();
-            queued.push(Outgoing { account_id: r.account_id, mail, bcc, send_at, control: control.clone(), reply: false });
+            queued.push(Outgoing {
+                account_id: r.account_id,
+                mail,
+                bcc,
+                send_at,
+                control: control.clone(),
+                reply: false,
+            });
         }
         if control.dry_run == Some(true) {
             return Ok(Response::new(pb::Empty {}));
@@ -313,18 +388,29 @@ impl pb::send_mail_service_server::SendMailService for Services {
     async fn reply_mail(&self, request: Request<pb::ReplyMailRequest>) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
         let reply = r.request.ok_or_else(|| Status::invalid_argument("request is required"))?;
-        let uid: u32 = reply.id.parse().map_err(|_| Status::invalid_argument(format!("'{}' is not an IMAP UID", reply.id)))?;
+        let uid: u32 =
+            reply.id.parse().map_err(|_| Status::invalid_argument(format!("'{}' is not an IMAP UID", reply.id)))?;
         let (original, account_email) = {
             let mut world = self.0.lock();
             let email = world.account(r.account_id)?.email.clone();
             let m = world.mailbox_mut(r.account_id, &reply.mailbox_name)?;
             (m.mails.get(&uid).cloned().ok_or_else(|| not_found(format!("message {uid}")))?, email)
         };
-        let subject = if original.subject.starts_with("Re:") { original.subject.clone() } else { format!("Re: {}", original.subject) };
+        let subject = if original.subject.starts_with("Re:") {
+            original.subject.clone()
+        } else {
+            format!("Re: {}", original.subject)
+        };
         let mut mail = compose(&account_email, None, subject, reply.text, reply.html, &reply.headers);
         mail.to = vec![original.from.clone()];
         if reply.reply_all == Some(true) {
-            mail.cc = original.to.iter().chain(&original.cc).filter(|a| !a.1.eq_ignore_ascii_case(&account_email)).cloned().collect();
+            mail.cc = original
+                .to
+                .iter()
+                .chain(&original.cc)
+                .filter(|a| !a.1.eq_ignore_ascii_case(&account_email))
+                .cloned()
+                .collect();
         }
         mail.cc.extend(reply.cc.iter().map(address));
         mail.thread_id = original.thread_id.clone();
@@ -333,7 +419,10 @@ impl pb::send_mail_service_server::SendMailService for Services {
         mail.attachments = attachments(&reply.attachments)?;
         let control = reply.send_control.unwrap_or_default();
         let bcc = reply.bcc.iter().map(|a| a.address.clone()).collect();
-        queue(&self.0, Outgoing { account_id: r.account_id, mail, bcc, send_at: control.send_at, control, reply: true })?;
+        queue(
+            &self.0,
+            Outgoing { account_id: r.account_id, mail, bcc, send_at: control.send_at, control, reply: true },
+        )?;
         Ok(Response::new(pb::Empty {}))
     }
 
@@ -344,15 +433,23 @@ impl pb::send_mail_service_server::SendMailService for Services {
             return Err(Status::invalid_argument("a forward needs at least one 'to' address"));
         }
         check_addresses(&fwd.to.iter().chain(&fwd.cc).chain(&fwd.bcc).collect::<Vec<_>>())?;
-        let uid: u32 = fwd.id.parse().map_err(|_| Status::invalid_argument(format!("'{}' is not an IMAP UID", fwd.id)))?;
+        let uid: u32 =
+            fwd.id.parse().map_err(|_| Status::invalid_argument(format!("'{}' is not an IMAP UID", fwd.id)))?;
         let (original, account_email) = {
             let mut world = self.0.lock();
             let email = world.account(r.account_id)?.email.clone();
             let m = world.mailbox_mut(r.account_id, &fwd.mailbox_name)?;
             (m.mails.get(&uid).cloned().ok_or_else(|| not_found(format!("message {uid}")))?, email)
         };
-        let text = format!("{}\n\n---------- Forwarded message ----------\nFrom: {}\nSubject: {}\n\n{}", fwd.text.unwrap_or_default(), original.from.1, original.subject, original.text);
-        let mut mail = compose(&account_email, None, format!("Fwd: {}", original.subject), Some(text), fwd.html, &fwd.headers);
+        let text = format!(
+            "{}\n\n---------- Forwarded message ----------\nFrom: {}\nSubject: {}\n\n{}",
+            fwd.text.unwrap_or_default(),
+            original.from.1,
+            original.subject,
+            original.text
+        );
+        let mut mail =
+            compose(&account_email, None, format!("Fwd: {}", original.subject), Some(text), fwd.html, &fwd.headers);
         mail.to = fwd.to.iter().map(address).collect();
         mail.cc = fwd.cc.iter().map(address).collect();
         mail.attachments = attachments(&fwd.attachments)?;
@@ -361,11 +458,17 @@ impl pb::send_mail_service_server::SendMailService for Services {
         }
         let control = fwd.send_control.unwrap_or_default();
         let bcc = fwd.bcc.iter().map(|a| a.address.clone()).collect();
-        queue(&self.0, Outgoing { account_id: r.account_id, mail, bcc, send_at: control.send_at, control, reply: false })?;
+        queue(
+            &self.0,
+            Outgoing { account_id: r.account_id, mail, bcc, send_at: control.send_at, control, reply: false },
+        )?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn list_email_tasks(&self, request: Request<pb::ListTasksRequest>) -> Result<Response<pb::PagedEmailTask>, Status> {
+    async fn list_email_tasks(
+        &self,
+        request: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::PagedEmailTask>, Status> {
         Ok(Response::new(task_page(&self.0, request.into_inner())))
     }
 

@@ -24,8 +24,8 @@ use tonic::body::Body;
 use tonic::{Request, Status};
 
 use crate::pb;
-use crate::raw::{decode, serve};
 use crate::pb::message_service_server::MessageService;
+use crate::raw::{decode, serve};
 use crate::services::{page_bounds, search_account, thread_heads, Services};
 
 /// 1.6.0's thread id for the stand-in's thread key: a stable 64-bit hash (FNV-1a).
@@ -63,7 +63,15 @@ fn paged(mut page: pb::PagedMessages) -> Bytes {
 }
 
 /// The MessageService calls whose wire differs in 1.6.0.
-const DIFFERENT: [&str; 7] = ["ListMessages", "MessageSearch", "UnifiedSearch", "ListThreads", "GetThreadMessages", "FetchMessageAttachment", "TagMessages"];
+const DIFFERENT: [&str; 7] = [
+    "ListMessages",
+    "MessageSearch",
+    "UnifiedSearch",
+    "ListThreads",
+    "GetThreadMessages",
+    "FetchMessageAttachment",
+    "TagMessages",
+];
 
 pub fn wants(method: &str) -> bool {
     DIFFERENT.contains(&method)
@@ -83,7 +91,9 @@ pub async fn route(services: Services, method: &str, request: HttpRequest<Incomi
         "MessageSearch" => {
             serve(request, move |b| {
                 let s = s.clone();
-                Box::pin(async move { Ok(cursor_page(s.message_search(Request::new(decode(&b)?)).await?.into_inner())) })
+                Box::pin(
+                    async move { Ok(cursor_page(s.message_search(Request::new(decode(&b)?)).await?.into_inner())) },
+                )
             })
             .await
         }
@@ -107,7 +117,12 @@ pub async fn route(services: Services, method: &str, request: HttpRequest<Incomi
                 Box::pin(async move {
                     let r: pb::GetThreadMessagesRequestV160 = decode(&b)?;
                     let world = s.0.lock();
-                    let items = search_account(world.account(r.account_id)?, None, |m| thread_number(&m.thread_id) == r.thread_id, false);
+                    let items = search_account(
+                        world.account(r.account_id)?,
+                        None,
+                        |m| thread_number(&m.thread_id) == r.thread_id,
+                        false,
+                    );
                     if items.is_empty() {
                         return Err(crate::world::not_found(format!("thread {}", r.thread_id)));
                     }
@@ -144,5 +159,11 @@ fn list_threads(s: &Services, bytes: &Bytes) -> Result<pb::PagedMessages, Status
     let world = s.0.lock();
     let all = thread_heads(world.account(r.account_id)?, &r.mailbox_name, r.desc)?;
     let (start, end, pages) = page_bounds(Some(r.page), Some(r.page_size), all.len());
-    Ok(pb::PagedMessages { current_page: Some(r.page), page_size: Some(r.page_size), total_items: all.len() as u64, items: all[start..end].to_vec(), total_pages: Some(pages) })
+    Ok(pb::PagedMessages {
+        current_page: Some(r.page),
+        page_size: Some(r.page_size),
+        total_items: all.len() as u64,
+        items: all[start..end].to_vec(),
+        total_pages: Some(pages),
+    })
 }

@@ -45,7 +45,12 @@ fn token_of(request: &Request<Incoming>) -> Option<String> {
 }
 
 fn timeout_of(request: &Request<Incoming>) -> Duration {
-    let seconds = request.headers().get("x-rustmailer-timeout-seconds").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(30);
+    let seconds = request
+        .headers()
+        .get("x-rustmailer-timeout-seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(30);
     Duration::from_secs(seconds.clamp(1, 600))
 }
 
@@ -58,7 +63,9 @@ pub async fn handle(shared: Shared, auth: &Auth, mut request: Request<Incoming>)
     if !auth.tokens.is_empty() || !auth.refused_tokens.is_empty() {
         match token_of(&request) {
             Some(t) if auth.tokens.contains(&t) => {}
-            Some(t) if auth.refused_tokens.contains(&t) => return json_error(StatusCode::FORBIDDEN, 20030, "Access denied: the license has expired"),
+            Some(t) if auth.refused_tokens.contains(&t) => {
+                return json_error(StatusCode::FORBIDDEN, 20030, "Access denied: the license has expired")
+            }
             Some(_) => return json_error(StatusCode::UNAUTHORIZED, 20000, "Invalid access token"),
             None => return json_error(StatusCode::UNAUTHORIZED, 20000, "Missing access token"),
         }
@@ -113,7 +120,9 @@ async fn route(shared: Shared, path: &str, request: Request<Incoming>, speaks_1_
     }
     match service {
         "rustmailer.grpc.AccountService" => serve!(pb::account_service_server::AccountServiceServer<Services>),
-        "rustmailer.grpc.AutoConfigService" => serve!(pb::auto_config_service_server::AutoConfigServiceServer<Services>),
+        "rustmailer.grpc.AutoConfigService" => {
+            serve!(pb::auto_config_service_server::AutoConfigServiceServer<Services>)
+        }
         "rustmailer.grpc.MailboxService" => serve!(pb::mailbox_service_server::MailboxServiceServer<Services>),
         "rustmailer.grpc.MessageService" => serve!(pb::message_service_server::MessageServiceServer<Services>),
         "rustmailer.grpc.TemplatesService" => serve!(pb::templates_service_server::TemplatesServiceServer<Services>),
@@ -216,7 +225,12 @@ pub async fn control(shared: Shared, request: Request<Incoming>) -> Response<Ful
             let Some(m) = a.mailbox_mut(&mailbox) else { return bad(format!("no mailbox {mailbox}")) };
             let uid = m.append(mail);
             drop(world);
-            crate::tasks::webhook("EMAIL_ADDED_TO_FOLDER", account, &email, serde_json::json!({"mailbox_name": mailbox, "uids": [uid]}));
+            crate::tasks::webhook(
+                "EMAIL_ADDED_TO_FOLDER",
+                account,
+                &email,
+                serde_json::json!({"mailbox_name": mailbox, "uids": [uid]}),
+            );
             json(serde_json::json!({"uid": uid}))
         }
         "/fault" => {

@@ -153,7 +153,10 @@ pub fn envelope(account: &Account, mailbox: &Mailbox, mail: &Mail) -> pb::EmailE
             transfer_encoding: pb::Encoding::Base64 as i32,
         })
         .collect();
-    let size = mail.text.len() + mail.html.as_ref().map_or(0, String::len) + mail.attachments.iter().map(|a| a.content.len()).sum::<usize>() + 600;
+    let size = mail.text.len()
+        + mail.html.as_ref().map_or(0, String::len)
+        + mail.attachments.iter().map(|a| a.content.len()).sum::<usize>()
+        + 600;
     pb::EmailEnvelope {
         account_id: account.id,
         mailbox_id: mailbox.id,
@@ -179,7 +182,12 @@ pub fn envelope(account: &Account, mailbox: &Mailbox, mail: &Mail) -> pb::EmailE
         to: mail.to.iter().map(addr).collect(),
         attachments,
         body_meta,
-        received: Some(pb::Received { from: Some("mx.example.net".into()), by: Some("standin.example".into()), with: Some("ESMTPS".into()), date: Some(mail.internal_date_ms) }),
+        received: Some(pb::Received {
+            from: Some("mx.example.net".into()),
+            by: Some("standin.example".into()),
+            with: Some("ESMTPS".into()),
+            date: Some(mail.internal_date_ms),
+        }),
         thread_id: mail.thread_id.clone(),
         labels: vec![],
     }
@@ -197,7 +205,16 @@ pub fn mailbox_info(account: &Account, mailbox: &Mailbox) -> pb::MailBox {
         name: mailbox.name.clone(),
         delimiter: Some(crate::mail::DELIMITER.into()),
         attributes,
-        flags: [pb::EmailFlag::Seen, pb::EmailFlag::Answered, pb::EmailFlag::EmailFlagged, pb::EmailFlag::Deleted, pb::EmailFlag::Draft].iter().map(|f| flag(*f as i32)).collect(),
+        flags: [
+            pb::EmailFlag::Seen,
+            pb::EmailFlag::Answered,
+            pb::EmailFlag::EmailFlagged,
+            pb::EmailFlag::Deleted,
+            pb::EmailFlag::Draft,
+        ]
+        .iter()
+        .map(|f| flag(*f as i32))
+        .collect(),
         exists: mailbox.mails.len() as u32,
         unseen: Some(mailbox.unseen()),
         permanent_flags: vec![],
