@@ -118,7 +118,8 @@ pub fn Compose(
     // Identities (and the signature of the one chosen) from the server.
     {
         let engine = ctx.engine.get_value();
-        spawn_local(async move {
+        // Goes with the composer: closed before the answer, nothing is filled in.
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
             let Some(backend) = engine.backend() else { return };
             if let Ok(list) = backend.identities().await {
                 if let Some(first) = list.first() {
@@ -170,7 +171,8 @@ pub fn Compose(
         spawn_local(async move {
             let (Some(backend), Some(drafts)) = (engine.backend(), drafts) else { return };
             let mut saved = lock.lock().await;
-            if closed.get_value() {
+            // Sent, discarded or gone while waiting for the lock: nothing to save.
+            if closed.try_get_value().unwrap_or(true) {
                 return;
             }
             draft_status.set("Saving draft…".into());
@@ -192,7 +194,8 @@ pub fn Compose(
         if previous.is_some() && n > 0 {
             set_timeout(
                 move || {
-                    if edits.get_untracked() == n && !closed.get_value() {
+                    // The composer may be gone by now (sent, discarded): then its signals are too.
+                    if edits.try_get_untracked() == Some(n) && closed.try_get_value() == Some(false) {
                         save_draft()
                     }
                 },

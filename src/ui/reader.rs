@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use leptos::task::spawn_local_scoped_with_cancellation;
 use wasm_bindgen::JsCast;
 
 use super::context::MailContext;
@@ -60,7 +60,9 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
             ctx.connection.track();
             error.set(None);
             let (engine, thread_id, email_id) = (ctx.engine.get_value(), thread_id.clone(), email_id.clone());
-            spawn_local(async move {
+            // Owned by this run of the effect: a newer run (the connection changed again) or the
+            // reader closing cancels it, so a stale answer never lands.
+            spawn_local_scoped_with_cancellation(async move {
                 let found = if thread_id.is_empty() { Ok(vec![]) } else { engine.thread(&thread_id).await };
                 match found {
                     Ok(mut list) => {
@@ -170,7 +172,8 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
             }
             error.set(None);
             let (engine, id) = (ctx.engine.get_value(), id.clone());
-            spawn_local(async move {
+            // Cancelled with this run of the effect, as the conversation's load above.
+            spawn_local_scoped_with_cancellation(async move {
                 match engine.message(&id).await {
                     Ok(m) => {
                         if m.summary.is_unread() {
@@ -342,7 +345,8 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
     let fetch = move |email_id: String, part: BodyPart, preview: bool| {
         let key = part.blob_id.clone().unwrap_or_default();
         busy.set(Some(key.clone()));
-        spawn_local(async move {
+        // A download goes with the reader that asked for it.
+        spawn_local_scoped_with_cancellation(async move {
             let connection = ctx.connection.get_untracked();
             let digests = ctx.digests.get_value();
             match connection.download(&email_id, &part, &*digests).await {

@@ -21,7 +21,8 @@ pub fn Settings() -> impl IntoView {
     let vacation = RwSignal::new(None::<Result<Vacation, String>>);
     {
         let engine = ctx.engine.get_value();
-        spawn_local(async move {
+        // Loads for this page only: leaving Settings cancels them.
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
             let Some(backend) = engine.backend() else { return };
             identities.set(Some(backend.identities().await.map_err(|e| sentence(&e.to_string()))));
             vacation.set(Some(backend.vacation().await.map_err(|e| sentence(&e.to_string()))));

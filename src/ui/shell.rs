@@ -329,7 +329,8 @@ pub fn MailShell(
                 let job = queued.job_id.clone();
                 set_timeout(
                     move || {
-                        if undo_send.get_untracked().is_some_and(|q| q.job_id == job) {
+                        // The shell may be gone (another account shown, signed out) when it fires.
+                        if undo_send.try_get_untracked().flatten().is_some_and(|q| q.job_id == job) {
                             undo_send.set(None);
                         }
                     },
@@ -625,7 +626,10 @@ pub fn MailShell(
         burst_pending.set_value(true);
         set_timeout(
             move || {
-                burst_pending.set_value(false);
+                // Handed back: the shell is gone (another account, signed out) and so is its state.
+                if burst_pending.try_set_value(false).is_some() {
+                    return;
+                }
                 let burst = fresh_unread();
                 notified.update_value(|n| n.extend(burst.iter().map(|e| e.id.clone())));
                 super::notify::show(&burst, open_from_notification);

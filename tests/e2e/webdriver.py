@@ -298,6 +298,13 @@ def run_journey(d, name, run, screenshot):
             d.screenshot(screenshot)
         except Exception as e:
             print("(no screenshot: %s)" % e)
+        # After a panic the page asks to be reloaded (its banner covers the top bar): the next
+        # journey starts from a clean page, as a user would.
+        try:
+            if d.find("#petrel-panic"):
+                d.refresh()
+        except Exception:
+            pass
         return False
 
 
