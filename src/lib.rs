@@ -15,5 +15,4 @@ pub mod net;
 pub mod outbox;
 pub mod rustmailer;
 
-#[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -61,3 +61,36 @@ impl Selection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(from: u64, to: u64) -> Vec<String> {
+        (from..=to).map(|p| format!("m{p}")).collect()
+    }
+
+    #[test]
+    fn a_shift_click_range_runs_from_the_anchor_either_way() {
+        let mut s = Selection::default();
+        s.click(5);
+        s.extend_to(2, ids);
+        assert_eq!(s.chosen.iter().cloned().collect::<Vec<_>>(), ["m2", "m3", "m4", "m5"]);
+        assert_eq!(s.cursor, Some(2));
+        s.toggle(3, "m3");
+        assert!(!s.chosen.contains("m3"), "a toggle takes one row out of the range");
+        assert_eq!(s.targets(Some("m9".into())).len(), 3, "a batch acts on the chosen rows, not the cursor's");
+        s.click(7);
+        assert!(s.chosen.is_empty(), "a plain click ends the batch");
+        assert_eq!(s.targets(Some("m7".into())), ["m7"]);
+    }
+
+    #[test]
+    fn the_keyboard_stays_inside_the_list() {
+        let mut s = Selection::default();
+        assert_eq!(s.step(1, 0), None, "an empty list has no row to go to");
+        assert_eq!(s.step(1, 3), Some(0), "the first key press lands on the first row");
+        assert_eq!(s.step(5, 3), Some(2));
+        assert_eq!(s.step(-9, 3), Some(0));
+    }
+}

@@ -835,7 +835,7 @@ fn HelpDialog(on_close: Callback<()>) -> impl IntoView {
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { on_close.run(()) }>
                 <h2 id="help-title">"Keyboard shortcuts"</h2>
                 <dl class="shortcuts">
-                    {HELP.iter().map(|(keys, what)| view! { <dt><kbd>{*keys}</kbd></dt><dd>{*what}</dd> }).collect_view()}
+                    {HELP.iter().map(|s| view! { <dt><kbd>{s.keys}</kbd></dt><dd>{s.does}</dd> }).collect_view()}
                 </dl>
                 <button type="button" node_ref=close on:click=move |_| on_close.run(())>"Close"</button>
             </div>
