@@ -99,6 +99,26 @@ impl Call {
     }
 }
 
+/// The arguments of any `Foo/get` answer (RFC 8620 §5.1), its objects typed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetResponse<T> {
+    /// The objects' state; servers that cannot say leave it out.
+    #[serde(default)]
+    pub state: Option<String>,
+    pub list: Vec<T>,
+    #[serde(default, deserialize_with = "crate::mail::model::null_as_default")]
+    pub not_found: Vec<String>,
+}
+
+impl<T: for<'de> Deserialize<'de>> GetResponse<T> {
+    /// Reads a `method` answer; one that is not a get response is a protocol error naming it.
+    pub fn parse(method: &str, arguments: Value) -> Result<GetResponse<T>, JmapError> {
+        serde_json::from_value(arguments)
+            .map_err(|e| JmapError::Protocol(format!("{method} response is malformed ({e})")))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
@@ -198,6 +218,28 @@ mod tests {
         assert_eq!(r.session_state, "7");
         assert_eq!(r.take_by_id("c0", "Mailbox/get").unwrap(), json!({"list": []}));
         assert!(matches!(r.take_by_id("c0", "Mailbox/get"), Err(JmapError::Protocol(_))));
+    }
+
+    #[test]
+    fn a_get_response_reads_typed_with_its_state() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Thing {
+            id: String,
+        }
+        let got: GetResponse<Thing> = GetResponse::parse(
+            "Thing/get",
+            serde_json::json!({ "state": "s9", "list": [{ "id": "a" }], "notFound": null }),
+        )
+        .unwrap();
+        assert_eq!(
+            (got.state.as_deref(), got.list, got.not_found),
+            (Some("s9"), vec![Thing { id: "a".into() }], vec![])
+        );
+        let bad = GetResponse::<Thing>::parse("Thing/get", serde_json::json!({ "list": [{ "id": 5 }] }));
+        assert!(
+            matches!(bad, Err(JmapError::Protocol(ref m)) if m.starts_with("Thing/get response is malformed")),
+            "{bad:?}"
+        );
     }
 
     #[test]

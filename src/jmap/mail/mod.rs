@@ -10,6 +10,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::request::GetResponse;
 use super::JmapError;
 
 pub mod actions;
@@ -33,10 +34,7 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> JmapError {
     JmapError::Protocol(format!("{what} response is malformed ({e})"))
 }
 
+/// The objects of a `Foo/get` answer (see [`GetResponse`]).
 pub fn parse_list<T: for<'de> Deserialize<'de>>(what: &str, value: Value) -> Result<Vec<T>, JmapError> {
-    #[derive(Deserialize)]
-    struct List<T> {
-        list: Vec<T>,
-    }
-    Ok(serde_json::from_value::<List<T>>(value).map_err(|e| malformed(what, e))?.list)
+    Ok(GetResponse::parse(what, value)?.list)
 }
