@@ -770,3 +770,16 @@ async fn an_answer_petrel_cannot_read_is_named_and_is_not_an_outage() {
     engine.show(&query, 0, 50).await.expect("the list loads once answers read again");
     assert_eq!(loaded(&engine, &query).iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), ["readable"]);
 }
+
+#[wasm_bindgen_test]
+fn a_bounce_reported_by_an_event_names_the_mail_when_petrel_sent_it() {
+    let event =
+        r#"{"event_type":"EMAIL_SENDING_ERROR","payload":{"message_id":"<m1@petrel>","error":"550 no such user"}}"#;
+    let ours = |id: &str| (id == "m1@petrel").then(|| "Budget".to_owned());
+    assert_eq!(push::sending_error_text(event, ours), "RustMailer could not deliver “Budget”: 550 no such user");
+    assert_eq!(push::sending_error_text(event, |_| None), "RustMailer could not deliver a message: 550 no such user");
+    assert_eq!(
+        push::sending_error_text("not JSON", |_| None),
+        "RustMailer could not deliver a message: no reason given"
+    );
+}

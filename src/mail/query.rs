@@ -122,6 +122,14 @@ pub enum SearchSyntaxError {
 }
 
 /// Parses the search box. `folder_id` resolves `in:` names to mailbox ids.
+/// The folder a search's `in:` names: by its name (any case) or its role ("in:sent").
+pub fn folder_named(mailboxes: &[super::Mailbox], name: &str) -> Option<String> {
+    mailboxes
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(name) || m.role.to_jmap() == Some(&name.to_lowercase()))
+        .map(|m| m.id.clone())
+}
+
 pub fn parse_search(input: &str, folder_id: impl Fn(&str) -> Option<String>) -> Result<Filter, SearchSyntaxError> {
     let mut filter = Filter::default();
     let mut words: Vec<String> = Vec::new();
@@ -203,6 +211,19 @@ mod tests {
 
     fn folders(name: &str) -> Option<String> {
         (name.eq_ignore_ascii_case("archive")).then(|| "mb-archive".to_owned())
+    }
+
+    #[test]
+    fn in_names_a_folder_by_name_or_role() {
+        let boxes: Vec<super::super::Mailbox> = serde_json::from_value(serde_json::json!([
+            { "id": "s1", "name": "Sent Items", "role": "sent" },
+            { "id": "p1", "name": "Projects" }
+        ]))
+        .expect("mailboxes");
+        assert_eq!(folder_named(&boxes, "sent").as_deref(), Some("s1"), "Stalwart's Sent Items by its role");
+        assert_eq!(folder_named(&boxes, "sent items").as_deref(), Some("s1"));
+        assert_eq!(folder_named(&boxes, "PROJECTS").as_deref(), Some("p1"));
+        assert_eq!(folder_named(&boxes, "trash"), None);
     }
 
     #[test]

@@ -190,6 +190,22 @@ impl MailStore {
         self.pending.iter().try_fold(confirmed.clone(), |e, p| p.action.applied_to(&e))
     }
 
+    /// What a batch action on these rows of a conversation list acts on: each row's known
+    /// conversation members in `mailbox`, or the row itself when none are known; each id once.
+    pub fn with_conversations(&self, ids: &[String], mailbox: Option<&str>) -> Vec<String> {
+        let mut all = Vec::new();
+        for id in ids {
+            let thread = self.email(id).map(|m| m.thread_id).unwrap_or_default();
+            let members = if thread.is_empty() { vec![] } else { self.thread_members(&thread, mailbox) };
+            for m in if members.is_empty() { vec![id.clone()] } else { members } {
+                if !all.contains(&m) {
+                    all.push(m);
+                }
+            }
+        }
+        all
+    }
+
     /// The known messages of a conversation that are in `mailbox` (all of them when `None`):
     /// what acting on a conversation row acts on.
     pub fn thread_members(&self, thread_id: &str, mailbox: Option<&str>) -> Vec<String> {
@@ -693,6 +709,12 @@ mod tests {
         assert_eq!(ids(store.unread_since("in", "2026-11-21T09:00:00Z")), ["new2", "new1"]);
         assert_eq!(store.thread_members("t1", Some("in")), ["old", "new1"]);
         assert_eq!(store.thread_members("t1", None), ["old", "new1", "other"]);
+        let rows = ["new1".to_owned(), "old".to_owned(), "unknown".to_owned()];
+        assert_eq!(
+            store.with_conversations(&rows, Some("in")),
+            ["old", "new1", "unknown"],
+            "each once; unknown rows stand for themselves"
+        );
         assert_eq!(store.known_addresses(2).len(), 2);
     }
 

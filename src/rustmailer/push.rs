@@ -25,6 +25,19 @@ pub enum RustMailerPush {
     Disconnected { reason: String, retry_in_ms: u64 },
 }
 
+/// What to tell the user when RustMailer reports (an `EMAIL_SENDING_ERROR` event) that a mail it
+/// took could not be sent. `subject_of` finds the subject of a mail Petrel sent, by Message-ID.
+pub fn sending_error_text(data: &str, subject_of: impl Fn(&str) -> Option<String>) -> String {
+    let event: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let payload = &event["payload"];
+    let message_id = payload["message_id"].as_str().unwrap_or("").trim_matches(['<', '>']);
+    let reason = payload["error"].as_str().unwrap_or("no reason given");
+    match subject_of(message_id) {
+        Some(s) => format!("RustMailer could not deliver “{s}”: {reason}"),
+        None => format!("RustMailer could not deliver a message: {reason}"),
+    }
+}
+
 pub struct PushOptions {
     pub poll_interval_ms: u32,
     pub backoff: Backoff,
