@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{Notification, NotificationOptions, NotificationPermission, VisibilityState};
 
-use crate::mail::EmailSummary;
+use super::context::MailContext;
+use crate::mail::{EmailSummary, Role};
 
 /// Arrivals within this time of the first one make one notification.
 pub const BURST_MS: u64 = 1500;
@@ -78,4 +79,49 @@ pub fn show(new: &[EmailSummary], on_click: Callback<EmailSummary>) {
     });
     note.set_onclick(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+}
+
+/// New mail arriving while Petrel is in the background, announced once per burst for as long as
+/// the calling view lives; `on_open` runs when the user clicks a notification.
+pub fn use_new_mail_notifications(ctx: MailContext, on_open: Callback<EmailSummary>) {
+    let started_at = StoredValue::new(
+        String::from(js_sys::Date::new_0().to_iso_string()).get(..19).map(|s| format!("{s}Z")).unwrap_or_default(),
+    );
+    let notified = StoredValue::new(BTreeSet::<String>::new());
+    let burst_pending = StoredValue::new(false);
+    let fresh_unread = move || -> Vec<EmailSummary> {
+        let Some(inbox) = ctx.role_id(Role::Inbox) else { return vec![] };
+        let since = started_at.get_value();
+        let all = ctx.engine.with_value(|e| e.read(|s| s.unread_since(&inbox, &since)));
+        notified.with_value(|n| all.into_iter().filter(|e| !n.contains(&e.id)).collect())
+    };
+    Effect::new(move |_| {
+        ctx.version.track();
+        if burst_pending.get_value() {
+            return;
+        }
+        let new = fresh_unread();
+        if new.is_empty() {
+            return;
+        }
+        let wanted = ctx.prefs.with_untracked(|p| p.notify_new_mail) && permitted() && in_background();
+        if !wanted {
+            // Seen in the foreground (or not wanted): never announced later.
+            notified.update_value(|n| n.extend(new.into_iter().map(|e| e.id)));
+            return;
+        }
+        burst_pending.set_value(true);
+        set_timeout(
+            move || {
+                // Handed back: the view is gone (another account, signed out) and so is its state.
+                if burst_pending.try_set_value(false).is_some() {
+                    return;
+                }
+                let burst = fresh_unread();
+                notified.update_value(|n| n.extend(burst.iter().map(|e| e.id.clone())));
+                show(&burst, on_open);
+            },
+            std::time::Duration::from_millis(BURST_MS),
+        );
+    });
 }

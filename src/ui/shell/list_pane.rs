@@ -1,0 +1,90 @@
+//! The list pane: the folder's or search's heading with its counts, sort and conversation view,
+//! the bar for a batch selection, and the virtualized list itself.
+
+use leptos::prelude::*;
+
+use crate::mail::{MailQuery, Mailbox, SortBy};
+use crate::ui::context::MailContext;
+use crate::ui::mail_actions::Batch;
+use crate::ui::message_list::{ListEvents, MessageList};
+use crate::ui::prefs;
+
+use super::state::{Dialog, Page, ShellState};
+
+#[component]
+pub fn ListPane(query: Memo<Option<MailQuery>>, current_folder: Signal<Option<Mailbox>>) -> impl IntoView {
+    let state = ShellState::get();
+    let list_events = ListEvents { open: Callback::new(move |email| state.open(&email)) };
+    let opened_id = Signal::derive(move || state.opened.get().map(|(id, _)| id));
+    view! {
+        <section class="list-pane" aria-label="Message list">
+            <ListHead current_folder=current_folder />
+            <BatchBar />
+            {move || query.get().map(|q| view! {
+                <MessageList query=q selection=state.selection visible=state.visible opened=opened_id events=list_events />
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn ListHead(current_folder: Signal<Option<Mailbox>>) -> impl IntoView {
+    let (state, ctx) = (ShellState::get(), MailContext::get());
+    let prefs_signal = ctx.prefs;
+    move || {
+        let title = match state.page.get() {
+            Page::Folder(_) => current_folder.get().map(|m| m.name).unwrap_or_default(),
+            Page::Search { text, .. } => format!("Results for “{text}”"),
+            _ => String::new(),
+        };
+        let counts = current_folder.get().map(|m| format!("{} messages, {} unread", m.total_emails, m.unread_emails));
+        view! {
+            <header class="list-head">
+                <div>
+                    <h2>{title}</h2>
+                    {counts.map(|c| view! { <p class="folder-counts">{c}</p> })}
+                </div>
+                <div class="list-tools" class:hidden=move || !matches!(state.page.get(), Page::Folder(_))>
+                    <label class="visually-hidden" for="sort">"Sort"</label>
+                    <select id="sort" on:change=move |ev| state.sort.set(match event_target_value(&ev).as_str() {
+                        "oldest" => (SortBy::ReceivedAt, true),
+                        "from" => (SortBy::From, true),
+                        "subject" => (SortBy::Subject, true),
+                        "size" => (SortBy::Size, false),
+                        _ => (SortBy::ReceivedAt, false),
+                    })>
+                        <option value="newest">"Newest first"</option>
+                        <option value="oldest">"Oldest first"</option>
+                        <option value="from">"By sender"</option>
+                        <option value="subject">"By subject"</option>
+                        <option value="size">"Largest first"</option>
+                    </select>
+                    <label class="checkbox"><input type="checkbox" id="threaded" prop:checked=move || prefs_signal.with(|p| p.threaded)
+                        on:change=move |_| { prefs_signal.update(|p| p.threaded = !p.threaded); prefs::save(&prefs_signal.get_untracked()); } />"Conversations"</label>
+                </div>
+            </header>
+        }
+    }
+}
+
+#[component]
+fn BatchBar() -> impl IntoView {
+    let (state, ctx) = (ShellState::get(), MailContext::get());
+    let batch = move |b: Batch| state.batch(&ctx, b);
+    move || {
+        let n = state.selection.with(|s| s.chosen.len());
+        (n > 0).then(|| view! {
+            <div class="batch-bar" role="toolbar" aria-label="Selected messages">
+                <span>{format!("{n} selected")}</span>
+                <button type="button" id="batch-read" on:click=move |_| batch(Batch::Read)>"Read"</button>
+                <button type="button" id="batch-unread" on:click=move |_| batch(Batch::Unread)>"Unread"</button>
+                <button type="button" id="batch-flag" on:click=move |_| batch(Batch::ToggleFlag)>"Flag"</button>
+                <button type="button" id="batch-archive" on:click=move |_| batch(Batch::Archive)>"Archive"</button>
+                <button type="button" id="batch-move" on:click=move |_| state.dialog.set(Some(Dialog::Move(state.targets(&ctx))))>"Move…"</button>
+                <button type="button" id="batch-spam" on:click=move |_| batch(Batch::Spam)>"Spam"</button>
+                <button type="button" id="batch-delete" on:click=move |_| batch(Batch::Delete)>"Delete"</button>
+                <button type="button" class="link" on:click=move |_| state.selection.update(|s| s.chosen.clear())>"Clear"</button>
+            </div>
+        })
+    }
+}
