@@ -18,7 +18,8 @@ Control (GET on 127.0.0.1:C, CORS open for the test page, JSON answers):
                            delay   forward, and hold the answer back M milliseconds
                            hold    keep the request M milliseconds before forwarding it, even if
                                    the client has gone (a request still on the wire)
-  /log?match=S           requests whose body contained S: [{"t": epoch ms, "calls": [...], "fault": A}]
+  /log?match=S           requests whose body contained S: [{"t": epoch ms, "calls": [...], "fault": A}],
+                         and "answered" (epoch ms) once a delayed answer has been passed on
   /clear                 forget faults and the log
 
 Every proxied exchange is one request per connection (Connection: close both ways), so a fault
@@ -71,8 +72,10 @@ def take_fault(head, body):
 def record(body, fault):
     text = body.decode("utf-8", "replace")
     calls = re.findall(r'\[\s*"([A-Za-z]+/[A-Za-z]+)"', text)
-    state["log"].append({"t": time.time() * 1000, "calls": calls, "fault": fault["action"] if fault else None, "body": text[:65536]})
+    entry = {"t": time.time() * 1000, "calls": calls, "fault": fault["action"] if fault else None, "body": text[:65536]}
+    state["log"].append(entry)
     del state["log"][:-MAX_LOG]
+    return entry
 
 
 async def read_head(reader):
@@ -126,8 +129,7 @@ async def handle(reader, writer, upstream):
         length = int(header(head, b"content-length") or 0)
         body = await reader.readexactly(length) if length else b""
         fault = take_fault(head, body)
-        if head.startswith(b"POST"):
-            record(body, fault)
+        entry = record(body, fault) if head.startswith(b"POST") else {}
         action = fault["action"] if fault else None
         origin = header(head, b"origin")
         if action == "reset":
@@ -165,6 +167,7 @@ async def handle(reader, writer, upstream):
             await asyncio.sleep(fault.get("ms", 5000) / 1000)
             writer.write(answer)
             await writer.drain()
+            entry["answered"] = time.time() * 1000
             return
         answer_head = await read_head(up_reader)
         writer.write(set_connection_close(answer_head))
@@ -225,7 +228,7 @@ async def control(reader, writer, port, upstream):
             answer = fault
         elif url.path == "/log":
             match = q.get("match", "")
-            answer = [{k: e[k] for k in ("t", "calls", "fault")} for e in state["log"] if match in e["body"]]
+            answer = [{k: e[k] for k in ("t", "calls", "fault", "answered") if k in e} for e in state["log"] if match in e["body"]]
         elif url.path == "/clear":
             state["faults"].clear()
             state["log"].clear()
