@@ -80,8 +80,17 @@ pub fn AddressField(
     let expanded = move || open.get() && list.with(|l| !l.is_empty());
     view! {
         <div class="address-field">
-            <input id=id name=id type="text" autocomplete="off" spellcheck="false" node_ref=input_ref
-                role="combobox" aria-autocomplete="list" aria-controls=listbox_id.clone() aria-expanded=move || expanded().to_string()
+            <input
+                id=id
+                name=id
+                type="text"
+                autocomplete="off"
+                spellcheck="false"
+                node_ref=input_ref
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls=listbox_id.clone()
+                aria-expanded=move || expanded().to_string()
                 prop:value=value
                 on:input=move |ev| {
                     value.set(event_target_value(&ev));
@@ -89,16 +98,35 @@ pub fn AddressField(
                     open.set(true);
                 }
                 on:keydown=keydown
-                on:blur=move |_| open.set(false) />
+                on:blur=move |_| open.set(false)
+            />
             <ul id=listbox_id class="suggestions" role="listbox" class:hidden=move || !expanded()>
-                {move || list.get().into_iter().enumerate().map(|(i, a)| {
-                    let label = match &a.name { Some(n) if !n.is_empty() => format!("{n} <{}>", a.email), _ => a.email.clone() };
-                    view! {
-                        <li role="option" aria-selected=move || (active.get() == i).to_string() class:active=move || active.get() == i
-                            // mousedown, not click: the input's blur would close the list first.
-                            on:mousedown=move |ev| { ev.prevent_default(); take(i); }>{label}</li>
-                    }
-                }).collect_view()}
+                {move || {
+                    list.get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            let label = match &a.name {
+                                Some(n) if !n.is_empty() => format!("{n} <{}>", a.email),
+                                _ => a.email.clone(),
+                            };
+                            view! {
+                                <li
+                                    role="option"
+                                    aria-selected=move || (active.get() == i).to_string()
+                                    class:active=move || active.get() == i
+                                    // mousedown, not click: the input's blur would close the list first.
+                                    on:mousedown=move |ev| {
+                                        ev.prevent_default();
+                                        take(i);
+                                    }
+                                >
+                                    {label}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
             </ul>
         </div>
     }

@@ -205,23 +205,39 @@ pub fn App(
     view! {
         <super::pwa::UpdateBanner ready=update_ready />
         {move || match shown.get().and_then(|key| accounts.with(|l| l.iter().find(|a| a.key == key).cloned())) {
-            None => view! {
-                <SignInForm on_submit=Callback::new(attempt_sign_in) pending=pending.into() error=error.into()
-                    can_cancel=Signal::derive(move || accounts.with(|l| !l.is_empty())) on_cancel=Callback::new(move |_| adding.set(false)) />
-            }.into_any(),
+            None => {
+                view! {
+                    <SignInForm
+                        on_submit=Callback::new(attempt_sign_in)
+                        pending=pending.into()
+                        error=error.into()
+                        can_cancel=Signal::derive(move || accounts.with(|l| !l.is_empty()))
+                        on_cancel=Callback::new(move |_| adding.set(false))
+                    />
+                }
+                    .into_any()
+            }
             Some(signed_in) => {
                 let key = signed_in.key.clone();
-                // The shell holds a mailto:/compose intent until its account is live.
                 let launch_intent = intent.try_update_value(|i| i.take()).flatten();
+                // The shell holds a mailto:/compose intent until its account is live.
                 view! {
-                    <MailShell account=signed_in accounts=choices intent=launch_intent
+                    <MailShell
+                        account=signed_in
+                        accounts=choices
+                        intent=launch_intent
                         on_switch=Callback::new(move |k: String| current.set(Some(k)))
-                        on_add_account=Callback::new(move |_| { error.set(None); adding.set(true) })
+                        on_add_account=Callback::new(move |_| {
+                            error.set(None);
+                            adding.set(true)
+                        })
                         on_unread=Callback::new({
                             let key = key.clone();
                             move |n: u64| {
-                                // Only a real change re-renders the switcher (which the shell reads back).
-                                if seen_unread.try_update_value(|m| m.insert(key.clone(), n) != Some(n)).unwrap_or(false) {
+                                if seen_unread
+                                    .try_update_value(|m| m.insert(key.clone(), n) != Some(n))
+                                    .unwrap_or(false)
+                                {
                                     counts_changed.update(|c| *c += 1);
                                 }
                             }
@@ -229,8 +245,10 @@ pub fn App(
                         on_sign_out=Callback::new(move |_| {
                             accounts.update(|l| l.retain(|a| a.key != key));
                             current.set(accounts.with_untracked(|l| l.first().map(|a| a.key.clone())));
-                        }) />
-                }.into_any()
+                        })
+                    />
+                }
+                    .into_any()
             }
         }}
     }

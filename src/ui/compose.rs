@@ -327,7 +327,12 @@ pub fn Compose(
     });
 
     view! {
-        <section class="compose card" class:dragging=move || dragging.get() role="dialog" aria-modal="false" aria-labelledby="compose-title"
+        <section
+            class="compose card"
+            class:dragging=move || dragging.get()
+            role="dialog"
+            aria-modal="false"
+            aria-labelledby="compose-title"
             on:dragover=move |ev: leptos::ev::DragEvent| {
                 if ev.data_transfer().is_some_and(|d| d.types().includes(&"Files".into(), 0)) {
                     ev.prevent_default();
@@ -342,104 +347,230 @@ pub fn Compose(
                     add_files(files);
                 }
             }
-            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { discard(()) }>
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Escape" {
+                    discard(())
+                }
+            }
+        >
             <form id="compose" on:submit=submit on:input=edited novalidate=true>
                 <h2 id="compose-title">{title}</h2>
-                {move || (identities.with(|i| i.len() > 1)).then(|| view! {
-                    <label for="compose-from">"From"</label>
-                    <select id="compose-from" on:change=move |ev| identity.set(Some(event_target_value(&ev)))>
-                        {identities.get().into_iter().map(|i| view! { <option value=i.id.clone()>{format!("{} <{}>", i.name, i.email)}</option> }).collect_view()}
-                    </select>
-                })}
+                {move || {
+                    (identities.with(|i| i.len() > 1))
+                        .then(|| {
+                            view! {
+                                <label for="compose-from">"From"</label>
+                                <select
+                                    id="compose-from"
+                                    on:change=move |ev| identity.set(Some(event_target_value(&ev)))
+                                >
+                                    {identities
+                                        .get()
+                                        .into_iter()
+                                        .map(|i| {
+                                            view! {
+                                                <option value=i
+                                                    .id
+                                                    .clone()>{format!("{} <{}>", i.name, i.email)}</option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            }
+                        })
+                }}
                 <label for="compose-to">"To"</label>
                 <AddressField id="compose-to" value=to people=people input_ref=first_focus />
-                {move || if show_cc.get() {
-                    view! {
-                        <label for="compose-cc">"Cc"</label>
-                        <AddressField id="compose-cc" value=cc people=people input_ref=NodeRef::new() />
-                        <label for="compose-bcc">"Bcc"</label>
-                        <AddressField id="compose-bcc" value=bcc people=people input_ref=NodeRef::new() />
-                    }.into_any()
-                } else {
-                    view! { <button type="button" class="link show-cc" on:click=move |_| show_cc.set(true)>"Cc / Bcc"</button> }.into_any()
+                {move || {
+                    if show_cc.get() {
+                        view! {
+                            <label for="compose-cc">"Cc"</label>
+                            <AddressField id="compose-cc" value=cc people=people input_ref=NodeRef::new() />
+                            <label for="compose-bcc">"Bcc"</label>
+                            <AddressField id="compose-bcc" value=bcc people=people input_ref=NodeRef::new() />
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="link show-cc" on:click=move |_| show_cc.set(true)>
+                                "Cc / Bcc"
+                            </button>
+                        }
+                            .into_any()
+                    }
                 }}
                 <label for="compose-subject">"Subject"</label>
                 <input id="compose-subject" name="subject" type="text" on:input=field(subject) prop:value=subject />
                 <div class="editor-bar" role="toolbar" aria-label="Formatting">
-                    <label class="checkbox"><input type="checkbox" id="compose-rich" prop:checked=rich on:change=move |_| {
-                        // Switching carries the text across.
-                        if rich.get_untracked() {
-                            body.set(html_of_editor().map(|h| html_to_text(&h)).unwrap_or_default());
-                        }
-                        rich.update(|r| *r = !*r);
-                    } />"Rich text"</label>
-                    {move || rich.get().then(|| view! {
-                        <button type="button" aria-label="Bold" on:click=move |_| format_command("bold")><b>"B"</b></button>
-                        <button type="button" aria-label="Italic" on:click=move |_| format_command("italic")><i>"I"</i></button>
-                        <button type="button" aria-label="Bulleted list" on:click=move |_| format_command("insertUnorderedList")>"• List"</button>
-                        <button type="button" aria-label="Quote" on:click=move |_| format_command("indent")>"❝"</button>
-                    })}
+                    <label class="checkbox">
+                        <input
+                            type="checkbox"
+                            id="compose-rich"
+                            prop:checked=rich
+                            on:change=move |_| {
+                                if rich.get_untracked() {
+                                    body.set(html_of_editor().map(|h| html_to_text(&h)).unwrap_or_default());
+                                }
+                                rich.update(|r| *r = !*r);
+                            }
+                        />
+                        "Rich text"
+                    </label>
+                    {move || {
+                        rich.get()
+                            .then(|| {
+                                view! {
+                                    <button type="button" aria-label="Bold" on:click=move |_| format_command("bold")>
+                                        <b>"B"</b>
+                                    </button>
+                                    <button
+                                        type="button"
+                                        aria-label="Italic"
+                                        on:click=move |_| format_command("italic")
+                                    >
+                                        <i>"I"</i>
+                                    </button>
+                                    <button
+                                        type="button"
+                                        aria-label="Bulleted list"
+                                        on:click=move |_| format_command("insertUnorderedList")
+                                    >
+                                        "• List"
+                                    </button>
+                                    <button type="button" aria-label="Quote" on:click=move |_| format_command("indent")>
+                                        "❝"
+                                    </button>
+                                }
+                            })
+                    }}
                 </div>
-                {move || if rich.get() {
-                    let start = body.get_untracked();
-                    view! {
-                        <div id="compose-editor" class="rich-editor" contenteditable="true" role="textbox" aria-multiline="true" aria-label="Message"
-                            node_ref=editor>{start.lines().map(|l| view! { <div>{l.to_owned()}<br /></div> }).collect_view()}</div>
-                    }.into_any()
-                } else {
-                    view! {
-                        <label for="compose-body" class="visually-hidden">"Message"</label>
-                        <textarea id="compose-body" name="body" rows="12" on:input=field(body) prop:value=body></textarea>
-                    }.into_any()
+                {move || {
+                    if rich.get() {
+                        let start = body.get_untracked();
+                        view! {
+                            <div
+                                id="compose-editor"
+                                class="rich-editor"
+                                contenteditable="true"
+                                role="textbox"
+                                aria-multiline="true"
+                                aria-label="Message"
+                                node_ref=editor
+                            >
+                                {start.lines().map(|l| view! { <div>{l.to_owned()}<br /></div> }).collect_view()}
+                            </div>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <label for="compose-body" class="visually-hidden">
+                                "Message"
+                            </label>
+                            <textarea
+                                id="compose-body"
+                                name="body"
+                                rows="12"
+                                on:input=field(body)
+                                prop:value=body
+                            ></textarea>
+                        }
+                            .into_any()
+                    }
                 }}
                 <div class="attach-row">
-                    <label class="button" for="compose-files">"Attach files"</label>
-                    <input id="compose-files" class="visually-hidden" type="file" multiple=true on:change=move |ev| {
-                        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                            if let Some(files) = input.files() {
-                                add_files(files);
+                    <label class="button" for="compose-files">
+                        "Attach files"
+                    </label>
+                    <input
+                        id="compose-files"
+                        class="visually-hidden"
+                        type="file"
+                        multiple=true
+                        on:change=move |ev| {
+                            if let Some(input) = ev
+                                .target()
+                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                            {
+                                if let Some(files) = input.files() {
+                                    add_files(files);
+                                }
+                                input.set_value("");
                             }
-                            input.set_value("");
                         }
-                    } />
+                    />
                     <span class="hint">"or drop them here"</span>
                 </div>
                 <ul class="uploads" aria-live="polite">
-                    <For each=move || uploads.get() key=|u| (u.key, (u.progress * 100.0) as u32, u.error.is_some(), u.done.is_some()) children=move |u| {
-                        let key = u.key;
-                        view! {
-                            <li class="upload" data-name=u.name.clone() class:failed=u.error.is_some() class:done=u.done.is_some()>
-                                <span class="name">{u.name.clone()}</span>
-                                <span class="meta">{human_size(u.size)}</span>
-                                {match (&u.done, &u.error) {
-                                    (_, Some(e)) => view! { <span class="error">{e.clone()}</span> }.into_any(),
-                                    (Some(_), _) => view! { <span class="ok">"Attached"</span> }.into_any(),
-                                    _ => view! { <progress max="1" value=u.progress.to_string() aria-label=format!("Uploading {}", u.name)></progress> }.into_any(),
-                                }}
-                                <button type="button" class="remove" aria-label=format!("Remove {}", u.name)
-                                    on:click=move |_| { uploads.update(|l| l.retain(|x| x.key != key)); edits.update(|n| *n += 1); }>"×"</button>
-                            </li>
+                    <For
+                        each=move || uploads.get()
+                        key=|u| (u.key, (u.progress * 100.0) as u32, u.error.is_some(), u.done.is_some())
+                        children=move |u| {
+                            let key = u.key;
+                            view! {
+                                <li
+                                    class="upload"
+                                    data-name=u.name.clone()
+                                    class:failed=u.error.is_some()
+                                    class:done=u.done.is_some()
+                                >
+                                    <span class="name">{u.name.clone()}</span>
+                                    <span class="meta">{human_size(u.size)}</span>
+                                    {match (&u.done, &u.error) {
+                                        (_, Some(e)) => view! { <span class="error">{e.clone()}</span> }.into_any(),
+                                        (Some(_), _) => view! { <span class="ok">"Attached"</span> }.into_any(),
+                                        _ => {
+                                            view! {
+                                                <progress
+                                                    max="1"
+                                                    value=u.progress.to_string()
+                                                    aria-label=format!("Uploading {}", u.name)
+                                                ></progress>
+                                            }
+                                                .into_any()
+                                        }
+                                    }}
+                                    <button
+                                        type="button"
+                                        class="remove"
+                                        aria-label=format!("Remove {}", u.name)
+                                        on:click=move |_| {
+                                            uploads.update(|l| l.retain(|x| x.key != key));
+                                            edits.update(|n| *n += 1);
+                                        }
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
                         }
-                    } />
+                    />
                 </ul>
                 <div class="compose-options">
                     <label for="compose-priority">"Priority"</label>
                     <select id="compose-priority" on:change=field(priority)>
                         <option value="critical">"Critical"</option>
                         <option value="high">"High"</option>
-                        <option value="normal" selected=true>"Normal"</option>
+                        <option value="normal" selected=true>
+                            "Normal"
+                        </option>
                         <option value="low">"Low"</option>
                     </select>
                     <label for="compose-send-at">"Send later"</label>
                     <input id="compose-send-at" type="datetime-local" on:input=field(send_at) prop:value=send_at />
                 </div>
-                <p class="error" role="alert">{move || error.get()}</p>
+                <p class="error" role="alert">
+                    {move || error.get()}
+                </p>
                 <div class="actions">
                     <button id="compose-send" type="submit" class="primary" disabled=move || busy.get() || uploading()>
                         {move || if send_at.get().is_empty() { "Send" } else { "Schedule" }}
                     </button>
-                    <button type="button" id="compose-discard" on:click=move |_| discard(())>"Discard"</button>
-                    <span class="draft-status" role="status">{move || draft_status.get()}</span>
+                    <button type="button" id="compose-discard" on:click=move |_| discard(())>
+                        "Discard"
+                    </button>
+                    <span class="draft-status" role="status">
+                        {move || draft_status.get()}
+                    </span>
                 </div>
             </form>
         </section>

@@ -49,10 +49,19 @@ pub fn MailboxTree(
                     let unread = mailbox.unread_emails;
                     let (id_click, id_over, id_drop) = (id.clone(), id.clone(), id.clone());
                     view! {
-                        <li role="treeitem" class="mailbox" data-role=role_name(mailbox.role) data-name=mailbox.name.clone()
-                            data-depth=depth.to_string() aria-selected=move || is_selected.get().to_string()>
-                            <button type="button" class="mailbox-button"
-                                class:selected=is_selected class:drop-target=is_target
+                        <li
+                            role="treeitem"
+                            class="mailbox"
+                            data-role=role_name(mailbox.role)
+                            data-name=mailbox.name.clone()
+                            data-depth=depth.to_string()
+                            aria-selected=move || is_selected.get().to_string()
+                        >
+                            <button
+                                type="button"
+                                class="mailbox-button"
+                                class:selected=is_selected
+                                class:drop-target=is_target
                                 aria-current=move || is_selected.get().then_some("page")
                                 on:click=move |_| on_select.run(id_click.clone())
                                 on:dragover=move |ev: leptos::ev::DragEvent| {
@@ -64,19 +73,26 @@ pub fn MailboxTree(
                                 on:dragleave=move |_| drop_target.set(None)
                                 on:drop=move |ev: leptos::ev::DragEvent| {
                                     drop_target.set(None);
-                                    let ids: Option<Vec<String>> = ev.data_transfer()
+                                    let ids: Option<Vec<String>> = ev
+                                        .data_transfer()
                                         .and_then(|d| d.get_data(DRAG_TYPE).ok())
                                         .and_then(|raw| serde_json::from_str(&raw).ok());
                                     if let Some(ids) = ids {
                                         ev.prevent_default();
                                         mail_actions::run(&ctx, Batch::MoveTo(id_drop.clone()), ids);
                                     }
-                                }>
+                                }
+                            >
                                 <RoleIcon role=mailbox.role />
                                 <span class="mailbox-name">{mailbox.name.clone()}</span>
-                                {(unread > 0).then(|| view! {
-                                    <span class="unread" aria-label=format!("{unread} unread")>{unread}</span>
-                                })}
+                                {(unread > 0)
+                                    .then(|| {
+                                        view! {
+                                            <span class="unread" aria-label=format!("{unread} unread")>
+                                                {unread}
+                                            </span>
+                                        }
+                                    })}
                             </button>
                         </li>
                     }
@@ -155,24 +171,78 @@ pub fn FolderTools(selected: Signal<Option<String>>) -> impl IntoView {
     view! {
         <div class="folder-tools">
             {move || match editing.get() {
-                Some(mode) => view! {
-                    <form class="folder-form" on:submit=submit>
-                        <label for="folder-name">{if mode == Editing::Create { "New folder name" } else { "New name" }}</label>
-                        <input id="folder-name" type="text" node_ref=input prop:value=name on:input=move |ev| name.set(event_target_value(&ev))
-                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { editing.set(None) } />
-                        <button type="submit" class="primary">{if mode == Editing::Create { "Create" } else { "Rename" }}</button>
-                        <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
-                    </form>
-                }.into_any(),
-                None => view! {
-                    <div class="folder-buttons">
-                        <button type="button" id="new-folder" class="link" on:click=move |_| { name.set(String::new()); editing.set(Some(Editing::Create)) }>"+ New folder"</button>
-                        {move || own_folder().map(|m| view! {
-                            <button type="button" id="rename-folder" class="link" on:click=move |_| { name.set(m.name.clone()); editing.set(Some(Editing::Rename)) }>"Rename"</button>
-                            <button type="button" id="delete-folder" class="link danger" on:click=delete>"Delete"</button>
-                        })}
-                    </div>
-                }.into_any(),
+                Some(mode) => {
+                    view! {
+                        <form class="folder-form" on:submit=submit>
+                            <label for="folder-name">
+                                {if mode == Editing::Create { "New folder name" } else { "New name" }}
+                            </label>
+                            <input
+                                id="folder-name"
+                                type="text"
+                                node_ref=input
+                                prop:value=name
+                                on:input=move |ev| name.set(event_target_value(&ev))
+                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "Escape" {
+                                        editing.set(None)
+                                    }
+                                }
+                            />
+                            <button type="submit" class="primary">
+                                {if mode == Editing::Create { "Create" } else { "Rename" }}
+                            </button>
+                            <button type="button" on:click=move |_| editing.set(None)>
+                                "Cancel"
+                            </button>
+                        </form>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <div class="folder-buttons">
+                            <button
+                                type="button"
+                                id="new-folder"
+                                class="link"
+                                on:click=move |_| {
+                                    name.set(String::new());
+                                    editing.set(Some(Editing::Create))
+                                }
+                            >
+                                "+ New folder"
+                            </button>
+                            {move || {
+                                own_folder()
+                                    .map(|m| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                id="rename-folder"
+                                                class="link"
+                                                on:click=move |_| {
+                                                    name.set(m.name.clone());
+                                                    editing.set(Some(Editing::Rename))
+                                                }
+                                            >
+                                                "Rename"
+                                            </button>
+                                            <button
+                                                type="button"
+                                                id="delete-folder"
+                                                class="link danger"
+                                                on:click=delete
+                                            >
+                                                "Delete"
+                                            </button>
+                                        }
+                                    })
+                            }}
+                        </div>
+                    }
+                        .into_any()
+                }
             }}
         </div>
     }

@@ -176,29 +176,80 @@ pub fn MessageList(
 
     let empty = move || loaded_once.get() && total() == Some(0);
     view! {
-        {move || error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
-        {move || empty().then(|| view! {
-            <p class="empty" role="status">{if is_search { "No messages match this search." } else { "No messages here." }}</p>
-        })}
-        {move || (!loaded_once.get() && rows.with(|r| r.is_empty())).then(|| view! { <p class="loading" aria-busy="true">"Loading messages…"</p> })}
-        <div class="message-scroller" node_ref=scroller on:scroll=move |_| {
-            if let Some(el) = scroller.get_untracked() {
-                scroll_top.set(el.scroll_top() as f64);
+        {move || {
+            error
+                .get()
+                .map(|e| {
+                    view! {
+                        <p class="notice" role="alert">
+                            {e}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            empty()
+                .then(|| {
+                    view! {
+                        <p class="empty" role="status">
+                            {if is_search { "No messages match this search." } else { "No messages here." }}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            (!loaded_once.get() && rows.with(|r| r.is_empty()))
+                .then(|| {
+                    view! {
+                        <p class="loading" aria-busy="true">
+                            "Loading messages…"
+                        </p>
+                    }
+                })
+        }}
+        <div
+            class="message-scroller"
+            node_ref=scroller
+            on:scroll=move |_| {
+                if let Some(el) = scroller.get_untracked() {
+                    scroll_top.set(el.scroll_top() as f64);
+                }
             }
-        }>
+        >
             <div class="message-spacer" style:height=move || format!("{}px", total().unwrap_or(0) as f64 * ROW_HEIGHT)>
-                <ul class="message-list" role="listbox" aria-label="Messages" aria-multiselectable="true"
-                    style:transform=move || format!("translateY({}px)", range.get().0 as f64 * ROW_HEIGHT)>
-                    <For each=move || rows.get() key=|(p, row)| match row {
-                        Row::Loaded(e) => format!("{p}:{}:{}:{}", e.id, e.keywords.len(), e.is_unread()),
-                        Row::Loading { position } => format!("{position}:loading"),
-                    } children=move |(position, row)| match row {
-                        Row::Loaded(email) => view! {
-                            <MessageRow email=email position=position selection=selection opened=opened snippets=snippets
-                                events=events ids_between=Callback::new(move |(a, b)| ids_between(a, b)) />
-                        }.into_any(),
-                        Row::Loading { .. } => view! { <li class="message-row loading" aria-hidden="true"></li> }.into_any(),
-                    } />
+                <ul
+                    class="message-list"
+                    role="listbox"
+                    aria-label="Messages"
+                    aria-multiselectable="true"
+                    style:transform=move || format!("translateY({}px)", range.get().0 as f64 * ROW_HEIGHT)
+                >
+                    <For
+                        each=move || rows.get()
+                        key=|(p, row)| match row {
+                            Row::Loaded(e) => format!("{p}:{}:{}:{}", e.id, e.keywords.len(), e.is_unread()),
+                            Row::Loading { position } => format!("{position}:loading"),
+                        }
+                        children=move |(position, row)| match row {
+                            Row::Loaded(email) => {
+                                view! {
+                                    <MessageRow
+                                        email=email
+                                        position=position
+                                        selection=selection
+                                        opened=opened
+                                        snippets=snippets
+                                        events=events
+                                        ids_between=Callback::new(move |(a, b)| ids_between(a, b))
+                                    />
+                                }
+                                    .into_any()
+                            }
+                            Row::Loading { .. } => {
+                                view! { <li class="message-row loading" aria-hidden="true"></li> }.into_any()
+                            }
+                        }
+                    />
                 </ul>
             </div>
         </div>
@@ -279,20 +330,50 @@ fn MessageRow(
     };
     let label = format!("{}{from}, {subject}", if unread { "Unread, " } else { "" });
     view! {
-        <li class="message-row" role="option" data-id=id.clone() data-position=position.to_string()
-            class:unread=unread class:flagged=flagged class:chosen=chosen class:cursor=is_cursor class:open=is_open
-            aria-selected=move || chosen.get().to_string() draggable="true" on:dragstart=drag>
-            <input type="checkbox" class="row-check" aria-label=format!("Select: {subject}") prop:checked=chosen on:change=toggle />
+        <li
+            class="message-row"
+            role="option"
+            data-id=id.clone()
+            data-position=position.to_string()
+            class:unread=unread
+            class:flagged=flagged
+            class:chosen=chosen
+            class:cursor=is_cursor
+            class:open=is_open
+            aria-selected=move || chosen.get().to_string()
+            draggable="true"
+            on:dragstart=drag
+        >
+            <input
+                type="checkbox"
+                class="row-check"
+                aria-label=format!("Select: {subject}")
+                prop:checked=chosen
+                on:change=toggle
+            />
             <button type="button" class="message-open" aria-label=label on:click=click>
                 <span class="from">{from}</span>
                 <span class="subject">{subject.clone()}</span>
                 <span class="preview">{preview}</span>
                 <span class="date">{date}</span>
                 <span class="markers">
-                    {flagged.then(|| view! { <span class="flag" title="Flagged">"⚑"</span> })}
-                    {email.has_attachment.then(|| view! {
-                        <svg class="clip icon" viewBox="0 0 24 24" role="img" aria-label="Has attachments"><path d="M21 11l-8.5 8.5a5 5 0 01-7-7L14 4a3.5 3.5 0 015 5l-8.5 8.5a2 2 0 01-3-3L15 7" /></svg>
-                    })}
+                    {flagged
+                        .then(|| {
+                            view! {
+                                <span class="flag" title="Flagged">
+                                    "⚑"
+                                </span>
+                            }
+                        })}
+                    {email
+                        .has_attachment
+                        .then(|| {
+                            view! {
+                                <svg class="clip icon" viewBox="0 0 24 24" role="img" aria-label="Has attachments">
+                                    <path d="M21 11l-8.5 8.5a5 5 0 01-7-7L14 4a3.5 3.5 0 015 5l-8.5 8.5a2 2 0 01-3-3L15 7" />
+                                </svg>
+                            }
+                        })}
                 </span>
             </button>
         </li>

@@ -115,13 +115,23 @@ pub fn OutboxView(
     view! {
         <section class="outbox" aria-labelledby="outbox-title">
             <h2 id="outbox-title">"Outbox"</h2>
-            <p class="outbox-stats" aria-live="polite">{stats}</p>
-            {move || jobs.with(|list| list.is_empty()).then(|| view! { <p class="empty">"Nothing waiting to be sent."</p> })}
+            <p class="outbox-stats" aria-live="polite">
+                {stats}
+            </p>
             {move || {
-                let waiting = jobs.with(|list| list.iter().any(|j| matches!(j.state, JobState::Queued | JobState::Sending)));
-                (waiting && !super::browser_support::background_sync()).then(|| view! {
-                    <p class="hint" id="outbox-after-close">"Keep a Petrel tab open until this is sent: this browser cannot send in the background, so what still waits when the last tab closes goes when you next open Petrel."</p>
-                })
+                jobs.with(|list| list.is_empty()).then(|| view! { <p class="empty">"Nothing waiting to be sent."</p> })
+            }}
+            {move || {
+                let waiting = jobs
+                    .with(|list| list.iter().any(|j| matches!(j.state, JobState::Queued | JobState::Sending)));
+                (waiting && !super::browser_support::background_sync())
+                    .then(|| {
+                        view! {
+                            <p class="hint" id="outbox-after-close">
+                                "Keep a Petrel tab open until this is sent: this browser cannot send in the background, so what still waits when the last tab closes goes when you next open Petrel."
+                            </p>
+                        }
+                    })
             }}
             <ul class="outbox-jobs">
                 <For each=rows key=|(text, j)| (j.id.clone(), j.revision, text.clone()) let:row>
@@ -132,14 +142,54 @@ pub fn OutboxView(
                             || (job.state == JobState::Sent && job.held_until_ms.is_some_and(|t| t > now));
                         let can_retry = job.state == JobState::Failed;
                         let (cancel_id, retry_id) = (job.id.clone(), job.id.clone());
-                        let recipients = job.draft.to.iter().chain(&job.draft.cc).chain(&job.draft.bcc).map(|a| a.email.clone()).collect::<Vec<_>>().join(", ");
+                        let recipients = job
+                            .draft
+                            .to
+                            .iter()
+                            .chain(&job.draft.cc)
+                            .chain(&job.draft.bcc)
+                            .map(|a| a.email.clone())
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         view! {
-                            <li class="outbox-job" data-state=format!("{:?}", job.state).to_lowercase() data-job=job.id.clone()>
-                                <span class="subject">{if job.draft.subject.is_empty() { "(no subject)".to_owned() } else { job.draft.subject.clone() }}</span>
+                            <li
+                                class="outbox-job"
+                                data-state=format!("{:?}", job.state).to_lowercase()
+                                data-job=job.id.clone()
+                            >
+                                <span class="subject">
+                                    {if job.draft.subject.is_empty() {
+                                        "(no subject)".to_owned()
+                                    } else {
+                                        job.draft.subject.clone()
+                                    }}
+                                </span>
                                 <span class="recipients">{recipients}</span>
                                 <span class="job-state">{state_text}</span>
-                                {can_cancel.then(|| view! { <button type="button" class="cancel" on:click=move |_| cancel(cancel_id.clone())>"Cancel sending"</button> })}
-                                {can_retry.then(|| view! { <button type="button" class="retry" on:click=move |_| retry(retry_id.clone())>"Send again"</button> })}
+                                {can_cancel
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="cancel"
+                                                on:click=move |_| cancel(cancel_id.clone())
+                                            >
+                                                "Cancel sending"
+                                            </button>
+                                        }
+                                    })}
+                                {can_retry
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="retry"
+                                                on:click=move |_| retry(retry_id.clone())
+                                            >
+                                                "Send again"
+                                            </button>
+                                        }
+                                    })}
                             </li>
                         }
                     }

@@ -72,13 +72,23 @@ pub fn apply_update() {
 #[component]
 pub fn UpdateBanner(ready: RwSignal<bool>) -> impl IntoView {
     view! {
-        {move || ready.get().then(|| view! {
-            <div class="update-banner" role="status">
-                <span>"A new version of Petrel is ready."</span>
-                <button type="button" id="update-reload" class="primary" on:click=|_| apply_update()>"Reload to update"</button>
-                <button type="button" class="link" on:click=move |_| ready.set(false)>"Later"</button>
-            </div>
-        })}
+        {move || {
+            ready
+                .get()
+                .then(|| {
+                    view! {
+                        <div class="update-banner" role="status">
+                            <span>"A new version of Petrel is ready."</span>
+                            <button type="button" id="update-reload" class="primary" on:click=|_| apply_update()>
+                                "Reload to update"
+                            </button>
+                            <button type="button" class="link" on:click=move |_| ready.set(false)>
+                                "Later"
+                            </button>
+                        </div>
+                    }
+                })
+        }}
     }
 }
 

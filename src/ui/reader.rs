@@ -107,36 +107,81 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
     view! {
         <article class="reader" aria-labelledby="reader-subject">
             <header class="reader-head">
-                <button type="button" class="back" aria-label="Back to the list" on:click=move |_| on_close.run(())>"←"</button>
-                <h2 id="reader-subject" tabindex="-1" node_ref=heading>{subject}</h2>
-                <span class="count">{move || match shown().len() { 0 | 1 => String::new(), n => format!("{n} messages") }}</span>
+                <button type="button" class="back" aria-label="Back to the list" on:click=move |_| on_close.run(())>
+                    "←"
+                </button>
+                <h2 id="reader-subject" tabindex="-1" node_ref=heading>
+                    {subject}
+                </h2>
+                <span class="count">
+                    {move || match shown().len() {
+                        0 | 1 => String::new(),
+                        n => format!("{n} messages"),
+                    }}
+                </span>
             </header>
-            {move || error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="notice" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             <ol class="conversation">
-                <For each=shown key=|m| m.id.clone() children=move |summary| {
-                    let id = summary.id.clone();
-                    let is_open = {
-                        let id = id.clone();
-                        Signal::derive(move || expanded.with(|e| e.contains(&id)))
-                    };
-                    let toggle = {
-                        let id = id.clone();
-                        move |_| expanded.update(|e| if !e.remove(&id) { e.insert(id.clone()); })
-                    };
-                    let from = summary.from.first().map(|a| a.label().to_owned()).unwrap_or_default();
-                    let date = local_time(&summary.received_at);
-                    let preview = summary.preview.clone();
-                    view! {
-                        <li class="conversation-item" data-id=id.clone() class:open=is_open>
-                            <button type="button" class="message-head" aria-expanded=move || is_open.get().to_string() on:click=toggle>
-                                <span class="from">{from}</span>
-                                <span class="date">{date}</span>
-                                {move || (!is_open.get()).then(|| view! { <span class="preview">{preview.clone()}</span> })}
-                            </button>
-                            {let id = id.clone(); move || is_open.get().then(|| view! { <MessageView id=id.clone() on_answer=on_answer /> })}
-                        </li>
+                <For
+                    each=shown
+                    key=|m| m.id.clone()
+                    children=move |summary| {
+                        let id = summary.id.clone();
+                        let is_open = {
+                            let id = id.clone();
+                            Signal::derive(move || expanded.with(|e| e.contains(&id)))
+                        };
+                        let toggle = {
+                            let id = id.clone();
+                            move |_| {
+                                expanded
+                                    .update(|e| {
+                                        if !e.remove(&id) {
+                                            e.insert(id.clone());
+                                        }
+                                    })
+                            }
+                        };
+                        let from = summary.from.first().map(|a| a.label().to_owned()).unwrap_or_default();
+                        let date = local_time(&summary.received_at);
+                        let preview = summary.preview.clone();
+                        view! {
+                            <li class="conversation-item" data-id=id.clone() class:open=is_open>
+                                <button
+                                    type="button"
+                                    class="message-head"
+                                    aria-expanded=move || is_open.get().to_string()
+                                    on:click=toggle
+                                >
+                                    <span class="from">{from}</span>
+                                    <span class="date">{date}</span>
+                                    {move || {
+                                        (!is_open.get())
+                                            .then(|| view! { <span class="preview">{preview.clone()}</span> })
+                                    }}
+                                </button>
+                                {
+                                    let id = id.clone();
+                                    move || {
+                                        is_open
+                                            .get()
+                                            .then(|| view! { <MessageView id=id.clone() on_answer=on_answer /> })
+                                    }
+                                }
+                            </li>
+                        }
                     }
-                } />
+                />
             </ol>
         </article>
     }
@@ -223,66 +268,189 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
     let (act_archive, act_delete, act_unread) = (act.clone(), act.clone(), act);
     view! {
         <div class="message-view">
-            {move || error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
-            {move || message.get().map(|m| {
-                let has_html = m.html_body.is_some();
-                let text = m.text_body.clone().unwrap_or_default();
-                let attachments: Vec<BodyPart> = m.attachments.iter().filter(|p| !(has_html && p.is_inline())).cloned().collect();
-                let email_id = m.summary.id.clone();
-                view! {
-                    <dl class="headers">
-                        <dt>"From"</dt><dd class="header-from">{people(&m.summary.from)}</dd>
-                        <dt>"To"</dt><dd>{people(&m.summary.to)}</dd>
-                        {(!m.cc.is_empty()).then(|| view! { <dt>"Cc"</dt><dd>{people(&m.cc)}</dd> })}
-                        <dt>"Date"</dt><dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
-                    </dl>
-                    <div class="message-actions" role="toolbar" aria-label="Message actions">
-                        <button type="button" class="reply" on:click=move |_| answer(ReplyKind::Reply)>"Reply"</button>
-                        <button type="button" class="reply-all" on:click=move |_| answer(ReplyKind::ReplyAll)>"Reply all"</button>
-                        <button type="button" class="forward" on:click=move |_| answer(ReplyKind::Forward)>"Forward"</button>
-                        <button type="button" class="archive" on:click={let a = act_archive.clone(); move |_| a(Batch::Archive)}>"Archive"</button>
-                        <button type="button" class="delete" on:click={let a = act_delete.clone(); move |_| a(Batch::Delete)}>"Delete"</button>
-                        <button type="button" class="unread" on:click={let a = act_unread.clone(); move |_| a(Batch::Unread)}>"Mark unread"</button>
-                        {has_html.then(|| view! {
-                            <button type="button" class="view-toggle" aria-pressed=move || plain.get().to_string() on:click=move |_| plain.update(|p| *p = !*p)>
-                                {move || if plain.get() { "Show formatted" } else { "Show plain text" }}
-                            </button>
-                        })}
-                    </div>
-                    {m.body_truncated.then(|| view! { <p class="info">"This message is long: only its first 2 MB are shown."</p> })}
-                    {move || if has_html && !plain.get() {
-                        match sanitized() {
-                            Some(Ok(s)) => {
-                                let blocked = if allowed() { 0 } else { s.remote };
-                                let sender_for_allow = sender();
-                                view! {
-                                    {(blocked > 0).then(|| view! {
-                                        <p class="remote-blocked" role="status">
-                                            {format!("{blocked} remote {} blocked to protect your privacy.", if blocked == 1 { "image was" } else { "images were" })}
-                                            <button type="button" class="allow-once" on:click=move |_| allow_once.set(true)>"Show them"</button>
-                                            <button type="button" class="allow-sender" on:click=move |_| {
-                                                let s = sender_for_allow.clone();
-                                                ctx.prefs.update(|p| { p.remote_image_senders.insert(s); });
-                                                super::prefs::save(&ctx.prefs.get_untracked());
-                                            }>{format!("Always from {}", sender())}</button>
-                                        </p>
-                                    })}
-                                    <iframe class="mail-frame" title="Message body"
-                                        sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
-                                        referrerpolicy="no-referrer" srcdoc=s.document on:load=fit_frame></iframe>
-                                }.into_any()
-                            }
-                            Some(Err(e)) => view! { <p class="notice" role="alert">{e.to_string()}</p> }.into_any(),
-                            None => ().into_any(),
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="notice" role="alert">
+                                {e}
+                            </p>
                         }
-                    } else {
-                        let body = if text.is_empty() { m.html_body.as_deref().map(super::sanitize::html_to_text).unwrap_or_default() } else { text.clone() };
-                        view! { <PlainText text=body /> }.into_any()
-                    }}
-                    {(!attachments.is_empty()).then(|| view! { <Attachments email_id=email_id parts=attachments /> })}
-                }
-            })}
-            {move || (message.with(|m| m.is_none()) && error.get().is_none()).then(|| view! { <p class="loading" aria-busy="true">"Loading message…"</p> })}
+                    })
+            }}
+            {move || {
+                message
+                    .get()
+                    .map(|m| {
+                        let has_html = m.html_body.is_some();
+                        let text = m.text_body.clone().unwrap_or_default();
+                        let attachments: Vec<BodyPart> = m
+                            .attachments
+                            .iter()
+                            .filter(|p| !(has_html && p.is_inline()))
+                            .cloned()
+                            .collect();
+                        let email_id = m.summary.id.clone();
+                        view! {
+                            <dl class="headers">
+                                <dt>"From"</dt>
+                                <dd class="header-from">{people(&m.summary.from)}</dd>
+                                <dt>"To"</dt>
+                                <dd>{people(&m.summary.to)}</dd>
+                                {(!m.cc.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <dt>"Cc"</dt>
+                                            <dd>{people(&m.cc)}</dd>
+                                        }
+                                    })}
+                                <dt>"Date"</dt>
+                                <dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
+                            </dl>
+                            <div class="message-actions" role="toolbar" aria-label="Message actions">
+                                <button type="button" class="reply" on:click=move |_| answer(ReplyKind::Reply)>
+                                    "Reply"
+                                </button>
+                                <button type="button" class="reply-all" on:click=move |_| answer(ReplyKind::ReplyAll)>
+                                    "Reply all"
+                                </button>
+                                <button type="button" class="forward" on:click=move |_| answer(ReplyKind::Forward)>
+                                    "Forward"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="archive"
+                                    on:click={
+                                        let a = act_archive.clone();
+                                        move |_| a(Batch::Archive)
+                                    }
+                                >
+                                    "Archive"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="delete"
+                                    on:click={
+                                        let a = act_delete.clone();
+                                        move |_| a(Batch::Delete)
+                                    }
+                                >
+                                    "Delete"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="unread"
+                                    on:click={
+                                        let a = act_unread.clone();
+                                        move |_| a(Batch::Unread)
+                                    }
+                                >
+                                    "Mark unread"
+                                </button>
+                                {has_html
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="view-toggle"
+                                                aria-pressed=move || plain.get().to_string()
+                                                on:click=move |_| plain.update(|p| *p = !*p)
+                                            >
+                                                {move || if plain.get() { "Show formatted" } else { "Show plain text" }}
+                                            </button>
+                                        }
+                                    })}
+                            </div>
+                            {m
+                                .body_truncated
+                                .then(|| {
+                                    view! { <p class="info">"This message is long: only its first 2 MB are shown."</p> }
+                                })}
+                            {move || {
+                                if has_html && !plain.get() {
+                                    match sanitized() {
+                                        Some(Ok(s)) => {
+                                            let blocked = if allowed() { 0 } else { s.remote };
+                                            let sender_for_allow = sender();
+                                            view! {
+                                                {(blocked > 0)
+                                                    .then(|| {
+                                                        view! {
+                                                            <p class="remote-blocked" role="status">
+                                                                {format!(
+                                                                    "{blocked} remote {} blocked to protect your privacy.",
+                                                                    if blocked == 1 { "image was" } else { "images were" },
+                                                                )}
+                                                                <button
+                                                                    type="button"
+                                                                    class="allow-once"
+                                                                    on:click=move |_| allow_once.set(true)
+                                                                >
+                                                                    "Show them"
+                                                                </button>
+                                                                <button
+                                                                    type="button"
+                                                                    class="allow-sender"
+                                                                    on:click=move |_| {
+                                                                        let s = sender_for_allow.clone();
+                                                                        ctx.prefs
+                                                                            .update(|p| {
+                                                                                p.remote_image_senders.insert(s);
+                                                                            });
+                                                                        super::prefs::save(&ctx.prefs.get_untracked());
+                                                                    }
+                                                                >
+                                                                    {format!("Always from {}", sender())}
+                                                                </button>
+                                                            </p>
+                                                        }
+                                                    })}
+                                                <iframe
+                                                    class="mail-frame"
+                                                    title="Message body"
+                                                    sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+                                                    referrerpolicy="no-referrer"
+                                                    srcdoc=s.document
+                                                    on:load=fit_frame
+                                                ></iframe>
+                                            }
+                                                .into_any()
+                                        }
+                                        Some(Err(e)) => {
+                                            view! {
+                                                <p class="notice" role="alert">
+                                                    {e.to_string()}
+                                                </p>
+                                            }
+                                                .into_any()
+                                        }
+                                        None => ().into_any(),
+                                    }
+                                } else {
+                                    let body = if text.is_empty() {
+                                        m.html_body.as_deref().map(super::sanitize::html_to_text).unwrap_or_default()
+                                    } else {
+                                        text.clone()
+                                    };
+                                    view! { <PlainText text=body /> }.into_any()
+                                }
+                            }}
+                            {(!attachments.is_empty())
+                                .then(|| view! { <Attachments email_id=email_id parts=attachments /> })}
+                        }
+                    })
+            }}
+            {move || {
+                (message.with(|m| m.is_none()) && error.get().is_none())
+                    .then(|| {
+                        view! {
+                            <p class="loading" aria-busy="true">
+                                "Loading message…"
+                            </p>
+                        }
+                    })
+            }}
         </div>
     }
 }
@@ -327,11 +495,22 @@ async fn load_inline(
 fn PlainText(text: String) -> impl IntoView {
     view! {
         <div class="plain-text">
-            {split_quotes(&text).into_iter().map(|block| if block.quoted {
-                view! { <details class="quoted"><summary>"Quoted text"</summary><pre>{block.text}</pre></details> }.into_any()
-            } else {
-                view! { <pre>{block.text}</pre> }.into_any()
-            }).collect_view()}
+            {split_quotes(&text)
+                .into_iter()
+                .map(|block| {
+                    if block.quoted {
+                        view! {
+                            <details class="quoted">
+                                <summary>"Quoted text"</summary>
+                                <pre>{block.text}</pre>
+                            </details>
+                        }
+                            .into_any()
+                    } else {
+                        view! { <pre>{block.text}</pre> }.into_any()
+                    }
+                })
+                .collect_view()}
         </div>
     }
 }
@@ -374,26 +553,57 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
         <section class="attachments" aria-label="Attachments">
             <h3>{format!("{} attachment{}", parts.len(), if parts.len() == 1 { "" } else { "s" })}</h3>
             <ul>
-                {parts.into_iter().map(|part| {
-                    let key = part.blob_id.clone().unwrap_or_default();
-                    let name = part.name.clone().unwrap_or_else(|| "attachment".to_owned());
-                    let alt = format!("Preview of {name}");
-                    let is_image = part.content_type.starts_with("image/") && !part.content_type.contains("svg");
-                    let (p1, p2, e1, e2, k1, k2) = (part.clone(), part.clone(), email_id.clone(), email_id.clone(), key.clone(), key.clone());
-                    view! {
-                        <li class="attachment" data-name=name.clone()>
-                            <span class="name">{name.clone()}</span>
-                            <span class="meta">{format!("{} · {}", part.content_type, human_size(part.size))}</span>
-                            <button type="button" class="download" aria-label=format!("Download {name}")
-                                disabled=move || busy.get().as_deref() == Some(k1.as_str())
-                                on:click=move |_| fetch(e1.clone(), p1.clone(), false)>"Download"</button>
-                            {is_image.then(|| view! {
-                                <button type="button" class="preview" on:click=move |_| fetch(e2.clone(), p2.clone(), true)>"Preview"</button>
-                            })}
-                            {move || previews.with(|p| p.get(&k2).cloned()).map(|url| view! { <img class="attachment-preview" src=url alt=alt.clone() /> })}
-                        </li>
-                    }
-                }).collect_view()}
+                {parts
+                    .into_iter()
+                    .map(|part| {
+                        let key = part.blob_id.clone().unwrap_or_default();
+                        let name = part.name.clone().unwrap_or_else(|| "attachment".to_owned());
+                        let alt = format!("Preview of {name}");
+                        let is_image = part.content_type.starts_with("image/") && !part.content_type.contains("svg");
+                        let (p1, p2, e1, e2, k1, k2) = (
+                            part.clone(),
+                            part.clone(),
+                            email_id.clone(),
+                            email_id.clone(),
+                            key.clone(),
+                            key.clone(),
+                        );
+                        view! {
+                            <li class="attachment" data-name=name.clone()>
+                                <span class="name">{name.clone()}</span>
+                                <span class="meta">
+                                    {format!("{} · {}", part.content_type, human_size(part.size))}
+                                </span>
+                                <button
+                                    type="button"
+                                    class="download"
+                                    aria-label=format!("Download {name}")
+                                    disabled=move || busy.get().as_deref() == Some(k1.as_str())
+                                    on:click=move |_| fetch(e1.clone(), p1.clone(), false)
+                                >
+                                    "Download"
+                                </button>
+                                {is_image
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="preview"
+                                                on:click=move |_| fetch(e2.clone(), p2.clone(), true)
+                                            >
+                                                "Preview"
+                                            </button>
+                                        }
+                                    })}
+                                {move || {
+                                    previews
+                                        .with(|p| p.get(&k2).cloned())
+                                        .map(|url| view! { <img class="attachment-preview" src=url alt=alt.clone() /> })
+                                }}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         </section>
     }

@@ -34,75 +34,164 @@ pub fn Settings() -> impl IntoView {
             <fieldset>
                 <legend>"Appearance"</legend>
                 <label for="theme">"Theme"</label>
-                <select id="theme" on:change=move |ev| { let t = Theme::parse(&event_target_value(&ev)); change(&|p| p.theme = t) }>
-                    {[Theme::System, Theme::Light, Theme::Dark].into_iter().map(|t| view! {
-                        <option value=t.as_str() selected=move || prefs.with(|p| p.theme == t)>{match t { Theme::System => "Follow the system", Theme::Light => "Light", Theme::Dark => "Dark" }}</option>
-                    }).collect_view()}
+                <select
+                    id="theme"
+                    on:change=move |ev| {
+                        let t = Theme::parse(&event_target_value(&ev));
+                        change(&|p| p.theme = t)
+                    }
+                >
+                    {[Theme::System, Theme::Light, Theme::Dark]
+                        .into_iter()
+                        .map(|t| {
+                            view! {
+                                <option value=t.as_str() selected=move || prefs.with(|p| p.theme == t)>
+                                    {match t {
+                                        Theme::System => "Follow the system",
+                                        Theme::Light => "Light",
+                                        Theme::Dark => "Dark",
+                                    }}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
-                <label class="checkbox"><input type="checkbox" id="pref-threaded" prop:checked=move || prefs.with(|p| p.threaded)
-                    on:change=move |_| change(&|p| p.threaded = !p.threaded) />"Group messages into conversations"</label>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="pref-threaded"
+                        prop:checked=move || prefs.with(|p| p.threaded)
+                        on:change=move |_| change(&|p| p.threaded = !p.threaded)
+                    />
+                    "Group messages into conversations"
+                </label>
             </fieldset>
             <fieldset>
                 <legend>"Notifications"</legend>
-                <label class="checkbox"><input type="checkbox" id="pref-notify" prop:checked=move || prefs.with(|p| p.notify_new_mail)
-                    disabled=!super::browser_support::notifications() aria-describedby="notify-support"
-                    on:change=move |_| {
-                        if prefs.with_untracked(|p| p.notify_new_mail) {
-                            change(&|p| p.notify_new_mail = false);
-                        } else {
-                            // The browser asks the user now, after this click.
-                            super::notify::ask_permission(move |granted| {
-                                if granted {
-                                    change(&|p| p.notify_new_mail = true);
-                                } else {
-                                    prefs.update(|_| {});
-                                    ctx.notice.set(Some("The browser did not allow notifications; allow them for this site in its settings.".into()));
-                                }
-                            });
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="pref-notify"
+                        prop:checked=move || prefs.with(|p| p.notify_new_mail)
+                        disabled=!super::browser_support::notifications()
+                        aria-describedby="notify-support"
+                        on:change=move |_| {
+                            if prefs.with_untracked(|p| p.notify_new_mail) {
+                                change(&|p| p.notify_new_mail = false);
+                            } else {
+                                super::notify::ask_permission(move |granted| {
+                                    if granted {
+                                        change(&|p| p.notify_new_mail = true);
+                                    } else {
+                                        prefs.update(|_| {});
+                                        ctx.notice
+                                            .set(
+                                                Some(
+                                                    "The browser did not allow notifications; allow them for this site in its settings."
+                                                        .into(),
+                                                ),
+                                            );
+                                    }
+                                });
+                            }
                         }
-                    } />"Notify me of new mail while Petrel is in the background"</label>
-                {(!super::browser_support::notifications()).then(|| view! {
-                    <p class="hint" id="notify-support">"This browser does not offer notifications: new mail shows in the window's title and in the list."</p>
-                })}
+                    />
+                    "Notify me of new mail while Petrel is in the background"
+                </label>
+                {(!super::browser_support::notifications())
+                    .then(|| {
+                        view! {
+                            <p class="hint" id="notify-support">
+                                "This browser does not offer notifications: new mail shows in the window's title and in the list."
+                            </p>
+                        }
+                    })}
             </fieldset>
             <fieldset>
                 <legend>"Sending"</legend>
-                <label class="checkbox"><input type="checkbox" id="pref-send-after-close" prop:checked=move || prefs.with(|p| p.send_after_close)
-                    on:change=move |_| {
-                        change(&|p| p.send_after_close = !p.send_after_close);
-                        if !prefs.with_untracked(|p| p.send_after_close) {
-                            super::background_send::forget_all_grants();
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="pref-send-after-close"
+                        prop:checked=move || prefs.with(|p| p.send_after_close)
+                        on:change=move |_| {
+                            change(&|p| p.send_after_close = !p.send_after_close);
+                            if !prefs.with_untracked(|p| p.send_after_close) {
+                                super::background_send::forget_all_grants();
+                            }
                         }
-                    } />"Finish sending after Petrel is closed"</label>
-                <p class="hint">"While a message waits to go out, Petrel keeps this account's sign-in on this device so it can send when the server is back, even with every tab closed; it is deleted once nothing waits and when you sign out. Switch this off on a shared computer: waiting mail then goes when you next open Petrel."</p>
-                {(!super::browser_support::background_sync()).then(|| view! {
-                    <p class="hint" id="send-after-close-support">"This browser cannot wake Petrel to send in the background (it has no Background Sync): mail still waiting when you close the last Petrel tab is sent when you next open Petrel."</p>
-                })}
+                    />
+                    "Finish sending after Petrel is closed"
+                </label>
+                <p class="hint">
+                    "While a message waits to go out, Petrel keeps this account's sign-in on this device so it can send when the server is back, even with every tab closed; it is deleted once nothing waits and when you sign out. Switch this off on a shared computer: waiting mail then goes when you next open Petrel."
+                </p>
+                {(!super::browser_support::background_sync())
+                    .then(|| {
+                        view! {
+                            <p class="hint" id="send-after-close-support">
+                                "This browser cannot wake Petrel to send in the background (it has no Background Sync): mail still waiting when you close the last Petrel tab is sent when you next open Petrel."
+                            </p>
+                        }
+                    })}
             </fieldset>
             <fieldset>
                 <legend>"Mail links"</legend>
                 <p class="hint">"Open mailto: links from other sites and apps in Petrel."</p>
-                <button type="button" id="register-mailto" on:click=move |_| match super::pwa::register_mailto_handler() {
-                    Ok(()) => ctx.status.set(Some("Your browser will ask to confirm Petrel for mail links.".into())),
-                    Err(e) => ctx.notice.set(Some(format!("The browser did not accept Petrel for mail links: {e}"))),
-                }>"Use Petrel for mail links"</button>
+                <button
+                    type="button"
+                    id="register-mailto"
+                    on:click=move |_| match super::pwa::register_mailto_handler() {
+                        Ok(()) => ctx.status.set(Some("Your browser will ask to confirm Petrel for mail links.".into())),
+                        Err(e) => ctx.notice.set(Some(format!("The browser did not accept Petrel for mail links: {e}"))),
+                    }
+                >
+                    "Use Petrel for mail links"
+                </button>
             </fieldset>
             <fieldset>
                 <legend>"Privacy"</legend>
-                <label class="checkbox"><input type="checkbox" id="pref-remote" prop:checked=move || prefs.with(|p| p.remote_images_always)
-                    on:change=move |_| change(&|p| p.remote_images_always = !p.remote_images_always) />
-                    "Load remote images in every message (senders can then see when you read their mail)"</label>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="pref-remote"
+                        prop:checked=move || prefs.with(|p| p.remote_images_always)
+                        on:change=move |_| change(&|p| p.remote_images_always = !p.remote_images_always)
+                    />
+                    "Load remote images in every message (senders can then see when you read their mail)"
+                </label>
                 {move || {
                     let senders: Vec<String> = prefs.with(|p| p.remote_image_senders.iter().cloned().collect());
-                    (!senders.is_empty()).then(|| view! {
-                        <p>"Remote images always load from:"</p>
-                        <ul class="allowed-senders">
-                            {senders.into_iter().map(|s| {
-                                let who = s.clone();
-                                view! { <li>{s.clone()}" "<button type="button" class="link" on:click=move |_| change(&|p| { p.remote_image_senders.remove(&who); })>"Remove"</button></li> }
-                            }).collect_view()}
-                        </ul>
-                    })
+                    (!senders.is_empty())
+                        .then(|| {
+                            view! {
+                                <p>"Remote images always load from:"</p>
+                                <ul class="allowed-senders">
+                                    {senders
+                                        .into_iter()
+                                        .map(|s| {
+                                            let who = s.clone();
+                                            view! {
+                                                <li>
+                                                    {s.clone()}" "
+                                                    <button
+                                                        type="button"
+                                                        class="link"
+                                                        on:click=move |_| change(
+                                                            &|p| {
+                                                                p.remote_image_senders.remove(&who);
+                                                            },
+                                                        )
+                                                    >
+                                                        "Remove"
+                                                    </button>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        })
                 }}
             </fieldset>
             <fieldset>
@@ -110,28 +199,59 @@ pub fn Settings() -> impl IntoView {
                 {move || match identities.get() {
                     None => view! { <p class="loading">"Loading…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="notice">{e}</p> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <ul class="identities">
-                            {list.into_iter().enumerate().map(|(n, i)| {
-                                let key = i.email.to_lowercase();
-                                let text = RwSignal::new(prefs.with_untracked(|p| p.signature_for(&i)));
-                                let field = format!("signature-{n}");
-                                view! {
-                                    <li>
-                                        <strong>{if i.name.is_empty() { i.email.clone() } else { format!("{} <{}>", i.name, i.email) }}</strong>
-                                        <label for=field.clone()>"Signature"</label>
-                                        <textarea id=field class="signature-field" rows="3" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                                        <button type="button" class="save-signature" on:click=move |_| {
-                                            let (key, value) = (key.clone(), text.get_untracked());
-                                            change(&|p| { p.signatures.insert(key.clone(), value.clone()); });
-                                            ctx.status.set(Some("Signature saved on this device.".into()));
-                                        }>"Save signature"</button>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                        <p class="hint">"Petrel adds the signature of the identity you write from. It is kept on this device; the server's own signature is the starting point."</p>
-                    }.into_any(),
+                    Some(Ok(list)) => {
+                        view! {
+                            <ul class="identities">
+                                {list
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(n, i)| {
+                                        let key = i.email.to_lowercase();
+                                        let text = RwSignal::new(prefs.with_untracked(|p| p.signature_for(&i)));
+                                        let field = format!("signature-{n}");
+                                        view! {
+                                            <li>
+                                                <strong>
+                                                    {if i.name.is_empty() {
+                                                        i.email.clone()
+                                                    } else {
+                                                        format!("{} <{}>", i.name, i.email)
+                                                    }}
+                                                </strong>
+                                                <label for=field.clone()>"Signature"</label>
+                                                <textarea
+                                                    id=field
+                                                    class="signature-field"
+                                                    rows="3"
+                                                    prop:value=text
+                                                    on:input=move |ev| text.set(event_target_value(&ev))
+                                                ></textarea>
+                                                <button
+                                                    type="button"
+                                                    class="save-signature"
+                                                    on:click=move |_| {
+                                                        let (key, value) = (key.clone(), text.get_untracked());
+                                                        change(
+                                                            &|p| {
+                                                                p.signatures.insert(key.clone(), value.clone());
+                                                            },
+                                                        );
+                                                        ctx.status.set(Some("Signature saved on this device.".into()));
+                                                    }
+                                                >
+                                                    "Save signature"
+                                                </button>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                            <p class="hint">
+                                "Petrel adds the signature of the identity you write from. It is kept on this device; the server's own signature is the starting point."
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }}
             </fieldset>
             <fieldset>
@@ -181,12 +301,32 @@ fn VacationForm(initial: Vacation) -> impl IntoView {
     };
     view! {
         <form class="vacation" on:submit=save>
-            <label class="checkbox"><input type="checkbox" id="vacation-on" prop:checked=enabled on:change=move |_| enabled.update(|e| *e = !*e) />"Reply automatically"</label>
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    id="vacation-on"
+                    prop:checked=enabled
+                    on:change=move |_| enabled.update(|e| *e = !*e)
+                />
+                "Reply automatically"
+            </label>
             <label for="vacation-subject">"Subject"</label>
-            <input id="vacation-subject" type="text" prop:value=subject on:input=move |ev| subject.set(event_target_value(&ev)) />
+            <input
+                id="vacation-subject"
+                type="text"
+                prop:value=subject
+                on:input=move |ev| subject.set(event_target_value(&ev))
+            />
             <label for="vacation-text">"Message"</label>
-            <textarea id="vacation-text" rows="5" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            <button type="submit" class="primary" id="vacation-save">"Save"</button>
+            <textarea
+                id="vacation-text"
+                rows="5"
+                prop:value=text
+                on:input=move |ev| text.set(event_target_value(&ev))
+            ></textarea>
+            <button type="submit" class="primary" id="vacation-save">
+                "Save"
+            </button>
             <p role="status">{move || said.get()}</p>
         </form>
     }

@@ -61,35 +61,80 @@ pub fn SignInForm(
     view! {
         <main class="sign-in-page">
             <form id="sign-in" class="sign-in card" on:submit=submit novalidate=true aria-labelledby="sign-in-title">
-                <h1 id="sign-in-title" class="brand">"Petrel"</h1>
+                <h1 id="sign-in-title" class="brand">
+                    "Petrel"
+                </h1>
                 <p class="subtitle">"Sign in to your mail"</p>
                 <label for="server-kind">"Server type"</label>
-                <select id="server-kind" name="server-kind"
-                    on:change=move |ev| rustmailer.set(event_target_value(&ev) == "rustmailer")>
-                    <option value="jmap" selected=true>"JMAP (Fastmail, Stalwart, Cyrus)"</option>
+                <select
+                    id="server-kind"
+                    name="server-kind"
+                    on:change=move |ev| rustmailer.set(event_target_value(&ev) == "rustmailer")
+                >
+                    <option value="jmap" selected=true>
+                        "JMAP (Fastmail, Stalwart, Cyrus)"
+                    </option>
                     <option value="rustmailer">"RustMailer (through Petrel's gateway)"</option>
                 </select>
                 <label for="server">{move || if rustmailer.get() { "Gateway URL" } else { "Server" }}</label>
-                <input id="server" name="server" type="text" inputmode="url" autocomplete="url" spellcheck="false"
-                    placeholder="https://mail.example.com or you@example.com" bind:value=server />
-                <label for="username">{move || if rustmailer.get() { "Account (address or id; empty for the first)" } else { "Username" }}</label>
-                <input id="username" name="username" type="text" autocomplete="username" spellcheck="false"
-                    disabled=move || use_token.get() && !rustmailer.get() bind:value=username />
+                <input
+                    id="server"
+                    name="server"
+                    type="text"
+                    inputmode="url"
+                    autocomplete="url"
+                    spellcheck="false"
+                    placeholder="https://mail.example.com or you@example.com"
+                    bind:value=server
+                />
+                <label for="username">
+                    {move || if rustmailer.get() { "Account (address or id; empty for the first)" } else { "Username" }}
+                </label>
+                <input
+                    id="username"
+                    name="username"
+                    type="text"
+                    autocomplete="username"
+                    spellcheck="false"
+                    disabled=move || use_token.get() && !rustmailer.get()
+                    bind:value=username
+                />
                 <label for="password">{move || if token_only() { "Access token" } else { "Password" }}</label>
-                <input id="password" name="password" type="password"
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
                     autocomplete=move || if token_only() { "off" } else { "current-password" }
-                    bind:value=secret />
+                    bind:value=secret
+                />
                 <label class="checkbox" class:hidden=move || rustmailer.get()>
                     <input id="use-token" type="checkbox" bind:checked=use_token />
                     "Sign in with an access token instead"
                 </label>
-                <p class="error" role="alert" aria-live="assertive">{shown_error}</p>
+                <p class="error" role="alert" aria-live="assertive">
+                    {shown_error}
+                </p>
                 <button id="sign-in-button" type="submit" class="primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
-                {move || (can_cancel.get()).then(|| view! {
-                    <button type="button" id="sign-in-cancel" on:click=move |_| if let Some(c) = on_cancel { c.run(()) }>"Back to my mail"</button>
-                })}
+                {move || {
+                    (can_cancel.get())
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    id="sign-in-cancel"
+                                    on:click=move |_| {
+                                        if let Some(c) = on_cancel {
+                                            c.run(())
+                                        }
+                                    }
+                                >
+                                    "Back to my mail"
+                                </button>
+                            }
+                        })
+                }}
             </form>
         </main>
     }

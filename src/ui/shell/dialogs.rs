@@ -27,15 +27,17 @@ fn Modal(
     });
     view! {
         <div class="dialog-backdrop" on:click=move |_| on_close.run(())>
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby=labelled_by node_ref=dialog
+            <div
+                class="dialog card"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=labelled_by
+                node_ref=dialog
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Escape" {
-                        on_close.run(())
-                    } else if let Some(on_key) = on_key {
-                        on_key.run(ev)
-                    }
-                }>
+                    if ev.key() == "Escape" { on_close.run(()) } else if let Some(on_key) = on_key { on_key.run(ev) }
+                }
+            >
                 {children()}
             </div>
         </div>
@@ -80,17 +82,48 @@ pub fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl I
     let n = ids.len();
     view! {
         <Modal labelled_by="move-title" on_close=Callback::new(move |_| on_done.run(None)) on_key=on_key>
-            <h2 id="move-title">{format!("Move {} to…", if n == 1 { "1 message".to_owned() } else { format!("{n} messages") })}</h2>
-            <label class="visually-hidden" for="move-filter">"Folder name"</label>
-            <input id="move-filter" type="text" placeholder="Folder name" data-autofocus="" prop:value=filter
-                on:input=move |ev| { filter.set(event_target_value(&ev)); active.set(0); } />
+            <h2 id="move-title">
+                {format!("Move {} to…", if n == 1 { "1 message".to_owned() } else { format!("{n} messages") })}
+            </h2>
+            <label class="visually-hidden" for="move-filter">
+                "Folder name"
+            </label>
+            <input
+                id="move-filter"
+                type="text"
+                placeholder="Folder name"
+                data-autofocus=""
+                prop:value=filter
+                on:input=move |ev| {
+                    filter.set(event_target_value(&ev));
+                    active.set(0);
+                }
+            />
             <ul class="folder-choices" role="listbox" aria-label="Folders">
-                {move || folders().into_iter().enumerate().map(|(i, (id, name))| view! {
-                    <li role="option" class="folder-choice" data-name=name.clone() aria-selected=move || (active.get() == i).to_string() class:active=move || active.get() == i
-                        on:click=move |_| on_done.run(Some(id.clone()))>{name.clone()}</li>
-                }).collect_view()}
+                {move || {
+                    folders()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (id, name))| {
+                            view! {
+                                <li
+                                    role="option"
+                                    class="folder-choice"
+                                    data-name=name.clone()
+                                    aria-selected=move || (active.get() == i).to_string()
+                                    class:active=move || active.get() == i
+                                    on:click=move |_| on_done.run(Some(id.clone()))
+                                >
+                                    {name.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
             </ul>
-            <button type="button" on:click=move |_| on_done.run(None)>"Cancel"</button>
+            <button type="button" on:click=move |_| on_done.run(None)>
+                "Cancel"
+            </button>
         </Modal>
     }
 }
@@ -102,9 +135,21 @@ pub fn HelpDialog(on_close: Callback<()>) -> impl IntoView {
         <Modal labelled_by="help-title" on_close=on_close>
             <h2 id="help-title">"Keyboard shortcuts"</h2>
             <dl class="shortcuts">
-                {HELP.iter().map(|s| view! { <dt><kbd>{s.keys}</kbd></dt><dd>{s.does}</dd> }).collect_view()}
+                {HELP
+                    .iter()
+                    .map(|s| {
+                        view! {
+                            <dt>
+                                <kbd>{s.keys}</kbd>
+                            </dt>
+                            <dd>{s.does}</dd>
+                        }
+                    })
+                    .collect_view()}
             </dl>
-            <button type="button" data-autofocus="" on:click=move |_| on_close.run(())>"Close"</button>
+            <button type="button" data-autofocus="" on:click=move |_| on_close.run(())>
+                "Close"
+            </button>
         </Modal>
     }
 }

@@ -20,9 +20,21 @@ pub fn ListPane(query: Memo<Option<MailQuery>>, current_folder: Signal<Option<Ma
         <section class="list-pane" aria-label="Message list">
             <ListHead current_folder=current_folder />
             <BatchBar />
-            {move || query.get().map(|q| view! {
-                <MessageList query=q selection=state.selection visible=state.visible opened=opened_id events=list_events />
-            })}
+            {move || {
+                query
+                    .get()
+                    .map(|q| {
+                        view! {
+                            <MessageList
+                                query=q
+                                selection=state.selection
+                                visible=state.visible
+                                opened=opened_id
+                                events=list_events
+                            />
+                        }
+                    })
+            }}
         </section>
     }
 }
@@ -45,22 +57,43 @@ fn ListHead(current_folder: Signal<Option<Mailbox>>) -> impl IntoView {
                     {counts.map(|c| view! { <p class="folder-counts">{c}</p> })}
                 </div>
                 <div class="list-tools" class:hidden=move || !matches!(state.page.get(), Page::Folder(_))>
-                    <label class="visually-hidden" for="sort">"Sort"</label>
-                    <select id="sort" on:change=move |ev| state.sort.set(match event_target_value(&ev).as_str() {
-                        "oldest" => (SortBy::ReceivedAt, true),
-                        "from" => (SortBy::From, true),
-                        "subject" => (SortBy::Subject, true),
-                        "size" => (SortBy::Size, false),
-                        _ => (SortBy::ReceivedAt, false),
-                    })>
+                    <label class="visually-hidden" for="sort">
+                        "Sort"
+                    </label>
+                    <select
+                        id="sort"
+                        on:change=move |ev| {
+                            state
+                                .sort
+                                .set(
+                                    match event_target_value(&ev).as_str() {
+                                        "oldest" => (SortBy::ReceivedAt, true),
+                                        "from" => (SortBy::From, true),
+                                        "subject" => (SortBy::Subject, true),
+                                        "size" => (SortBy::Size, false),
+                                        _ => (SortBy::ReceivedAt, false),
+                                    },
+                                )
+                        }
+                    >
                         <option value="newest">"Newest first"</option>
                         <option value="oldest">"Oldest first"</option>
                         <option value="from">"By sender"</option>
                         <option value="subject">"By subject"</option>
                         <option value="size">"Largest first"</option>
                     </select>
-                    <label class="checkbox"><input type="checkbox" id="threaded" prop:checked=move || prefs_signal.with(|p| p.threaded)
-                        on:change=move |_| { prefs_signal.update(|p| p.threaded = !p.threaded); prefs::save(&prefs_signal.get_untracked()); } />"Conversations"</label>
+                    <label class="checkbox">
+                        <input
+                            type="checkbox"
+                            id="threaded"
+                            prop:checked=move || prefs_signal.with(|p| p.threaded)
+                            on:change=move |_| {
+                                prefs_signal.update(|p| p.threaded = !p.threaded);
+                                prefs::save(&prefs_signal.get_untracked());
+                            }
+                        />
+                        "Conversations"
+                    </label>
                 </div>
             </header>
         }
@@ -73,18 +106,40 @@ fn BatchBar() -> impl IntoView {
     let batch = move |b: Batch| state.batch(&ctx, b);
     move || {
         let n = state.selection.with(|s| s.chosen.len());
-        (n > 0).then(|| view! {
-            <div class="batch-bar" role="toolbar" aria-label="Selected messages">
-                <span>{format!("{n} selected")}</span>
-                <button type="button" id="batch-read" on:click=move |_| batch(Batch::Read)>"Read"</button>
-                <button type="button" id="batch-unread" on:click=move |_| batch(Batch::Unread)>"Unread"</button>
-                <button type="button" id="batch-flag" on:click=move |_| batch(Batch::ToggleFlag)>"Flag"</button>
-                <button type="button" id="batch-archive" on:click=move |_| batch(Batch::Archive)>"Archive"</button>
-                <button type="button" id="batch-move" on:click=move |_| state.dialog.set(Some(Dialog::Move(state.targets(&ctx))))>"Move…"</button>
-                <button type="button" id="batch-spam" on:click=move |_| batch(Batch::Spam)>"Spam"</button>
-                <button type="button" id="batch-delete" on:click=move |_| batch(Batch::Delete)>"Delete"</button>
-                <button type="button" class="link" on:click=move |_| state.selection.update(|s| s.chosen.clear())>"Clear"</button>
-            </div>
+        (n > 0).then(|| {
+            view! {
+                <div class="batch-bar" role="toolbar" aria-label="Selected messages">
+                    <span>{format!("{n} selected")}</span>
+                    <button type="button" id="batch-read" on:click=move |_| batch(Batch::Read)>
+                        "Read"
+                    </button>
+                    <button type="button" id="batch-unread" on:click=move |_| batch(Batch::Unread)>
+                        "Unread"
+                    </button>
+                    <button type="button" id="batch-flag" on:click=move |_| batch(Batch::ToggleFlag)>
+                        "Flag"
+                    </button>
+                    <button type="button" id="batch-archive" on:click=move |_| batch(Batch::Archive)>
+                        "Archive"
+                    </button>
+                    <button
+                        type="button"
+                        id="batch-move"
+                        on:click=move |_| state.dialog.set(Some(Dialog::Move(state.targets(&ctx))))
+                    >
+                        "Move…"
+                    </button>
+                    <button type="button" id="batch-spam" on:click=move |_| batch(Batch::Spam)>
+                        "Spam"
+                    </button>
+                    <button type="button" id="batch-delete" on:click=move |_| batch(Batch::Delete)>
+                        "Delete"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| state.selection.update(|s| s.chosen.clear())>
+                        "Clear"
+                    </button>
+                </div>
+            }
         })
     }
 }

@@ -152,49 +152,132 @@ pub fn MailShell(
     let account_key = account.key.clone();
 
     view! {
-        <div class="shell" class:reading=move || state.opened.with(|o| o.is_some()) data-connection=move || connection.with(Connection::link).name()>
-            <a class="skip-link" href="#main">"Skip to messages"</a>
-            <TopBar account_key=account.key.clone() account_label=account.display_name() accounts=accounts live=live
-                on_switch=on_switch on_add_account=on_add_account on_sign_out=sign_out />
+        <div
+            class="shell"
+            class:reading=move || state.opened.with(|o| o.is_some())
+            data-connection=move || connection.with(Connection::link).name()
+        >
+            <a class="skip-link" href="#main">
+                "Skip to messages"
+            </a>
+            <TopBar
+                account_key=account.key.clone()
+                account_label=account.display_name()
+                accounts=accounts
+                live=live
+                on_switch=on_switch
+                on_add_account=on_add_account
+                on_sign_out=sign_out
+            />
             <nav class="folders" aria-label="Mail folders">
-                <MailboxTree mailboxes=ctx.mailboxes.into() selected=selected on_select=Callback::new(move |id: String| state.show(Page::Folder(id))) />
+                <MailboxTree
+                    mailboxes=ctx.mailboxes.into()
+                    selected=selected
+                    on_select=Callback::new(move |id: String| state.show(Page::Folder(id)))
+                />
                 <FolderTools selected=selected />
-                <button type="button" id="outbox-button" class="outbox-link" aria-pressed=move || (state.page.get() == Page::Outbox).to_string()
-                    on:click=move |_| state.show(Page::Outbox)>
+                <button
+                    type="button"
+                    id="outbox-button"
+                    class="outbox-link"
+                    aria-pressed=move || (state.page.get() == Page::Outbox).to_string()
+                    on:click=move |_| state.show(Page::Outbox)
+                >
                     "Outbox"
-                    {move || match waiting() { 0 => None, n => Some(view! { <span class="count">{n}</span> }) }}
+                    {move || match waiting() {
+                        0 => None,
+                        n => Some(view! { <span class="count">{n}</span> }),
+                    }}
                 </button>
             </nav>
             <main class="content" id="main" tabindex="-1">
                 <StatusArea live=live outbox=outbox signed_out=signed_out on_sign_in=on_add_account />
-                {move || state.composing.get().map(|initial| view! {
-                    <Compose outbox=outbox account=account_key.clone() initial=initial on_close=Callback::new(move |_| state.composing.set(None)) on_queued=on_queued />
-                })}
+                {move || {
+                    state
+                        .composing
+                        .get()
+                        .map(|initial| {
+                            view! {
+                                <Compose
+                                    outbox=outbox
+                                    account=account_key.clone()
+                                    initial=initial
+                                    on_close=Callback::new(move |_| state.composing.set(None))
+                                    on_queued=on_queued
+                                />
+                            }
+                        })
+                }}
                 {move || match state.page.get() {
-                    Page::Outbox => view! { <OutboxView outbox=outbox version=outbox_version.into() on_error=Callback::new(move |text| ctx.notice.set(Some(text))) /> }.into_any(),
+                    Page::Outbox => {
+                        view! {
+                            <OutboxView
+                                outbox=outbox
+                                version=outbox_version.into()
+                                on_error=Callback::new(move |text| ctx.notice.set(Some(text)))
+                            />
+                        }
+                            .into_any()
+                    }
                     Page::Settings => view! { <Settings /> }.into_any(),
-                    Page::Folder(_) | Page::Search { .. } => view! {
-                        <div class="mail-panes">
-                            <ListPane query=query current_folder=current_folder />
-                            <section class="reader-pane" aria-label="Reading pane">
-                                {move || match state.opened.get() {
-                                    Some((id, thread)) => view! {
-                                        <Reader thread_id=thread email_id=id on_answer=on_answer on_close=Callback::new(move |_| { state.opened.set(None); focus_cursor_row(); }) />
-                                    }.into_any(),
-                                    None => view! { <p class="empty reader-empty">"Choose a message to read it here."</p> }.into_any(),
-                                }}
-                            </section>
-                        </div>
-                    }.into_any(),
+                    Page::Folder(_) | Page::Search { .. } => {
+                        view! {
+                            <div class="mail-panes">
+                                <ListPane query=query current_folder=current_folder />
+                                <section class="reader-pane" aria-label="Reading pane">
+                                    {move || match state.opened.get() {
+                                        Some((id, thread)) => {
+                                            view! {
+                                                <Reader
+                                                    thread_id=thread
+                                                    email_id=id
+                                                    on_answer=on_answer
+                                                    on_close=Callback::new(move |_| {
+                                                        state.opened.set(None);
+                                                        focus_cursor_row();
+                                                    })
+                                                />
+                                            }
+                                                .into_any()
+                                        }
+                                        None => {
+                                            view! {
+                                                <p class="empty reader-empty">"Choose a message to read it here."</p>
+                                            }
+                                                .into_any()
+                                        }
+                                    }}
+                                </section>
+                            </div>
+                        }
+                            .into_any()
+                    }
                 }}
             </main>
-            {move || state.dialog.get().map(|d| match d {
-                Dialog::Move(ids) => view! { <MoveDialog ids=ids on_done=Callback::new(move |to: Option<String>| {
-                    state.dialog.set(None);
-                    if let Some(to) = to { state.batch(&ctx, Batch::MoveTo(to)); }
-                }) /> }.into_any(),
-                Dialog::Help => view! { <HelpDialog on_close=Callback::new(move |_| state.dialog.set(None)) /> }.into_any(),
-            })}
+            {move || {
+                state
+                    .dialog
+                    .get()
+                    .map(|d| match d {
+                        Dialog::Move(ids) => {
+                            view! {
+                                <MoveDialog
+                                    ids=ids
+                                    on_done=Callback::new(move |to: Option<String>| {
+                                        state.dialog.set(None);
+                                        if let Some(to) = to {
+                                            state.batch(&ctx, Batch::MoveTo(to));
+                                        }
+                                    })
+                                />
+                            }
+                                .into_any()
+                        }
+                        Dialog::Help => {
+                            view! { <HelpDialog on_close=Callback::new(move |_| state.dialog.set(None)) /> }.into_any()
+                        }
+                    })
+            }}
         </div>
     }
 }

@@ -37,37 +37,105 @@ pub fn StatusArea(
     };
     view! {
         <div class="status-area" aria-live="polite">
-            {move || notice.get().map(|text| view! {
-                <p class="notice" role="alert">
-                    {text}
-                    <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
-                </p>
-            })}
-            {move || (!live.online.get()).then(|| view! {
-                <p class="offline-banner">
-                    "You are offline. Mail shown is from this device; what you do is kept and sent when the connection is back."
-                    {signed_out.get().then(|| view! {
-                        " "<button type="button" id="offline-sign-in" class="link" on:click=move |_| on_sign_in.run(())>"Sign in to connect"</button>
-                    })}
-                </p>
-            })}
-            {move || status.get().map(|text| view! {
-                <p class="info" role="status">
-                    <span class="status-text">{text}</span>
-                    {move || ctx.undo.get().map(|_| view! { <button type="button" id="undo-action" on:click=move |_| ctx.undo_last()>"Undo"</button> })}
-                    <button type="button" class="dismiss" aria-label="Dismiss" on:click=move |_| { status.set(None); ctx.undo.set(None); }>"×"</button>
-                </p>
-            })}
-            {move || undo_send.get().map(|queued| view! {
-                <p class="undo-bar" role="status">
-                    {if queued.scheduled {
-                        format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
-                    } else {
-                        format!("Sending “{}”…", queued.subject)
-                    }}
-                    <button type="button" id="undo-send" on:click=cancel_send>"Undo"</button>
-                </p>
-            })}
+            {move || {
+                notice
+                    .get()
+                    .map(|text| {
+                        view! {
+                            <p class="notice" role="alert">
+                                {text}
+                                <button
+                                    type="button"
+                                    class="dismiss"
+                                    aria-label="Dismiss"
+                                    on:click=move |_| notice.set(None)
+                                >
+                                    "×"
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                (!live.online.get())
+                    .then(|| {
+                        view! {
+                            <p class="offline-banner">
+                                "You are offline. Mail shown is from this device; what you do is kept and sent when the connection is back."
+                                {signed_out
+                                    .get()
+                                    .then(|| {
+                                        view! {
+                                            " "
+                                            <button
+                                                type="button"
+                                                id="offline-sign-in"
+                                                class="link"
+                                                on:click=move |_| on_sign_in.run(())
+                                            >
+                                                "Sign in to connect"
+                                            </button>
+                                        }
+                                    })}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                status
+                    .get()
+                    .map(|text| {
+                        view! {
+                            <p class="info" role="status">
+                                <span class="status-text">{text}</span>
+                                {move || {
+                                    ctx.undo
+                                        .get()
+                                        .map(|_| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    id="undo-action"
+                                                    on:click=move |_| ctx.undo_last()
+                                                >
+                                                    "Undo"
+                                                </button>
+                                            }
+                                        })
+                                }}
+                                <button
+                                    type="button"
+                                    class="dismiss"
+                                    aria-label="Dismiss"
+                                    on:click=move |_| {
+                                        status.set(None);
+                                        ctx.undo.set(None);
+                                    }
+                                >
+                                    "×"
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                undo_send
+                    .get()
+                    .map(|queued| {
+                        view! {
+                            <p class="undo-bar" role="status">
+                                {if queued.scheduled {
+                                    format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
+                                } else {
+                                    format!("Sending “{}”…", queued.subject)
+                                }}
+                                <button type="button" id="undo-send" on:click=cancel_send>
+                                    "Undo"
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
         </div>
     }
 }
