@@ -34,6 +34,9 @@ got=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 # rustfmt and clippy come with the machine's Rust toolchain (rustup's default profile).
 cargo fmt --version >/dev/null 2>&1 && pass "rustfmt" || fail "rustfmt is missing: rustup component add rustfmt"
 cargo clippy --version >/dev/null 2>&1 && pass "clippy" || fail "clippy is missing: rustup component add clippy"
+lf_want=$(sed -n 's/^LEPTOSFMT_VERSION=//p' scripts/setup)
+got=$(leptosfmt --version 2>/dev/null | awk '{print $2}' || true)
+[ "$got" = "$lf_want" ] && pass "leptosfmt $got" || fail "leptosfmt is '${got:-missing}', Petrel pins $lf_want"
 command -v wasm-bindgen-test-runner >/dev/null && pass "wasm-bindgen-test-runner" || fail "wasm-bindgen-test-runner is missing"
 trunk_want=$(sed -n 's/^TRUNK_VERSION=//p' scripts/setup)
 got=$(trunk --version 2>/dev/null | awk '{print $2}' || true)
