@@ -59,7 +59,7 @@ fn module_of(file: &Path, src: &Path) -> Vec<String> {
 
 /// Every module a file names through `crate::` or `super::` paths (comments left out), as the
 /// longest known module each path starts with.
-fn references(text: &str, module: &[String], is_mod_rs: bool, known: &HashSet<Vec<String>>) -> BTreeSet<Vec<String>> {
+fn references(text: &str, module: &[String], known: &HashSet<Vec<String>>) -> BTreeSet<Vec<String>> {
     let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
     let mut found = BTreeSet::new();
     let bytes = code.as_bytes();
@@ -85,7 +85,6 @@ fn references(text: &str, module: &[String], is_mod_rs: bool, known: &HashSet<Ve
                 }
                 tail = t;
             }
-            let _ = is_mod_rs;
             (base, tail)
         } else {
             continue;
@@ -141,8 +140,7 @@ fn import_graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     for file in &files {
         let module = module_of(file, &src);
         let text = fs::read_to_string(file).expect("readable source file");
-        let is_mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-        graph.entry(module.clone()).or_default().extend(references(&text, &module, is_mod_rs, &known));
+        graph.entry(module.clone()).or_default().extend(references(&text, &module, &known));
     }
     graph
 }
@@ -245,7 +243,6 @@ fn the_import_check_sees_circles_and_protocol_imports() {
     let found = references(
         "use crate::jmap::{error::JmapError, x};\nlet a = super::mail::Y; // crate::cache",
         &["net".into()],
-        false,
         &known,
     );
     assert!(

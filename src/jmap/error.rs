@@ -89,7 +89,7 @@ impl From<JmapError> for MailError {
             JmapError::Http { status, .. } if *status >= 500 => server(Retry::Never, WriteOutcome::MaybeDone, None),
             JmapError::Method { kind, .. } => server(kind.retry(), kind.write_outcome(), None),
             JmapError::Protocol(_) => MailError::Unreadable(reason),
-            _ => server(Retry::Never, WriteOutcome::NotDone, None),
+            _ => MailError::failed(reason),
         }
     }
 }

@@ -137,7 +137,7 @@ impl From<RustMailerError> for MailError {
             // error page from a proxy on the way back): its task list says.
             e if e.is_transient() => server(Retry::Later, WriteOutcome::MaybeDone),
             RustMailerError::Undecodable { .. } => MailError::Unreadable(reason),
-            _ => server(Retry::Never, WriteOutcome::NotDone),
+            _ => MailError::failed(reason),
         }
     }
 }
