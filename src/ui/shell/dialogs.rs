@@ -4,8 +4,31 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::state::{Dialog, ShellState};
 use crate::ui::context::MailContext;
+use crate::ui::mail_actions::Batch;
 use crate::ui::shortcuts::HELP;
+
+/// The dialog the shell's state asks for, if any.
+#[component]
+pub fn ShellDialogs() -> impl IntoView {
+    let (state, ctx) = (ShellState::get(), MailContext::get());
+    let close = Callback::new(move |_| state.dialog.set(None));
+    move || {
+        state.dialog.get().map(|d| match d {
+            Dialog::Move(ids) => {
+                let on_done = Callback::new(move |to: Option<String>| {
+                    state.dialog.set(None);
+                    if let Some(to) = to {
+                        state.batch(&ctx, Batch::MoveTo(to));
+                    }
+                });
+                view! { <MoveDialog ids=ids on_done=on_done /> }.into_any()
+            }
+            Dialog::Help => view! { <HelpDialog on_close=close /> }.into_any(),
+        })
+    }
+}
 
 #[component]
 fn Modal(
@@ -46,7 +69,7 @@ fn Modal(
 
 /// Picking a folder to move messages to: type to filter, arrows and Enter, or click.
 #[component]
-pub fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoView {
+fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoView {
     let ctx = MailContext::get();
     let filter = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
@@ -130,7 +153,7 @@ pub fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl I
 
 /// The keyboard shortcuts, from the one table the keys are read from.
 #[component]
-pub fn HelpDialog(on_close: Callback<()>) -> impl IntoView {
+fn HelpDialog(on_close: Callback<()>) -> impl IntoView {
     view! {
         <Modal labelled_by="help-title" on_close=on_close>
             <h2 id="help-title">"Keyboard shortcuts"</h2>

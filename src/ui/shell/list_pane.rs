@@ -1,13 +1,18 @@
-//! The list pane: the folder's or search's heading with its counts, sort and conversation view,
-//! the bar for a batch selection, and the virtualized list itself.
+//! The panes around the mail: the folder list beside it, the list pane (the folder's or search's
+//! heading with its counts, sort and conversation view, the bar for a batch selection, and the
+//! virtualized list itself) and the reading pane.
 
 use leptos::prelude::*;
 
-use crate::mail::{MailQuery, Mailbox, SortBy};
+use crate::mail::quoting::ReplyKind;
+use crate::mail::{MailQuery, Mailbox, Message, SortBy};
 use crate::ui::context::MailContext;
+use crate::ui::focus::focus_cursor_row;
 use crate::ui::mail_actions::Batch;
+use crate::ui::mailbox_tree::{FolderTools, MailboxTree};
 use crate::ui::message_list::{ListEvents, MessageList};
 use crate::ui::prefs;
+use crate::ui::reader::Reader;
 
 use super::state::{Dialog, Page, ShellState};
 
@@ -141,5 +146,55 @@ fn BatchBar() -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// The folders, their tools and the Outbox with the count of mail waiting in it.
+#[component]
+pub fn FolderNav(waiting: Signal<usize>) -> impl IntoView {
+    let (state, ctx) = (ShellState::get(), MailContext::get());
+    let selected = Signal::derive(move || state.folder());
+    view! {
+        <nav class="folders" aria-label="Mail folders">
+            <MailboxTree
+                mailboxes=ctx.mailboxes.into()
+                selected=selected
+                on_select=Callback::new(move |id: String| state.show(Page::Folder(id)))
+            />
+            <FolderTools selected=selected />
+            <button
+                type="button"
+                id="outbox-button"
+                class="outbox-link"
+                aria-pressed=move || (state.page.get() == Page::Outbox).to_string()
+                on:click=move |_| state.show(Page::Outbox)
+            >
+                "Outbox"
+                {move || match waiting.get() {
+                    0 => None,
+                    n => Some(view! { <span class="count">{n}</span> }),
+                }}
+            </button>
+        </nav>
+    }
+}
+
+/// The open message's conversation, or a word on what to do.
+#[component]
+pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
+    let state = ShellState::get();
+    let on_close = Callback::new(move |_| {
+        state.opened.set(None);
+        focus_cursor_row();
+    });
+    view! {
+        <section class="reader-pane" aria-label="Reading pane">
+            {move || match state.opened.get() {
+                Some((id, thread)) => {
+                    view! { <Reader thread_id=thread email_id=id on_answer=on_answer on_close=on_close /> }.into_any()
+                }
+                None => view! { <p class="empty reader-empty">"Choose a message to read it here."</p> }.into_any(),
+            }}
+        </section>
     }
 }

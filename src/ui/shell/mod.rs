@@ -1,6 +1,7 @@
 //! The signed-in screen, composed of its parts: [`state`] (what is shown, and the intents that
 //! change it), [`live`] (engine events and push), [`keys`] (the keyboard), the [`topbar`], the
-//! [`status`] area, the [`list_pane`] and the reader, and the [`dialogs`]. New-mail notifications
+//! [`status`] area, the [`list_pane`] (with the folders and the reader beside it), and the
+//! [`dialogs`]. New-mail notifications
 //! are `ui::notify`'s own hook.
 
 mod dialogs;
@@ -19,20 +20,16 @@ use leptos::task::spawn_local;
 use super::account::{Connection, Link, SignedIn};
 use super::compose::{Compose, Queued};
 use super::context::MailContext;
-use super::focus::focus_cursor_row;
-use super::mail_actions::Batch;
-use super::mailbox_tree::{FolderTools, MailboxTree};
 use super::outbox_view::OutboxView;
 use super::prefs;
-use super::reader::Reader;
 use super::settings::Settings;
 use crate::jmap::blob::MemoryDigests;
 use crate::mail::quoting::ReplyKind;
 use crate::mail::{EmailSummary, Mailbox, Message, Role};
 use crate::outbox::dispatcher::Outbox;
-use dialogs::{HelpDialog, MoveDialog};
-use list_pane::ListPane;
-use state::{Dialog, Page, ShellState};
+use dialogs::ShellDialogs;
+use list_pane::{FolderNav, ListPane, ReaderPane};
+use state::{Page, ShellState};
 use status::StatusArea;
 use topbar::TopBar;
 
@@ -169,27 +166,7 @@ pub fn MailShell(
                 on_add_account=on_add_account
                 on_sign_out=sign_out
             />
-            <nav class="folders" aria-label="Mail folders">
-                <MailboxTree
-                    mailboxes=ctx.mailboxes.into()
-                    selected=selected
-                    on_select=Callback::new(move |id: String| state.show(Page::Folder(id)))
-                />
-                <FolderTools selected=selected />
-                <button
-                    type="button"
-                    id="outbox-button"
-                    class="outbox-link"
-                    aria-pressed=move || (state.page.get() == Page::Outbox).to_string()
-                    on:click=move |_| state.show(Page::Outbox)
-                >
-                    "Outbox"
-                    {move || match waiting() {
-                        0 => None,
-                        n => Some(view! { <span class="count">{n}</span> }),
-                    }}
-                </button>
-            </nav>
+            <FolderNav waiting=Signal::derive(waiting) />
             <main class="content" id="main" tabindex="-1">
                 <StatusArea live=live outbox=outbox signed_out=signed_out on_sign_in=on_add_account />
                 {move || {
@@ -224,60 +201,14 @@ pub fn MailShell(
                         view! {
                             <div class="mail-panes">
                                 <ListPane query=query current_folder=current_folder />
-                                <section class="reader-pane" aria-label="Reading pane">
-                                    {move || match state.opened.get() {
-                                        Some((id, thread)) => {
-                                            view! {
-                                                <Reader
-                                                    thread_id=thread
-                                                    email_id=id
-                                                    on_answer=on_answer
-                                                    on_close=Callback::new(move |_| {
-                                                        state.opened.set(None);
-                                                        focus_cursor_row();
-                                                    })
-                                                />
-                                            }
-                                                .into_any()
-                                        }
-                                        None => {
-                                            view! {
-                                                <p class="empty reader-empty">"Choose a message to read it here."</p>
-                                            }
-                                                .into_any()
-                                        }
-                                    }}
-                                </section>
+                                <ReaderPane on_answer=on_answer />
                             </div>
                         }
                             .into_any()
                     }
                 }}
             </main>
-            {move || {
-                state
-                    .dialog
-                    .get()
-                    .map(|d| match d {
-                        Dialog::Move(ids) => {
-                            view! {
-                                <MoveDialog
-                                    ids=ids
-                                    on_done=Callback::new(move |to: Option<String>| {
-                                        state.dialog.set(None);
-                                        if let Some(to) = to {
-                                            state.batch(&ctx, Batch::MoveTo(to));
-                                        }
-                                    })
-                                />
-                            }
-                                .into_any()
-                        }
-                        Dialog::Help => {
-                            view! { <HelpDialog on_close=Callback::new(move |_| state.dialog.set(None)) /> }.into_any()
-                        }
-                    })
-            }}
+            <ShellDialogs />
         </div>
     }
 }
