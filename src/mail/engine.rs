@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 
 use super::action::Action;
 use super::backend::{ListSince, MailBackend, SyncRequest, WindowAt};
-use super::error::{sentence, MailError};
+use super::error::{sentence, MailError, Retry, WriteOutcome};
 use super::local_copy::{LocalCopy, LocalCopyError};
 use super::mailbox::Role;
 use super::model::{EmailSummary, Message, Snippet};
@@ -269,7 +269,8 @@ impl MailEngine {
             };
             (round, request)
         };
-        let asked: Vec<MailQuery> = request.lists.iter().map(|l| l.query.clone()).collect();
+        let asked: Vec<(MailQuery, String)> =
+            request.lists.iter().map(|l| (l.query.clone(), l.query_state.clone())).collect();
         let result = backend.sync(request).await;
         self.observe(&result);
         let result = result?;
@@ -279,8 +280,8 @@ impl MailEngine {
             if let Some(emails) = result.emails {
                 store.apply_emails(emails);
             }
-            for (query, delta) in asked.iter().zip(result.lists) {
-                store.apply_list(query, delta);
+            for ((query, since), delta) in asked.iter().zip(result.lists) {
+                store.apply_list(query, since, delta);
             }
             let inbox = store.mailbox_with_role(Role::Inbox).map(|m| m.id.clone());
             if let (Some(newest), Some(inbox)) = (result.newest, inbox) {
@@ -311,12 +312,18 @@ impl MailEngine {
             // After a resync nothing is known, and the summaries bring the message state.
             return self.fetch_window(backend, query, 0, rows).await;
         }
-        let result = backend.window_ids(query, WindowAt::Position(0), rows.min(u32::MAX as u64) as u32).await;
-        self.observe(&result);
-        let window = result?;
-        let missing: Vec<String> = self.read(|s| window.ids.iter().filter(|id| !s.has_email(id)).cloned().collect());
-        self.inner.store.borrow_mut().apply_window(query, window);
-        self.fetch_summaries(backend, missing).await
+        for _ in 0..WINDOW_ATTEMPTS {
+            let asked_at = self.read(|s| s.list_revision(query));
+            let result = backend.window_ids(query, WindowAt::Position(0), rows.min(u32::MAX as u64) as u32).await;
+            self.observe(&result);
+            let window = result?;
+            let missing: Vec<String> =
+                self.read(|s| window.ids.iter().filter(|id| !s.has_email(id)).cloned().collect());
+            if self.inner.store.borrow_mut().apply_window_asked_at(query, window, asked_at) {
+                return self.fetch_summaries(backend, missing).await;
+            }
+        }
+        Err(list_kept_changing())
     }
 
     /// Fetches and stores the summaries of `ids` (the JMAP client splits the `Email/get` by the
@@ -352,6 +359,9 @@ impl MailEngine {
         self.fetch_summaries(backend, missing).await
     }
 
+    /// Fetches rows `position..position + limit` of `query`. An answer that the list has moved
+    /// past while it was on its way (a sync, or another window, brought another version) is
+    /// dropped and the window asked again, so an older answer never replaces a newer one.
     async fn fetch_window(
         &self,
         backend: &dyn MailBackend,
@@ -359,10 +369,15 @@ impl MailEngine {
         position: u64,
         limit: u64,
     ) -> Result<(), MailError> {
-        let result = backend.window(query, WindowAt::Position(position), limit.min(u32::MAX as u64) as u32).await;
-        self.observe(&result);
-        self.inner.store.borrow_mut().apply_window(query, result?);
-        Ok(())
+        for _ in 0..WINDOW_ATTEMPTS {
+            let asked_at = self.read(|s| s.list_revision(query));
+            let result = backend.window(query, WindowAt::Position(position), limit.min(u32::MAX as u64) as u32).await;
+            self.observe(&result);
+            if self.inner.store.borrow_mut().apply_window_asked_at(query, result?, asked_at) {
+                return Ok(());
+            }
+        }
+        Err(list_kept_changing())
     }
 
     /// Makes rows `start..end` of `query` available, from the store when it has them, else by
@@ -541,29 +556,81 @@ impl MailEngine {
 /// How many rows from the top of each open list must have their summaries at hand.
 const CACHED_WINDOW: usize = 200;
 
+/// How often a window is asked for while the list keeps changing under it.
+const WINDOW_ATTEMPTS: usize = 3;
+
+fn list_kept_changing() -> MailError {
+    MailError::Server {
+        reason: "the list kept changing while it loaded".into(),
+        retry: Retry::AfterRereading,
+        outcome: WriteOutcome::NotDone,
+        retry_after_secs: None,
+    }
+}
+
 /// The engine alone, natively: a scripted server behind [`MailBackend`] and a local copy in
 /// memory behind [`LocalCopy`].
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::future::poll_fn;
     use std::rc::Rc;
+    use std::task::{Poll, Waker};
 
     use futures_executor::block_on;
+    use futures_util::future::join;
     use futures_util::FutureExt;
 
     use super::*;
+    use crate::mail::backend::ListDelta;
     use crate::mail::backend::{ActionDone, BackendFuture, Delta, Found, SendMailboxes, Sent, SyncResult, Window};
     use crate::mail::local_copy::LocalCopyFuture;
     use crate::mail::model::{Draft, Identity, Vacation};
     use crate::mail::store::{Changes, Saved};
-    use crate::mail::{Action, Mailbox, Retry, WriteOutcome};
+    use crate::mail::{Action, Mailbox};
 
-    /// A server that is reachable or not, and that accepts or refuses actions.
+    /// A server that is reachable or not, and that accepts or refuses actions. Its list windows
+    /// and list changes are scripted; the next window asked for can be held back until the test
+    /// lets it go, to answer late.
     #[derive(Default)]
     struct ScriptedServer {
         unreachable: Cell<bool>,
         refuses: Cell<bool>,
         performed: RefCell<Vec<Action>>,
+        windows: RefCell<VecDeque<Window>>,
+        windows_asked: Cell<usize>,
+        hold_next_window: Cell<bool>,
+        held: Rc<Held>,
+        list_changes: RefCell<Vec<ListDelta>>,
+    }
+
+    /// A late answer's gate.
+    #[derive(Default)]
+    struct Held {
+        released: Cell<bool>,
+        waker: RefCell<Option<Waker>>,
+    }
+
+    impl Held {
+        fn release(&self) {
+            self.released.set(true);
+            if let Some(waker) = self.waker.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+
+        async fn wait(&self) {
+            poll_fn(|cx| {
+                if self.released.get() {
+                    Poll::Ready(())
+                } else {
+                    *self.waker.borrow_mut() = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            })
+            .await
+        }
     }
 
     fn inbox() -> Mailbox {
@@ -589,17 +656,27 @@ mod tests {
             let result = SyncResult {
                 mailboxes: Delta::Reset { all: vec![inbox()], new_state: Some("m1".into()) },
                 emails: None,
-                lists: vec![],
+                lists: self.list_changes.take(),
                 newest: None,
             };
             let answer = self.answer(result);
             async move { answer }.boxed_local()
         }
         fn window<'a>(&'a self, _: &'a MailQuery, _: WindowAt, _: u32) -> BackendFuture<'a, Window> {
-            not_scripted()
+            self.windows_asked.set(self.windows_asked.get() + 1);
+            let held = self.hold_next_window.replace(false).then(|| self.held.clone());
+            let window = self.windows.borrow_mut().pop_front();
+            async move {
+                if let Some(held) = held {
+                    held.wait().await;
+                }
+                window.ok_or(MailError::Unsupported("more windows than scripted"))
+            }
+            .boxed_local()
         }
-        fn summaries(&self, _: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
-            not_scripted()
+        fn summaries(&self, ids: Vec<String>) -> BackendFuture<'_, Vec<EmailSummary>> {
+            let known = ids.into_iter().map(|id| EmailSummary { id, ..Default::default() }).collect();
+            async move { Ok(known) }.boxed_local()
         }
         fn message<'a>(&'a self, _: &'a str, _: u64) -> BackendFuture<'a, Message> {
             not_scripted()
@@ -758,5 +835,53 @@ mod tests {
             "{:?}",
             events.borrow()
         );
+    }
+
+    fn window_of(position: u64, ids: &[&str], query_state: &str) -> Window {
+        Window {
+            position,
+            ids: ids.iter().map(|id| id.to_string()).collect(),
+            total: Some(2000),
+            query_state: Some(query_state.into()),
+            summaries: ids.iter().map(|id| EmailSummary { id: id.to_string(), ..Default::default() }).collect(),
+            email_state: Some("e1".into()),
+        }
+    }
+
+    #[test]
+    fn a_window_answered_after_the_list_moved_on_is_asked_again_not_shown() {
+        let (copy, server) = (Rc::new(MemoryCopy::default()), Rc::new(ScriptedServer::default()));
+        let (engine, _events, _subscription) = engine_with(copy, server.clone());
+        let inbox = MailQuery::mailbox("in");
+        server.windows.borrow_mut().push_back(window_of(0, &["a", "b"], "q1"));
+        block_on(engine.show(&inbox, 0, 2)).expect("the first rows");
+
+        // Far down the list, a window of version q1 is on its way, slowly; meanwhile a sync
+        // learns that n arrived on top (q2), and every row below moved down by one.
+        server.hold_next_window.set(true);
+        server.windows.borrow_mut().push_back(window_of(1000, &["stale1000"], "q1"));
+        server.windows.borrow_mut().push_back(window_of(1000, &["fresh1000"], "q2"));
+        server.list_changes.borrow_mut().push(ListDelta::Changes {
+            removed: vec![],
+            added: vec![(0, "n".into())],
+            total: Some(2001),
+            new_state: "q2".into(),
+        });
+        let (shown, synced) = block_on(join(engine.show(&inbox, 1000, 1001), async {
+            let synced = engine.sync().await;
+            server.held.release();
+            synced
+        }));
+        synced.expect("the sync");
+        shown.expect("the far rows");
+
+        assert_eq!(server.windows_asked.get(), 3, "the late window was asked for again");
+        let (head, state, far) = engine.read(|s| {
+            let list = s.list(&inbox).expect("the inbox list");
+            (list.head.clone(), list.query_state.clone(), list.pages.get(&1000).cloned())
+        });
+        assert_eq!(head, ["n", "a", "b"]);
+        assert_eq!(state.as_deref(), Some("q2"), "the list stays at the newer version");
+        assert_eq!(far, Some(vec!["fresh1000".to_string()]), "the far rows are the newer version's");
     }
 }

@@ -40,6 +40,10 @@ pub struct QueryList {
     /// go but not the server's own answer to this query: shown, and replaced by it at once.
     #[serde(default)]
     pub provisional: bool,
+    /// When this session last rewrote the list (a store-wide count): an answer asked for before
+    /// a rewrite may be older than what the list now holds.
+    #[serde(skip)]
+    pub revision: u64,
 }
 
 impl QueryList {
@@ -51,6 +55,7 @@ impl QueryList {
             head: Vec::new(),
             pages: BTreeMap::new(),
             provisional: false,
+            revision: 0,
         }
     }
 
@@ -126,6 +131,8 @@ pub struct MailStore {
     local_ids: BTreeMap<String, String>,
     next_seq: u64,
     sync_round: u64,
+    /// The last [`QueryList::revision`] given.
+    list_revisions: u64,
     changes: Changes,
 }
 
@@ -408,9 +415,18 @@ impl MailStore {
         self.changes.states = true;
     }
 
-    pub fn apply_list(&mut self, query: &MailQuery, delta: ListDelta) {
+    /// Applies what changed in a list since version `since`. A list that has moved on from
+    /// `since` meanwhile (a window brought a newer version) is left alone: the delta does not fit
+    /// it, and the next sync asks from where it is.
+    pub fn apply_list(&mut self, query: &MailQuery, since: &str, delta: ListDelta) {
         let key = query.key();
+        self.list_revisions += 1;
+        let revision = self.list_revisions;
         let Some(list) = self.lists.get_mut(&key) else { return };
+        if list.query_state.as_deref() != Some(since) {
+            return;
+        }
+        list.revision = revision;
         match delta {
             ListDelta::Reset => {
                 list.query_state = None;
@@ -440,9 +456,31 @@ impl MailStore {
         self.changes.lists.insert(key);
     }
 
+    /// The list's [`QueryList::revision`] now, to hand to [`MailStore::apply_window_asked_at`]
+    /// with the answer.
+    pub fn list_revision(&self, query: &MailQuery) -> u64 {
+        self.list(query).map_or(0, |l| l.revision)
+    }
+
+    /// Adds a window asked for when the list was at `revision`, unless the list was rewritten
+    /// since to another version than the window's: then the window may be the older of the two
+    /// and is not applied (`false`), to be asked again. Provisional rows give way to any answer.
+    pub fn apply_window_asked_at(&mut self, query: &MailQuery, window: Window, revision: u64) -> bool {
+        let moved = self
+            .list(query)
+            .is_some_and(|l| l.revision != revision && !l.provisional && l.query_state != window.query_state);
+        if moved {
+            return false;
+        }
+        self.apply_window(query, window);
+        true
+    }
+
     /// Adds a window the server sent: rows at `window.position` and their summaries.
     pub fn apply_window(&mut self, query: &MailQuery, window: Window) {
         let key = query.key();
+        self.list_revisions += 1;
+        let revision = self.list_revisions;
         for s in window.summaries {
             self.put_email(s);
         }
@@ -465,6 +503,7 @@ impl MailStore {
         list.total = window.total.or(list.total);
         list.query_state = window.query_state;
         list.provisional = false;
+        list.revision = revision;
         self.changes.lists.insert(key);
     }
 
@@ -505,7 +544,9 @@ impl MailStore {
                 continue;
             }
             let total = complete.then_some(head.len() as u64);
-            let list = QueryList { head, total, provisional: true, ..QueryList::new(query) };
+            self.list_revisions += 1;
+            let list =
+                QueryList { head, total, provisional: true, revision: self.list_revisions, ..QueryList::new(query) };
             let key = list.query.key();
             self.lists.insert(key.clone(), list);
             self.changes.lists.insert(key);
@@ -894,6 +935,7 @@ mod tests {
         s.put_email(summary("n", "in", true));
         s.apply_list(
             &q,
+            "q1",
             ListDelta::Changes {
                 removed: vec!["b".into()],
                 added: vec![(0, "n".into())],
@@ -903,6 +945,55 @@ mod tests {
         );
         assert_eq!(ids(&s.rows(&q, 0, 50)), ["n", "a", "c"]);
         assert_eq!(s.list(&q).unwrap().query_state.as_deref(), Some("q2"));
+    }
+
+    fn added_on_top(added: &str, new_state: &str) -> ListDelta {
+        ListDelta::Changes { removed: vec![], added: vec![(0, added.into())], total: None, new_state: new_state.into() }
+    }
+
+    #[test]
+    fn a_delta_from_a_version_the_list_has_left_is_not_applied() {
+        let (mut s, q) = store();
+        s.put_email(summary("n", "in", true));
+        // A window brought version q2 while a sync asked what changed since q1.
+        let head = s.list(&q).unwrap().head.clone();
+        s.apply_window(
+            &q,
+            Window {
+                position: 0,
+                ids: [vec!["n".to_string()], head.clone()].concat(),
+                total: None,
+                query_state: Some("q2".into()),
+                summaries: vec![],
+                email_state: None,
+            },
+        );
+        s.apply_list(&q, "q1", added_on_top("n", "q2"));
+        assert_eq!(s.list(&q).unwrap().head, [vec!["n".to_string()], head].concat(), "n is not added twice");
+    }
+
+    #[test]
+    fn a_window_asked_before_the_list_moved_on_is_refused() {
+        let (mut s, q) = store();
+        s.put_email(summary("n", "in", true));
+        let asked_at = s.list_revision(&q);
+        let old = Window {
+            position: 0,
+            ids: s.list(&q).unwrap().head.clone(),
+            total: None,
+            query_state: Some("q1".into()),
+            summaries: vec![],
+            email_state: None,
+        };
+        // The sync brings q2 (n arrived) while the window of q1 is on its way.
+        s.apply_list(&q, "q1", added_on_top("n", "q2"));
+        assert!(!s.apply_window_asked_at(&q, old.clone(), asked_at), "the older answer is dropped");
+        assert_eq!(ids(&s.rows(&q, 0, 1)), ["n"]);
+        assert_eq!(s.list(&q).unwrap().query_state.as_deref(), Some("q2"));
+        // Asked again now, the same version applies.
+        let now = s.list_revision(&q);
+        let current = Window { query_state: Some("q2".into()), ids: s.list(&q).unwrap().head.clone(), ..old };
+        assert!(s.apply_window_asked_at(&q, current, now));
     }
 
     #[test]
