@@ -74,6 +74,22 @@ fn sync_now(engine: &MailEngine) {
     });
 }
 
+/// Push that connects again after a drop (an outage, a network change) may have missed changes:
+/// a sync catches up, and tells the engine (and so the offline banner) that the server is back.
+/// The first connection needs none: the account synced as it went live.
+#[derive(Default)]
+struct CatchUp {
+    connected_before: std::cell::Cell<bool>,
+}
+
+impl CatchUp {
+    fn connected(&self, engine: &MailEngine) {
+        if self.connected_before.replace(true) {
+            sync_now(engine);
+        }
+    }
+}
+
 /// Push for `connection`; `Box<()>` while there is none.
 fn start_push(
     connection: &Connection,
@@ -84,10 +100,12 @@ fn start_push(
 ) -> Box<dyn std::any::Any> {
     match connection {
         Connection::Jmap(client) => {
+            let reconnect = CatchUp::default();
             Box::new(live::start(client.clone(), PushOptions::default(), move |event| match event {
                 PushEvent::Connected(transport) => {
                     // The server is reachable again: mail waiting in the outbox can go.
                     outbox.wake();
+                    reconnect.connected(&engine);
                     status.text.set(
                         match transport {
                             Transport::WebSocket | Transport::EventSource => "Live",
@@ -109,6 +127,7 @@ fn start_push(
         }
         Connection::RustMailer(backend) => {
             let backend_for_events = backend.clone();
+            let reconnect = CatchUp::default();
             Box::new(rustmailer_push::start(
                 backend.client().clone(),
                 backend.account_id(),
@@ -116,6 +135,7 @@ fn start_push(
                 move |event| match event {
                     RustMailerPush::Connected => {
                         outbox.wake();
+                        reconnect.connected(&engine);
                         status.text.set("Live".to_owned());
                     }
                     RustMailerPush::Event { kind, data } => {
