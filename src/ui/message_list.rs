@@ -219,9 +219,7 @@ pub fn MessageList(
             <div class="message-spacer" style:height=move || format!("{}px", total().unwrap_or(0) as f64 * ROW_HEIGHT)>
                 <ul
                     class="message-list"
-                    role="listbox"
                     aria-label="Messages"
-                    aria-multiselectable="true"
                     style:transform=move || format!("translateY({}px)", range.get().0 as f64 * ROW_HEIGHT)
                 >
                     <For
@@ -236,6 +234,7 @@ pub fn MessageList(
                                     <MessageRow
                                         email=email
                                         position=position
+                                        total=Signal::derive(move || total().unwrap_or(0))
                                         selection=selection
                                         opened=opened
                                         snippets=snippets
@@ -260,6 +259,8 @@ pub fn MessageList(
 fn MessageRow(
     email: EmailSummary,
     position: u64,
+    /// Rows in the whole list: only those in view exist, so each says where it stands.
+    total: Signal<u64>,
     selection: RwSignal<Selection>,
     opened: Signal<Option<String>>,
     snippets: RwSignal<HashMap<String, String>>,
@@ -279,7 +280,7 @@ fn MessageRow(
     let is_cursor = move || selection.with(|s| s.cursor == Some(position));
     let is_open = {
         let id = id.clone();
-        move || opened.get().as_deref() == Some(id.as_str())
+        Signal::derive(move || opened.get().as_deref() == Some(id.as_str()))
     };
     let preview = {
         let (id, plain) = (id.clone(), email.readable_preview());
@@ -328,11 +329,11 @@ fn MessageRow(
             }
         }
     };
-    let label = format!("{}{from}, {subject}", if unread { "Unread, " } else { "" });
     view! {
         <li
             class="message-row"
-            role="option"
+            aria-posinset=(position + 1).to_string()
+            aria-setsize=move || total.get().max(position + 1).to_string()
             data-id=id.clone()
             data-position=position.to_string()
             class:unread=unread
@@ -340,7 +341,6 @@ fn MessageRow(
             class:chosen=chosen
             class:cursor=is_cursor
             class:open=is_open
-            aria-selected=move || chosen.get().to_string()
             draggable="true"
             on:dragstart=drag
         >
@@ -351,7 +351,14 @@ fn MessageRow(
                 prop:checked=chosen
                 on:change=toggle
             />
-            <button type="button" class="message-open" aria-label=label on:click=click>
+            // Named by what it shows, in the order it shows it (what a speech-input user says).
+            <button
+                type="button"
+                class="message-open"
+                aria-current=move || is_open.get().then_some("true")
+                on:click=click
+            >
+                {unread.then(|| view! { <span class="visually-hidden">"Unread: "</span> })}
                 <span class="from">{from}</span>
                 <span class="subject">{subject.clone()}</span>
                 <span class="preview">{preview}</span>
@@ -361,7 +368,8 @@ fn MessageRow(
                         .then(|| {
                             view! {
                                 <span class="flag" title="Flagged">
-                                    "⚑"
+                                    <span aria-hidden="true">"⚑"</span>
+                                    <span class="visually-hidden">"Flagged"</span>
                                 </span>
                             }
                         })}

@@ -122,22 +122,25 @@ fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoV
                     active.set(0);
                 }
             />
-            <ul class="folder-choices" role="listbox" aria-label="Folders">
+            // Buttons, each reachable by Tab as well as by the arrows from the filter (Enter picks the
+            // highlighted one).
+            <ul class="folder-choices" aria-label="Folders">
                 {move || {
                     folders()
                         .into_iter()
                         .enumerate()
                         .map(|(i, (id, name))| {
                             view! {
-                                <li
-                                    role="option"
-                                    class="folder-choice"
-                                    data-name=name.clone()
-                                    aria-selected=move || (active.get() == i).to_string()
-                                    class:active=move || active.get() == i
-                                    on:click=move |_| on_done.run(Some(id.clone()))
-                                >
-                                    {name.clone()}
+                                <li>
+                                    <button
+                                        type="button"
+                                        class="folder-choice"
+                                        data-name=name.clone()
+                                        class:active=move || active.get() == i
+                                        on:click=move |_| on_done.run(Some(id.clone()))
+                                    >
+                                        {name.clone()}
+                                    </button>
                                 </li>
                             }
                         })
