@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::account::Connection;
+use super::announcer::Announcer;
 use super::prefs::Prefs;
 use crate::jmap::blob::MemoryDigests;
 use crate::mail::engine::{ActOutcome, MailEngine};
@@ -31,6 +32,8 @@ pub struct MailContext {
     pub undo: RwSignal<Option<UndoOffer>>,
     /// The user's own addresses (never replied to).
     pub me: StoredValue<Vec<String>>,
+    /// Says what happens without a click to screen readers, once per event.
+    pub announcer: Announcer,
 }
 
 /// How to take back the last action on mail.
@@ -59,14 +62,17 @@ impl MailContext {
             offer.set((!undo.is_empty()).then(|| UndoOffer { said: said.clone(), actions: undo }));
         }
         spawn_local(async move {
+            let mut said_offline = false;
             for action in actions {
                 match engine.act(action).await {
                     ActOutcome::Refused(e) => {
                         offer.set(None);
                         notice.set(Some(sentence(&e.to_string())));
                     }
-                    // Queued also means "waiting behind an earlier action": only say offline when it is.
-                    ActOutcome::Queued if engine.reachable() == Some(false) => {
+                    // Queued also means "waiting behind an earlier action": only say offline when it
+                    // is, and once for the batch.
+                    ActOutcome::Queued if engine.reachable() == Some(false) && !said_offline => {
+                        said_offline = true;
                         status.set(Some("Offline: the change is kept and made when the server is back.".into()))
                     }
                     ActOutcome::Queued => {}

@@ -59,6 +59,15 @@ pub fn text_for(new: &[EmailSummary]) -> (String, String) {
     }
 }
 
+/// What the announcer says of `new` messages.
+fn spoken(new: &[EmailSummary]) -> String {
+    let (title, body) = text_for(new);
+    match new {
+        [_] => format!("New message from {title}: {body}"),
+        _ => format!("{title}, from {body}"),
+    }
+}
+
 /// Shows one notification for `new`; `on_click` gets the newest message.
 pub fn show(new: &[EmailSummary], on_click: Callback<EmailSummary>) {
     let Some(newest) = new.first().cloned() else { return };
@@ -106,7 +115,8 @@ pub fn use_new_mail_notifications(ctx: MailContext, on_open: Callback<EmailSumma
         }
         let wanted = ctx.prefs.with_untracked(|p| p.notify_new_mail) && permitted() && in_background();
         if !wanted {
-            // Seen in the foreground (or not wanted): never announced later.
+            // Seen in the foreground (or not wanted): said once to screen readers, never notified later.
+            ctx.announcer.say(&spoken(&new));
             notified.update_value(|n| n.extend(new.into_iter().map(|e| e.id)));
             return;
         }
@@ -119,6 +129,9 @@ pub fn use_new_mail_notifications(ctx: MailContext, on_open: Callback<EmailSumma
                 }
                 let burst = fresh_unread();
                 notified.update_value(|n| n.extend(burst.iter().map(|e| e.id.clone())));
+                if !burst.is_empty() {
+                    ctx.announcer.say(&spoken(&burst));
+                }
                 show(&burst, on_open);
             },
             std::time::Duration::from_millis(BURST_MS),

@@ -115,9 +115,7 @@ pub fn OutboxView(
     view! {
         <section class="outbox" aria-labelledby="outbox-title">
             <h2 id="outbox-title">"Outbox"</h2>
-            <p class="outbox-stats" aria-live="polite">
-                {stats}
-            </p>
+            <p class="outbox-stats">{stats}</p>
             {move || {
                 jobs.with(|list| list.is_empty()).then(|| view! { <p class="empty">"Nothing waiting to be sent."</p> })
             }}

@@ -82,6 +82,7 @@ pub fn MailShell(
         status: RwSignal::new(None),
         undo: RwSignal::new(None),
         me: StoredValue::new(vec![account.display_name().to_lowercase()]),
+        announcer: super::announcer::Announcer::new(),
     };
     provide_context(ctx);
     let inbox = account.engine.read(|s| s.mailbox_with_role(Role::Inbox).map(|m| m.id.clone()));

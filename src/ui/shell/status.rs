@@ -1,5 +1,6 @@
 //! The status area above the panes: alerts, the offline banner, what just happened (with Undo)
-//! and the undo-send bar. Announced politely to screen readers.
+//! and the undo-send bar. What it shows is said to screen readers by the announcer, once per
+//! event ([`use_announcements`]); the lines themselves are not live regions.
 
 use std::rc::Rc;
 
@@ -8,6 +9,8 @@ use leptos::task::spawn_local;
 
 use crate::mail::error::sentence;
 use crate::outbox::dispatcher::Outbox;
+use crate::outbox::queue::JobState;
+use crate::ui::announcer::AnnouncerRegion;
 use crate::ui::context::MailContext;
 use crate::ui::outbox_view::clock;
 
@@ -35,14 +38,16 @@ pub fn StatusArea(
             undo_send.set(None);
         });
     };
+    use_announcements(ctx, state, live, outbox);
     view! {
-        <div class="status-area" aria-live="polite">
+        <AnnouncerRegion announcer=ctx.announcer />
+        <div class="status-area">
             {move || {
                 notice
                     .get()
                     .map(|text| {
                         view! {
-                            <p class="notice" role="alert">
+                            <p class="notice">
                                 {text}
                                 <button
                                     type="button"
@@ -86,7 +91,7 @@ pub fn StatusArea(
                     .get()
                     .map(|text| {
                         view! {
-                            <p class="info" role="status">
+                            <p class="info">
                                 <span class="status-text">{text}</span>
                                 {move || {
                                     ctx.undo
@@ -123,13 +128,12 @@ pub fn StatusArea(
                     .get()
                     .map(|queued| {
                         view! {
-                            <p class="undo-bar" role="status">
+                            <p class="undo-bar">
                                 {if queued.scheduled {
                                     format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
                                 } else {
                                     format!("Sending “{}”…", queued.subject)
-                                }}
-                                <button type="button" id="undo-send" on:click=cancel_send>
+                                }} <button type="button" id="undo-send" on:click=cancel_send>
                                     "Undo"
                                 </button>
                             </p>
@@ -138,4 +142,81 @@ pub fn StatusArea(
             }}
         </div>
     }
+}
+
+/// Says each event the status area shows, once: an alert, what an action did (and that it can be
+/// undone), the undo-send bar, a send that failed (also shown as an alert: the outbox may be out
+/// of sight), and the connection going and coming back.
+fn use_announcements(
+    ctx: MailContext,
+    state: ShellState,
+    live: LiveStatus,
+    outbox: StoredValue<Rc<Outbox>, LocalStorage>,
+) {
+    let say = ctx.announcer;
+    Effect::new(move |_| {
+        if let Some(text) = ctx.notice.get() {
+            say.say(&text);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(text) = ctx.status.get() {
+            // The action and its offer are set together; effects run after both.
+            let undo = if ctx.undo.with_untracked(|u| u.is_some()) { " Undo with z." } else { "" };
+            say.say(&format!("{text}{undo}"));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(queued) = state.undo_send.get() {
+            let what = if queued.scheduled {
+                format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
+            } else {
+                format!("Sending “{}”.", queued.subject)
+            };
+            say.say(&format!("{what} Undo is in the status area."));
+        }
+    });
+    // Only a change of state is news: the link reports itself on every sync.
+    Effect::new(move |was_online: Option<bool>| {
+        let online = live.online.get();
+        match (was_online, online) {
+            (Some(true), false) => {
+                say.say("You are offline. What you do is kept and sent when the connection is back.")
+            }
+            (Some(false), true) => say.say("Connected again."),
+            _ => {}
+        }
+        online
+    });
+    // Sends that fail from now on (earlier failures are in the outbox already).
+    let failed_ids = move || -> Vec<(String, String)> {
+        outbox.with_value(|o| {
+            o.jobs()
+                .into_iter()
+                .filter(|j| j.state == JobState::Failed)
+                .map(|j| {
+                    let why = j.last_error.clone().unwrap_or_else(|| "the server did not take it".to_owned());
+                    let subject = if j.draft.subject.is_empty() { "(no subject)".to_owned() } else { j.draft.subject };
+                    (j.id, format!("“{subject}” was not sent: {}. It is in the Outbox.", why.trim_end_matches('.')))
+                })
+                .collect()
+        })
+    };
+    let known = StoredValue::new(failed_ids().into_iter().map(|(id, _)| id).collect::<std::collections::BTreeSet<_>>());
+    // The outbox tells of a change while it works; the jobs are read after, in an effect.
+    let outbox_changed = RwSignal::new(0u64);
+    let subscription = outbox.with_value(|o| {
+        o.subscribe(move || {
+            outbox_changed.try_update(|v| *v += 1);
+        })
+    });
+    Effect::new(move |_| {
+        outbox_changed.track();
+        for (id, text) in failed_ids() {
+            if known.try_update_value(|k| k.insert(id)).unwrap_or(false) {
+                ctx.notice.set(Some(text));
+            }
+        }
+    });
+    StoredValue::new_local(subscription);
 }

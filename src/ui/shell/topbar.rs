@@ -52,7 +52,7 @@ pub fn TopBar(
                     }
                 />
             </form>
-            <span class="live-status" class:offline=move || !live.online.get() role="status">
+            <span class="live-status" class:offline=move || !live.online.get()>
                 {move || live.text.get()}
             </span>
             <AccountSwitcher
