@@ -44,6 +44,9 @@ got=$(trunk --version 2>/dev/null | awk '{print $2}' || true)
 opt_want=$(sed -n 's/^wasm_opt = "version_\([0-9]*\)"/\1/p' Trunk.toml)
 got=$(node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
 [ "$got" = "$opt_want" ] && pass "wasm-opt $got (npm binaryen)" || fail "node_modules/.bin/wasm-opt is '${got:-missing}', Trunk.toml asks for $opt_want"
+axe_want=$(node -p "require('./package.json').devDependencies['axe-core']" 2>/dev/null || true)
+got=$(node -p "require('./node_modules/axe-core/package.json').version" 2>/dev/null || true)
+[ -n "$got" ] && [ "$got" = "$axe_want" ] && pass "axe-core $got (npm)" || fail "node_modules/axe-core is '${got:-missing}', package.json pins ${axe_want:-?}"
 rustup target list --installed | grep -qx wasm32-unknown-unknown && pass "rust target wasm32-unknown-unknown" \
   || fail "rust target wasm32-unknown-unknown is missing"
 command -v node >/dev/null && pass "node $(node --version)" || fail "node is missing (scripts/build compresses with it)"

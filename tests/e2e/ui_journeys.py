@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "mailserver"))
 from demo_mail import Jmap, message, png_pixel_art  # noqa: E402
 from webdriver import Driver, fill_sign_in, run_journey, wait  # noqa: E402
+from accessibility import Announcements, audit  # noqa: E402
 
 GATEWAY = os.environ["PETREL_TEST_GATEWAY"]
 USER = os.environ["PETREL_TEST_USER"]
@@ -90,9 +91,10 @@ class Seeder:
             self.names[name] = created["created"]["f"]["id"]
         return self.names[name]
 
-    def put(self, raw, mailbox_id, keywords=None, minutes_ago=0):
+    def put(self, raw, mailbox_id, keywords=None, minutes_ago=0, received=None):
+        """Imports `raw`, received `minutes_ago` before the run started, or at `received`."""
         blob = self.jmap.upload(raw)
-        when = (NOW - datetime.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = (received or NOW - datetime.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
         done = self.jmap.call(["Email/import", {"accountId": self.jmap.account, "emails": {
             "e": {"blobId": blob, "mailboxIds": {mailbox_id: True}, "keywords": keywords or {}, "receivedAt": when}}}])[0]
         return done["created"]["e"]["id"]
@@ -205,6 +207,8 @@ def sign_in(d):
     d.get(GATEWAY + "/")
     d.element("#sign-in")
     shot(d, "ui-sign-in.png")
+    problems = audit(d, "first sign-in")
+    assert not problems, "\n".join(problems)
     fill_sign_in(d, GATEWAY, USER, PASSWORD)
     d.element(".shell[data-connection=live] .message-row", timeout=60)
 
@@ -504,6 +508,112 @@ def journey_screens(d):
     d.run("localStorage.removeItem('petrel.prefs')")
 
 
+def set_theme(d, theme):
+    d.element("#settings-button").click()
+    d.run("const s = document.getElementById('theme'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));", theme)
+    d.wait_for("the %s theme" % theme, lambda: d.run("return document.documentElement.dataset.theme === arguments[0]", theme), 10)
+
+
+# An unread message in the Inbox that no other journey moves or opens before the accessibility ones.
+READ_ALOUD = "%s Screen reader check" % TOKEN
+
+
+def seed_read_aloud(seed):
+    seed.put(message("Dana Wu <dana@example.com>", USER, READ_ALOUD, when(2), "Plain words for the screen reader.\n",
+                     TOKEN + "-read-aloud"), seed.roles["inbox"], minutes_ago=2)
+
+
+def journey_list_as_read(d, seed):
+    """The message list as a screen reader meets it: a list whose rows say where they stand in
+    the whole folder (only the rows in view exist), each with a checkbox and a button named by
+    what it shows, in order."""
+    open_folder(d, "Inbox")
+    budget = row(d, READ_ALOUD)
+    rows = d.run(
+        "return [...document.querySelectorAll('.message-row[data-id]')].map(r => ({id: r.dataset.id,"
+        " pos: r.getAttribute('aria-posinset'), size: r.getAttribute('aria-setsize'), role: r.getAttribute('role'),"
+        " text: r.querySelector('.message-open').innerText}))")
+    inbox = seed.roles["inbox"]
+    total = seed.jmap.call(["Email/query", {"accountId": seed.jmap.account, "filter": {"inMailbox": inbox},
+                                            "collapseThreads": True, "calculateTotal": True, "limit": 1}])[0]["total"]
+    assert rows and all(r["size"] == str(total) for r in rows), "every row counts the folder's %d conversations: %s" % (total, rows[:3])
+    assert [r["pos"] for r in rows] == [str(i + 1) for i in range(len(rows))], [r["pos"] for r in rows]
+    assert all(r["role"] is None for r in rows), "rows are list items, not options"
+    # What the engine's accessibility tree says (WebDriver's computed role and label).
+    el = lambda css: d.find(css)[0].id
+    button = el('.message-row[data-id="%s"] .message-open' % budget.id)
+    role = d.cmd("GET", "/element/%s/computedrole" % button)
+    label = d.cmd("GET", "/element/%s/computedlabel" % button)
+    assert role == "button", role
+    words = label.split()
+    assert words[0].startswith("Unread") and "Dana Wu" in label and READ_ALOUD in label, label
+    assert label.index("Dana Wu") < label.index(READ_ALOUD), "the name follows what is shown: %s" % label
+    assert d.cmd("GET", "/element/%s/computedrole" % el(".message-list")) == "list"
+    check = d.cmd("GET", "/element/%s/computedlabel" % el('.message-row[data-id="%s"] .row-check' % budget.id))
+    assert READ_ALOUD in check, check
+
+
+def journey_accessibility(d):
+    """axe-core's WCAG 2.1 A/AA rules on every main screen, in the light and the dark theme: the
+    inbox, a message, a conversation, the composer, search results, settings, the move, help and
+    folder dialogs, the add-account sign-in form and the phone layout. Fails listing every violation."""
+    found = []
+    for theme in ("light", "dark"):
+        set_theme(d, theme)
+        found += audit(d, "%s settings" % theme)
+        open_folder(d, "Inbox")
+        row(d, TOKEN + " Launch plan")
+        found += audit(d, "%s inbox" % theme)
+        row(d, READ_ALOUD).click()
+        d.wait_for("the message's text", lambda: any("Plain words" in (e.text or "") for e in d.find(".plain-text")), 30)
+        found += audit(d, "%s reader" % theme)
+        row(d, TOKEN + " Launch plan").click()
+        # Three, or four after the reply journey answered it.
+        d.wait_for("the conversation", lambda: len(d.find(".conversation-item")) >= 3, 30)
+        found += audit(d, "%s conversation" % theme)
+        key(d, "m")
+        d.element("#move-title")
+        found += audit(d, "%s move dialog" % theme)
+        key(d, "\ue00c")
+        d.wait_for("move closed", lambda: not d.find("#move-title"), 10)
+        d.run("document.activeElement && document.activeElement.blur()")
+        key(d, "?")
+        d.element("#help-title")
+        found += audit(d, "%s help dialog" % theme)
+        key(d, "\ue00c")
+        d.wait_for("help closed", lambda: not d.find("#help-title"), 10)
+        d.element("#new-folder").click()
+        d.element("#folder-name")
+        found += audit(d, "%s new folder" % theme)
+        d.run("document.querySelector('.folder-form button[type=button]').click()")
+        d.element("#compose-button").click()
+        d.element("#compose-to")
+        found += audit(d, "%s composer" % theme)
+        d.element("#compose-discard").click()
+        search = d.element("#search")
+        search.clear()
+        search.type(READ_ALOUD + ENTER)
+        row(d, READ_ALOUD)
+        d.wait_for("search results", lambda: "Results for" in d.run("return document.querySelector('.list-head h2').innerText"), 30)
+        found += audit(d, "%s search results" % theme)
+        d.cmd("POST", "/window/rect", {"width": 390, "height": 844})
+        open_folder(d, "Inbox")
+        row(d, TOKEN + " Launch plan").click()
+        d.element(".conversation-item")
+        found += audit(d, "%s phone reader" % theme)
+        key(d, "u")
+        d.element(".message-row")
+        found += audit(d, "%s phone list" % theme)
+        d.cmd("POST", "/window/rect", {"width": 1280, "height": 900})
+        d.run("const s = document.getElementById('account-select'); s.value = '+add'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+        d.element("#sign-in-cancel")
+        found += audit(d, "%s sign-in" % theme)
+        d.element("#sign-in-cancel").click()
+        d.element(".message-row")
+    d.run("localStorage.removeItem('petrel.prefs')")
+    assert not found, "%d accessibility violations:\n%s" % (len(found), "\n".join(found))
+
+
 def journey_stale_answer_never_wins(d, seed):
     """Two searches, the first answered slowly (held 4 s at the fault proxy), the second at once:
     the second's results stay, before and after the first's answer arrives."""
@@ -538,12 +648,59 @@ def journey_stale_answer_never_wins(d, seed):
     assert any("fastwren" in s for s in shown()[1])
 
 
+def journey_announcements(d, seed):
+    """What happens without a click is said by the announcer (the page's live region) once per
+    event, however often the screen re-renders meanwhile: new mail, a delete with its Undo and the
+    undo, the connection lost and back, and a send the server refuses. Runs on the fault proxy's
+    origin (the journey before signed in there)."""
+    proxy = lambda path: json.load(urllib.request.urlopen(PROXY_CONTROL + path, timeout=10))
+    said = Announcements(d)
+    open_folder(d, "Inbox")
+    d.element(".shell[data-connection=live] .message-row", timeout=60)
+    news = "%s live news" % TOKEN
+    # Received now: the page announces mail newer than its start.
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + datetime.timedelta(seconds=1)
+    seed.put(message("Dana Wu <dana@example.com>", USER, news, now, "Fresh news.", TOKEN + "-news"),
+             seed.roles["inbox"], received=now)
+    said.wait_for("the new mail", lambda t: news in t, 60)
+    row(d, news).click()
+    d.element(".reader")
+    key(d, "#")
+    said.wait_for("the delete, with its Undo", lambda t: "Undo with z" in t)
+    key(d, "z")
+    said.wait_for("the undo", lambda t: "Undone" in t)
+    proxy("/down")
+    try:
+        said.wait_for("offline", lambda t: "You are offline" in t, 60)
+    finally:
+        proxy("/up")
+    said.wait_for("back online", lambda t: "Connected again." in t, 60)
+    refused = "%s refused send" % TOKEN
+    proxy("/fault?match=%s&action=status&status=400&count=20" % refused.replace(" ", "%20"))
+    d.element("#compose-button").click()
+    d.element("#compose-to").type("bob@example.org")
+    d.element("#compose-subject").type(refused)
+    d.element("#compose-body").type("This one the server refuses.")
+    d.element("#compose-send").click()
+    said.wait_for("the refused send", lambda t: refused in t and "was not sent" in t, 90)
+    proxy("/clear")
+    # Each event once, though the list, the top bar and the outbox re-rendered many times between.
+    everything = said.said()
+    for what, match in [("new mail", lambda t: news in t), ("delete", lambda t: "Undo with z" in t),
+                        ("undo", lambda t: "Undone" in t), ("offline", lambda t: "You are offline" in t),
+                        ("online", lambda t: "Connected again." in t), ("send queued", lambda t: "Sending “%s”" % refused in t),
+                        ("send failed", lambda t: refused in t and "was not sent" in t)]:
+        times = len([t for t in everything if match(t)])
+        assert times == 1, "%s was said %d times: %s" % (what, times, everything)
+
+
 def main():
     tracker = Tracker()
     seed = Seeder()
     subject, _ = seed_daily(seed)
     letter = seed_inline(seed, tracker)
     seed_hostile(seed, tracker)
+    seed_read_aloud(seed)
     journeys = [
         ("sign in, inbox", lambda d: (sign_in(d), shot(d, "ui-inbox.png"))),
         ("read a conversation", lambda d: journey_read_thread(d, seed, subject)),
@@ -556,8 +713,11 @@ def main():
         ("keyboard only", lambda d: journey_keyboard_only(d, seed)),
         ("second account, big folder virtualized", lambda d: journey_second_account_big_folder(d)),
         ("settings, dark, phone", lambda d: journey_screens(d)),
-        # Last: it signs in again on the fault proxy's origin.
+        ("accessibility: the message list as a screen reader reads it", lambda d: journey_list_as_read(d, seed)),
+        ("accessibility: every screen, light and dark", lambda d: journey_accessibility(d)),
+        # Last: they sign in again on the fault proxy's origin.
         ("a slow answer never overwrites a newer one", lambda d: journey_stale_answer_never_wins(d, seed)),
+        ("each event announced once", lambda d: journey_announcements(d, seed)),
     ]
     d = Driver()
     failed = 0

@@ -162,6 +162,10 @@ class Driver:
     def run(self, script, *args):
         return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
 
+    def run_async(self, script, *args):
+        """Runs `script` with a callback as its last argument; answers what it passes the callback."""
+        return self.cmd("POST", "/execute/async", {"script": script, "args": list(args)})
+
     def keys(self, keys):
         """Types keys at the page (not into a field): W3C actions, one key at a time."""
         actions = []
