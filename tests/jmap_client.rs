@@ -158,3 +158,48 @@ async fn a_split_set_carries_creation_ids_to_the_next_request() {
     cleanup.call("Mailbox/set", json!({ "accountId": account, "destroy": [parent] }));
     client.send(&cleanup).await.expect("cleanup");
 }
+
+/// In wasm, URLs are the browser's (src/net/url.rs): what users type, what servers advertise and
+/// what WebSocket URLs carry read as they do natively with the url crate (the same cases).
+#[wasm_bindgen_test]
+fn urls_read_in_the_browser_as_natively() {
+    use petrel::auth::Credentials;
+    use petrel::jmap::push::websocket::websocket_url;
+    use petrel::jmap::session::session_url_for;
+    use petrel::net::url::Url;
+
+    for (input, want) in [
+        ("mail.example.com", "https://mail.example.com/.well-known/jmap"),
+        ("alice@example.com", "https://example.com/.well-known/jmap"),
+        ("127.0.0.1:8080", "http://127.0.0.1:8080/.well-known/jmap"),
+        ("  http://127.0.0.1:9/jmap/#x  ", "http://127.0.0.1:9/jmap/"),
+    ] {
+        assert_eq!(session_url_for(input).expect("a session URL").as_str(), want, "input {input:?}");
+    }
+    for input in ["", "ftp://example.com", "http://", "https://exa mple.com"] {
+        assert!(matches!(session_url_for(input), Err(JmapError::NotJmap { .. })), "{input:?} is refused");
+    }
+    let mut u = Url::parse("https://mail.example.com:8443/jmap/session").expect("a URL");
+    assert_eq!(
+        (u.scheme(), u.host_name(), u.path()),
+        ("https".into(), "mail.example.com".into(), "/jmap/session".into())
+    );
+    assert_eq!(u.origin(), "https://mail.example.com:8443");
+    assert_eq!(u.join("up").expect("joined").as_str(), "https://mail.example.com:8443/jmap/up");
+    u.set_scheme("wss").expect("wss");
+    u.set_credentials("a@b", "p w");
+    u.append_query_pair("access_token", "t&1");
+    assert_eq!(u.as_str(), "wss://a%40b:p%20w@mail.example.com:8443/jmap/session?access_token=t%261");
+
+    let http = Url::parse("http://127.0.0.1:8080/jmap").expect("a URL");
+    let basic = Credentials::basic("demo@example.org", "p@ss:w/rd");
+    assert_eq!(
+        websocket_url(&http, "wss:/jmap/ws/", &basic).expect("a ws URL"),
+        "ws://demo%40example.org:p%40ss%3Aw%2Frd@127.0.0.1:8080/jmap/ws/"
+    );
+    assert_eq!(
+        websocket_url(&http, "wss://push.example.com/ws", &Credentials::bearer("t k")).expect("a ws URL"),
+        "wss://push.example.com/ws?access_token=t+k"
+    );
+    assert!(websocket_url(&http, "wss://", &basic).is_err());
+}

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::net::url::Url;
 use serde::Deserialize;
 use serde_json::Value;
-use url::Url;
 
 use super::error::status_error;
 use super::{capability, JmapError};
@@ -23,6 +23,11 @@ pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
     if input.is_empty() {
         return Err(JmapError::not_jmap(input, "enter the server address"));
     }
+    // Browsers differ here (Chromium escapes a space in a host name, Firefox refuses it): refused
+    // before parsing, the same everywhere.
+    if input.contains(char::is_whitespace) {
+        return Err(JmapError::not_jmap(input, "the address cannot contain spaces"));
+    }
     let with_scheme = if input.contains("://") {
         input.to_owned()
     } else {
@@ -36,16 +41,16 @@ pub fn session_url_for(input: &str) -> Result<Url, JmapError> {
     };
     let mut url =
         Url::parse(&with_scheme).map_err(|e| JmapError::not_jmap(input, &format!("not a valid address ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
+    if !matches!(url.scheme().as_str(), "http" | "https") {
         return Err(JmapError::not_jmap(input, "the address must start with http:// or https://"));
     }
-    if url.host_str().unwrap_or("").is_empty() {
+    if url.host_name().is_empty() {
         return Err(JmapError::not_jmap(input, "the address has no host name"));
     }
     if url.path() == "/" || url.path().is_empty() {
         url.set_path("/.well-known/jmap");
     }
-    url.set_fragment(None);
+    url.clear_fragment();
     Ok(url)
 }
 
@@ -208,7 +213,7 @@ fn resolve_template(base: &Url, template: &str) -> String {
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("ws") {
         return template.to_owned();
     }
-    let origin = base.origin().ascii_serialization();
+    let origin = base.origin();
     if template.starts_with("//") {
         format!("{}:{template}", base.scheme())
     } else if template.starts_with('/') {

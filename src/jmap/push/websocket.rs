@@ -7,6 +7,7 @@ use super::StateChange;
 use crate::auth::Credentials;
 use crate::jmap::request::{Problem, Response};
 use crate::jmap::{JmapError, Request};
+use crate::net::url::Url;
 
 /// The subprotocol a JMAP WebSocket must negotiate.
 pub const SUBPROTOCOL: &str = "jmap";
@@ -17,7 +18,7 @@ pub const SUBPROTOCOL: &str = "jmap";
 /// Petrel puts them there) and a Bearer token goes in `access_token`, which the gateway moves into
 /// the Authorization header. Cyrus advertises a host-less `wss:/jmap/ws/`: the host and, for a plain
 /// http session, the scheme come from the session URL.
-pub fn websocket_url(session_url: &url::Url, advertised: &str, credentials: &Credentials) -> Result<String, JmapError> {
+pub fn websocket_url(session_url: &Url, advertised: &str, credentials: &Credentials) -> Result<String, JmapError> {
     let bad = |why: &str| JmapError::Protocol(format!("the WebSocket URL {advertised:?} {why}"));
     let secure_session = session_url.scheme() == "https";
     let (scheme, rest) = match advertised.split_once(':') {
@@ -27,24 +28,18 @@ pub fn websocket_url(session_url: &url::Url, advertised: &str, credentials: &Cre
         _ => (None, advertised),
     };
     let mut url = if let Some(after) = rest.strip_prefix("//") {
-        url::Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss")))
-            .map_err(|e| bad(&e.to_string()))?
+        Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss"))).map_err(|e| bad(&e.to_string()))?
     } else {
         let mut base = session_url.clone();
         let scheme = if secure_session { "wss" } else { "ws" };
-        base.set_scheme(scheme).map_err(|_| bad("cannot be made a ws URL"))?;
+        base.set_scheme(scheme).map_err(|e| bad(&e.to_string()))?;
         base.join(rest).map_err(|e| bad(&e.to_string()))?
     };
     match credentials {
-        Credentials::Basic { username, password } => {
-            url.set_username(username).map_err(|_| bad("cannot carry a username"))?;
-            url.set_password(Some(password)).map_err(|_| bad("cannot carry a password"))?;
-        }
-        Credentials::Bearer { token } => {
-            url.query_pairs_mut().append_pair("access_token", token);
-        }
+        Credentials::Basic { username, password } => url.set_credentials(username, password),
+        Credentials::Bearer { token } => url.append_query_pair("access_token", token),
     }
-    Ok(url.into())
+    Ok(url.to_string())
 }
 
 /// A request frame: the usual request object with `@type` and an `id` to match the response by.
@@ -132,8 +127,8 @@ mod tests {
 
     #[test]
     fn websocket_urls_from_what_servers_advertise() {
-        let http = url::Url::parse("http://127.0.0.1:8080/jmap").unwrap();
-        let https = url::Url::parse("https://mail.example.com/jmap/session").unwrap();
+        let http = Url::parse("http://127.0.0.1:8080/jmap").unwrap();
+        let https = Url::parse("https://mail.example.com/jmap/session").unwrap();
         let basic = Credentials::basic("demo@example.org", "p@ss:w/rd");
         assert_eq!(
             websocket_url(&http, "wss:/jmap/ws/", &basic).unwrap(),
