@@ -1,6 +1,7 @@
 //! gRPC-web for RustMailer: browsers speak gRPC-web over HTTP/1.1 (binary or text); RustMailer
 //! speaks HTTP/2 gRPC only. tonic-web's layer translates the framing; behind it a proxying HTTP/2
-//! client forwards each call, compressed frames untouched. RustMailer's own auth, licence and
+//! client forwards each call. RustMailer's gzipped messages are inflated here and the answer is
+//! gzipped for HTTP instead (`grpc_frames`), so the browser needs no gzip code. RustMailer's own auth, licence and
 //! timeout failures are plain HTTP errors with a JSON body, which a gRPC-web client cannot read:
 //! they become gRPC statuses here.
 
@@ -144,7 +145,14 @@ impl Upstream {
             let (parts, body) = response.into_parts();
             return translate_http_error(parts.status, body).await;
         }
-        response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())
+        let (mut parts, body) = response.into_parts();
+        let body = body.map_err(|e| Box::new(e) as BoxError).boxed_unsync();
+        let gzip = parts.headers.get("grpc-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        if gzip {
+            parts.headers.remove("grpc-encoding");
+            return Response::from_parts(parts, crate::grpc_frames::inflated(body));
+        }
+        Response::from_parts(parts, body)
     }
 }
 
@@ -164,11 +172,23 @@ impl GrpcWeb {
         if crate::proxy::is_preflight(&request) {
             return crate::proxy::preflight(&request, allowed_origin.as_deref(), "POST, OPTIONS");
         }
+        let gzip_ok = request
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(crate::grpc_frames::accepts_gzip);
         let response = match self.service.clone().oneshot(request).await {
             Ok(r) => r,
             Err(never) => match never {},
         };
         let mut response = response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
+        if gzip_ok && !response.headers().contains_key(header::CONTENT_ENCODING) {
+            let headers = response.headers_mut();
+            headers.remove(header::CONTENT_LENGTH);
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+            response = response.map(crate::grpc_frames::gzipped);
+        }
         if let Some(origin) = &allowed_origin {
             crate::proxy::add_cors(response.headers_mut(), origin);
             response

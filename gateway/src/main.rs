@@ -5,6 +5,7 @@
 
 mod config;
 mod events;
+mod grpc_frames;
 mod grpc_web;
 mod proxy;
 mod static_files;

@@ -1,7 +1,8 @@
 //! Calls to RustMailer through the gateway's gRPC-web endpoint (tonic stubs over
 //! tonic-web-wasm-client). Every call carries the access token, asks RustMailer for a deadline
-//! (`X-RustMailer-Timeout-Seconds`) and gives up in the browser a little after it, and accepts
-//! gzip, which RustMailer always sends.
+//! (`X-RustMailer-Timeout-Seconds`) and gives up in the browser a little after it. RustMailer
+//! gzips every message; petrel-gateway inflates them and compresses the HTTP answer instead, which
+//! the browser decodes: the app carries no gzip code.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -9,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use prost::bytes::Buf;
-use tonic::codec::{BufferSettings, Codec, CompressionEncoding, DecodeBuf, Decoder};
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataValue;
 use tonic_prost::ProstEncoder;
@@ -196,7 +197,7 @@ impl RustMailer {
         Req: prost::Message + Send + Sync + 'static,
         Resp: Answer + Sync,
     {
-        let mut grpc = tonic::client::Grpc::new(self.channel()).accept_compressed(CompressionEncoding::Gzip);
+        let mut grpc = tonic::client::Grpc::new(self.channel());
         let request = self.request(message)?;
         let answer = grpc.unary(request, PathAndQuery::from_static(path), AnswerCodec::<Req, Resp>(PhantomData)).await;
         match answer {

@@ -6,7 +6,7 @@
 //!   the shape of its answers, and 1.6.0's envelopes read as the revision's.
 //! - [`error`]: one error type from gRPC statuses, RustMailer's codes and fetch failures.
 //! - [`convert`]: RustMailer's shapes onto the mail model (ids, flags, folders, searches).
-//! - `client`: the calls, with token, deadline and gzip; `backend`: the mail engine's trait;
+//! - `client`: the calls, with token and deadline (the gateway inflates RustMailer's gzip); `backend`: the mail engine's trait;
 //!   `push`: event hooks relayed by the gateway as SSE, with polling when there are none.
 
 #[cfg(target_arch = "wasm32")]
