@@ -221,6 +221,7 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
             spawn_local_scoped_with_cancellation(async move {
                 match engine.message(&id).await {
                     Ok(m) => {
+                        mark("petrel:message-loaded");
                         if m.summary.is_unread() {
                             ctx.act(
                                 vec![Action::SetKeyword {
@@ -254,7 +255,9 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
         let html = message.with(|m| m.as_ref().and_then(|m| m.html_body.clone()))?;
         let map = cids.get();
         let lookup = move |cid: &str| map.get(cid).cloned();
-        Some(sanitize_mail_html(&html, &SanitizeOptions { allow_remote: allowed(), cid_url: &lookup }))
+        let clean = sanitize_mail_html(&html, &SanitizeOptions { allow_remote: allowed(), cid_url: &lookup });
+        mark("petrel:body-sanitized");
+        Some(clean)
     };
     let answer = move |kind: ReplyKind| {
         if let Some(m) = message.get_untracked() {
@@ -458,10 +461,18 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
 /// The frame grows to its content (the same-origin sandbox lets the page measure it; scripts
 /// stay off inside).
 fn fit_frame(ev: leptos::ev::Event) {
+    mark("petrel:frame-loaded");
     let Some(frame) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok()) else { return };
     // The body's height, not the document's: the latter is never less than the frame itself.
     let height = frame.content_document().and_then(|d| d.body()).map(|b| b.scroll_height()).unwrap_or(400);
     let _ = web_sys::HtmlElement::style(&frame).set_property("height", &format!("{}px", height.max(40) + 24));
+}
+
+/// A User Timing mark: `scripts/bench` reads them to say where the time of opening a message goes.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
 }
 
 /// Downloads the parts the HTML shows in place (`cid:`), through the SHA-256 check.
