@@ -466,9 +466,13 @@ impl MailStore {
     /// since to another version than the window's: then the window may be the older of the two
     /// and is not applied (`false`), to be asked again. Provisional rows give way to any answer.
     pub fn apply_window_asked_at(&mut self, query: &MailQuery, window: Window, revision: u64) -> bool {
-        let moved = self
-            .list(query)
-            .is_some_and(|l| l.revision != revision && !l.provisional && l.query_state != window.query_state);
+        // Without versions (servers that cannot calculate changes, Cyrus), any rewrite since may
+        // be newer.
+        let moved = self.list(query).is_some_and(|l| {
+            l.revision != revision
+                && !l.provisional
+                && (l.query_state != window.query_state || l.query_state.is_none() || window.query_state.is_none())
+        });
         if moved {
             return false;
         }
@@ -481,8 +485,15 @@ impl MailStore {
         let key = query.key();
         self.list_revisions += 1;
         let revision = self.list_revisions;
+        // Summaries of another message state than the store's may be older than what a sync
+        // brought (keywords, folders): they only fill in messages not known yet, and the next
+        // Email/changes brings the rest.
+        let same_state =
+            window.email_state.is_none() || self.states.email.is_none() || window.email_state == self.states.email;
         for s in window.summaries {
-            self.put_email(s);
+            if same_state || !self.emails.contains_key(&s.id) {
+                self.put_email(s);
+            }
         }
         self.adopt_email_state(window.email_state.clone());
         let list = self.lists.entry(key.clone()).or_insert_with(|| QueryList::new(query.clone()));
@@ -994,6 +1005,48 @@ mod tests {
         let now = s.list_revision(&q);
         let current = Window { query_state: Some("q2".into()), ids: s.list(&q).unwrap().head.clone(), ..old };
         assert!(s.apply_window_asked_at(&q, current, now));
+    }
+
+    #[test]
+    fn without_versions_any_rewrite_since_the_ask_refuses_the_window() {
+        // Cyrus cannot calculate query changes: no queryState, and every sync refetches the list.
+        let mut s = MailStore::new();
+        let q = MailQuery::mailbox("in");
+        let window = |ids: &[&str], email_state: &str| Window {
+            position: 0,
+            ids: ids.iter().map(|i| i.to_string()).collect(),
+            total: None,
+            query_state: None,
+            summaries: ids.iter().map(|i| summary(i, "in", true)).collect(),
+            email_state: Some(email_state.into()),
+        };
+        s.apply_window(&q, window(&["a"], "e1"));
+        let asked_at = s.list_revision(&q);
+        s.apply_window(&q, window(&["n", "a"], "e1"));
+        assert!(!s.apply_window_asked_at(&q, window(&["a"], "e1"), asked_at), "the older answer is dropped");
+        assert_eq!(ids(&s.rows(&q, 0, 2)), ["n", "a"]);
+        let now = s.list_revision(&q);
+        assert!(s.apply_window_asked_at(&q, window(&["n", "a"], "e1"), now));
+    }
+
+    #[test]
+    fn summaries_of_another_message_state_only_fill_in_unknown_messages() {
+        let (mut s, q) = store();
+        s.states.email = Some("e2".into());
+        let mut read_elsewhere = summary("a", "in", false);
+        read_elsewhere.subject = "known".into();
+        s.put_email(read_elsewhere);
+        let old = Window {
+            position: 0,
+            ids: vec!["a".into(), "z".into()],
+            total: None,
+            query_state: Some("q1".into()),
+            summaries: vec![summary("a", "in", true), summary("z", "in", true)],
+            email_state: Some("e1".into()),
+        };
+        s.apply_window(&q, old);
+        assert!(!s.email("a").unwrap().is_unread(), "the newer keywords stay");
+        assert!(s.email("z").is_some(), "an unknown message is filled in");
     }
 
     #[test]
