@@ -150,6 +150,7 @@ impl Upstream {
         let gzip = parts.headers.get("grpc-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
         if gzip {
             parts.headers.remove("grpc-encoding");
+            parts.headers.remove(header::CONTENT_LENGTH);
             return Response::from_parts(parts, crate::grpc_frames::inflated(body));
         }
         Response::from_parts(parts, body)
@@ -182,7 +183,13 @@ impl GrpcWeb {
             Err(never) => match never {},
         };
         let mut response = response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
-        if gzip_ok && !response.headers().contains_key(header::CONTENT_ENCODING) {
+        // Only gRPC-web answers: plain gRPC keeps its HTTP/2 trailers, which a gzipped body drops.
+        let grpc_web = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc-web"));
+        if gzip_ok && grpc_web && !response.headers().contains_key(header::CONTENT_ENCODING) {
             let headers = response.headers_mut();
             headers.remove(header::CONTENT_LENGTH);
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
