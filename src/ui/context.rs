@@ -11,7 +11,6 @@ use super::announcer::Announcer;
 use super::prefs::Prefs;
 use crate::jmap::blob::MemoryDigests;
 use crate::mail::engine::{ActOutcome, MailEngine};
-use crate::mail::error::sentence;
 use crate::mail::{Action, Mailbox, Role};
 
 #[derive(Clone, Copy)]
@@ -56,7 +55,7 @@ impl MailContext {
     /// offers `undo` when given.
     pub fn act(&self, actions: Vec<Action>, said: Option<String>, undo: Vec<Action>) {
         let engine = self.engine.get_value();
-        let (notice, status, offer) = (self.notice, self.status, self.undo);
+        let (status, offer) = (self.status, self.undo);
         if let Some(said) = &said {
             status.set(Some(said.clone()));
             offer.set((!undo.is_empty()).then(|| UndoOffer { said: said.clone(), actions: undo }));
@@ -65,10 +64,8 @@ impl MailContext {
             let mut said_offline = false;
             for action in actions {
                 match engine.act(action).await {
-                    ActOutcome::Refused(e) => {
-                        offer.set(None);
-                        notice.set(Some(sentence(&e.to_string())));
-                    }
+                    // The engine's Refused event shows (and announces) the refusal.
+                    ActOutcome::Refused(_) => offer.set(None),
                     // Queued also means "waiting behind an earlier action": only say offline when it
                     // is, and once for the batch.
                     ActOutcome::Queued if engine.reachable() == Some(false) && !said_offline => {

@@ -234,7 +234,7 @@ pub fn MessageList(
                                     <MessageRow
                                         email=email
                                         position=position
-                                        total=Signal::derive(move || total().unwrap_or(0))
+                                        total=Signal::derive(total)
                                         selection=selection
                                         opened=opened
                                         snippets=snippets
@@ -259,8 +259,8 @@ pub fn MessageList(
 fn MessageRow(
     email: EmailSummary,
     position: u64,
-    /// Rows in the whole list: only those in view exist, so each says where it stands.
-    total: Signal<u64>,
+    /// Rows in the whole list (unknown: `None`): only those in view exist, so each says where it stands.
+    total: Signal<Option<u64>>,
     selection: RwSignal<Selection>,
     opened: Signal<Option<String>>,
     snippets: RwSignal<HashMap<String, String>>,
@@ -333,7 +333,7 @@ fn MessageRow(
         <li
             class="message-row"
             aria-posinset=(position + 1).to_string()
-            aria-setsize=move || total.get().max(position + 1).to_string()
+            aria-setsize=move || total.get().map_or("-1".to_owned(), |t| t.max(position + 1).to_string())
             data-id=id.clone()
             data-position=position.to_string()
             class:unread=unread

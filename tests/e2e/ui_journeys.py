@@ -534,8 +534,9 @@ def journey_list_as_read(d, seed):
         " pos: r.getAttribute('aria-posinset'), size: r.getAttribute('aria-setsize'), role: r.getAttribute('role'),"
         " text: r.querySelector('.message-open').innerText}))")
     inbox = seed.roles["inbox"]
-    total = seed.jmap.call(["Email/query", {"accountId": seed.jmap.account, "filter": {"inMailbox": inbox},
-                                            "collapseThreads": True, "calculateTotal": True, "limit": 1}])[0]["total"]
+    # Conversations counted by their ids (Stalwart's total counts messages even with collapseThreads).
+    total = len(seed.jmap.call(["Email/query", {"accountId": seed.jmap.account, "filter": {"inMailbox": inbox},
+                                                "collapseThreads": True, "limit": 1000}])[0]["ids"])
     assert rows and all(r["size"] == str(total) for r in rows), "every row counts the folder's %d conversations: %s" % (total, rows[:3])
     assert [r["pos"] for r in rows] == [str(i + 1) for i in range(len(rows))], [r["pos"] for r in rows]
     assert all(r["role"] is None for r in rows), "rows are list items, not options"
@@ -553,6 +554,14 @@ def journey_list_as_read(d, seed):
     assert READ_ALOUD in check, check
 
 
+def search_for(d, text):
+    search = d.element("#search")
+    search.clear()
+    search.type(text + ENTER)
+    d.wait_for("results for %s" % text, lambda: text in d.run("return document.querySelector('.list-head h2').innerText"), 30)
+    row(d, text)
+
+
 def journey_accessibility(d):
     """axe-core's WCAG 2.1 A/AA rules on every main screen, in the light and the dark theme: the
     inbox, a message, a conversation, the composer, search results, settings, the move, help and
@@ -561,16 +570,22 @@ def journey_accessibility(d):
     for theme in ("light", "dark"):
         set_theme(d, theme)
         found += audit(d, "%s settings" % theme)
+        # The list is virtualized and other suites keep adding mail: rows are found by search,
+        # which puts them at the top.
         open_folder(d, "Inbox")
-        row(d, TOKEN + " Launch plan")
+        d.element(".message-row[data-id]")
         found += audit(d, "%s inbox" % theme)
+        search_for(d, READ_ALOUD)
+        found += audit(d, "%s search results" % theme)
         row(d, READ_ALOUD).click()
         d.wait_for("the message's text", lambda: any("Plain words" in (e.text or "") for e in d.find(".plain-text")), 30)
         found += audit(d, "%s reader" % theme)
-        row(d, TOKEN + " Launch plan").click()
-        # Three, or four after the reply journey answered it.
-        d.wait_for("the conversation", lambda: len(d.find(".conversation-item")) >= 3, 30)
+        search_for(d, TOKEN + " Launch plan")
+        row(d, "Launch plan").click()
+        d.wait_for("the conversation", lambda: len(d.find(".conversation-item")) >= 2, 30)
         found += audit(d, "%s conversation" % theme)
+        # Shortcuts go to the page, not to the search field the search left focused.
+        d.run("document.activeElement && document.activeElement.blur()")
         key(d, "m")
         d.element("#move-title")
         found += audit(d, "%s move dialog" % theme)
@@ -590,17 +605,12 @@ def journey_accessibility(d):
         d.element("#compose-to")
         found += audit(d, "%s composer" % theme)
         d.element("#compose-discard").click()
-        search = d.element("#search")
-        search.clear()
-        search.type(READ_ALOUD + ENTER)
-        row(d, READ_ALOUD)
-        d.wait_for("search results", lambda: "Results for" in d.run("return document.querySelector('.list-head h2').innerText"), 30)
-        found += audit(d, "%s search results" % theme)
+        search_for(d, READ_ALOUD)
         d.cmd("POST", "/window/rect", {"width": 390, "height": 844})
-        open_folder(d, "Inbox")
-        row(d, TOKEN + " Launch plan").click()
-        d.element(".conversation-item")
+        row(d, READ_ALOUD).click()
+        d.element(".reader .plain-text")
         found += audit(d, "%s phone reader" % theme)
+        d.run("document.activeElement && document.activeElement.blur()")
         key(d, "u")
         d.element(".message-row")
         found += audit(d, "%s phone list" % theme)
@@ -686,11 +696,11 @@ def journey_announcements(d, seed):
     proxy("/clear")
     # Each event once, though the list, the top bar and the outbox re-rendered many times between.
     everything = said.said()
-    for what, match in [("new mail", lambda t: news in t), ("delete", lambda t: "Undo with z" in t),
-                        ("undo", lambda t: "Undone" in t), ("offline", lambda t: "You are offline" in t),
-                        ("online", lambda t: "Connected again." in t), ("send queued", lambda t: "Sending “%s”" % refused in t),
-                        ("send failed", lambda t: refused in t and "was not sent" in t)]:
-        times = len([t for t in everything if match(t)])
+    # Counted by occurrence: two events in one turn are said together, in one text.
+    for what, needle in [("new mail", "New message from Dana Wu: " + news), ("delete", "Undo with z"), ("undo", "Undone"),
+                         ("offline", "You are offline"), ("online", "Connected again."), ("send queued", "Sending “%s”" % refused),
+                         ("send failed", "“%s” was not sent" % refused)]:
+        times = sum(t.count(needle) for t in everything)
         assert times == 1, "%s was said %d times: %s" % (what, times, everything)
 
 

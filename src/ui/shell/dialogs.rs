@@ -83,6 +83,13 @@ fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoV
         })
     };
     let on_key = Callback::new(move |ev: leptos::ev::KeyboardEvent| {
+        // The arrows and Enter belong to the filter; Enter on a focused folder or Cancel is the
+        // button's own.
+        let from_filter =
+            ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.id() == "move-filter");
+        if !from_filter {
+            return;
+        }
         let count = folders().len();
         match ev.key().as_str() {
             "ArrowDown" if count > 0 => {
@@ -114,6 +121,7 @@ fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoV
             <input
                 id="move-filter"
                 type="text"
+                aria-describedby="move-pick"
                 placeholder="Folder name"
                 data-autofocus=""
                 prop:value=filter
@@ -122,6 +130,15 @@ fn MoveDialog(ids: Vec<String>, on_done: Callback<Option<String>>) -> impl IntoV
                     active.set(0);
                 }
             />
+            // What Enter in the filter picks, said with the field (the highlight is only seen).
+            <p id="move-pick" class="visually-hidden">
+                {move || {
+                    folders()
+                        .get(active.get())
+                        .map(|(_, name)| format!("Enter moves to {name}; the arrows pick another."))
+                        .unwrap_or_else(|| "No folder has that name.".to_owned())
+                }}
+            </p>
             // Buttons, each reachable by Tab as well as by the arrows from the filter (Enter picks the
             // highlighted one).
             <ul class="folder-choices" aria-label="Folders">

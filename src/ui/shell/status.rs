@@ -162,7 +162,11 @@ fn use_announcements(
     Effect::new(move |_| {
         if let Some(text) = ctx.status.get() {
             // The action and its offer are set together; effects run after both.
-            let undo = if ctx.undo.with_untracked(|u| u.is_some()) { " Undo with z." } else { "" };
+            let undo = if ctx.undo.with_untracked(|u| u.as_ref().is_some_and(|offer| offer.said == text)) {
+                " Undo with z."
+            } else {
+                ""
+            };
             say.say(&format!("{text}{undo}"));
         }
     });
@@ -212,7 +216,10 @@ fn use_announcements(
     });
     Effect::new(move |_| {
         outbox_changed.track();
-        for (id, text) in failed_ids() {
+        let failed = failed_ids();
+        // A job tried again from the Outbox and failing again is news again.
+        known.update_value(|k| k.retain(|id| failed.iter().any(|(f, _)| f == id)));
+        for (id, text) in failed {
             if known.try_update_value(|k| k.insert(id)).unwrap_or(false) {
                 ctx.notice.set(Some(text));
             }
