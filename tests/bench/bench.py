@@ -87,9 +87,14 @@ class Figure:
         return [self.group, self.name, med, lo, hi, self.unit, self.budget or "", status, self.note]
 
 
+def cdp(d, cmd, params=None):
+    """A DevTools command through chromedriver."""
+    return d.cmd("POST", "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
+
+
 def new_driver():
     d = Driver()
-    d.cmd("POST", "/goog/cdp/execute", {"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": FIRST_ROW_PROBE}})
+    cdp(d, "Page.addScriptToEvaluateOnNewDocument", {"source": FIRST_ROW_PROBE})
     return d
 
 
@@ -183,10 +188,6 @@ def start_figures():
 
 
 # 0: a first visit on a mobile connection: the sign-in form, then the inbox.
-def cdp(d, cmd, params=None):
-    return d.cmd("POST", "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
-
-
 def first_visit_figures():
     form_ms, form_bytes, to_row = [], [], []
     for _ in range(RUNS):

@@ -213,6 +213,11 @@ def sign_in(d):
     d.element(".shell[data-connection=live] .message-row", timeout=60)
 
 
+def blur(d):
+    """Takes focus off any field, so keys go to the page's shortcuts."""
+    d.run("document.activeElement && document.activeElement.blur()")
+
+
 def key(d, keys):
     d.keys(keys)
 
@@ -389,7 +394,7 @@ def journey_keyboard_only(d, seed):
     """Inbox to flag to Sent, without the mouse."""
     key(d, "gi")
     d.wait_for("Inbox selected", lambda: [b for b in d.find(".mailbox-button.selected") if "Inbox" in (b.text or "")], 30)
-    d.run("document.activeElement && document.activeElement.blur()")
+    blur(d)
     key(d, "jj")
     cursor = d.element(".message-row.cursor")
     subject, email_id = cursor.text, cursor.attribute("data-id")
@@ -591,13 +596,13 @@ def journey_accessibility(d):
         d.wait_for("the conversation", lambda: len(d.find(".conversation-item")) >= 2, 30)
         found += audit(d, "%s conversation" % theme)
         # Shortcuts go to the page, not to the search field the search left focused.
-        d.run("document.activeElement && document.activeElement.blur()")
+        blur(d)
         key(d, "m")
         d.element("#move-title")
         found += audit(d, "%s move dialog" % theme)
         key(d, "\ue00c")
         d.wait_for("move closed", lambda: not d.find("#move-title"), 10)
-        d.run("document.activeElement && document.activeElement.blur()")
+        blur(d)
         key(d, "?")
         d.element("#help-title")
         found += audit(d, "%s help dialog" % theme)
@@ -616,7 +621,7 @@ def journey_accessibility(d):
         row(d, READ_ALOUD).click()
         d.element(".reader .plain-text")
         found += audit(d, "%s phone reader" % theme)
-        d.run("document.activeElement && document.activeElement.blur()")
+        blur(d)
         key(d, "u")
         d.element(".message-row")
         found += audit(d, "%s phone list" % theme)
@@ -691,7 +696,7 @@ def journey_announcements(d, seed):
         # tells the page it is offline: the user flags the first message.
         d.run("document.querySelector('.message-row[data-id] .message-open').click()")
         d.element(".reader")
-        d.run("document.activeElement && document.activeElement.blur()")
+        blur(d)
         key(d, "s")
         said.wait_for("offline", lambda t: "You are offline" in t, 60)
     finally:

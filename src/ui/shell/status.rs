@@ -11,6 +11,7 @@ use crate::mail::error::sentence;
 use crate::outbox::dispatcher::Outbox;
 use crate::outbox::queue::JobState;
 use crate::ui::announcer::AnnouncerRegion;
+use crate::ui::compose::Queued;
 use crate::ui::context::MailContext;
 use crate::ui::outbox_view::clock;
 
@@ -129,11 +130,7 @@ pub fn StatusArea(
                     .map(|queued| {
                         view! {
                             <p class="undo-bar">
-                                {if queued.scheduled {
-                                    format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
-                                } else {
-                                    format!("Sending “{}”…", queued.subject)
-                                }} <button type="button" id="undo-send" on:click=cancel_send>
+                                {undo_send_text(&queued)} <button type="button" id="undo-send" on:click=cancel_send>
                                     "Undo"
                                 </button>
                             </p>
@@ -141,6 +138,15 @@ pub fn StatusArea(
                     })
             }}
         </div>
+    }
+}
+
+/// What the undo-send bar says (and the announcer with it).
+fn undo_send_text(queued: &Queued) -> String {
+    if queued.scheduled {
+        format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
+    } else {
+        format!("Sending “{}”…", queued.subject)
     }
 }
 
@@ -172,12 +178,7 @@ fn use_announcements(
     });
     Effect::new(move |_| {
         if let Some(queued) = state.undo_send.get() {
-            let what = if queued.scheduled {
-                format!("“{}” will be sent at {}.", queued.subject, clock(queued.send_at_ms))
-            } else {
-                format!("Sending “{}”.", queued.subject)
-            };
-            say.say(&format!("{what} Undo is in the status area."));
+            say.say(&format!("{} Undo is in the status area.", undo_send_text(&queued)));
         }
     });
     // Only a change of state is news: the link reports itself on every sync.
