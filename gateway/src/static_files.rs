@@ -66,14 +66,14 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
     (!decoded.contains('\0') && !decoded.contains('\\')).then_some(decoded)
 }
 
-/// Trunk names hashed assets `name-<hex hash>.ext` (12 to 16 digits); those never change and may be cached for good.
+/// The build names hashed assets `name-<hex hash>.ext` (12 to 16 digits); those never change and may be cached for good.
 fn is_hashed_asset(path: &Path) -> bool {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').map(|(_, h)| h.len() >= 12 && h.chars().all(|c| c.is_ascii_hexdigit())).unwrap_or(false)
 }
 
-/// The CSP for the app page: only our own scripts (plus the hashes of the inline loader Trunk
+/// The CSP for the app page: only our own scripts (plus the hashes of the inline loader the build
 /// writes), wasm compilation, and nothing remote but API calls over https.
 ///
 /// The mail reader's `srcdoc` frame inherits this policy and narrows it with its own (no script,

@@ -37,6 +37,9 @@ cargo clippy --version >/dev/null 2>&1 && pass "clippy" || fail "clippy is missi
 lf_want=$(sed -n 's/^LEPTOSFMT_VERSION=//p' scripts/setup)
 got=$(leptosfmt --version 2>/dev/null | awk '{print $2}' || true)
 [ "$got" = "$lf_want" ] && pass "leptosfmt $got" || fail "leptosfmt is '${got:-missing}', Petrel pins $lf_want"
+split_want=$(sed -n 's/^WASM_SPLIT_VERSION=//p' scripts/setup)
+cargo install --list | grep -qx "wasm_split_cli_support v$split_want:" && command -v wasm-split-cli >/dev/null \
+  && pass "wasm-split-cli $split_want" || fail "wasm-split-cli $split_want is missing (cargo install wasm_split_cli_support --features build-binary)"
 command -v wasm-bindgen-test-runner >/dev/null && pass "wasm-bindgen-test-runner" || fail "wasm-bindgen-test-runner is missing"
 trunk_want=$(sed -n 's/^TRUNK_VERSION=//p' scripts/setup)
 got=$(trunk --version 2>/dev/null | awk '{print $2}' || true)

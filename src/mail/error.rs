@@ -53,6 +53,16 @@ pub enum MailError {
     /// An undo came too late: the server has let the message go.
     #[error("it has already been sent")]
     AlreadySent,
+    /// A part of Petrel loaded on demand (a wasm chunk) could not be fetched.
+    #[error("{0} could not be loaded (offline, or Petrel was updated meanwhile): try again, or reload the page")]
+    Unloaded(&'static str),
+}
+
+#[cfg(feature = "split")]
+impl From<wasm_split_helpers::SplitLoaderError> for MailError {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> MailError {
+        MailError::Unloaded("Petrel's RustMailer support")
+    }
 }
 
 impl MailError {
@@ -68,7 +78,7 @@ impl MailError {
 
     pub fn retry(&self) -> Retry {
         match self {
-            MailError::Unreachable(_) => Retry::Later,
+            MailError::Unreachable(_) | MailError::Unloaded(_) => Retry::Later,
             MailError::Server { retry, .. } => *retry,
             _ => Retry::Never,
         }

@@ -78,7 +78,7 @@ impl SendGrant {
     #[cfg(target_arch = "wasm32")]
     pub async fn connect(&self) -> Result<super::dispatcher::Sender, crate::mail::MailError> {
         use crate::jmap::{client::JmapClient, mail::JmapMail};
-        use crate::rustmailer::{backend::RustMailerBackend, client::RustMailer};
+        use crate::rustmailer::session::{self as rustmailer, AccountChoice};
         let backend: std::rc::Rc<dyn crate::mail::backend::MailBackend> = match &self.route {
             Route::Jmap { server } => {
                 std::rc::Rc::new(JmapMail::new(JmapClient::connect(server, self.credentials()).await?)?)
@@ -88,7 +88,7 @@ impl SendGrant {
                     Credentials::Bearer { token } => token,
                     Credentials::Basic { password, .. } => password,
                 };
-                std::rc::Rc::new(RustMailerBackend::connect(RustMailer::new(gateway, Some(token)), *account_id).await?)
+                rustmailer::connect(gateway.clone(), token, AccountChoice::Id(*account_id)).await?.backend()
             }
         };
         Ok(super::dispatcher::Sender {

@@ -7,7 +7,8 @@
 //! - [`error`]: one error type from gRPC statuses, RustMailer's codes and fetch failures.
 //! - [`convert`]: RustMailer's shapes onto the mail model (ids, flags, folders, searches).
 //! - `client`: the calls, with token and deadline (the gateway inflates RustMailer's gzip); `backend`: the mail engine's trait;
-//!   `push`: event hooks relayed by the gateway as SSE, with polling when there are none.
+//!   `push`: event hooks relayed by the gateway as SSE, with polling when there are none;
+//!   `session`: the one door the rest of the app uses (a chunk of its own in a split build).
 
 #[cfg(target_arch = "wasm32")]
 pub mod backend;
@@ -18,6 +19,8 @@ pub mod error;
 pub mod proto;
 #[cfg(target_arch = "wasm32")]
 pub mod push;
+#[cfg(target_arch = "wasm32")]
+pub mod session;
 pub mod wire;
 
 pub use error::RustMailerError;

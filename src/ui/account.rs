@@ -18,10 +18,7 @@ use crate::mail::{MailError, Role};
 use crate::outbox::dispatcher::{Outbox, Sender, Subscription};
 use crate::outbox::grant::{Route, SendGrant};
 use crate::outbox::Policy;
-use crate::rustmailer::backend::RustMailerBackend;
-use crate::rustmailer::client::RustMailer;
-use crate::rustmailer::proto as pb;
-use crate::rustmailer::RustMailerError;
+use crate::rustmailer::session::{self as rustmailer, AccountChoice, RustMailerSession};
 
 pub use crate::cache::CACHE_NAME;
 
@@ -47,7 +44,7 @@ pub struct SignInAttempt {
 #[derive(Clone)]
 pub enum Connection {
     Jmap(JmapClient),
-    RustMailer(Rc<RustMailerBackend>),
+    RustMailer(Rc<dyn RustMailerSession>),
     /// The cached mail only, without the server: an offline start (until the user signs in), or,
     /// with `connecting`, shown at once while a sign-in to it is under way.
     Offline {
@@ -100,8 +97,8 @@ impl Connection {
                 .await?)
             }
             Connection::Offline { .. } => Err(MailError::Unsupported("downloads until you sign in again")),
-            Connection::RustMailer(backend) => {
-                let bytes = backend.attachment(email_id, blob_id).await?;
+            Connection::RustMailer(session) => {
+                let bytes = session.attachment(email_id.to_owned(), blob_id.to_owned()).await?;
                 let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
                 let options = web_sys::BlobPropertyBag::new();
                 options.set_type(&part.content_type);
@@ -179,35 +176,13 @@ impl SignedIn {
     pub fn display_name(&self) -> String {
         self.connection.with(|c| match c {
             Connection::Jmap(client) => client.session().username.clone(),
-            Connection::RustMailer(backend) => backend.email().to_owned(),
+            Connection::RustMailer(session) => session.email(),
             Connection::Offline { username, .. } => username.clone(),
         })
     }
 
     pub fn is_connecting(&self) -> bool {
         self.connection.with_untracked(Connection::link) == Link::Connecting
-    }
-}
-
-/// The RustMailer account a sign-in names: by id, by address, or the first one.
-async fn pick_rustmailer_account(client: &RustMailer, wanted: &str) -> Result<u64, MailError> {
-    let accounts = client.list_minimal_accounts(pb::Empty {}).await?.accounts;
-    let wanted = wanted.trim();
-    let found = if wanted.is_empty() {
-        accounts.first()
-    } else {
-        accounts.iter().find(|a| a.id.to_string() == wanted || a.email.eq_ignore_ascii_case(wanted))
-    };
-    match found {
-        Some(a) => Ok(a.id),
-        None if accounts.is_empty() => {
-            Err(RustMailerError::NotFound("this RustMailer has no accounts yet".into()).into())
-        }
-        None => Err(RustMailerError::NotFound(format!(
-            "no account \"{wanted}\" on this RustMailer; it has {}",
-            accounts.iter().map(|a| a.email.as_str()).collect::<Vec<_>>().join(", ")
-        ))
-        .into()),
     }
 }
 
@@ -270,14 +245,14 @@ pub async fn sign_in(
                 Credentials::Bearer { token } => token.clone(),
                 Credentials::Basic { password, .. } => password.clone(),
             };
-            let client = RustMailer::new(&attempt.server, Some(token));
-            let id = pick_rustmailer_account(&client, account).await?;
-            let backend = Rc::new(RustMailerBackend::connect(client, id).await?);
+            let session =
+                rustmailer::connect(attempt.server.clone(), token, AccountChoice::Named(account.clone())).await?;
+            let id = session.account_id();
             let key = format!("rustmailer:{}:{id}", attempt.server.trim_end_matches('/'));
-            let username = backend.email().to_owned();
+            let username = session.email();
             (
-                Connection::RustMailer(backend.clone()),
-                backend,
+                Connection::RustMailer(session.clone()),
+                session.backend(),
                 key,
                 username,
                 Route::RustMailer { gateway: attempt.server.clone(), account_id: id },

@@ -30,6 +30,8 @@ pub mod message_list;
 #[cfg(target_arch = "wasm32")]
 mod notify;
 #[cfg(target_arch = "wasm32")]
+mod on_demand;
+#[cfg(target_arch = "wasm32")]
 mod outbox_view;
 #[cfg(target_arch = "wasm32")]
 mod panics;
@@ -67,4 +69,6 @@ use leptos::prelude::*;
 pub fn start() {
     panics::install();
     leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true offline_start=true /> });
+    // After the first frame has painted: the screens it did not need, in the background.
+    request_animation_frame(|| set_timeout(on_demand::preload, std::time::Duration::ZERO));
 }

@@ -69,7 +69,13 @@ pub fn SignInForm(
                 <select
                     id="server-kind"
                     name="server-kind"
-                    on:change=move |ev| rustmailer.set(event_target_value(&ev) == "rustmailer")
+                    on:change=move |ev| {
+                        let chosen = event_target_value(&ev) == "rustmailer";
+                        if chosen {
+                            crate::rustmailer::session::preload();
+                        }
+                        rustmailer.set(chosen)
+                    }
                 >
                     <option value="jmap" selected=true>
                         "JMAP (Fastmail, Stalwart, Cyrus)"

@@ -721,6 +721,28 @@ def journey_announcements(d, seed):
         assert times == 1, "%s was said %d times: %s" % (what, times, everything)
 
 
+def journey_screen_that_cannot_load(d):
+    """A screen the release build loads on demand (the composer's wasm chunk) that cannot be fetched
+    says so, with a Retry that loads it once it can; no panic. Runs on the fault proxy's origin,
+    which refuses the chunk, before anything there has fetched it (nothing holds a copy)."""
+    proxy = lambda path: json.load(urllib.request.urlopen(PROXY_CONTROL + path, timeout=10))
+    proxy("/fault?path=/chunk-composer-&action=status&status=503&count=1000")
+    try:
+        d.get(PROXY_APP + "/")
+        fill_sign_in(d, PROXY_APP, USER, PASSWORD)
+        d.element(".shell[data-connection=live] .message-row", timeout=60)
+        d.element("#compose-button").click()
+        alert = d.element(".on-demand[role=alert]", timeout=30)
+        assert "The composer could not be loaded" in alert.text and "try again" in alert.text, alert.text
+        assert not d.find("#compose-to"), "no composer without its chunk"
+    finally:
+        proxy("/clear")
+    d.element(".on-demand[role=alert] button").click()
+    d.element("#compose-to", timeout=30).type("bob@example.org")
+    assert not d.find(".on-demand[role=alert]")
+    d.element("#compose-discard").click()
+
+
 def main():
     tracker = Tracker()
     seed = Seeder()
@@ -742,7 +764,9 @@ def main():
         ("settings, dark, phone", lambda d: journey_screens(d)),
         ("accessibility: the message list as a screen reader reads it", lambda d: journey_list_as_read(d, seed)),
         ("accessibility: every screen, light and dark", lambda d: journey_accessibility(d)),
-        # Last: they sign in again on the fault proxy's origin.
+        # Last: they sign in again on the fault proxy's origin. The first to load anything there
+        # (the browser's HTTP cache keeps the chunks it fetched through it).
+        ("a screen that cannot load says so, and Retry loads it", journey_screen_that_cannot_load),
         ("a slow answer never overwrites a newer one", lambda d: journey_stale_answer_never_wins(d, seed)),
         ("each event announced once", lambda d: journey_announcements(d, seed)),
     ]

@@ -125,45 +125,40 @@ fn start_push(
                 _ => {}
             }))
         }
-        Connection::RustMailer(backend) => {
-            let backend_for_events = backend.clone();
+        Connection::RustMailer(session) => {
+            let session_for_events = session.clone();
             let reconnect = CatchUp::default();
-            Box::new(rustmailer_push::start(
-                backend.client().clone(),
-                backend.account_id(),
-                Default::default(),
-                move |event| match event {
-                    RustMailerPush::Connected => {
-                        outbox.wake();
-                        reconnect.connected(&engine);
-                        status.text.set("Live".to_owned());
+            session.start_push(Box::new(move |event| match event {
+                RustMailerPush::Connected => {
+                    outbox.wake();
+                    reconnect.connected(&engine);
+                    status.text.set("Live".to_owned());
+                }
+                RustMailerPush::Event { kind, data } => {
+                    // RustMailer sends after taking the mail: a bounce comes later, as an event.
+                    if kind == "EMAIL_SENDING_ERROR" {
+                        let subject_of = |message_id: &str| {
+                            outbox
+                                .jobs()
+                                .into_iter()
+                                .find(|j| j.draft.message_id.as_deref() == Some(message_id))
+                                .map(|j| j.draft.subject)
+                        };
+                        ctx.status.set(Some(rustmailer_push::sending_error_text(&data, subject_of)));
                     }
-                    RustMailerPush::Event { kind, data } => {
-                        // RustMailer sends after taking the mail: a bounce comes later, as an event.
-                        if kind == "EMAIL_SENDING_ERROR" {
-                            let subject_of = |message_id: &str| {
-                                outbox
-                                    .jobs()
-                                    .into_iter()
-                                    .find(|j| j.draft.message_id.as_deref() == Some(message_id))
-                                    .map(|j| j.draft.subject)
-                            };
-                            ctx.status.set(Some(rustmailer_push::sending_error_text(&data, subject_of)));
-                        }
-                        // Flags changed elsewhere do not show in folder counts: the event says it.
-                        backend_for_events.note_remote_change();
-                        outbox.wake();
-                        sync_now(&engine);
-                    }
-                    RustMailerPush::Poll => {
-                        status.text.set("Checking periodically".to_owned());
-                        sync_now(&engine);
-                    }
-                    RustMailerPush::Disconnected { retry_in_ms, .. } => {
-                        status.text.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
-                    }
-                },
-            ))
+                    // Flags changed elsewhere do not show in folder counts: the event says it.
+                    session_for_events.note_remote_change();
+                    outbox.wake();
+                    sync_now(&engine);
+                }
+                RustMailerPush::Poll => {
+                    status.text.set("Checking periodically".to_owned());
+                    sync_now(&engine);
+                }
+                RustMailerPush::Disconnected { retry_in_ms, .. } => {
+                    status.text.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
+                }
+            }))
         }
         Connection::Offline { connecting: true, .. } => {
             status.text.set("Connecting…".to_owned());
