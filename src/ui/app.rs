@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
 
 use std::rc::Rc;
 
@@ -10,29 +9,9 @@ use super::account::{sign_in, Connection, SignInAttempt, SignedIn, CACHE_NAME};
 use super::remembered::{self, LastSignIn};
 use super::shell::{AccountChoice, MailShell};
 use super::sign_in::SignInForm;
-use crate::auth::Credentials;
 use crate::cache::offline::KnownAccount;
 use crate::cache::OfflineCache;
 use crate::mail::error::sentence;
-use crate::net::{fetch, HttpRequest};
-
-/// What `/petrel-demo.json` holds when the gateway runs in demo mode.
-#[derive(Deserialize)]
-struct DemoLogin {
-    server: String,
-    login: String,
-    password: String,
-}
-
-async fn demo_login() -> Option<SignInAttempt> {
-    let response = fetch(HttpRequest::get("/petrel-demo.json").body_limit(4096)).await.ok()?;
-    if response.status != 200 {
-        return None;
-    }
-    let demo: DemoLogin = serde_json::from_slice(&response.body).ok()?;
-    let server = if demo.server.is_empty() { remembered::page_origin() } else { demo.server };
-    Some(SignInAttempt { server, credentials: Credentials::basic(demo.login, demo.password), kind: Default::default() })
-}
 
 /// Of the accounts cached on this device, the one a sign-in (server and username) names.
 fn named_by<'a>(known: &'a [KnownAccount], sign_in: &LastSignIn) -> Option<&'a KnownAccount> {
@@ -46,13 +25,14 @@ fn unread_of(account: &SignedIn) -> u64 {
 
 #[component]
 pub fn App(
-    /// Ask the serving gateway for a demo account and sign in to it (the `run` command's mode).
-    #[prop(optional)]
-    demo_sign_in: bool,
     /// With the server unreachable, open the last account from the offline cache (the installed
     /// app's offline start). Off in component tests, which start from a clean sign-in.
     #[prop(optional)]
     offline_start: bool,
+    /// A sign-in asked for before the app had loaded (typed into the first module's form, or the
+    /// demo gateway's account): it goes ahead at once, in place of the offline start.
+    #[prop(default = None)]
+    first_attempt: Option<SignInAttempt>,
 ) -> impl IntoView {
     // Clients hold JS handles (!Send): local signals. Several accounts can be signed in at once;
     // one is shown.
@@ -63,11 +43,8 @@ pub fn App(
     let seen_unread = StoredValue::new(std::collections::HashMap::<String, u64>::new());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
-    super::prefs::apply_theme(super::prefs::load().theme);
-    let update_ready = RwSignal::new(false);
     // Kept until an account is shown, so a mailto: link survives signing in.
     let intent = StoredValue::new(super::pwa::take_launch_intent());
-    super::pwa::register(update_ready);
     super::background_send::hand_over_on_leave();
 
     // Shows an account's cached mail at once, before its server answers (a warm start paints
@@ -171,24 +148,14 @@ pub fn App(
         });
     };
 
-    // The start, in order: a demo sign-in when the gateway offers one (it shows the cached mail
-    // at once and connects behind it); else, with the server out of reach, the last account
-    // from this device (offline start); else the sign-in form.
-    if demo_sign_in {
-        pending.set(true);
+    // The start: a sign-in already asked for; else, with the server out of reach, the last
+    // account from this device (offline start); else the sign-in form.
+    let prefill = first_attempt.clone();
+    match first_attempt {
+        Some(attempt) => attempt_sign_in(attempt),
+        None if offline_start => spawn_local(open_offline_if_unreachable()),
+        None => {}
     }
-    spawn_local(async move {
-        if demo_sign_in {
-            if let Some(attempt) = demo_login().await {
-                attempt_sign_in(attempt);
-                return;
-            }
-            pending.set(false);
-        }
-        if offline_start {
-            open_offline_if_unreachable().await;
-        }
-    });
 
     let choices = Signal::derive(move || {
         counts_changed.track();
@@ -203,7 +170,6 @@ pub fn App(
         (!adding.get()).then_some(key)
     });
     view! {
-        <super::pwa::UpdateBanner ready=update_ready />
         {move || match shown.get().and_then(|key| accounts.with(|l| l.iter().find(|a| a.key == key).cloned())) {
             None => {
                 view! {
@@ -213,6 +179,7 @@ pub fn App(
                         error=error.into()
                         can_cancel=Signal::derive(move || accounts.with(|l| !l.is_empty()))
                         on_cancel=Callback::new(move |_| adding.set(false))
+                        prefill=prefill.clone()
                     />
                 }
                     .into_any()

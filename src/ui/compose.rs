@@ -521,8 +521,8 @@ pub fn Compose(
                                         _ => {
                                             view! {
                                                 <progress
-                                                    max="1"
-                                                    value=u.progress.to_string()
+                                                    max="100"
+                                                    value=((u.progress * 100.0).round() as u32).to_string()
                                                     aria-label=format!("Uploading {}", u.name)
                                                 ></progress>
                                             }

@@ -216,14 +216,14 @@ pub fn MessageList(
                 }
             }
         >
-            <div class="message-spacer" style:height=move || format!("{}px", total().unwrap_or(0) as f64 * ROW_HEIGHT)>
+            <div class="message-spacer" style:height=move || format!("{}px", total().unwrap_or(0) * ROW_HEIGHT as u64)>
                 // The role is spelled out: WebKit takes list semantics away from a `ul` without
                 // bullets (VoiceOver then reads no count).
                 <ul
                     class="message-list"
                     role="list"
                     aria-label="Messages"
-                    style:transform=move || format!("translateY({}px)", range.get().0 as f64 * ROW_HEIGHT)
+                    style:transform=move || format!("translateY({}px)", range.get().0 * ROW_HEIGHT as u64)
                 >
                     <For
                         each=move || rows.get()

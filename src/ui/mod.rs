@@ -12,6 +12,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod background_send;
 #[cfg(target_arch = "wasm32")]
+mod boot;
+#[cfg(target_arch = "wasm32")]
 mod browser_support;
 #[cfg(target_arch = "wasm32")]
 pub mod compose;
@@ -29,8 +31,6 @@ mod mailbox_tree;
 pub mod message_list;
 #[cfg(target_arch = "wasm32")]
 mod notify;
-#[cfg(target_arch = "wasm32")]
-mod on_demand;
 #[cfg(target_arch = "wasm32")]
 mod outbox_view;
 #[cfg(target_arch = "wasm32")]
@@ -64,11 +64,10 @@ pub use app::App;
 #[cfg(target_arch = "wasm32")]
 use leptos::prelude::*;
 
-/// Entry point of the browser app: mounts [`App`] on `<body>`, in demo mode if the server offers it.
+/// Entry point of the browser app: mounts the sign-in form of the first module (`boot`), which
+/// hands over to [`App`] (in demo mode if the server offers it) once that has loaded.
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
     panics::install();
-    leptos::mount::mount_to_body(|| view! { <App demo_sign_in=true offline_start=true /> });
-    // After the first frame has painted: the screens it did not need, in the background.
-    request_animation_frame(|| set_timeout(on_demand::preload, std::time::Duration::ZERO));
+    leptos::mount::mount_to_body(|| view! { <boot::Boot /> });
 }

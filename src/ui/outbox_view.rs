@@ -53,7 +53,9 @@ fn summary(stats: &Stats) -> String {
         stats.queued, stats.sending, stats.sent, stats.failed, stats.retries
     );
     if let Some(ms) = stats.average_latency_ms {
-        text.push_str(&format!(", {:.1} s on average from Send to the server", ms / 1000.0));
+        // Tenths of a second in integers: no float formatting code in the wasm for one figure.
+        let tenths = (ms / 100.0).round() as u64;
+        text.push_str(&format!(", {}.{} s on average from Send to the server", tenths / 10, tenths % 10));
     }
     text
 }

@@ -16,13 +16,26 @@ pub fn SignInForm(
     #[prop(optional, into)]
     can_cancel: Signal<bool>,
     #[prop(optional)] on_cancel: Option<Callback<()>>,
+    /// A sign-in already under way (typed before the app had loaded): the form shows what it named.
+    #[prop(default = None)]
+    prefill: Option<SignInAttempt>,
 ) -> impl IntoView {
     let last = remembered::load().unwrap_or_default();
-    let server = RwSignal::new(if last.server.is_empty() { remembered::page_origin() } else { last.server });
-    let username = RwSignal::new(last.username);
+    let (last_server, last_username, token, for_rustmailer) = match prefill {
+        Some(SignInAttempt { server, credentials, kind }) => {
+            let token = matches!(credentials, Credentials::Bearer { .. });
+            match kind {
+                ServerKind::RustMailer { account } => (server, account, token, true),
+                ServerKind::Jmap => (server, credentials.username().unwrap_or("").to_owned(), token, false),
+            }
+        }
+        None => (last.server, last.username, false, false),
+    };
+    let server = RwSignal::new(if last_server.is_empty() { remembered::page_origin() } else { last_server });
+    let username = RwSignal::new(last_username);
     let secret = RwSignal::new(String::new());
-    let use_token = RwSignal::new(false);
-    let rustmailer = RwSignal::new(false);
+    let use_token = RwSignal::new(token && !for_rustmailer);
+    let rustmailer = RwSignal::new(for_rustmailer);
     let form_error = RwSignal::new(None::<String>);
     // RustMailer always signs in with its access token.
     let token_only = move || use_token.get() || rustmailer.get();
@@ -69,6 +82,7 @@ pub fn SignInForm(
                 <select
                     id="server-kind"
                     name="server-kind"
+                    prop:value=move || if rustmailer.get() { "rustmailer" } else { "jmap" }
                     on:change=move |ev| {
                         let chosen = event_target_value(&ev) == "rustmailer";
                         if chosen {

@@ -721,26 +721,25 @@ def journey_announcements(d, seed):
         assert times == 1, "%s was said %d times: %s" % (what, times, everything)
 
 
-def journey_screen_that_cannot_load(d):
-    """A screen the release build loads on demand (the composer's wasm chunk) that cannot be fetched
-    says so, with a Retry that loads it once it can; no panic. Runs on the fault proxy's origin,
+def journey_app_that_cannot_load(d):
+    """The release build's first module is the sign-in form; the rest of the app is a wasm chunk
+    fetched behind it. When that chunk cannot be fetched, signing in says so in the form, keeps
+    what was typed, and signing in again loads it; no panic. Runs on the fault proxy's origin,
     which refuses the chunk, before anything there has fetched it (nothing holds a copy)."""
     proxy = lambda path: json.load(urllib.request.urlopen(PROXY_CONTROL + path, timeout=10))
-    proxy("/fault?path=/chunk-composer-&action=status&status=503&count=1000")
+    proxy("/fault?path=/chunk-app-&action=status&status=503&count=1000")
     try:
         d.get(PROXY_APP + "/")
         fill_sign_in(d, PROXY_APP, USER, PASSWORD)
-        d.element(".shell[data-connection=live] .message-row", timeout=60)
-        d.element("#compose-button").click()
-        alert = d.element(".on-demand[role=alert]", timeout=30)
-        assert "The composer could not be loaded" in alert.text and "try again" in alert.text, alert.text
-        assert not d.find("#compose-to"), "no composer without its chunk"
+        d.wait_for("the failure, in the form", lambda: "could not be loaded" in d.element("#sign-in .error").text, 30)
+        text = d.element("#sign-in .error").text
+        assert "Petrel could not be loaded" in text and "try again" in text, text
+        assert not d.find(".shell"), "no mail without the app"
     finally:
         proxy("/clear")
-    d.element(".on-demand[role=alert] button").click()
-    d.element("#compose-to", timeout=30).type("bob@example.org")
-    assert not d.find(".on-demand[role=alert]")
-    d.element("#compose-discard").click()
+    assert d.run("return document.getElementById('password').value") == PASSWORD, "the password typed is still there"
+    d.element("#sign-in-button").click()
+    d.element(".shell[data-connection=live] .message-row", timeout=60)
 
 
 def main():
@@ -766,7 +765,7 @@ def main():
         ("accessibility: every screen, light and dark", lambda d: journey_accessibility(d)),
         # Last: they sign in again on the fault proxy's origin. The first to load anything there
         # (the browser's HTTP cache keeps the chunks it fetched through it).
-        ("a screen that cannot load says so, and Retry loads it", journey_screen_that_cannot_load),
+        ("the app that cannot load: the form says so, signing in again loads it", journey_app_that_cannot_load),
         ("a slow answer never overwrites a newer one", lambda d: journey_stale_answer_never_wins(d, seed)),
         ("each event announced once", lambda d: journey_announcements(d, seed)),
     ]

@@ -18,10 +18,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::account::{Connection, Link, SignedIn};
-use super::compose::Queued;
+use super::compose::{Compose, Queued};
 use super::context::MailContext;
-use super::on_demand::{ComposeArgs, LazyCompose, LazyOutboxView, LazySettings, OutboxArgs};
+use super::outbox_view::OutboxView;
 use super::prefs;
+use super::settings::Settings;
 use crate::jmap::blob::MemoryDigests;
 use crate::mail::quoting::ReplyKind;
 use crate::mail::{EmailSummary, Mailbox, Message, Role};
@@ -174,26 +175,29 @@ pub fn MailShell(
                         .composing
                         .get()
                         .map(|initial| {
-                            let args = ComposeArgs {
-                                outbox,
-                                account: account_key.clone(),
-                                initial,
-                                on_close: Callback::new(move |_| state.composing.set(None)),
-                                on_queued,
-                            };
-                            view! { <LazyCompose args=args /> }
+                            view! {
+                                <Compose
+                                    outbox=outbox
+                                    account=account_key.clone()
+                                    initial=initial
+                                    on_close=Callback::new(move |_| state.composing.set(None))
+                                    on_queued=on_queued
+                                />
+                            }
                         })
                 }}
                 {move || match state.page.get() {
                     Page::Outbox => {
-                        let args = OutboxArgs {
-                            outbox,
-                            version: outbox_version.into(),
-                            on_error: Callback::new(move |text| ctx.notice.set(Some(text))),
-                        };
-                        view! { <LazyOutboxView args=args /> }.into_any()
+                        view! {
+                            <OutboxView
+                                outbox=outbox
+                                version=outbox_version.into()
+                                on_error=Callback::new(move |text| ctx.notice.set(Some(text)))
+                            />
+                        }
+                            .into_any()
                     }
-                    Page::Settings => view! { <LazySettings /> }.into_any(),
+                    Page::Settings => view! { <Settings /> }.into_any(),
                     Page::Folder(_) | Page::Search { .. } => {
                         view! {
                             <div class="mail-panes">
