@@ -433,6 +433,18 @@ impl MailStore {
                 list.pages.clear();
             }
             ListDelta::Changes { removed, added, total, new_state } => {
+                // Every row new to the list is among the added, and a removed row we held is gone
+                // (RFC 8620 §5.6): the list cannot be longer than that, and a larger total is not
+                // this list's count. Stalwart's counts messages even when threads are collapsed,
+                // which showed as rows loading for ever at the list's end.
+                let gone =
+                    removed.iter().filter(|id| list.head.contains(id) && !added.iter().any(|(_, a)| a == *id)).count();
+                let total = match (total, list.total) {
+                    (Some(total), Some(before)) => {
+                        Some(total.min((before + added.len() as u64).saturating_sub(gone as u64)))
+                    }
+                    (total, _) => total,
+                };
                 // RFC 8620 §5.6: drop the removed, then insert the added in index order.
                 let removed: BTreeSet<String> = removed.into_iter().collect();
                 list.head.retain(|id| !removed.contains(id));
@@ -960,6 +972,39 @@ mod tests {
 
     fn added_on_top(added: &str, new_state: &str) -> ListDelta {
         ListDelta::Changes { removed: vec![], added: vec![(0, added.into())], total: None, new_state: new_state.into() }
+    }
+
+    #[test]
+    fn a_total_beyond_what_was_added_is_not_the_lists_length() {
+        let (mut s, q) = store();
+        s.put_email(summary("n", "in", true));
+        // Three conversations and one new: a total of 9 counts messages, not rows.
+        s.apply_list(
+            &q,
+            "q1",
+            ListDelta::Changes {
+                removed: vec![],
+                added: vec![(0, "n".into())],
+                total: Some(9),
+                new_state: "q2".into(),
+            },
+        );
+        assert_eq!(s.list(&q).unwrap().total, Some(4));
+        assert_eq!(ids(&s.rows(&q, 0, 10)), ["n", "a", "b", "c"], "no rows left loading at the end");
+        // A row it held removed: one fewer, whatever the total says.
+        let removed = |id: &str, total, since: &str, new_state: &str| {
+            (
+                since.to_owned(),
+                ListDelta::Changes { removed: vec![id.into()], added: vec![], total, new_state: new_state.into() },
+            )
+        };
+        let (since, delta) = removed("a", Some(9), "q2", "q3");
+        s.apply_list(&q, &since, delta);
+        assert_eq!(s.list(&q).unwrap().total, Some(3));
+        // A total within what the changes allow is taken as it is.
+        let (since, delta) = removed("x", Some(2), "q3", "q4");
+        s.apply_list(&q, &since, delta);
+        assert_eq!(s.list(&q).unwrap().total, Some(2));
     }
 
     #[test]
