@@ -64,6 +64,8 @@ struct Inner {
     reachable: Cell<Option<bool>>,
     cache_unreadable: Cell<usize>,
     last_refusal: RefCell<Option<(u64, MailError)>>,
+    /// Set by [`MailEngine::wipe`]: an answer still on its way is not written to the device.
+    wiped: Cell<bool>,
 }
 
 /// Cheap to clone; clones share the account's state.
@@ -119,6 +121,7 @@ impl MailEngine {
                 reachable: Cell::new(None),
                 cache_unreadable: Cell::new(unreadable),
                 last_refusal: RefCell::new(None),
+                wiped: Cell::new(false),
             }),
         }
     }
@@ -188,7 +191,7 @@ impl MailEngine {
 
     /// Writes what changed to the offline cache.
     async fn persist(&self) {
-        let Some(cache) = &self.inner.cache else {
+        let Some(cache) = self.inner.cache.as_ref().filter(|_| !self.inner.wiped.get()) else {
             self.inner.store.borrow_mut().take_changes();
             return;
         };
@@ -543,6 +546,7 @@ impl MailEngine {
 
     /// Forgets this account on this device: its cached mail and pending actions.
     pub async fn wipe(&self) -> Result<(), LocalCopyError> {
+        self.inner.wiped.set(true);
         *self.inner.backend.borrow_mut() = None;
         *self.inner.store.borrow_mut() = MailStore::new();
         self.changed();
@@ -741,6 +745,8 @@ mod tests {
         full: bool,
         writes: Cell<usize>,
         pending_kept: Cell<bool>,
+        wiped: Cell<bool>,
+        writes_after_wipe: Cell<usize>,
     }
 
     impl LocalCopy for MemoryCopy {
@@ -754,6 +760,9 @@ mod tests {
                     return Err(LocalCopyError::Full);
                 }
                 self.writes.set(self.writes.get() + 1);
+                if self.wiped.get() {
+                    self.writes_after_wipe.set(self.writes_after_wipe.get() + 1);
+                }
                 if let Some(kept) = pending {
                     self.pending_kept.set(kept);
                 }
@@ -765,6 +774,7 @@ mod tests {
             async { Ok(()) }.boxed_local()
         }
         fn wipe<'a>(&'a self, _: &'a str) -> LocalCopyFuture<'a, ()> {
+            self.wiped.set(true);
             async { Ok(()) }.boxed_local()
         }
     }
@@ -883,5 +893,25 @@ mod tests {
         assert_eq!(head, ["n", "a", "b"]);
         assert_eq!(state.as_deref(), Some("q2"), "the list stays at the newer version");
         assert_eq!(far, Some(vec!["fresh1000".to_string()]), "the far rows are the newer version's");
+    }
+
+    #[test]
+    fn a_window_answered_after_sign_out_is_not_kept_on_the_device() {
+        let (copy, server) = (Rc::new(MemoryCopy::default()), Rc::new(ScriptedServer::default()));
+        let (engine, _events, _subscription) = engine_with(copy.clone(), server.clone());
+        let inbox = MailQuery::mailbox("in");
+        server.windows.borrow_mut().push_back(window_of(0, &["a", "b"], "q1"));
+        block_on(engine.show(&inbox, 0, 2)).expect("the first rows");
+        // Rows far down are on their way when the user signs out.
+        server.hold_next_window.set(true);
+        server.windows.borrow_mut().push_back(window_of(1000, &["late"], "q1"));
+        let (_, wiped) = block_on(join(engine.show(&inbox, 1000, 1001), async {
+            let wiped = engine.wipe().await;
+            server.held.release();
+            wiped
+        }));
+        wiped.expect("the wipe");
+        assert!(copy.wiped.get());
+        assert_eq!(copy.writes_after_wipe.get(), 0, "nothing of the account is written after sign-out");
     }
 }
