@@ -190,6 +190,10 @@ pub struct Message {
     pub body_truncated: bool,
     #[serde(default, deserialize_with = "null_as_default")]
     pub attachments: Vec<BodyPart>,
+    /// The whole message as the server keeps it (RFC 5322), where the protocol can fetch it: for
+    /// "View source" and "Download .eml".
+    #[serde(default)]
+    pub blob_id: Option<String>,
 }
 
 impl Message {

@@ -152,6 +152,8 @@ pub fn message(e: &pb::EmailEnvelope, content: pb::MessageContentResponse) -> Me
         html_body: content.html,
         body_truncated: plain.truncated,
         attachments,
+        // RustMailer's API hands out parts, not the message as a whole.
+        blob_id: None,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::jmap::{blob_io, capability};
 use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
 use crate::mail::BodyPart;
-use crate::mail::{MailError, Role};
+use crate::mail::{MailError, Message, Role};
 use crate::outbox::dispatcher::{Outbox, Sender, Subscription};
 use crate::outbox::grant::{Route, SendGrant};
 use crate::outbox::Policy;
@@ -140,6 +140,37 @@ impl Connection {
             Connection::Offline { .. } => Err(MailError::Unsupported("attachments until you sign in again")),
         }
     }
+}
+
+impl Connection {
+    /// Whether the whole message (its source, a .eml file) can be fetched: JMAP keeps it as a
+    /// blob; RustMailer's API hands out parts only.
+    pub fn offers_source(&self) -> bool {
+        matches!(self, Connection::Jmap(_))
+    }
+
+    /// The whole message as the server keeps it, checked against its SHA-256 like any download.
+    pub async fn original(&self, message: &Message, digests: &dyn DigestStore) -> Result<web_sys::Blob, MailError> {
+        if !self.offers_source() {
+            return Err(MailError::Unsupported("a message's source"));
+        }
+        let part = BodyPart {
+            blob_id: message.blob_id.clone(),
+            size: message.summary.size,
+            name: Some(eml_name(&message.summary.subject)),
+            content_type: "message/rfc822".into(),
+            ..Default::default()
+        };
+        self.download(&message.summary.id, &part, digests).await
+    }
+}
+
+/// A file name for a message: its subject, without what file systems refuse.
+pub fn eml_name(subject: &str) -> String {
+    let name: String =
+        subject.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).take(80).collect();
+    let name = name.trim().trim_matches('.');
+    format!("{}.eml", if name.is_empty() { "message" } else { name })
 }
 
 /// How far an account is connected, as the shell shows it (`data-connection` names it for tests).

@@ -369,6 +369,7 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
                                         }
                                     })}
                             </div>
+                            <MessageSource message=m.clone() />
                             {m
                                 .body_truncated
                                 .then(|| {
@@ -622,6 +623,113 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// The largest message whose source is shown in the reader; a larger one can be downloaded.
+const MAX_SOURCE_SHOWN: u64 = 2 * 1024 * 1024;
+
+/// "View source" and "Download .eml": the whole message as the server keeps it, fetched through
+/// the same SHA-256 check as attachments. Only where the protocol can fetch it (JMAP).
+#[component]
+fn MessageSource(message: Message) -> impl IntoView {
+    let ctx = MailContext::get();
+    let offered = ctx.connection.with_untracked(|c| c.offers_source()) && message.blob_id.is_some();
+    let source = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
+    let fetch = move |message: Message, save: bool| {
+        busy.set(true);
+        spawn_local_scoped_with_cancellation(async move {
+            let connection = ctx.connection.get_untracked();
+            let digests = ctx.digests.get_value();
+            let result = match connection.original(&message, &*digests).await {
+                Ok(blob) if save => {
+                    if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+                        urls.update_value(|u| u.0.push(url.clone()));
+                        save_as(&url, &super::account::eml_name(&message.summary.subject));
+                    }
+                    None
+                }
+                Ok(blob) => Some(
+                    wasm_bindgen_futures::JsFuture::from(blob.text())
+                        .await
+                        .ok()
+                        .and_then(|text| text.as_string())
+                        .ok_or_else(|| "The source could not be read as text.".to_owned()),
+                ),
+                Err(e) => Some(Err(sentence(&format!("the source could not be fetched: {e}")))),
+            };
+            if result.is_some() {
+                source.set(result);
+            }
+            busy.set(false);
+        });
+    };
+    let too_large = message.summary.size > MAX_SOURCE_SHOWN;
+    let (view_message, save_message) = (message.clone(), message);
+    offered.then(|| {
+        view! {
+            <div class="message-source-actions">
+                <button
+                    type="button"
+                    id="view-source"
+                    aria-expanded=move || source.with(Option::is_some).to_string()
+                    disabled=move || busy.get()
+                    on:click=move |_| {
+                        if source.with_untracked(Option::is_some) {
+                            source.set(None);
+                        } else if too_large {
+                            source
+                                .set(
+                                    Some(
+                                        Err(
+                                            format!(
+                                                "This message is too large to show here ({}): download it instead.",
+                                                human_size(view_message.summary.size),
+                                            ),
+                                        ),
+                                    ),
+                                );
+                        } else {
+                            fetch(view_message.clone(), false);
+                        }
+                    }
+                >
+                    {move || if source.with(Option::is_some) { "Hide source" } else { "View source" }}
+                </button>
+                <button
+                    type="button"
+                    id="download-eml"
+                    disabled=move || busy.get()
+                    on:click=move |_| fetch(save_message.clone(), true)
+                >
+                    "Download .eml"
+                </button>
+            </div>
+            {move || {
+                source
+                    .get()
+                    .map(|shown| match shown {
+                        Ok(text) => {
+                            view! {
+                                <pre class="message-source" tabindex="0" aria-label="Message source">
+                                    {text}
+                                </pre>
+                            }
+                                .into_any()
+                        }
+                        Err(why) => {
+                            view! {
+                                <p class="notice" role="alert">
+                                    {why}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        }
+    })
 }
 
 /// Hands a downloaded file to the browser's save flow.

@@ -563,6 +563,23 @@ def journey_list_as_read(d, seed):
     assert READ_ALOUD in check, check
 
 
+def journey_view_source(d, seed):
+    """A message's source, as the server keeps it: "View source" shows it (through the SHA-256
+    check every download passes), with the headers the sender wrote; "Hide source" folds it."""
+    search_for(d, READ_ALOUD)
+    row(d, READ_ALOUD).click()
+    d.wait_for("the message's text", lambda: any("Plain words" in (e.text or "") for e in d.find(".plain-text")), 30)
+    assert d.find("#download-eml"), "a .eml download is offered beside it"
+    d.element("#view-source").click()
+    source = d.element(".message-source", timeout=30).text
+    assert "Subject: " + READ_ALOUD in source and "Message-ID: <%s-read-aloud" % TOKEN in source, source[:600]
+    assert "Plain words for the screen reader." in source, source[-600:]
+    problems = audit(d, "message source")
+    assert not problems, "\n".join(problems)
+    d.element("#view-source").click()
+    d.wait_for("the source folded", lambda: not d.find(".message-source"), 10)
+
+
 def search_for(d, text):
     search = d.element("#search")
     search.clear()
@@ -690,8 +707,8 @@ def journey_announcements(d, seed):
     said.wait_for("the undo", lambda t: "Undone" in t)
     proxy("/down")
     try:
-        # Push alone only reconnects, later and later; the first request that finds no server
-        # tells the page it is offline: the user flags the first message.
+        # The page probes with a sync when push drops; a user acting meanwhile finds the server
+        # gone too (the first message flagged): either way "offline" is said once.
         d.run("document.querySelector('.message-row[data-id] .message-open').click()")
         d.element(".reader")
         blur(d)
@@ -761,6 +778,7 @@ def main():
         ("settings, dark, phone", lambda d: journey_screens(d)),
         ("accessibility: the message list as a screen reader reads it", lambda d: journey_list_as_read(d, seed)),
         ("accessibility: every screen, light and dark", lambda d: journey_accessibility(d)),
+        ("view a message's source", lambda d: journey_view_source(d, seed)),
         # Last: they sign in again on the fault proxy's origin. The first to load anything there
         # (the browser's HTTP cache keeps the chunks it fetched through it).
         ("the app that cannot load: the form says so, signing in again loads it", journey_app_that_cannot_load),

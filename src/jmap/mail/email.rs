@@ -32,8 +32,9 @@ pub const SUMMARY_PROPERTIES: [&str; 11] = [
 /// The only properties of a message that change after it exists (RFC 8621 §4).
 pub const MUTABLE_PROPERTIES: [&str; 3] = ["id", "keywords", "mailboxIds"];
 
-pub(super) const MESSAGE_PROPERTIES: [&str; 22] = [
+pub(super) const MESSAGE_PROPERTIES: [&str; 23] = [
     "id",
+    "blobId",
     "threadId",
     "mailboxIds",
     "keywords",
@@ -212,6 +213,8 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
         attachments: Vec<BodyPart>,
         #[serde(default, deserialize_with = "null_as_default")]
         body_values: BTreeMap<String, BodyValue>,
+        #[serde(default)]
+        blob_id: Option<String>,
     }
     #[derive(Deserialize)]
     struct List {
@@ -237,6 +240,7 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
     let text_body = join(&raw.text_body, "text/plain");
     let html_body = join(&raw.html_body, "text/html");
     Ok(Message {
+        blob_id: raw.blob_id,
         summary: raw.summary,
         cc: raw.cc,
         bcc: raw.bcc,
@@ -293,7 +297,7 @@ mod tests {
         let m = parse_message(
             "M1",
             json!({ "list": [{
-                "id": "M1", "subject": "Hi",
+                "id": "M1", "blobId": "G1", "subject": "Hi",
                 "textBody": [{ "partId": "1", "type": "text/plain" }],
                 "htmlBody": [{ "partId": "2", "type": "text/html" }],
                 "attachments": [{ "partId": "3", "blobId": "B3", "type": "image/png", "cid": "logo", "size": 10 }],
@@ -305,6 +309,7 @@ mod tests {
         assert_eq!(m.html_body.as_deref(), Some("<p>html</p>"));
         assert!(m.body_truncated);
         assert_eq!(m.inline_parts().count(), 1);
+        assert_eq!(m.blob_id.as_deref(), Some("G1"), "the whole message, for its source");
         assert_eq!(parse_message("M2", json!({ "list": [] })), Err(MailError::NotFound("M2".into())));
     }
 

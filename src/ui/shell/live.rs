@@ -76,15 +76,25 @@ fn sync_now(engine: &MailEngine) {
 
 /// Push that connects again after a drop (an outage, a network change) may have missed changes:
 /// a sync catches up, and tells the engine (and so the offline banner) that the server is back.
-/// The first connection needs none: the account synced as it went live.
+/// The first connection needs none: the account synced as it went live. A drop itself is probed
+/// with one sync too: push alone only reconnects, later and later, so without it the page would
+/// say it is offline only at the user's next action.
 #[derive(Default)]
 struct CatchUp {
     connected_before: std::cell::Cell<bool>,
+    probed: std::cell::Cell<bool>,
 }
 
 impl CatchUp {
     fn connected(&self, engine: &MailEngine) {
+        self.probed.set(false);
         if self.connected_before.replace(true) {
+            sync_now(engine);
+        }
+    }
+
+    fn dropped(&self, engine: &MailEngine) {
+        if !self.probed.replace(true) {
             sync_now(engine);
         }
     }
@@ -120,6 +130,7 @@ fn start_push(
                     sync_now(&engine);
                 }
                 PushEvent::Disconnected { retry_in_ms, .. } => {
+                    reconnect.dropped(&engine);
                     status.text.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
                 }
                 _ => {}
@@ -156,6 +167,7 @@ fn start_push(
                     sync_now(&engine);
                 }
                 RustMailerPush::Disconnected { retry_in_ms, .. } => {
+                    reconnect.dropped(&engine);
                     status.text.set(format!("Reconnecting in {} s…", retry_in_ms.div_ceil(1000)))
                 }
             }))
