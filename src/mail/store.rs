@@ -952,26 +952,27 @@ mod tests {
         assert!(s.pending().is_empty());
     }
 
+    /// A list's changes: `removed` ids, `added` (index, id) pairs, the server's total.
+    fn changes(removed: &[&str], added: &[(u64, &str)], total: Option<u64>, new_state: &str) -> ListDelta {
+        ListDelta::Changes {
+            removed: removed.iter().map(|id| id.to_string()).collect(),
+            added: added.iter().map(|(index, id)| (*index, id.to_string())).collect(),
+            total,
+            new_state: new_state.into(),
+        }
+    }
+
     #[test]
     fn query_changes_keep_the_head_in_order() {
         let (mut s, q) = store();
         s.put_email(summary("n", "in", true));
-        s.apply_list(
-            &q,
-            "q1",
-            ListDelta::Changes {
-                removed: vec!["b".into()],
-                added: vec![(0, "n".into())],
-                total: Some(3),
-                new_state: "q2".into(),
-            },
-        );
+        s.apply_list(&q, "q1", changes(&["b"], &[(0, "n")], Some(3), "q2"));
         assert_eq!(ids(&s.rows(&q, 0, 50)), ["n", "a", "c"]);
         assert_eq!(s.list(&q).unwrap().query_state.as_deref(), Some("q2"));
     }
 
     fn added_on_top(added: &str, new_state: &str) -> ListDelta {
-        ListDelta::Changes { removed: vec![], added: vec![(0, added.into())], total: None, new_state: new_state.into() }
+        changes(&[], &[(0, added)], None, new_state)
     }
 
     #[test]
@@ -979,31 +980,14 @@ mod tests {
         let (mut s, q) = store();
         s.put_email(summary("n", "in", true));
         // Three conversations and one new: a total of 9 counts messages, not rows.
-        s.apply_list(
-            &q,
-            "q1",
-            ListDelta::Changes {
-                removed: vec![],
-                added: vec![(0, "n".into())],
-                total: Some(9),
-                new_state: "q2".into(),
-            },
-        );
+        s.apply_list(&q, "q1", changes(&[], &[(0, "n")], Some(9), "q2"));
         assert_eq!(s.list(&q).unwrap().total, Some(4));
         assert_eq!(ids(&s.rows(&q, 0, 10)), ["n", "a", "b", "c"], "no rows left loading at the end");
         // A row it held removed: one fewer, whatever the total says.
-        let removed = |id: &str, total, since: &str, new_state: &str| {
-            (
-                since.to_owned(),
-                ListDelta::Changes { removed: vec![id.into()], added: vec![], total, new_state: new_state.into() },
-            )
-        };
-        let (since, delta) = removed("a", Some(9), "q2", "q3");
-        s.apply_list(&q, &since, delta);
+        s.apply_list(&q, "q2", changes(&["a"], &[], Some(9), "q3"));
         assert_eq!(s.list(&q).unwrap().total, Some(3));
         // A total within what the changes allow is taken as it is.
-        let (since, delta) = removed("x", Some(2), "q3", "q4");
-        s.apply_list(&q, &since, delta);
+        s.apply_list(&q, "q3", changes(&["x"], &[], Some(2), "q4"));
         assert_eq!(s.list(&q).unwrap().total, Some(2));
     }
 
