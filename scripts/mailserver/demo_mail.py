@@ -25,7 +25,7 @@ class Jmap:
         self.auth = "Basic " + token
         # RFC 8620 discovery (Cyrus redirects it to /jmap/); the session's URLs may be relative
         # (Cyrus) or absolute (Stalwart).
-        session = self.request("GET", self.base + "/.well-known/jmap")
+        session = self.session = self.request("GET", self.base + "/.well-known/jmap")
         self.account = session["primaryAccounts"]["urn:ietf:params:jmap:mail"]
         self.api = urllib.parse.urljoin(self.base + "/", session["apiUrl"])
         self.upload_url = urllib.parse.urljoin(self.base + "/", session["uploadUrl"].replace("{accountId}", self.account))
@@ -36,8 +36,8 @@ class Jmap:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.load(resp)
 
-    def call(self, *calls):
-        body = json.dumps({"using": USING, "methodCalls": [[n, a, str(i)] for i, (n, a) in enumerate(calls)]})
+    def call(self, *calls, using=()):
+        body = json.dumps({"using": USING + list(using), "methodCalls": [[n, a, str(i)] for i, (n, a) in enumerate(calls)]})
         responses = self.request("POST", self.api, body.encode())["methodResponses"]
         for name, args, _ in responses:
             if name == "error":

@@ -28,6 +28,7 @@ DOMAIN = "example.org"
 # (login, password); the first is the demo account the app signs in to, the third holds the big folder.
 USERS = [("demo@" + DOMAIN, "demo-password"), ("bob@" + DOMAIN, "bob-password"), ("bulk@" + DOMAIN, "bulk-password")]
 ADMIN = ("admin", "admin-password")
+DEMO_QUOTA_KIB = 100 * 1024
 SPECIAL_FOLDERS = ["Drafts", "Sent", "Trash", "Junk", "Archive"]
 
 
@@ -89,6 +90,8 @@ def imapd_conf(base, smtp_port):
         "autocreate_subscribe_folders": folders,
         "jmap_pushpoll": "1s",
         "jmap_preview_length": "200",
+        # Cyrus's own JMAP extensions: SieveScript (filters) and Quota, which it offers only with this.
+        "jmap_nonstandard_extensions": "yes",
         "syslog_prefix": "petrel-cyrus",
     }
     text = "".join("%s: %s\n" % kv for kv in lines.items())
@@ -133,6 +136,23 @@ def set_password(base, login, password):
     realm = realm or "localhost"
     subprocess.run(["saslpasswd2", "-f", base + "/etc/sasldb2", "-u", realm, "-p", "-c", user],
                    input=password.encode(), check=True)
+
+
+def set_quota(port, login, kib, server="cyrus"):
+    """Sets `login`'s storage quota (KiB): on Cyrus as the IMAP admin (RFC 2087 SETQUOTA) on the
+    IMAP `port`, on Stalwart through its admin API on the HTTP `port`. JMAP Quota/get then reports it."""
+    if server == "stalwart":
+        import stalwart
+        return stalwart.set_quota(port, ADMIN, login, kib * 1024)
+    import imaplib
+    imap = imaplib.IMAP4("127.0.0.1", port)
+    try:
+        imap.login(*ADMIN)
+        typ, data = imap._simple_command("SETQUOTA", "user/" + login, "(STORAGE %d)" % kib)
+        if typ != "OK":
+            raise SystemExit("mailserver: SETQUOTA for %s failed: %s" % (login, data))
+    finally:
+        imap.logout()
 
 
 def imap_login(port, login, password):
@@ -200,6 +220,8 @@ def start_cyrus(base, httpd, smtp_port, sink_http):
 
     for login, password in USERS:
         imap_login(imap_port, login, password)
+    # The demo account has a limit, so the folder pane has a quota to show.
+    set_quota(imap_port, USERS[0][0], DEMO_QUOTA_KIB)
     push = 0 if httpd == CYRUS_BIN + "/httpd" else 1  # 1: WebSocket and EventSource
     log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
     return http_port, "IMAP_PORT=%d\nPUSH=%d\n" % (imap_port, push)
@@ -211,7 +233,7 @@ def start_stalwart(base, binary, smtp_port, sink_http):
         os.makedirs(os.path.join(base, d), exist_ok=True)
     start_sink(base, smtp_port, sink_http)
     ports = (free_port(), free_port(), free_port())
-    pid = stalwart.start(base, binary, smtp_port, USERS, ADMIN, DOMAIN, ports)
+    pid = stalwart.start(base, binary, smtp_port, USERS, ADMIN, DOMAIN, ports, {USERS[0][0]: DEMO_QUOTA_KIB * 1024})
     with open(base + "/run/stalwart.pid", "w") as f:
         f.write(str(pid))
     log("Stalwart JMAP on http://127.0.0.1:%d, SMTP on %d, IMAP on %d, relaying to the SMTP sink on %d (%s)"

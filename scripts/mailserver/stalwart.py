@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -113,6 +114,12 @@ def _admin_call(http_port, admin, method, path, body=None):
     return answer
 
 
+def set_quota(http_port, admin, login, octets):
+    """Sets `login`'s storage quota, which Stalwart's JMAP Quota/get (RFC 9425) then reports."""
+    _admin_call(http_port, admin, "PATCH", "/api/principal/" + urllib.parse.quote(login),
+                [{"action": "set", "field": "quota", "value": octets}])
+
+
 def wait_ready(http_port, timeout, proc, log_path):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -137,9 +144,9 @@ def tail(path, lines=30):
         return "(no log)"
 
 
-def start(base, binary, sink_port, users, admin, domain, ports):
-    """Starts Stalwart under `base` and creates `domain` and `users` in it. `ports`: (http, smtp,
-    imap). Returns the process id."""
+def start(base, binary, sink_port, users, admin, domain, ports, quotas=None):
+    """Starts Stalwart under `base` and creates `domain` and `users` in it, with the storage
+    `quotas` (login: octets) given. `ports`: (http, smtp, imap). Returns the process id."""
     http_port, smtp_port, imap_port = ports
     os.makedirs(base + "/data", exist_ok=True)
     conf = base + "/etc/stalwart.toml"
@@ -154,5 +161,6 @@ def start(base, binary, sink_port, users, admin, domain, ports):
     _admin_call(http_port, admin, "POST", "/api/principal", {"type": "domain", "name": domain})
     for login, password in users:
         _admin_call(http_port, admin, "POST", "/api/principal", {
-            "type": "individual", "name": login, "secrets": [password], "emails": [login], "roles": ["user"]})
+            "type": "individual", "name": login, "secrets": [password], "emails": [login], "roles": ["user"],
+            "quota": (quotas or {}).get(login, 0)})
     return proc.pid

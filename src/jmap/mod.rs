@@ -9,6 +9,7 @@ pub mod error;
 pub mod mail;
 pub mod method_error;
 pub mod push;
+pub mod quota;
 pub mod request;
 pub mod session;
 pub mod set;
@@ -31,4 +32,8 @@ pub mod capability {
     pub const WEBSOCKET: &str = "urn:ietf:params:jmap:websocket";
     pub const BLOB: &str = "urn:ietf:params:jmap:blob";
     pub const VACATION: &str = "urn:ietf:params:jmap:vacationresponse";
+    /// RFC 9425.
+    pub const QUOTA: &str = "urn:ietf:params:jmap:quota";
+    /// Cyrus's own Quota/get, before RFC 9425.
+    pub const CYRUS_QUOTA: &str = "https://cyrusimap.org/ns/jmap/quota";
 }

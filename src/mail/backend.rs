@@ -9,6 +9,7 @@ use super::error::MailError;
 use super::mailbox::Mailbox;
 use super::model::{Draft, EmailSummary, Identity, Message, Snippet, Vacation};
 use super::query::{Filter, MailQuery};
+use super::quota::Quota;
 
 pub type BackendFuture<'a, T> = LocalBoxFuture<'a, Result<T, MailError>>;
 
@@ -175,6 +176,10 @@ pub trait MailBackend {
     fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>>;
     fn vacation(&self) -> BackendFuture<'_, Vacation>;
     fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()>;
+    /// The account's storage use and limit; `None` when the server reports no limit.
+    fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// A message found by its Message-ID.

@@ -24,6 +24,8 @@ pub mod keyword {
     pub const DRAFT: &str = "$draft";
     pub const FORWARDED: &str = "$forwarded";
     pub const JUNK: &str = "$junk";
+    /// The user said a message is not spam (what spam filters learn from, like `$junk`).
+    pub const NOT_JUNK: &str = "$notjunk";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

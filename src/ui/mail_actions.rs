@@ -16,7 +16,10 @@ pub enum Batch {
     ToggleFlag,
     Archive,
     Delete,
+    /// Into Junk, marked `$junk` (and no longer `$notjunk`), which trains the server's filter.
     Spam,
+    /// Out of Junk into the Inbox, marked `$notjunk`.
+    NotSpam,
     MoveTo(String),
 }
 
@@ -88,9 +91,17 @@ pub fn plan(store: &MailStore, batch: &Batch, ids: &[String]) -> Result<(Vec<Act
             let (a, u) = move_change(&emails, &folder(Role::Archive, "Archive")?);
             (a, format!("Archived {n}."), u)
         }
-        Batch::Spam => {
-            let (a, u) = move_change(&emails, &folder(Role::Junk, "Junk")?);
-            (a, format!("Reported {n} as spam."), u)
+        Batch::Spam | Batch::NotSpam => {
+            let spam = *batch == Batch::Spam;
+            let to = if spam { folder(Role::Junk, "Junk")? } else { folder(Role::Inbox, "Inbox")? };
+            let (mv, mut undo) = move_change(&emails, &to);
+            let (mark, undo_mark) = keyword_change(&emails, keyword::JUNK, spam);
+            let (unmark, undo_unmark) = keyword_change(&emails, keyword::NOT_JUNK, !spam);
+            undo.extend(undo_mark);
+            undo.extend(undo_unmark);
+            let said =
+                if spam { format!("Reported {n} as spam.") } else { format!("Moved {n} to the Inbox: not spam.") };
+            return Ok((vec![mv, mark, unmark], said, undo));
         }
         Batch::MoveTo(to) => {
             let name =

@@ -38,7 +38,11 @@ mod panics;
 #[cfg(target_arch = "wasm32")]
 mod prefs;
 #[cfg(target_arch = "wasm32")]
+mod print_view;
+#[cfg(target_arch = "wasm32")]
 pub mod pwa;
+#[cfg(target_arch = "wasm32")]
+mod quota_meter;
 #[cfg(target_arch = "wasm32")]
 mod reader;
 #[cfg(target_arch = "wasm32")]

@@ -14,7 +14,7 @@ use super::mail_actions::{self, Batch};
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
 use crate::mail::error::sentence;
 use crate::mail::quoting::{split_quotes, ReplyKind};
-use crate::mail::{keyword, Action, Address, BodyPart, EmailSummary, Message};
+use crate::mail::{keyword, Action, Address, BodyPart, EmailSummary, Message, Role};
 
 /// What the reader asks of the shell: answer a message.
 pub type OnAnswer = Callback<(Message, ReplyKind)>;
@@ -32,7 +32,7 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-fn people(list: &[Address]) -> String {
+pub(super) fn people(list: &[Address]) -> String {
     list.iter()
         .map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
             Some(n) => format!("{n} <{}>", a.email),
@@ -42,7 +42,7 @@ fn people(list: &[Address]) -> String {
         .join(", ")
 }
 
-fn local_time(rfc3339: &str) -> String {
+pub(super) fn local_time(rfc3339: &str) -> String {
     let date = js_sys::Date::new(&rfc3339.into());
     if date.get_time().is_nan() {
         return rfc3339.to_owned();
@@ -51,7 +51,13 @@ fn local_time(rfc3339: &str) -> String {
 }
 
 #[component]
-pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close: Callback<()>) -> impl IntoView {
+pub fn Reader(
+    thread_id: String,
+    email_id: String,
+    on_answer: OnAnswer,
+    on_close: Callback<()>,
+    on_print: Callback<()>,
+) -> impl IntoView {
     let ctx = MailContext::get();
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
     let error = RwSignal::new(None::<String>);
@@ -123,6 +129,9 @@ pub fn Reader(thread_id: String, email_id: String, on_answer: OnAnswer, on_close
                         n => format!("{n} messages"),
                     }}
                 </span>
+                <button type="button" id="print-open" class="print" on:click=move |_| on_print.run(())>
+                    "Print"
+                </button>
             </header>
             {move || {
                 error
@@ -272,7 +281,7 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
         let id = id.clone();
         move |batch: Batch| mail_actions::run(&ctx, batch, vec![id.clone()])
     };
-    let (act_archive, act_delete, act_unread) = (act.clone(), act.clone(), act);
+    let (act_archive, act_delete, act_unread, act_spam) = (act.clone(), act.clone(), act.clone(), act);
     view! {
         <div class="message-view">
             {move || {
@@ -355,6 +364,29 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
                                 >
                                     "Mark unread"
                                 </button>
+                                {
+                                    let (id, a) = (m.summary.id.clone(), act_spam.clone());
+                                    let in_junk = Signal::derive(move || {
+                                        ctx.version.track();
+                                        let junk = ctx.role_id(Role::Junk);
+                                        ctx.engine
+                                            .with_value(|e| e.read(|s| s.email(&id)))
+                                            .zip(junk)
+                                            .is_some_and(|(e, j)| e.in_mailbox(&j))
+                                    });
+                                    // Read from the store: the button changes as soon as the move is made.
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="spam"
+                                            on:click=move |_| a(
+                                                if in_junk.get_untracked() { Batch::NotSpam } else { Batch::Spam },
+                                            )
+                                        >
+                                            {move || if in_junk.get() { "Not spam" } else { "Spam" }}
+                                        </button>
+                                    }
+                                }
                                 {has_html
                                     .then(|| {
                                         view! {
@@ -465,7 +497,7 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
 
 /// The frame grows to its content (the same-origin sandbox lets the page measure it; scripts
 /// stay off inside).
-fn fit_frame(ev: leptos::ev::Event) {
+pub(super) fn fit_frame(ev: leptos::ev::Event) {
     mark("petrel:frame-loaded");
     let Some(frame) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlIFrameElement>().ok()) else { return };
     // The body's height, not the document's: the latter is never less than the frame itself.

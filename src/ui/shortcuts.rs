@@ -66,7 +66,7 @@ pub const HELP: &[Shortcut] = &[
     row("#", "delete", &[("#", Command::Delete)]),
     row("s", "flag or unflag", &[("s", Command::ToggleFlag)]),
     row("m", "move to a folder", &[("m", Command::Move)]),
-    row("!", "report as spam", &[("!", Command::Spam)]),
+    row("!", "report as spam (in Junk: not spam)", &[("!", Command::Spam)]),
     row("z", "undo the last action", &[("z", Command::Undo)]),
     row("/", "search", &[("/", Command::Search)]),
     Shortcut {

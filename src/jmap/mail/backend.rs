@@ -16,6 +16,7 @@ use crate::mail::backend::{
 };
 use crate::mail::model::{keyword, Address, Draft, EmailSummary, Identity, Message, Snippet, Vacation};
 use crate::mail::query::{Filter, MailQuery};
+use crate::mail::quota::Quota;
 use crate::mail::MailError;
 use crate::mail::Mailbox;
 
@@ -539,6 +540,22 @@ impl MailBackend for JmapMail {
                 }
                 None => Ok(()),
             }
+        }
+        .boxed_local()
+    }
+
+    fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
+        async move {
+            let session = self.client.session();
+            let Some(using) =
+                [capability::QUOTA, capability::CYRUS_QUOTA].into_iter().find(|c| session.has_capability(c))
+            else {
+                return Ok(None);
+            };
+            let mut req = self.request().using(using);
+            let call = req.call("Quota/get", json!({ "accountId": self.account, "ids": null }));
+            let mut response = self.client.send(&req).await?;
+            Ok(crate::jmap::quota::parse_quota(response.take(&call)?)?)
         }
         .boxed_local()
     }

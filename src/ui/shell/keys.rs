@@ -16,7 +16,9 @@ use super::state::{Dialog, ShellState};
 pub fn use_keys(state: ShellState, ctx: MailContext, query: Memo<Option<MailQuery>>) {
     let after_g = StoredValue::new(false);
     let keys = window_event_listener(leptos::ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
-        if ev.default_prevented() || is_typing(&ev) || state.composing.with_untracked(|c| c.is_some()) {
+        // The composer and the print view keep their keys (the print view closes on its own Escape).
+        let covered = state.composing.with_untracked(|c| c.is_some()) || state.printing.with_untracked(|p| p.is_some());
+        if ev.default_prevented() || is_typing(&ev) || covered {
             return;
         }
         let g = after_g.get_value();
@@ -81,7 +83,7 @@ fn carry_out(command: Command, state: ShellState, ctx: MailContext, total: u64) 
         Command::ToggleFlag => state.batch(&ctx, Batch::ToggleFlag),
         Command::Archive => state.batch(&ctx, Batch::Archive),
         Command::Delete => state.batch(&ctx, Batch::Delete),
-        Command::Spam => state.batch(&ctx, Batch::Spam),
+        Command::Spam => state.batch(&ctx, state.spam_batch(&ctx)),
         Command::Move => {
             let ids = state.targets(&ctx);
             if !ids.is_empty() {

@@ -12,6 +12,7 @@ use crate::ui::mail_actions::Batch;
 use crate::ui::mailbox_tree::{FolderTools, MailboxTree};
 use crate::ui::message_list::{ListEvents, MessageList};
 use crate::ui::prefs;
+use crate::ui::quota_meter::QuotaMeter;
 use crate::ui::reader::Reader;
 
 use super::state::{Dialog, Page, ShellState};
@@ -134,9 +135,15 @@ fn BatchBar() -> impl IntoView {
                     >
                         "Move…"
                     </button>
-                    <button type="button" id="batch-spam" on:click=move |_| batch(Batch::Spam)>
-                        "Spam"
-                    </button>
+                    {move || {
+                        let spam = state.spam_batch(&ctx);
+                        let label = if spam == Batch::NotSpam { "Not spam" } else { "Spam" };
+                        view! {
+                            <button type="button" id="batch-spam" on:click=move |_| batch(spam.clone())>
+                                {label}
+                            </button>
+                        }
+                    }}
                     <button type="button" id="batch-delete" on:click=move |_| batch(Batch::Delete)>
                         "Delete"
                     </button>
@@ -175,6 +182,7 @@ pub fn FolderNav(waiting: Signal<usize>) -> impl IntoView {
                     n => Some(view! { <span class="count">{n}</span> }),
                 }}
             </button>
+            <QuotaMeter />
         </nav>
     }
 }
@@ -191,7 +199,14 @@ pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
         <section class="reader-pane" aria-label="Reading pane">
             {move || match state.opened.get() {
                 Some((id, thread)) => {
-                    view! { <Reader thread_id=thread email_id=id on_answer=on_answer on_close=on_close /> }.into_any()
+                    let on_print = Callback::new({
+                        let (id, thread) = (id.clone(), thread.clone());
+                        move |_| state.printing.set(Some((id.clone(), thread.clone())))
+                    });
+                    view! {
+                        <Reader thread_id=thread email_id=id on_answer=on_answer on_close=on_close on_print=on_print />
+                    }
+                        .into_any()
                 }
                 None => view! { <p class="empty reader-empty">"Choose a message to read it here."</p> }.into_any(),
             }}

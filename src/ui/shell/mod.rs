@@ -22,6 +22,7 @@ use super::compose::{Compose, Queued};
 use super::context::MailContext;
 use super::outbox_view::OutboxView;
 use super::prefs;
+use super::print_view::PrintView;
 use super::settings::Settings;
 use crate::jmap::blob::MemoryDigests;
 use crate::mail::quoting::ReplyKind;
@@ -110,7 +111,8 @@ pub fn MailShell(
     let query = Memo::new(move |_| state.query(&ctx));
     // A new list starts with nothing selected.
     Effect::new(move |_| {
-        query.track();
+        // Read, not `track()`ed: a memo only computes (and follows its sources) when read.
+        query.with(|_| ());
         state.selection.set(Default::default());
     });
     keys::use_keys(state, ctx, query);
@@ -153,6 +155,7 @@ pub fn MailShell(
         <div
             class="shell"
             class:reading=move || state.opened.with(|o| o.is_some())
+            class:printing=move || state.printing.with(|p| p.is_some())
             data-connection=move || connection.with(Connection::link).name()
         >
             <a class="skip-link" href="#main">
@@ -210,6 +213,18 @@ pub fn MailShell(
                 }}
             </main>
             <ShellDialogs />
+            {move || {
+                state
+                    .printing
+                    .get()
+                    .map(|(id, thread)| {
+                        let on_close = Callback::new(move |_| {
+                            state.printing.set(None);
+                            focus_print_button();
+                        });
+                        view! { <PrintView thread_id=thread email_id=id on_close=on_close /> }
+                    })
+            }}
         </div>
     }
 }
@@ -241,6 +256,14 @@ fn window_title(
             doc.set_title(&title);
         }
     });
+}
+
+/// Back from the print view, focus returns to the button that opened it.
+fn focus_print_button() {
+    let button = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("print-open"));
+    if let Some(b) = button.and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(b).ok()) {
+        let _ = b.focus();
+    }
 }
 
 /// The undo offer of a sent message goes away with its window.

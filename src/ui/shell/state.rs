@@ -39,6 +39,8 @@ pub struct ShellState {
     /// The rows in view, with their positions: the keys and batch actions read them.
     pub visible: RwSignal<Vec<(u64, EmailSummary)>>,
     pub dialog: RwSignal<Option<Dialog>>,
+    /// The conversation shown as it prints (its message and conversation ids), over the app.
+    pub printing: RwSignal<Option<(String, String)>>,
     pub composing: RwSignal<Option<Draft>>,
     /// A message just handed to the outbox, while it can still be taken back.
     pub undo_send: RwSignal<Option<Queued>>,
@@ -56,6 +58,7 @@ impl ShellState {
             selection: RwSignal::new(Selection::default()),
             visible: RwSignal::new(Vec::new()),
             dialog: RwSignal::new(None),
+            printing: RwSignal::new(None),
             composing: RwSignal::new(None),
             undo_send: RwSignal::new(None),
             sort: RwSignal::new((SortBy::ReceivedAt, false)),
@@ -99,6 +102,16 @@ impl ShellState {
         self.opened.set(Some((email.id.clone(), email.thread_id.clone())));
     }
 
+    /// Spam, or Not spam when the folder shown is Junk (where `!` and the batch bar take mail out).
+    pub fn spam_batch(&self, ctx: &MailContext) -> Batch {
+        let in_junk = self.folder().is_some_and(|id| ctx.role_id(Role::Junk).as_deref() == Some(id.as_str()));
+        if in_junk {
+            Batch::NotSpam
+        } else {
+            Batch::Spam
+        }
+    }
+
     pub fn go_role(&self, ctx: &MailContext, role: Role) {
         if let Some(id) = ctx.role_id(role) {
             self.show(Page::Folder(id));
@@ -132,7 +145,7 @@ impl ShellState {
 
     pub fn batch(&self, ctx: &MailContext, batch: Batch) {
         let ids = self.targets(ctx);
-        let leaves = matches!(batch, Batch::Archive | Batch::Delete | Batch::Spam | Batch::MoveTo(_));
+        let leaves = matches!(batch, Batch::Archive | Batch::Delete | Batch::Spam | Batch::NotSpam | Batch::MoveTo(_));
         mail_actions::run(ctx, batch, ids.clone());
         if leaves {
             if self.opened.get_untracked().is_some_and(|(id, _)| ids.contains(&id)) {
