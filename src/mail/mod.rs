@@ -23,6 +23,7 @@ pub mod query;
 pub mod quota;
 pub mod quoting;
 pub mod store;
+pub mod unsubscribe;
 
 pub use action::Action;
 pub use error::{MailError, Retry, WriteOutcome};

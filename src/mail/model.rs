@@ -196,6 +196,11 @@ pub struct Message {
     /// "View source" and "Download .eml".
     #[serde(default)]
     pub blob_id: Option<String>,
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post` as sent (read by `mail::unsubscribe`).
+    #[serde(default)]
+    pub list_unsubscribe: Option<String>,
+    #[serde(default)]
+    pub list_unsubscribe_post: Option<String>,
 }
 
 impl Message {

@@ -152,8 +152,10 @@ pub fn message(e: &pb::EmailEnvelope, content: pb::MessageContentResponse) -> Me
         html_body: content.html,
         body_truncated: plain.truncated,
         attachments,
-        // RustMailer's API hands out parts, not the message as a whole.
+        // RustMailer's API hands out parts, not the message as a whole, nor its other headers.
         blob_id: None,
+        list_unsubscribe: None,
+        list_unsubscribe_post: None,
     }
 }
 

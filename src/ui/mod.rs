@@ -59,6 +59,8 @@ mod shell;
 pub mod shortcuts;
 #[cfg(target_arch = "wasm32")]
 mod sign_in;
+#[cfg(target_arch = "wasm32")]
+mod unsubscribe_bar;
 
 #[cfg(target_arch = "wasm32")]
 pub use account::{sign_in, SignInAttempt, SignedIn};

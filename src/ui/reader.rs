@@ -12,9 +12,10 @@ use wasm_bindgen::JsCast;
 use super::context::MailContext;
 use super::mail_actions::{self, Batch};
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
+use super::unsubscribe_bar::UnsubscribeBar;
 use crate::mail::error::sentence;
 use crate::mail::quoting::{split_quotes, ReplyKind};
-use crate::mail::{keyword, Action, Address, BodyPart, EmailSummary, Message, Role};
+use crate::mail::{keyword, Action, Address, BodyPart, Draft, EmailSummary, Message, Role};
 
 /// What the reader asks of the shell: answer a message.
 pub type OnAnswer = Callback<(Message, ReplyKind)>;
@@ -57,6 +58,7 @@ pub fn Reader(
     on_answer: OnAnswer,
     on_close: Callback<()>,
     on_print: Callback<()>,
+    on_compose: Callback<Draft>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
@@ -188,7 +190,15 @@ pub fn Reader(
                                     move || {
                                         is_open
                                             .get()
-                                            .then(|| view! { <MessageView id=id.clone() on_answer=on_answer /> })
+                                            .then(|| {
+                                                view! {
+                                                    <MessageView
+                                                        id=id.clone()
+                                                        on_answer=on_answer
+                                                        on_compose=on_compose
+                                                    />
+                                                }
+                                            })
                                     }
                                 }
                             </li>
@@ -212,7 +222,7 @@ impl Drop for ObjectUrls {
 }
 
 #[component]
-fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
+fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> impl IntoView {
     let ctx = MailContext::get();
     let message = RwSignal::new_local(None::<Message>);
     let error = RwSignal::new(None::<String>);
@@ -401,6 +411,7 @@ fn MessageView(id: String, on_answer: OnAnswer) -> impl IntoView {
                                         }
                                     })}
                             </div>
+                            <UnsubscribeBar message=m.clone() on_compose=on_compose />
                             <MessageSource message=m.clone() />
                             {m
                                 .body_truncated

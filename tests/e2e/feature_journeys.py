@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
-22): "not spam", the storage quota, the print view. The release app through the gateway, in each
+22): "not spam", the storage quota, the print view, unsubscribe. The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
 Env: as ui_journeys.py (whose helpers these share), plus SERVER and IMAP_PORT (the rig's server.env).
 """
+import http.server
 import math
 import os
+import ssl
+import subprocess
 import sys
+import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ui_journeys import (  # noqa: E402
-    ARTIFACTS, TOKEN, USER, Seeder, frame_ready, key, message, no_row, open_folder, row, shot, sign_in, when)
+    ARTIFACTS, TOKEN, USER, Seeder, frame_ready, key, message, no_row, open_folder, row, shot, sign_in, sink_eml,
+    sink_messages, when)
 from webdriver import Driver, run_journey, wait  # noqa: E402
 from accessibility import audit  # noqa: E402
 import mailserver  # noqa: E402  (scripts/mailserver, on the path through ui_journeys)
@@ -21,9 +27,65 @@ import mailserver  # noqa: E402  (scripts/mailserver, on the path through ui_jou
 SERVER = os.environ.get("PETREL_TEST_SERVER", os.environ.get("SERVER", "cyrus"))
 SPAM = "%s Cheap watches" % TOKEN
 PRINTED = "%s Offsite agenda" % TOKEN
+NEWSLETTER = "%s Weekly deals" % TOKEN
+LIST_BY_MAIL = "%s Garden club news" % TOKEN
+HOSTILE_LIST = "%s Hostile list" % TOKEN
+NEWSLETTER_FROM = "deals-%s@shop.example.com" % TOKEN
 
 
-def seed(seeder):
+class OneClickList:
+    """A list's one-click unsubscribe address (RFC 8058): https on 127.0.0.1 with a certificate
+    made for the run (the browsers accept it: acceptInsecureCerts), recording each request."""
+
+    def __init__(self):
+        self.requests = []
+        requests = self.requests
+        work = tempfile.mkdtemp(prefix="petrel-list-")
+        cert, key_file = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_file, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                requests.append({"method": "POST", "path": self.path, "body": self.rfile.read(length).decode(),
+                                 "cookie": self.headers.get("Cookie"), "referer": self.headers.get("Referer")})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                requests.append({"method": "GET", "path": self.path})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<p>You are unsubscribed.</p>")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key_file)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def seed(seeder, one_click):
+    inbox = seeder.roles["inbox"]
+    for i in range(2):
+        headers = ("List-Id: <deals.shop.example.com>\r\nList-Unsubscribe: <mailto:leave@shop.example.com>, <%s/u/%s>\r\n"
+                   "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" % (one_click.url, TOKEN))
+        seeder.put(message("Shop Deals <%s>" % NEWSLETTER_FROM, USER, NEWSLETTER if i == 0 else NEWSLETTER + " (older)",
+                           when(3 + i * 60), "This week's deals.\n", "%s-deals-%d" % (TOKEN, i), headers), inbox, {}, 3 + i * 60)
+    by_mail = "List-Unsubscribe: <mailto:leave-%s@garden.example.org?subject=unsubscribe%%20%s>\r\n" % (TOKEN, TOKEN)
+    seeder.put(message("Garden Club <news@garden.example.org>", USER, LIST_BY_MAIL, when(4), "Tomatoes!\n",
+                       TOKEN + "-garden", by_mail), inbox, {}, 4)
+    hostile = "List-Unsubscribe: <javascript:alert(document.domain)>, <data:text/html,<script>alert(1)</script>>\r\n"
+    seeder.put(message("Evil List <evil@example.net>", USER, HOSTILE_LIST, when(6), "Click nothing.\n", TOKEN + "-evil",
+                       hostile), inbox, {}, 6)
     seeder.put(message("Watch Deals <deals@example.com>", USER, SPAM, when(5), "Real mail, filed as spam by mistake.\n",
                        TOKEN + "-spam"), seeder.roles["junk"], {"$junk": True}, 5)
     first = TOKEN + "-agenda-0"
@@ -167,14 +229,56 @@ def journey_print(d, seeder):
     assert d.run("return document.activeElement && document.activeElement.id") == "print-open", "focus back on Print"
 
 
+def journey_unsubscribe(d, seeder, one_click):
+    """One-click (RFC 8058) after a confirmation, with everything from the sender to Trash; a
+    list that offers only mail opens the unsubscribe mail, which the outbox sends; a header with
+    only javascript: and data: addresses offers nothing and says why."""
+    open_folder(d, "Inbox")
+    row(d, NEWSLETTER).click()
+    d.element("#unsubscribe", timeout=30).click()
+    said = d.element(".list-bar p").text
+    assert "127.0.0.1" in said and "one click" in said, said
+    assert not one_click.requests, "nothing happens before the confirmation"
+    d.element("#unsubscribe-trash").click()
+    shot(d, "features-unsubscribe-confirm.png")
+    d.element("#unsubscribe-confirm").click()
+    posted = wait("the one-click POST", lambda: [r for r in one_click.requests if r["method"] == "POST"], 30)
+    assert posted[0]["path"] == "/u/" + TOKEN and posted[0]["body"] == "List-Unsubscribe=One-Click", posted
+    assert not posted[0]["cookie"] and not posted[0]["referer"], "no cookies, no referrer: %s" % posted
+    d.wait_for("the status says so", lambda: "unsubscribe you" in d.run("return document.body.innerText"), 30)
+    ids = seeder.search(NEWSLETTER)
+    assert len(ids) == 2, ids
+    wait("everything from the sender in Trash", lambda: all(
+        seeder.mailboxes_of(i)["mailboxIds"] == {seeder.roles["trash"]: True} for i in ids), 30)
+    assert len([r for r in one_click.requests if r["method"] == "POST"]) == 1, "asked once"
+
+    row(d, LIST_BY_MAIL).click()
+    d.element("#unsubscribe", timeout=30).click()
+    assert "leave-%s@garden.example.org" % TOKEN in d.element(".list-bar p").text
+    d.element("#unsubscribe-confirm").click()
+    d.wait_for("the unsubscribe mail in the composer", lambda: d.find("#compose-send"), 30)
+    d.element("#compose-send").click()
+    mail = wait("the unsubscribe mail at the sink", lambda: sink_messages("unsubscribe " + TOKEN), 60, every=0.25)
+    parsed = sink_eml(mail[0])
+    assert ("leave-%s@garden.example.org" % TOKEN) in parsed["To"], parsed["To"]
+
+    row(d, HOSTILE_LIST).click()
+    note = d.wait_for("the list note", lambda: d.find(".list-bar"), 30)[0].text
+    assert "no address Petrel can use" in note and "javascript" in note, note
+    assert not d.find("#unsubscribe"), "no control that cannot work"
+    shot(d, "features-unsubscribe-hostile.png")
+
+
 def main():
     seeder = Seeder()
-    seed(seeder)
+    one_click = OneClickList()
+    seed(seeder, one_click)
     journeys = [
         ("sign in", sign_in),
         ("not spam, and spam again", lambda d: journey_not_spam(d, seeder)),
         ("storage quota in the folder pane, warning from 90%", lambda d: journey_quota(d, seeder)),
         ("print a conversation", lambda d: journey_print(d, seeder)),
+        ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
     ]
     d = Driver()
     failed = 0

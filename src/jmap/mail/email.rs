@@ -32,7 +32,7 @@ pub const SUMMARY_PROPERTIES: [&str; 11] = [
 /// The only properties of a message that change after it exists (RFC 8621 §4).
 pub const MUTABLE_PROPERTIES: [&str; 3] = ["id", "keywords", "mailboxIds"];
 
-pub(super) const MESSAGE_PROPERTIES: [&str; 23] = [
+pub(super) const MESSAGE_PROPERTIES: [&str; 25] = [
     "id",
     "blobId",
     "threadId",
@@ -56,6 +56,9 @@ pub(super) const MESSAGE_PROPERTIES: [&str; 23] = [
     "htmlBody",
     "attachments",
     "bodyValues",
+    // Raw: RFC 8621 allows List-* headers only raw or as URLs, and `mail::unsubscribe` reads them.
+    "header:List-Unsubscribe",
+    "header:List-Unsubscribe-Post:asText",
 ];
 
 pub(super) const BODY_PROPERTIES: [&str; 8] =
@@ -215,6 +218,10 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
         body_values: BTreeMap<String, BodyValue>,
         #[serde(default)]
         blob_id: Option<String>,
+        #[serde(default, rename = "header:List-Unsubscribe")]
+        list_unsubscribe: Option<String>,
+        #[serde(default, rename = "header:List-Unsubscribe-Post:asText")]
+        list_unsubscribe_post: Option<String>,
     }
     #[derive(Deserialize)]
     struct List {
@@ -253,6 +260,8 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
         html_body,
         body_truncated: truncated,
         attachments: raw.attachments,
+        list_unsubscribe: raw.list_unsubscribe,
+        list_unsubscribe_post: raw.list_unsubscribe_post,
     })
 }
 

@@ -204,7 +204,14 @@ pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
                         move |_| state.printing.set(Some((id.clone(), thread.clone())))
                     });
                     view! {
-                        <Reader thread_id=thread email_id=id on_answer=on_answer on_close=on_close on_print=on_print />
+                        <Reader
+                            thread_id=thread
+                            email_id=id
+                            on_answer=on_answer
+                            on_close=on_close
+                            on_print=on_print
+                            on_compose=Callback::new(move |draft| state.composing.set(Some(draft)))
+                        />
                     }
                         .into_any()
                 }
