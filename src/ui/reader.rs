@@ -574,10 +574,33 @@ fn PlainText(text: String) -> impl IntoView {
     }
 }
 
+/// How much of a text attachment its preview shows.
+const MAX_TEXT_PREVIEW: f64 = 256.0 * 1024.0;
+
+fn previews_as_text(part: &BodyPart) -> bool {
+    let t = part.content_type.to_ascii_lowercase();
+    // HTML, SVG and XML render as documents elsewhere: here only text that reads as text.
+    (t.starts_with("text/") && t != "text/html") || t == "application/json"
+}
+
+/// A verified download's text (its start, for a long file), decoded as UTF-8 by the browser.
+async fn text_of(blob: &web_sys::Blob) -> Result<String, String> {
+    let head =
+        blob.slice_with_f64_and_f64(0.0, MAX_TEXT_PREVIEW).map_err(|_| "The file could not be read.".to_owned())?;
+    let text =
+        wasm_bindgen_futures::JsFuture::from(head.text()).await.map_err(|_| "The file is not text.".to_owned())?;
+    let mut text = text.as_string().unwrap_or_default();
+    if blob.size() > MAX_TEXT_PREVIEW {
+        text.push_str("\n… (the rest is in the download)");
+    }
+    Ok(text)
+}
+
 #[component]
 fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
     let ctx = MailContext::get();
     let previews = RwSignal::new(HashMap::<String, String>::new());
+    let texts = RwSignal::new(HashMap::<String, String>::new());
     let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
     let busy = RwSignal::new(None::<String>);
     let fetch = move |email_id: String, part: BodyPart, preview: bool| {
@@ -588,6 +611,15 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
             let connection = ctx.connection.get_untracked();
             let digests = ctx.digests.get_value();
             match connection.download(&email_id, &part, &*digests).await {
+                Ok(blob) if preview && previews_as_text(&part) => {
+                    // Shown as text, never rendered: whatever markup the file holds stays characters.
+                    match text_of(&blob).await {
+                        Ok(text) => texts.update(|t| {
+                            t.insert(key, text);
+                        }),
+                        Err(why) => ctx.notice.set(Some(why)),
+                    }
+                }
                 Ok(blob) => {
                     if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
                         urls.update_value(|u| u.0.push(url.clone()));
@@ -619,11 +651,13 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                         let name = part.name.clone().unwrap_or_else(|| "attachment".to_owned());
                         let alt = format!("Preview of {name}");
                         let is_image = part.content_type.starts_with("image/") && !part.content_type.contains("svg");
-                        let (p1, p2, e1, e2, k1, k2) = (
+                        let previewable = is_image || previews_as_text(&part);
+                        let (p1, p2, e1, e2, k1, k2, k3) = (
                             part.clone(),
                             part.clone(),
                             email_id.clone(),
                             email_id.clone(),
+                            key.clone(),
                             key.clone(),
                             key.clone(),
                         );
@@ -642,7 +676,7 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                                 >
                                     "Download"
                                 </button>
-                                {is_image
+                                {previewable
                                     .then(|| {
                                         view! {
                                             <button
@@ -658,6 +692,17 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                                     previews
                                         .with(|p| p.get(&k2).cloned())
                                         .map(|url| view! { <img class="attachment-preview" src=url alt=alt.clone() /> })
+                                }}
+                                {move || {
+                                    texts
+                                        .with(|t| t.get(&k3).cloned())
+                                        .map(|text| {
+                                            view! {
+                                                <pre class="attachment-text" tabindex="0">
+                                                    {text}
+                                                </pre>
+                                            }
+                                        })
                                 }}
                             </li>
                         }

@@ -31,6 +31,7 @@ NEWSLETTER = "%s Weekly deals" % TOKEN
 LIST_BY_MAIL = "%s Garden club news" % TOKEN
 HOSTILE_LIST = "%s Hostile list" % TOKEN
 NEWSLETTER_FROM = "deals-%s@shop.example.com" % TOKEN
+WITH_TEXT = "%s Meeting notes attached" % TOKEN
 
 
 class OneClickList:
@@ -75,6 +76,12 @@ class OneClickList:
 
 def seed(seeder, one_click):
     inbox = seeder.roles["inbox"]
+    notes = "Notes for %s\n<script>document.title='ran'</script>\n<img src=x onerror=alert(1)>\n" % TOKEN
+    body = ("--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotes attached.\r\n"
+            "--b1\r\nContent-Type: text/plain; charset=utf-8; name=notes.txt\r\n"
+            "Content-Disposition: attachment; filename=notes.txt\r\n\r\n" + notes + "\r\n--b1--\r\n")
+    seeder.put(message("Ann Lee <ann@example.com>", USER, WITH_TEXT, when(7), body, TOKEN + "-notes",
+                       content_type='multipart/mixed; boundary="b1"'), inbox, {"$seen": True}, 7)
     for i in range(2):
         headers = ("List-Id: <deals.shop.example.com>\r\nList-Unsubscribe: <mailto:leave@shop.example.com>, <%s/u/%s>\r\n"
                    "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" % (one_click.url, TOKEN))
@@ -269,6 +276,19 @@ def journey_unsubscribe(d, seeder, one_click):
     shot(d, "features-unsubscribe-hostile.png")
 
 
+def journey_text_attachment(d):
+    """A text attachment previewed as text, after the SHA-256 check: its markup shows as characters
+    and nothing in it runs."""
+    open_folder(d, "Inbox")
+    row(d, WITH_TEXT).click()
+    d.wait_for("the attachment", lambda: d.find('.attachment[data-name="notes.txt"] .preview'), 30)[0].click()
+    text = d.element(".attachment-text", timeout=30).text
+    assert "Notes for " + TOKEN in text and "<script>document.title='ran'</script>" in text, text
+    assert not d.find(".attachment-text script, .attachment-text img"), "markup stays text"
+    assert d.run("return document.title") != "ran"
+    shot(d, "features-text-attachment.png")
+
+
 def main():
     seeder = Seeder()
     one_click = OneClickList()
@@ -278,6 +298,7 @@ def main():
         ("not spam, and spam again", lambda d: journey_not_spam(d, seeder)),
         ("storage quota in the folder pane, warning from 90%", lambda d: journey_quota(d, seeder)),
         ("print a conversation", lambda d: journey_print(d, seeder)),
+        ("a text attachment previewed as text", journey_text_attachment),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
     ]
     d = Driver()
