@@ -36,4 +36,6 @@ pub mod capability {
     pub const QUOTA: &str = "urn:ietf:params:jmap:quota";
     /// Cyrus's own Quota/get, before RFC 9425.
     pub const CYRUS_QUOTA: &str = "https://cyrusimap.org/ns/jmap/quota";
+    /// RFC 9007: read receipts.
+    pub const MDN: &str = "urn:ietf:params:jmap:mdn";
 }

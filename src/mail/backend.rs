@@ -176,6 +176,15 @@ pub trait MailBackend {
     fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>>;
     fn vacation(&self) -> BackendFuture<'_, Vacation>;
     fn set_vacation<'a>(&'a self, vacation: &'a Vacation) -> BackendFuture<'a, ()>;
+    /// Whether [`MailBackend::send_receipt`] can work here.
+    fn offers_receipts(&self) -> bool {
+        false
+    }
+    /// Sends a "displayed" read receipt for `message` to whoever asked for it, and marks the
+    /// message `$mdnsent`. Only ever on the user's click.
+    fn send_receipt<'a>(&'a self, _message: &'a Message) -> BackendFuture<'a, ()> {
+        Box::pin(async { Err(MailError::Unsupported("read receipts")) })
+    }
     /// The account's storage use and limit; `None` when the server reports no limit.
     fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
         Box::pin(async { Ok(None) })

@@ -26,6 +26,8 @@ pub mod keyword {
     pub const JUNK: &str = "$junk";
     /// The user said a message is not spam (what spam filters learn from, like `$junk`).
     pub const NOT_JUNK: &str = "$notjunk";
+    /// A read receipt was sent for the message, or the user declined to send one (RFC 9007).
+    pub const MDN_SENT: &str = "$mdnsent";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -201,6 +203,9 @@ pub struct Message {
     pub list_unsubscribe: Option<String>,
     #[serde(default)]
     pub list_unsubscribe_post: Option<String>,
+    /// Who asked for a read receipt (`Disposition-Notification-To`); empty when nobody did.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub receipt_to: Vec<Address>,
 }
 
 impl Message {
@@ -353,6 +358,9 @@ pub struct Draft {
     pub sent_at: Option<String>,
     /// Files already uploaded: blob id, name, type, size.
     pub attachments: Vec<BodyPart>,
+    /// Ask for a read receipt (RFC 8098 `Disposition-Notification-To`, to the sender).
+    #[serde(default)]
+    pub request_receipt: bool,
 }
 
 #[cfg(test)]

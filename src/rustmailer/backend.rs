@@ -662,6 +662,10 @@ impl MailBackend for RustMailerBackend {
                     raw_header(draft.references.iter().map(|m| format!("<{m}>")).collect::<Vec<_>>().join(" ")),
                 );
             }
+            if draft.request_receipt {
+                let to = draft.from.first().map(|a| a.email.clone()).unwrap_or_else(|| self.email.clone());
+                headers.insert("Disposition-Notification-To".to_owned(), raw_header(format!("<{to}>")));
+            }
             let send_at = hold_until_ms.map(|ms| ms as i64);
             let sent_folder = match &mailboxes.sent {
                 Some(id) => self.folder_name(id).await.ok(),

@@ -156,6 +156,7 @@ pub fn message(e: &pb::EmailEnvelope, content: pb::MessageContentResponse) -> Me
         blob_id: None,
         list_unsubscribe: None,
         list_unsubscribe_post: None,
+        receipt_to: vec![],
     }
 }
 

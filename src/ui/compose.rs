@@ -96,6 +96,7 @@ pub fn Compose(
     let body = RwSignal::new(initial.text_body.clone());
     let rich = RwSignal::new(false);
     let priority = RwSignal::new("normal".to_owned());
+    let receipt = RwSignal::new(initial.request_receipt);
     let send_at = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let draft_status = RwSignal::new(String::new());
@@ -160,6 +161,7 @@ pub fn Compose(
         let (in_reply_to, references) = threading.get_value();
         draft.in_reply_to = in_reply_to;
         draft.references = references;
+        draft.request_receipt = receipt.get_untracked();
         Ok(draft)
     };
 
@@ -557,6 +559,10 @@ pub fn Compose(
                     </select>
                     <label for="compose-send-at">"Send later"</label>
                     <input id="compose-send-at" type="datetime-local" on:input=field(send_at) prop:value=send_at />
+                    <label class="checkbox">
+                        <input type="checkbox" id="compose-receipt" bind:checked=receipt />
+                        "Ask for a read receipt"
+                    </label>
                 </div>
                 <p class="error" role="alert">
                     {move || error.get()}

@@ -46,6 +46,8 @@ mod quota_meter;
 #[cfg(target_arch = "wasm32")]
 mod reader;
 #[cfg(target_arch = "wasm32")]
+mod receipt_bar;
+#[cfg(target_arch = "wasm32")]
 mod remembered;
 #[cfg(target_arch = "wasm32")]
 mod safe_dom;

@@ -53,6 +53,8 @@ pub struct Prefs {
     /// Let the service worker finish sending mail after every Petrel tab closed. That needs this
     /// account's credentials stored while mail waits; off, they never leave memory.
     pub send_after_close: bool,
+    /// Never send read receipts, and do not ask (off: ask for each mail that requests one).
+    pub never_send_receipts: bool,
 }
 
 impl Default for Prefs {
@@ -65,6 +67,7 @@ impl Default for Prefs {
             signatures: Default::default(),
             notify_new_mail: false,
             send_after_close: true,
+            never_send_receipts: false,
         }
     }
 }

@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::context::MailContext;
 use super::mail_actions::{self, Batch};
+use super::receipt_bar::ReceiptBar;
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
 use super::unsubscribe_bar::UnsubscribeBar;
 use crate::mail::error::sentence;
@@ -411,6 +412,7 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
                                         }
                                     })}
                             </div>
+                            <ReceiptBar message=m.clone() />
                             <UnsubscribeBar message=m.clone() on_compose=on_compose />
                             <MessageSource message=m.clone() />
                             {m

@@ -108,6 +108,21 @@ pub fn Settings() -> impl IntoView {
                     })}
             </fieldset>
             <fieldset>
+                <legend>"Read receipts"</legend>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        id="pref-never-receipts"
+                        prop:checked=move || prefs.with(|p| p.never_send_receipts)
+                        on:change=move |_| change(&|p| p.never_send_receipts = !p.never_send_receipts)
+                    />
+                    "Never send read receipts"
+                </label>
+                <p class="hint">
+                    "When a message asks for a read receipt, Petrel asks you first; it never sends one on its own. With this on, it does not ask either."
+                </p>
+            </fieldset>
+            <fieldset>
                 <legend>"Sending"</legend>
                 <label class="checkbox">
                     <input

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
-22): "not spam", the storage quota, the print view, unsubscribe. The release app through the gateway, in each
+22): "not spam", the storage quota, the print view, unsubscribe, text previews, read receipts. The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
@@ -32,6 +32,7 @@ LIST_BY_MAIL = "%s Garden club news" % TOKEN
 HOSTILE_LIST = "%s Hostile list" % TOKEN
 NEWSLETTER_FROM = "deals-%s@shop.example.com" % TOKEN
 WITH_TEXT = "%s Meeting notes attached" % TOKEN
+RECEIPT_ASKED = ["%s Please confirm %s" % (TOKEN, n) for n in ("one", "two", "three")]
 
 
 class OneClickList:
@@ -80,6 +81,10 @@ def seed(seeder, one_click):
     body = ("--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotes attached.\r\n"
             "--b1\r\nContent-Type: text/plain; charset=utf-8; name=notes.txt\r\n"
             "Content-Disposition: attachment; filename=notes.txt\r\n\r\n" + notes + "\r\n--b1--\r\n")
+    for i, subject in enumerate(RECEIPT_ASKED):
+        seeder.put(message("Rita Asker <rita@example.com>", USER, subject, when(8 + i), "Did you get this?\n",
+                           "%s-receipt-%d" % (TOKEN, i), "Disposition-Notification-To: Rita Asker <rita@example.com>\r\n"),
+                   inbox, {}, 8 + i)
     seeder.put(message("Ann Lee <ann@example.com>", USER, WITH_TEXT, when(7), body, TOKEN + "-notes",
                        content_type='multipart/mixed; boundary="b1"'), inbox, {"$seen": True}, 7)
     for i in range(2):
@@ -289,6 +294,56 @@ def journey_text_attachment(d):
     shot(d, "features-text-attachment.png")
 
 
+def journey_read_receipts(d, seeder):
+    """Asking for one when sending puts Disposition-Notification-To in the mail; a mail asking for
+    one asks the user: "Send receipt" sends an RFC 8098 report (where the server offers MDN/send:
+    Cyrus, not Stalwart, which says so instead) and "Don't send" sends nothing; either marks it
+    $mdnsent; with "Never send read receipts" on, nothing asks."""
+    d.element("#compose-button").click()
+    d.element("#compose-to").type("bob@example.org")
+    d.element("#compose-subject").type("%s receipt wanted" % TOKEN)
+    d.element("#compose-body").type("Tell me when you read this.")
+    d.element("#compose-receipt").click()
+    d.element("#compose-send").click()
+    sent = wait("the mail at the sink", lambda: sink_messages("%s receipt wanted" % TOKEN), 60, every=0.25)
+    assert USER in (sink_eml(sent[0])["Disposition-Notification-To"] or ""), "the receipt goes to the sender"
+
+    open_folder(d, "Inbox")
+    first, second, third = RECEIPT_ASKED
+    [first_id] = seeder.search(first)
+    row(d, first).click()
+    bar = d.element(".receipt-bar", timeout=30).text
+    assert "Rita Asker asked for a read receipt" in bar, bar
+    shot(d, "features-receipt-asked.png")
+    if "urn:ietf:params:jmap:mdn" in seeder.jmap.session["capabilities"]:
+        d.element("#receipt-send").click()
+        report = wait("the receipt at the sink", lambda: sink_messages("Read: " + first), 60, every=0.25)
+        parsed = sink_eml(report[0])
+        assert "rita@example.com" in parsed["To"], parsed["To"]
+        assert parsed.get_content_type() == "multipart/report", parsed.get_content_type()
+        assert parsed.get_param("report-type") == "disposition-notification"
+    else:
+        assert "cannot send one" in bar and not d.find("#receipt-send"), "no control that cannot work"
+        d.element("#receipt-decline").click()
+    wait("$mdnsent on the server", lambda: "$mdnsent" in keywords(seeder, first_id), 30)
+    d.wait_for("the question gone", lambda: not d.find(".receipt-bar"), 30)
+
+    [second_id] = seeder.search(second)
+    row(d, second).click()
+    d.element("#receipt-decline", timeout=30).click()
+    wait("$mdnsent on the server", lambda: "$mdnsent" in keywords(seeder, second_id), 30)
+    assert not sink_messages("Read: " + second), "declined: nothing sent"
+
+    d.element("#settings-button").click()
+    d.element("#pref-never-receipts").click()
+    open_folder(d, "Inbox")
+    row(d, third).click()
+    d.wait_for("the message", lambda: any("Did you get this?" in (e.text or "") for e in d.find(".plain-text")), 30)
+    assert not d.find(".receipt-bar"), "never asks with the setting on"
+    d.element("#settings-button").click()
+    d.element("#pref-never-receipts").click()
+
+
 def main():
     seeder = Seeder()
     one_click = OneClickList()
@@ -299,6 +354,7 @@ def main():
         ("storage quota in the folder pane, warning from 90%", lambda d: journey_quota(d, seeder)),
         ("print a conversation", lambda d: journey_print(d, seeder)),
         ("a text attachment previewed as text", journey_text_attachment),
+        ("read receipts: asked for, sent, declined, never", lambda d: journey_read_receipts(d, seeder)),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
     ]
     d = Driver()

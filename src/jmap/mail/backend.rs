@@ -8,7 +8,7 @@ use super::mailbox;
 use super::*;
 use crate::jmap::client::JmapClient;
 use crate::jmap::set::SetResponse;
-use crate::jmap::{capability, JmapError, Request};
+use crate::jmap::{capability, JmapError, MethodErrorKind, Request};
 use crate::mail::action::Action;
 use crate::mail::backend::{
     ActionDone, BackendFuture, Delta, EmailChange, Found, MailBackend, SendMailboxes, Sent, SyncRequest, SyncResult,
@@ -539,6 +539,47 @@ impl MailBackend for JmapMail {
                     Err(MailError::Refused { what: "change the vacation reply".into(), reason: set_error_advice(e) })
                 }
                 None => Ok(()),
+            }
+        }
+        .boxed_local()
+    }
+
+    fn offers_receipts(&self) -> bool {
+        self.client.session().has_capability(capability::MDN)
+    }
+
+    fn send_receipt<'a>(&'a self, message: &'a Message) -> BackendFuture<'a, ()> {
+        async move {
+            if !self.offers_receipts() {
+                return Err(MailError::Unsupported("read receipts"));
+            }
+            // The receipt comes from the identity the mail was addressed to, else the first.
+            let identities = self.identities().await.unwrap_or_default();
+            let to_me = |i: &&Identity| {
+                message.summary.to.iter().chain(&message.cc).any(|a| a.email.eq_ignore_ascii_case(&i.email))
+            };
+            let identity = identities.iter().find(to_me).or(identities.first()).map(|i| i.id.as_str());
+            let request = |identity: Option<&str>| {
+                let mut req = self.request().using(capability::MDN);
+                let call = super::mdn::send_request(
+                    &mut req,
+                    &self.account,
+                    identity,
+                    &message.summary.id,
+                    &message.summary.subject,
+                );
+                (req, call)
+            };
+            let (req, call) = request(identity);
+            let mut response = self.client.send(&req).await?;
+            match response.take(&call) {
+                // Cyrus 3.6 refuses the RFC's arguments: its own form then (see `mdn`).
+                Err(JmapError::Method { kind: MethodErrorKind::InvalidArguments, .. }) if identity.is_some() => {
+                    let (req, call) = request(None);
+                    let mut response = self.client.send(&req).await?;
+                    super::mdn::parse_sent(response.take(&call)?)
+                }
+                answer => super::mdn::parse_sent(answer?),
             }
         }
         .boxed_local()

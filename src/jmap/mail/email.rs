@@ -32,7 +32,7 @@ pub const SUMMARY_PROPERTIES: [&str; 11] = [
 /// The only properties of a message that change after it exists (RFC 8621 §4).
 pub const MUTABLE_PROPERTIES: [&str; 3] = ["id", "keywords", "mailboxIds"];
 
-pub(super) const MESSAGE_PROPERTIES: [&str; 25] = [
+pub(super) const MESSAGE_PROPERTIES: [&str; 26] = [
     "id",
     "blobId",
     "threadId",
@@ -59,6 +59,7 @@ pub(super) const MESSAGE_PROPERTIES: [&str; 25] = [
     // Raw: RFC 8621 allows List-* headers only raw or as URLs, and `mail::unsubscribe` reads them.
     "header:List-Unsubscribe",
     "header:List-Unsubscribe-Post:asText",
+    "header:Disposition-Notification-To:asAddresses",
 ];
 
 pub(super) const BODY_PROPERTIES: [&str; 8] =
@@ -222,6 +223,12 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
         list_unsubscribe: Option<String>,
         #[serde(default, rename = "header:List-Unsubscribe-Post:asText")]
         list_unsubscribe_post: Option<String>,
+        #[serde(
+            default,
+            rename = "header:Disposition-Notification-To:asAddresses",
+            deserialize_with = "null_as_default"
+        )]
+        receipt_to: Vec<Address>,
     }
     #[derive(Deserialize)]
     struct List {
@@ -262,6 +269,7 @@ pub fn parse_message(id: &str, get: Value) -> Result<Message, MailError> {
         attachments: raw.attachments,
         list_unsubscribe: raw.list_unsubscribe,
         list_unsubscribe_post: raw.list_unsubscribe_post,
+        receipt_to: raw.receipt_to,
     })
 }
 

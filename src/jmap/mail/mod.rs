@@ -5,7 +5,7 @@
 //! changed objects fetched in the same round trip by result references.
 //!
 //! By object and method, as the modules say: [`email`], [`sync`], [`actions`], [`submission`],
-//! [`snippets`]; [`backend`] (wasm only) is the account itself.
+//! [`snippets`], [`mdn`] (read receipts); [`backend`] (wasm only) is the account itself.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,6 +18,7 @@ pub mod actions;
 pub mod backend;
 pub mod email;
 pub mod mailbox;
+pub mod mdn;
 pub mod snippets;
 pub mod submission;
 pub mod sync;

@@ -107,6 +107,9 @@ pub fn draft_object(draft: &Draft, mailbox_id: &str, is_draft: bool) -> Value {
     if !draft.references.is_empty() {
         email["references"] = json!(draft.references);
     }
+    if draft.request_receipt && !draft.from.is_empty() {
+        email["header:Disposition-Notification-To:asAddresses"] = addresses(&draft.from);
+    }
     if !draft.attachments.is_empty() {
         email["attachments"] = Value::Array(
             draft
