@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::alert::Alert;
 use super::context::MailContext;
 use super::selection::Selection;
 use crate::mail::engine::PAGE;
@@ -176,17 +177,7 @@ pub fn MessageList(
 
     let empty = move || loaded_once.get() && total() == Some(0);
     view! {
-        {move || {
-            error
-                .get()
-                .map(|e| {
-                    view! {
-                        <p class="notice" role="alert">
-                            {e}
-                        </p>
-                    }
-                })
-        }}
+        <Alert text=error />
         {move || {
             empty()
                 .then(|| {

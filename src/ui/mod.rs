@@ -6,6 +6,8 @@ mod account;
 #[cfg(target_arch = "wasm32")]
 pub mod address_field;
 #[cfg(target_arch = "wasm32")]
+mod alert;
+#[cfg(target_arch = "wasm32")]
 mod announcer;
 #[cfg(target_arch = "wasm32")]
 mod app;

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
 
+use super::alert::Alert;
 use super::context::MailContext;
-use super::reader::{fit_frame, local_time, people};
+use super::reader::{fit_frame, headers};
 use super::sanitize::{html_to_text, sanitize_mail_html, SanitizeOptions};
 use crate::mail::error::sentence;
 use crate::mail::Message;
@@ -67,17 +68,7 @@ pub fn PrintView(thread_id: String, email_id: String, on_close: Callback<()>) ->
                     "Close"
                 </button>
             </div>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="notice" role="alert">
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <Alert text=error />
             {move || {
                 messages
                     .get()
@@ -127,26 +118,5 @@ fn PrintedMessage(message: Message) -> impl IntoView {
         (None, Some(text)) => view! { <pre class="print-text">{text.clone()}</pre> }.into_any(),
         (None, None) => ().into_any(),
     };
-    view! {
-        <article class="printed-message">
-            <dl class="headers">
-                <dt>"From"</dt>
-                <dd>{people(&m.summary.from)}</dd>
-                <dt>"To"</dt>
-                <dd>{people(&m.summary.to)}</dd>
-                {(!m.cc.is_empty())
-                    .then(|| {
-                        view! {
-                            <dt>"Cc"</dt>
-                            <dd>{people(&m.cc)}</dd>
-                        }
-                    })}
-                <dt>"Date"</dt>
-                <dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
-                <dt>"Subject"</dt>
-                <dd>{m.summary.subject.clone()}</dd>
-            </dl>
-            {body}
-        </article>
-    }
+    view! { <article class="printed-message">{headers(&m, true)} {body}</article> }
 }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
 use wasm_bindgen::JsCast;
 
+use super::alert::Alert;
 use super::context::MailContext;
 use super::mail_actions::{self, Batch};
 use super::receipt_bar::ReceiptBar;
@@ -34,7 +35,7 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-pub(super) fn people(list: &[Address]) -> String {
+fn people(list: &[Address]) -> String {
     list.iter()
         .map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
             Some(n) => format!("{n} <{}>", a.email),
@@ -44,7 +45,7 @@ pub(super) fn people(list: &[Address]) -> String {
         .join(", ")
 }
 
-pub(super) fn local_time(rfc3339: &str) -> String {
+fn local_time(rfc3339: &str) -> String {
     let date = js_sys::Date::new(&rfc3339.into());
     if date.get_time().is_nan() {
         return rfc3339.to_owned();
@@ -136,17 +137,7 @@ pub fn Reader(
                     "Print"
                 </button>
             </header>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="notice" role="alert">
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <Alert text=error />
             <ol class="conversation">
                 <For
                     each=shown
@@ -295,17 +286,7 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
     let (act_archive, act_delete, act_unread, act_spam) = (act.clone(), act.clone(), act.clone(), act);
     view! {
         <div class="message-view">
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="notice" role="alert">
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <Alert text=error />
             {move || {
                 message
                     .get()
@@ -320,21 +301,7 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
                             .collect();
                         let email_id = m.summary.id.clone();
                         view! {
-                            <dl class="headers">
-                                <dt>"From"</dt>
-                                <dd class="header-from">{people(&m.summary.from)}</dd>
-                                <dt>"To"</dt>
-                                <dd>{people(&m.summary.to)}</dd>
-                                {(!m.cc.is_empty())
-                                    .then(|| {
-                                        view! {
-                                            <dt>"Cc"</dt>
-                                            <dd>{people(&m.cc)}</dd>
-                                        }
-                                    })}
-                                <dt>"Date"</dt>
-                                <dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
-                            </dl>
+                            {headers(&m, false)}
                             <div class="message-actions" role="toolbar" aria-label="Message actions">
                                 <button type="button" class="reply" on:click=move |_| answer(ReplyKind::Reply)>
                                     "Reply"
@@ -505,6 +472,35 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
                     })
             }}
         </div>
+    }
+}
+
+/// A message's headers as the reader shows them; the print view names the subject too (on paper
+/// each message stands alone).
+pub(super) fn headers(m: &Message, with_subject: bool) -> impl IntoView {
+    view! {
+        <dl class="headers">
+            <dt>"From"</dt>
+            <dd class="header-from">{people(&m.summary.from)}</dd>
+            <dt>"To"</dt>
+            <dd>{people(&m.summary.to)}</dd>
+            {(!m.cc.is_empty())
+                .then(|| {
+                    view! {
+                        <dt>"Cc"</dt>
+                        <dd>{people(&m.cc)}</dd>
+                    }
+                })}
+            <dt>"Date"</dt>
+            <dd>{local_time(m.sent_at.as_deref().unwrap_or(&m.summary.received_at))}</dd>
+            {with_subject
+                .then(|| {
+                    view! {
+                        <dt>"Subject"</dt>
+                        <dd>{m.summary.subject.clone()}</dd>
+                    }
+                })}
+        </dl>
     }
 }
 
