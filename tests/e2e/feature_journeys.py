@@ -20,7 +20,7 @@ sys.path.insert(0, HERE)
 from ui_journeys import (  # noqa: E402
     ARTIFACTS, TOKEN, USER, Seeder, frame_ready, key, message, open_folder, row, search_for, shot, sign_in, sink_eml,
     sink_messages, when)
-from webdriver import Driver, run_journey, wait  # noqa: E402
+from webdriver import run_journeys_in_one_browser, wait  # noqa: E402
 from accessibility import audit  # noqa: E402
 import mailserver  # noqa: E402  (scripts/mailserver, on the path through ui_journeys)
 
@@ -361,17 +361,7 @@ def main():
         ("read receipts: asked for, sent, declined, never", lambda d: journey_read_receipts(d, seeder)),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
     ]
-    d = Driver()
-    failed = 0
-    try:
-        for name, run in journeys:
-            shot_path = os.path.join(ARTIFACTS, "features-failed-%s.png" % name.split(",")[0].replace(" ", "-"))
-            failed += not run_journey(d, name, run, shot_path, always=name == "sign in")
-    finally:
-        d.quit()
-    if failed:
-        sys.exit("%d feature journeys failed" % failed)
-    print("feature journeys passed; screenshots in %s" % ARTIFACTS)
+    run_journeys_in_one_browser(journeys, "feature", ARTIFACTS, "features", first="sign in")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "mailserver"))
 from demo_mail import Jmap, message, png_pixel_art  # noqa: E402
-from webdriver import Driver, fill_sign_in, run_journey, wait  # noqa: E402
+from webdriver import fill_sign_in, run_journeys_in_one_browser, wait  # noqa: E402
 from accessibility import Announcements, audit  # noqa: E402
 
 GATEWAY = os.environ["PETREL_TEST_GATEWAY"]
@@ -792,17 +792,7 @@ def main():
         ("a slow answer never overwrites a newer one", lambda d: journey_stale_answer_never_wins(d, seed)),
         ("each event announced once", lambda d: journey_announcements(d, seed)),
     ]
-    d = Driver()
-    failed = 0
-    try:
-        for name, run in journeys:
-            shot_path = os.path.join(ARTIFACTS, "ui-failed-%s.png" % name.split(",")[0].replace(" ", "-"))
-            failed += not run_journey(d, name, run, shot_path, always=name == "sign in, inbox")
-    finally:
-        d.quit()
-    if failed:
-        sys.exit("%d UI journeys failed" % failed)
-    print("UI journeys passed; screenshots in %s" % ARTIFACTS)
+    run_journeys_in_one_browser(journeys, "UI", ARTIFACTS, "ui", first="sign in, inbox")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ second tab, use the app as served)."""
 import base64
 import json
 import os
+import sys
 import socket
 import subprocess
 import time
@@ -275,6 +276,22 @@ def fill_sign_in(d, server, user, password):
     d.element("#username").type(user)
     d.element("#password").type(password)
     d.element("#sign-in-button").click()
+
+
+def run_journeys_in_one_browser(journeys, what, artifacts, shot_prefix, first):
+    """Runs `journeys` ((name, run) pairs) in order in one browser; `first` names the one the others
+    build on (signing in), which runs whatever PETREL_JOURNEYS picks. Exits saying how many failed."""
+    d = Driver()
+    failed = 0
+    try:
+        for name, run in journeys:
+            shot = os.path.join(artifacts, "%s-failed-%s.png" % (shot_prefix, name.split(",")[0].replace(" ", "-")))
+            failed += not run_journey(d, name, run, shot, always=name == first)
+    finally:
+        d.quit()
+    if failed:
+        sys.exit("%d %s journeys failed" % (failed, what))
+    print("%s journeys passed; screenshots in %s" % (what, artifacts))
 
 
 def run_journey(d, name, run, screenshot, always=False):
