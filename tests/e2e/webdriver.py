@@ -127,7 +127,8 @@ class Driver:
             with urllib.request.urlopen(request, timeout=120) as response:
                 return json.load(response)["value"]
         except urllib.error.HTTPError as e:
-            raise WebDriverError("%s %s: %s" % (method, path, e.read().decode(errors="replace")[:500]))
+            # `from None`: the cause is WebDriver's answer, not urllib's stack (CI shows a part of the log).
+            raise WebDriverError("%s %s: %s" % (method, path, e.read().decode(errors="replace")[:500])) from None
 
     def cmd(self, method, path, body=None):
         return self._call(method, "/session/%s%s" % (self.session, path), body)
@@ -313,9 +314,10 @@ def run_journey(d, name, run, screenshot, always=False):
         said = " (%s)" % detail if isinstance(detail, str) and "\n" not in detail else ""
         print("ok   %-50s %5.1f s%s" % (name, time.time() - started, said))
         return True
-    except Exception:
+    except Exception as e:
         d.panics = []
-        print("FAIL %s" % name)
+        # The cause first, on the FAIL line: CI's record keeps only a part of a long log.
+        print("FAIL %s: %s" % (name, ("%s: %s" % (type(e).__name__, e)).replace("\n", " ")[:300]))
         traceback.print_exc()
         try:
             d.screenshot(screenshot)
