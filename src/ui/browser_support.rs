@@ -18,3 +18,27 @@ pub fn background_sync() -> bool {
 pub fn notifications() -> bool {
     global_has("Notification")
 }
+
+/// Where this browser can show a PDF in its own viewer. Whether a viewer runs inside a sandboxed
+/// frame cannot be asked of any API: Chromium's and WebKit's refuse every sandboxed frame (a grey
+/// "blocked" page), Gecko's pdf.js runs in one that allows scripts. So this one answer goes by a
+/// Gecko-only property, the exception to this module's rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PdfViewer {
+    /// In a sandboxed frame in the reader (Gecko).
+    InSandboxedFrame,
+    /// Only in a tab of its own (Chromium, WebKit).
+    InOwnTab,
+    /// None at all (`navigator.pdfViewerEnabled` is false): download only.
+    Absent,
+}
+
+pub fn pdf_viewer() -> PdfViewer {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
+    let enabled = js_sys::Reflect::get(&navigator, &"pdfViewerEnabled".into()).ok().and_then(|v| v.as_bool());
+    match enabled {
+        Some(false) => PdfViewer::Absent,
+        _ if global_has("mozInnerScreenX") => PdfViewer::InSandboxedFrame,
+        _ => PdfViewer::InOwnTab,
+    }
+}

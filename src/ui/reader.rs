@@ -10,6 +10,7 @@ use leptos::task::spawn_local_scoped_with_cancellation;
 use wasm_bindgen::JsCast;
 
 use super::alert::Alert;
+use super::browser_support::PdfViewer;
 use super::context::MailContext;
 use super::mail_actions::{self, Batch};
 use super::receipt_bar::ReceiptBar;
@@ -581,6 +582,18 @@ fn previews_as_text(part: &BodyPart) -> bool {
     (t.starts_with("text/") && t != "text/html") || t == "application/json"
 }
 
+fn is_pdf(part: &BodyPart) -> bool {
+    part.content_type.eq_ignore_ascii_case("application/pdf")
+}
+
+/// The verified download typed as a PDF whatever the server said, so the browser hands it to its
+/// PDF viewer and never sniffs it as a page.
+fn as_pdf(blob: &web_sys::Blob) -> Option<web_sys::Blob> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/pdf");
+    web_sys::Blob::new_with_blob_sequence_and_options(&js_sys::Array::of1(blob), &options).ok()
+}
+
 /// A verified download's text (its start, for a long file), decoded as UTF-8 by the browser.
 async fn text_of(blob: &web_sys::Blob) -> Result<String, String> {
     let head =
@@ -601,6 +614,7 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
     let texts = RwSignal::new(HashMap::<String, String>::new());
     let urls = StoredValue::new_local(ObjectUrls(Vec::new()));
     let busy = RwSignal::new(None::<String>);
+    let pdf_viewer = super::browser_support::pdf_viewer();
     let fetch = move |email_id: String, part: BodyPart, preview: bool| {
         let key = part.blob_id.clone().unwrap_or_default();
         busy.set(Some(key.clone()));
@@ -619,6 +633,7 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                     }
                 }
                 Ok(blob) => {
+                    let blob = if is_pdf(&part) { as_pdf(&blob).unwrap_or(blob) } else { blob };
                     if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
                         urls.update_value(|u| u.0.push(url.clone()));
                         if preview {
@@ -648,8 +663,10 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                         let key = part.blob_id.clone().unwrap_or_default();
                         let name = part.name.clone().unwrap_or_else(|| "attachment".to_owned());
                         let alt = format!("Preview of {name}");
+                        let pdf_name = name.clone();
                         let is_image = part.content_type.starts_with("image/") && !part.content_type.contains("svg");
-                        let previewable = is_image || previews_as_text(&part);
+                        let pdf = is_pdf(&part).then_some(pdf_viewer).filter(|v| *v != PdfViewer::Absent);
+                        let previewable = is_image || pdf.is_some() || previews_as_text(&part);
                         let (p1, p2, e1, e2, k1, k2, k3) = (
                             part.clone(),
                             part.clone(),
@@ -689,7 +706,35 @@ fn Attachments(email_id: String, parts: Vec<BodyPart>) -> impl IntoView {
                                 {move || {
                                     previews
                                         .with(|p| p.get(&k2).cloned())
-                                        .map(|url| view! { <img class="attachment-preview" src=url alt=alt.clone() /> })
+                                        .map(|url| match pdf {
+                                            Some(PdfViewer::InSandboxedFrame) => {
+                                                // The PDF's own scripts stay in the viewer; the frame may open nothing.
+                                                view! {
+                                                    <iframe
+                                                        class="attachment-pdf"
+                                                        sandbox="allow-scripts"
+                                                        src=url
+                                                        title=alt.clone()
+                                                    ></iframe>
+                                                }
+                                                    .into_any()
+                                            }
+                                            Some(_) => {
+                                                view! {
+                                                    <p class="attachment-pdf-open">
+                                                        "Checked. This browser shows PDFs only in a tab of their own: "
+                                                        <a href=url target="_blank" rel="noopener noreferrer">
+                                                            {format!("open {pdf_name}")}
+                                                        </a>
+                                                    </p>
+                                                }
+                                                    .into_any()
+                                            }
+                                            None => {
+                                                view! { <img class="attachment-preview" src=url alt=alt.clone() /> }
+                                                    .into_any()
+                                            }
+                                        })
                                 }}
                                 {move || {
                                     texts

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
-22): "not spam", the storage quota, the print view, unsubscribe, text previews, read receipts. The release app through the gateway, in each
+22): "not spam", the storage quota, the print view, unsubscribe, text and PDF previews, read receipts. The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
 Env: as ui_journeys.py (whose helpers these share), plus SERVER and IMAP_PORT (the rig's server.env).
 """
+import base64
 import http.server
 import math
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -75,6 +77,29 @@ class OneClickList:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def hostile_pdf(text, beacon):
+    """A one-page PDF that tries, on opening, to make the viewer fetch `beacon` (its JavaScript
+    open action): a preview must show the page and run nothing."""
+    stream = b"BT /F1 24 Tf 20 100 Td (" + text.encode() + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Action /S /JavaScript /JS (app.launchURL\\('" + beacon.encode() + b"', true\\); this.getURL\\('"
+        + beacon.encode() + b"'\\);) >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
 # Three days back: this suite's mail sorts below the UI journeys' (they find theirs among the Inbox's
 # first rows in later engines); these journeys open theirs by searching.
 DAYS_AGO = 3 * 24 * 60
@@ -85,7 +110,11 @@ def seed(seeder, one_click):
     notes = "Notes for %s\n<script>document.title='ran'</script>\n<img src=x onerror=alert(1)>\n" % TOKEN
     body = ("--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotes attached.\r\n"
             "--b1\r\nContent-Type: text/plain; charset=utf-8; name=notes.txt\r\n"
-            "Content-Disposition: attachment; filename=notes.txt\r\n\r\n" + notes + "\r\n--b1--\r\n")
+            "Content-Disposition: attachment; filename=notes.txt\r\n\r\n" + notes +
+            "\r\n--b1\r\nContent-Type: application/pdf; name=report.pdf\r\nContent-Disposition: attachment; filename=report.pdf\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n" +
+            base64.encodebytes(hostile_pdf("Quarterly report " + TOKEN, one_click.url + "/pdf-ran")).decode().replace("\n", "\r\n") +
+            "--b1--\r\n")
     for i, subject in enumerate(RECEIPT_ASKED):
         seeder.put(message("Rita Asker <rita@example.com>", USER, subject, when(DAYS_AGO + 8 + i), "Did you get this?\n",
                            "%s-receipt-%d" % (TOKEN, i), "Disposition-Notification-To: Rita Asker <rita@example.com>\r\n"),
@@ -300,6 +329,46 @@ def journey_text_attachment(d):
     shot(d, "features-text-attachment.png")
 
 
+def journey_pdf_attachment(d, one_click):
+    """A PDF attachment shown by the browser's own viewer after the SHA-256 check: in a sandboxed
+    frame where the engine's viewer runs in one (Firefox); else, said so, in a tab of its own
+    (Chromium and WebKit refuse any sandboxed frame). The PDF's script, which would fetch a beacon
+    on opening, never reaches it."""
+    open_message(d, WITH_TEXT)
+    d.wait_for("the attachment", lambda: d.find('.attachment[data-name="report.pdf"] .preview'), 30)[0].click()
+    shown = d.wait_for("the PDF preview", lambda: d.find(".attachment-pdf, .attachment-pdf-open a"), 30)[0]
+    assert shown.attribute("href" if d.engine != "firefox" else "src").startswith("blob:"), "the verified copy, as a blob"
+    if d.engine == "firefox":
+        assert shown.attribute("sandbox") == "allow-scripts", "sandboxed: no same origin, no popups, no navigation"
+        # Into the frame: pdf.js's text layer holds the page's text once it is drawn.
+        d.cmd("POST", "/frame", {"id": {"element-6066-11e4-a52e-4f735466cecf": shown.id}})
+        page_text = "return (document.querySelector('.textLayer') || {}).textContent || ''"
+        d.wait_for("the page drawn in the frame", lambda: "Quarterly report" in d.run(page_text), 30)
+        d.cmd("POST", "/frame/parent")
+        shot(d, "features-pdf-preview.png")
+    else:
+        assert "noopener" in shown.attribute("rel"), "the tab gets no handle on Petrel"
+        assert "tab of their own" in d.element(".attachment-pdf-open").text
+        shot(d, "features-pdf-open.png")
+        petrel, before = d.current_tab(), set(d.tabs())
+        shown.click()
+        [tab] = d.wait_for("the PDF's own tab", lambda: list(set(d.tabs()) - before), 30)
+        d.switch_to(tab)
+        d.wait_for("the PDF loaded", lambda: d.cmd("GET", "/url").startswith("blob:"), 30)
+        if d.engine != "webkit":  # a WebKit tab opened by a link stays hidden: no screenshot returns
+            # Chromium's viewer draws out of WebDriver's reach: its empty dark page is a ~5 KB PNG,
+            # one with the page drawn four times that.
+            d.wait_for("the page drawn", lambda: len(d.cmd("GET", "/screenshot")) > 13000, 30)
+            shot(d, "features-pdf-tab.png")
+        d.close_tab()
+        d.switch_to(petrel)
+    # The open action runs as the viewer loads the document; a beacon would arrive within a moment.
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        assert not [r for r in one_click.requests if r["path"].startswith("/pdf-ran")], "the PDF's script ran"
+        time.sleep(0.25)
+
+
 def journey_read_receipts(d, seeder):
     """Asking for one when sending puts Disposition-Notification-To in the mail; a mail asking for
     one asks the user: "Send receipt" sends an RFC 8098 report (where the server offers MDN/send:
@@ -358,6 +427,7 @@ def main():
         ("storage quota in the folder pane, warning from 90%", lambda d: journey_quota(d, seeder)),
         ("print a conversation", lambda d: journey_print(d, seeder)),
         ("a text attachment previewed as text", journey_text_attachment),
+        ("a PDF attachment in the browser's own viewer, its script never run", lambda d: journey_pdf_attachment(d, one_click)),
         ("read receipts: asked for, sent, declined, never", lambda d: journey_read_receipts(d, seeder)),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
     ]
