@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use super::address_field::AddressField;
 use super::context::MailContext;
-use super::reader::human_size;
+use super::format::human_size;
 use super::sanitize::html_to_text;
 use crate::jmap::blob_io::Progress;
 use crate::mail::address::{format_list, parse_list};

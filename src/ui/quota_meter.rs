@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
 
 use super::context::MailContext;
-use super::reader::human_size;
+use super::format::human_size;
 use crate::mail::quota::Quota;
 
 #[component]

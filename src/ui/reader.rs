@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use super::alert::Alert;
 use super::browser_support::PdfViewer;
 use super::context::MailContext;
+use super::format::{human_size, local_time};
 use super::mail_actions::{self, Batch};
 use super::receipt_bar::ReceiptBar;
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
@@ -23,19 +24,6 @@ use crate::mail::{keyword, Action, Address, BodyPart, Draft, EmailSummary, Messa
 /// What the reader asks of the shell: answer a message.
 pub type OnAnswer = Callback<(Message, ReplyKind)>;
 
-/// Sizes as people read them. In integers: formatting floats would add ~11 KB of code to the wasm.
-pub fn human_size(bytes: u64) -> String {
-    const MB: u64 = 1024 * 1024;
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < MB - 512 => format!("{} KB", (b + 512) / 1024),
-        b => {
-            let tenths = (b * 10 + MB / 2) / MB;
-            format!("{}.{} MB", tenths / 10, tenths % 10)
-        }
-    }
-}
-
 fn people(list: &[Address]) -> String {
     list.iter()
         .map(|a| match a.name.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -44,14 +32,6 @@ fn people(list: &[Address]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn local_time(rfc3339: &str) -> String {
-    let date = js_sys::Date::new(&rfc3339.into());
-    if date.get_time().is_nan() {
-        return rfc3339.to_owned();
-    }
-    String::from(date.to_locale_string("default", &js_sys::Object::new()))
 }
 
 #[component]
