@@ -60,6 +60,9 @@ impl MailContext {
             status.set(Some(said.clone()));
             offer.set((!undo.is_empty()).then(|| UndoOffer { said: said.clone(), actions: undo }));
         }
+        // The offline note keeps the action's words first, so its Undo stays offered (`offers`).
+        let offline_note = "Offline: the change is kept and made when the server is back.";
+        let offline_said = said.map_or_else(|| offline_note.to_owned(), |said| format!("{said} {offline_note}"));
         spawn_local(async move {
             let mut said_offline = false;
             for action in actions {
@@ -70,13 +73,19 @@ impl MailContext {
                     // is, and once for the batch.
                     ActOutcome::Queued if engine.reachable() == Some(false) && !said_offline => {
                         said_offline = true;
-                        status.set(Some("Offline: the change is kept and made when the server is back.".into()))
+                        status.set(Some(offline_said.clone()))
                     }
                     ActOutcome::Queued => {}
                     ActOutcome::Done => {}
                 }
             }
         });
+    }
+
+    /// Whether the status line `text` is the one the undo offer was made with (or that line with
+    /// a note after it): an offer goes with its line, never with a newer one.
+    pub fn offers_undo_for(&self, text: &str) -> bool {
+        self.undo.with(|offer| offer.as_ref().is_some_and(|offer| text.starts_with(&offer.said)))
     }
 
     /// Takes back the last action, if it can be.

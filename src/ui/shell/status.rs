@@ -93,11 +93,10 @@ pub fn StatusArea(
                     .map(|text| {
                         view! {
                             <p class="info">
-                                <span class="status-text">{text}</span>
+                                <span class="status-text">{text.clone()}</span>
                                 {move || {
-                                    ctx.undo
-                                        .get()
-                                        .map(|_| {
+                                    ctx.offers_undo_for(&text)
+                                        .then(|| {
                                             view! {
                                                 <button
                                                     type="button"
@@ -167,12 +166,13 @@ fn use_announcements(
     });
     Effect::new(move |_| {
         if let Some(text) = ctx.status.get() {
-            // The action and its offer are set together; effects run after both.
-            let undo = if ctx.undo.with_untracked(|u| u.as_ref().is_some_and(|offer| offer.said == text)) {
-                " Undo with z."
-            } else {
-                ""
-            };
+            // The action and its offer are set together; effects run after both. A newer status
+            // without an offer ends the older one: its Undo would name an action no longer shown.
+            let offered = untrack(|| ctx.offers_undo_for(&text));
+            if !offered {
+                ctx.undo.set(None);
+            }
+            let undo = if offered { " Undo with z." } else { "" };
             say.say(&format!("{text}{undo}"));
         }
     });
