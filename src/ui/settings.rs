@@ -9,6 +9,33 @@ use super::prefs::{self, Theme};
 use crate::mail::error::sentence;
 use crate::mail::{Identity, Vacation};
 
+/// A checkbox over one of the prefs' switches, saved on this device as it changes; `on_off` runs
+/// when the user switches it off.
+#[component]
+fn PrefCheckbox(
+    id: &'static str,
+    get: fn(&prefs::Prefs) -> bool,
+    set: fn(&mut prefs::Prefs, bool),
+    #[prop(optional)] on_off: Option<fn()>,
+    children: Children,
+) -> impl IntoView {
+    let prefs = MailContext::get().prefs;
+    let toggle = move |_| {
+        let now = !prefs.with_untracked(get);
+        prefs.update(|p| set(p, now));
+        prefs::save(&prefs.get_untracked());
+        if let Some(on_off) = on_off.filter(|_| !now) {
+            on_off();
+        }
+    };
+    view! {
+        <label class="checkbox">
+            <input type="checkbox" id=id prop:checked=move || prefs.with(get) on:change=toggle />
+            {children()}
+        </label>
+    }
+}
+
 #[component]
 pub fn Settings() -> impl IntoView {
     let ctx = MailContext::get();
@@ -56,15 +83,9 @@ pub fn Settings() -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
-                <label class="checkbox">
-                    <input
-                        type="checkbox"
-                        id="pref-threaded"
-                        prop:checked=move || prefs.with(|p| p.threaded)
-                        on:change=move |_| change(&|p| p.threaded = !p.threaded)
-                    />
+                <PrefCheckbox id="pref-threaded" get=|p| p.threaded set=|p, on| p.threaded = on>
                     "Group messages into conversations"
-                </label>
+                </PrefCheckbox>
             </fieldset>
             <fieldset>
                 <legend>"Notifications"</legend>
@@ -109,35 +130,27 @@ pub fn Settings() -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Read receipts"</legend>
-                <label class="checkbox">
-                    <input
-                        type="checkbox"
-                        id="pref-never-receipts"
-                        prop:checked=move || prefs.with(|p| p.never_send_receipts)
-                        on:change=move |_| change(&|p| p.never_send_receipts = !p.never_send_receipts)
-                    />
+                <PrefCheckbox
+                    id="pref-never-receipts"
+                    get=|p| p.never_send_receipts
+                    set=|p, on| p.never_send_receipts = on
+                >
                     "Never send read receipts"
-                </label>
+                </PrefCheckbox>
                 <p class="hint">
                     "When a message asks for a read receipt, Petrel asks you first; it never sends one on its own. With this on, it does not ask either."
                 </p>
             </fieldset>
             <fieldset>
                 <legend>"Sending"</legend>
-                <label class="checkbox">
-                    <input
-                        type="checkbox"
-                        id="pref-send-after-close"
-                        prop:checked=move || prefs.with(|p| p.send_after_close)
-                        on:change=move |_| {
-                            change(&|p| p.send_after_close = !p.send_after_close);
-                            if !prefs.with_untracked(|p| p.send_after_close) {
-                                super::background_send::forget_all_grants();
-                            }
-                        }
-                    />
+                <PrefCheckbox
+                    id="pref-send-after-close"
+                    get=|p| p.send_after_close
+                    set=|p, on| p.send_after_close = on
+                    on_off=super::background_send::forget_all_grants
+                >
                     "Finish sending after Petrel is closed"
-                </label>
+                </PrefCheckbox>
                 <p class="hint">
                     "While a message waits to go out, Petrel keeps this account's sign-in on this device so it can send when the server is back, even with every tab closed; it is deleted once nothing waits and when you sign out. Switch this off on a shared computer: waiting mail then goes when you next open Petrel."
                 </p>
@@ -166,15 +179,9 @@ pub fn Settings() -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Privacy"</legend>
-                <label class="checkbox">
-                    <input
-                        type="checkbox"
-                        id="pref-remote"
-                        prop:checked=move || prefs.with(|p| p.remote_images_always)
-                        on:change=move |_| change(&|p| p.remote_images_always = !p.remote_images_always)
-                    />
+                <PrefCheckbox id="pref-remote" get=|p| p.remote_images_always set=|p, on| p.remote_images_always = on>
                     "Load remote images in every message (senders can then see when you read their mail)"
-                </label>
+                </PrefCheckbox>
                 {move || {
                     let senders: Vec<String> = prefs.with(|p| p.remote_image_senders.iter().cloned().collect());
                     (!senders.is_empty())
