@@ -10,6 +10,7 @@ use super::mailbox::Mailbox;
 use super::model::{Draft, EmailSummary, Identity, Message, Snippet, Vacation};
 use super::query::{Filter, MailQuery};
 use super::quota::Quota;
+use super::receipts::ReportMail;
 
 pub type BackendFuture<'a, T> = LocalBoxFuture<'a, Result<T, MailError>>;
 
@@ -184,6 +185,11 @@ pub trait MailBackend {
     /// message `$mdnsent`. Only ever on the user's click.
     fn send_receipt<'a>(&'a self, _message: &'a Message) -> BackendFuture<'a, ()> {
         Box::pin(async { Err(MailError::Unsupported("read receipts")) })
+    }
+    /// The newest mail since `after` (RFC 3339) that may be read receipts (RFC 8098 reports),
+    /// each with its report part for [`crate::mail::receipts::parse_report`].
+    fn receipt_reports<'a>(&'a self, _after: &'a str) -> BackendFuture<'a, Vec<ReportMail>> {
+        Box::pin(async { Err(MailError::Unsupported("looking up read receipts")) })
     }
     /// The account's storage use and limit; `None` when the server reports no limit.
     fn quota(&self) -> BackendFuture<'_, Option<Quota>> {

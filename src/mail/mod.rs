@@ -1,6 +1,7 @@
 //! The mail model and engine the UI reads, independent of the protocol that fills it.
 //!
-//! - [`model`], [`mailbox`], [`query`], [`action`], [`quota`]: the data; [`address`]: address lists as typed.
+//! - [`model`], [`mailbox`], [`query`], [`action`], [`quota`]: the data; [`address`]: address lists as typed;
+//!   [`receipts`]: read receipts that came back.
 //! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
 //! - [`store`]: one account's local copy, with pending actions shown on top.
 //! - [`engine`]: keeps a store in step with the server and with its [`local_copy`] (a port the
@@ -22,6 +23,7 @@ pub mod model;
 pub mod query;
 pub mod quota;
 pub mod quoting;
+pub mod receipts;
 pub mod store;
 pub mod unsubscribe;
 

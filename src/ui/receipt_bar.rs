@@ -1,18 +1,26 @@
-//! The reader's question when a mail asks for a read receipt (RFC 8098): send one, or not. Never
+//! Read receipts in the reader (RFC 8098). A mail that asks for one: send one, or not. Never
 //! sent without the click; not asked at all with "Never send read receipts" on; not asked again
-//! once answered (`$mdnsent`, set either way, as RFC 9007 says).
+//! once answered (`$mdnsent`, set either way, as RFC 9007 says). The user's own mail that asked
+//! for one: the receipts that came back.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 
 use super::context::MailContext;
 use crate::mail::error::sentence;
+use crate::mail::receipts::{parse_report, Receipt};
 use crate::mail::{keyword, Action, Message};
 
 #[component]
 pub fn ReceiptBar(message: Message) -> impl IntoView {
     let ctx = MailContext::get();
     let Some(asker) = message.receipt_to.first().map(|a| a.label().to_owned()) else { return ().into_any() };
+    let mine =
+        ctx.me.with_value(|me| message.receipt_to.iter().any(|a| me.iter().any(|m| m.eq_ignore_ascii_case(&a.email))));
+    if mine {
+        // The user's own mail (its sent copy): nothing to answer, receipts to show.
+        return view! { <ReceiptsReceived message=message /> }.into_any();
+    }
     let id = message.summary.id.clone();
     let answered = {
         let id = id.clone();
@@ -92,6 +100,54 @@ pub fn ReceiptBar(message: Message) -> impl IntoView {
                     }
                 })
         }}
+    }
+    .into_any()
+}
+
+/// The receipts that came back for the user's own `message`: reports since it was sent, each
+/// fetched through the SHA-256 check and kept when its Original-Message-ID is this message's.
+#[component]
+fn ReceiptsReceived(message: Message) -> impl IntoView {
+    let ctx = MailContext::get();
+    let found = RwSignal::new(None::<Result<Vec<(Receipt, String)>, String>>);
+    let Some(message_id) = message.message_id.first().cloned() else { return ().into_any() };
+    let after = message.summary.received_at.clone();
+    // Looked up as the message opens; leaving it cancels the lookup.
+    spawn_local_scoped_with_cancellation(async move {
+        let Some(backend) = ctx.engine.with_value(|e| e.backend()) else { return };
+        let reports = match backend.receipt_reports(&after).await {
+            Ok(reports) => reports,
+            Err(e) => return found.set(Some(Err(sentence(&format!("read receipts could not be looked up: {e}"))))),
+        };
+        let (connection, digests) = (ctx.connection.get_untracked(), ctx.digests.get_value());
+        let mut receipts = Vec::new();
+        for mail in reports {
+            let Ok(blob) = connection.download(&mail.email_id, &mail.report, &*digests).await else { continue };
+            let Ok(text) = wasm_bindgen_futures::JsFuture::from(blob.text()).await else { continue };
+            if let Some(receipt) = text.as_string().as_deref().and_then(parse_report).filter(|r| r.is_for(&message_id))
+            {
+                receipts.push((receipt, mail.received_at));
+            }
+        }
+        found.set(Some(Ok(receipts)));
+    });
+    view! {
+        <div class="receipt-bar receipts-received" role="status" aria-label="Read receipts">
+            {move || match found.get() {
+                None => "You asked for read receipts: looking for them…".to_owned(),
+                Some(Ok(receipts)) if receipts.is_empty() => {
+                    "You asked for read receipts: none has come back yet.".to_owned()
+                }
+                Some(Ok(receipts)) => {
+                    let said: Vec<String> = receipts
+                        .iter()
+                        .map(|(r, at)| format!("{} ({})", r.describe(), super::format::local_time(at)))
+                        .collect();
+                    format!("Read receipts: {}.", said.join("; "))
+                }
+                Some(Err(why)) => why,
+            }}
+        </div>
     }
     .into_any()
 }

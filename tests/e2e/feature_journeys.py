@@ -299,12 +299,15 @@ def journey_unsubscribe(d, seeder, one_click):
     wait("everything from the sender in Trash", lambda: all(
         seeder.mailboxes_of(i)["mailboxIds"] == {seeder.roles["trash"]: True} for i in ids), 30)
     assert len([r for r in one_click.requests if r["method"] == "POST"]) == 1, "asked once"
+    assert d.find("#undo-action"), "the move to Trash can be undone"
 
     open_message(d, LIST_BY_MAIL)
     d.element("#unsubscribe", timeout=30).click()
     assert "leave-%s@garden.example.org" % TOKEN in d.element(".list-bar p").text
     d.element("#unsubscribe-confirm").click()
     d.wait_for("the unsubscribe mail in the composer", lambda: d.find("#compose-send"), 30)
+    d.wait_for("the status says so", lambda: "unsubscribe mail is ready" in d.element(".status-text").text, 10)
+    assert not d.find("#undo-action"), "a newer status line ends the older action's Undo"
     d.element("#compose-send").click()
     mail = wait("the unsubscribe mail at the sink", lambda: sink_messages("unsubscribe " + TOKEN), 60, every=0.25)
     parsed = sink_eml(mail[0])
@@ -369,6 +372,34 @@ def journey_pdf_attachment(d, one_click):
         time.sleep(0.25)
 
 
+def receipt_report(recipient, original_message_id, n):
+    """A read receipt as a mail program sends one (RFC 8098; Cyrus's MDN/send writes this shape,
+    without References): the only link to the original is the report's Original-Message-ID."""
+    body = ("--r1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour message was displayed.\r\n"
+            "--r1\r\nContent-Type: message/disposition-notification\r\n\r\n"
+            "Final-Recipient: rfc822; %s\r\nOriginal-Message-ID: %s\r\n"
+            "Disposition: manual-action/MDN-sent-manually; displayed\r\n--r1--\r\n") % (recipient, original_message_id)
+    return message(recipient, USER, "Read receipt", when(0), body, "%s-report-%d" % (TOKEN, n),
+                   content_type='multipart/report; report-type=disposition-notification; boundary="r1"')
+
+
+def receipts_came_back(d, seeder, subject, message_id):
+    """The sent copy of the user's own mail that asked for a receipt asks nothing: it shows the
+    receipts that came back, matched by Original-Message-ID (a report about other mail is not
+    shown)."""
+    import datetime
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30)
+    seeder.put(receipt_report("bob@example.org", message_id, 0), seeder.roles["inbox"], {}, received=later)
+    seeder.put(receipt_report("carol@example.org", "<unrelated-%s@example.org>" % TOKEN, 1), seeder.roles["inbox"], {},
+               received=later)
+    wait("the sent copy on the server", lambda: seeder.search(subject), 30)
+    open_message(d, subject)
+    shown = d.wait_for("the receipts", lambda: [e for e in d.find(".receipts-received") if "Displayed to" in e.text], 30)[0].text
+    assert "bob@example.org" in shown and "carol" not in shown, shown
+    assert "asked for a read receipt" not in d.run("return document.body.innerText"), "the user's own mail asks nothing"
+    shot(d, "features-receipts-received.png")
+
+
 def journey_read_receipts(d, seeder):
     """Asking for one when sending puts Disposition-Notification-To in the mail; a mail asking for
     one asks the user: "Send receipt" sends an RFC 8098 report (where the server offers MDN/send:
@@ -381,7 +412,9 @@ def journey_read_receipts(d, seeder):
     d.element("#compose-receipt").click()
     d.element("#compose-send").click()
     sent = wait("the mail at the sink", lambda: sink_messages("%s receipt wanted" % TOKEN), 60, every=0.25)
-    assert USER in (sink_eml(sent[0])["Disposition-Notification-To"] or ""), "the receipt goes to the sender"
+    sent_eml = sink_eml(sent[0])
+    assert USER in (sent_eml["Disposition-Notification-To"] or ""), "the receipt goes to the sender"
+    receipts_came_back(d, seeder, "%s receipt wanted" % TOKEN, sent_eml["Message-ID"])
 
     first, second, third = RECEIPT_ASKED
     [first_id] = seeder.search(first)

@@ -17,6 +17,7 @@ use crate::mail::backend::{
 use crate::mail::model::{keyword, Address, Draft, EmailSummary, Identity, Message, Snippet, Vacation};
 use crate::mail::query::{Filter, MailQuery};
 use crate::mail::quota::Quota;
+use crate::mail::receipts::ReportMail;
 use crate::mail::MailError;
 use crate::mail::Mailbox;
 
@@ -581,6 +582,25 @@ impl MailBackend for JmapMail {
                 }
                 answer => super::mdn::parse_sent(answer?),
             }
+        }
+        .boxed_local()
+    }
+
+    fn receipt_reports<'a>(&'a self, after: &'a str) -> BackendFuture<'a, Vec<ReportMail>> {
+        async move {
+            let mut req = self.request();
+            let calls = super::mdn::reports_request(&mut req, &self.account, after);
+            let mut response = self.client.send(&req).await?;
+            let mut reports: Vec<ReportMail> = Vec::new();
+            for (query, get) in calls {
+                response.take(&query)?;
+                for report in super::mdn::parse_reports(response.take(&get)?)? {
+                    if !reports.iter().any(|r| r.email_id == report.email_id) {
+                        reports.push(report);
+                    }
+                }
+            }
+            Ok(reports)
         }
         .boxed_local()
     }

@@ -1,5 +1,6 @@
 //! Read receipts over JMAP (RFC 9007, `urn:ietf:params:jmap:mdn`): `MDN/send` of a "displayed"
-//! receipt the user chose to send, which also marks the message `$mdnsent` on the server.
+//! receipt the user chose to send, which also marks the message `$mdnsent` on the server; and the
+//! search for receipts that came back (plain RFC 8621 mail: no MDN capability needed).
 //!
 //! Cyrus 3.6 speaks the draft before the RFC: it refuses `identityId` and `onSuccessUpdateEmail`
 //! (it sends from the account's address and sets `$mdnsent` itself) and reads `sendingMode` as
@@ -14,8 +15,73 @@ use super::actions::set_error_advice;
 use super::malformed;
 use crate::jmap::request::{Call, Request};
 use crate::jmap::set::SetError;
-use crate::mail::model::keyword;
+use crate::mail::model::{keyword, BodyPart};
+use crate::mail::receipts::{ReportMail, MAX_REPORT_BYTES};
 use crate::mail::MailError;
+
+/// How many reports since a message was sent are read for its receipts.
+const MAX_REPORTS: u32 = 50;
+/// How much of the newest mail since then is looked through as well.
+const MAX_RECENT: u32 = 100;
+
+/// Adds the search for read receipts since `after`: mail whose Content-Type says it is a
+/// disposition notification (a header filter, which Cyrus matches within the value; Stalwart 0.16
+/// matches no header filter at all), and the newest mail since then, whose parts show it. Returns
+/// the calls: each query with its fetch.
+pub fn reports_request(request: &mut Request, account: &str, after: &str) -> Vec<(Call, Call)> {
+    let by_header = json!({ "header": ["Content-Type", "disposition-notification"], "after": after });
+    [(by_header, MAX_REPORTS), (json!({ "after": after }), MAX_RECENT)]
+        .into_iter()
+        .map(|(filter, limit)| {
+            let query = request.call(
+                "Email/query",
+                json!({
+                    "accountId": account,
+                    "filter": filter,
+                    "sort": [{ "property": "receivedAt", "isAscending": false }],
+                    "limit": limit,
+                }),
+            );
+            let properties = ["id", "receivedAt", "attachments"];
+            let get = request.call(
+                "Email/get",
+                json!({ "accountId": account, "#ids": query.result("/ids"), "properties": properties }),
+            );
+            (query, get)
+        })
+        .collect()
+}
+
+/// Reads the Email/get of [`reports_request`]: each mail with its report part (mail without
+/// one, or with one too large to be a report, is left out).
+pub fn parse_reports(value: Value) -> Result<Vec<ReportMail>, MailError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Mail {
+        id: String,
+        #[serde(default)]
+        received_at: Option<String>,
+        #[serde(default)]
+        attachments: Option<Vec<BodyPart>>,
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        list: Vec<Mail>,
+    }
+    let answer: Answer = serde_json::from_value(value).map_err(|e| MailError::from(malformed("Email/get", e)))?;
+    Ok(answer
+        .list
+        .into_iter()
+        .filter_map(|mail| {
+            let report = mail.attachments.unwrap_or_default().into_iter().find(|p| {
+                p.content_type.eq_ignore_ascii_case("message/disposition-notification")
+                    && p.blob_id.is_some()
+                    && p.size <= MAX_REPORT_BYTES
+            })?;
+            Some(ReportMail { email_id: mail.id, received_at: mail.received_at.unwrap_or_default(), report })
+        })
+        .collect())
+}
 
 /// Adds the `MDN/send` of a receipt for `email_id` to `request`: as RFC 9007 has it when
 /// `identity_id` is given, else in Cyrus's older form.
@@ -77,6 +143,25 @@ mod tests {
         assert!(matches!(refused, Err(MailError::Refused { .. })), "{refused:?}");
         assert!(parse_sent(json!({"accountId": "a", "sent": {}})).is_err());
         assert!(parse_sent(json!({"sent": 5})).is_err());
+    }
+
+    #[test]
+    fn reports_keep_their_report_part_only() {
+        let get = json!({"accountId": "a", "list": [
+            {"id": "R1", "receivedAt": "2026-12-06T10:00:00Z", "attachments": [
+                {"partId": "2", "blobId": "B2", "size": 145, "type": "message/disposition-notification"}]},
+            {"id": "R2", "receivedAt": "2026-12-06T10:01:00Z", "attachments": [
+                {"partId": "2", "blobId": "B3", "size": 999999, "type": "message/disposition-notification"}]},
+            {"id": "R3", "attachments": null},
+        ]});
+        let reports = parse_reports(get).expect("parsed");
+        assert_eq!(reports.len(), 1, "too large or without a report part: left out");
+        assert_eq!((reports[0].email_id.as_str(), reports[0].report.blob_id.as_deref()), ("R1", Some("B2")));
+        assert!(parse_reports(json!({"list": 3})).is_err());
+        let mut request = Request::new();
+        assert_eq!(reports_request(&mut request, "acc", "2026-12-01T00:00:00Z").len(), 2);
+        assert_eq!(request.calls()[0].1["filter"]["header"][1], "disposition-notification");
+        assert_eq!(request.calls()[2].1["filter"]["after"], "2026-12-01T00:00:00Z");
     }
 
     #[test]
