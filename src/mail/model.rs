@@ -363,6 +363,11 @@ pub struct Draft {
     pub request_receipt: bool,
 }
 
+/// A Message-ID without its angle brackets, as JMAP's `messageId` holds it.
+pub fn bare_message_id(id: &str) -> &str {
+    id.trim().trim_start_matches('<').trim_end_matches('>')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

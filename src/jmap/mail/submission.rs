@@ -17,7 +17,7 @@ pub(super) const RECENT_FOR_LOOKUP: u32 = 50;
 /// of their own.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(super) fn with_message_id(get: &Value, message_id: &str) -> Value {
-    let bare = message_id.trim_matches(|c| c == '<' || c == '>');
+    let bare = crate::mail::model::bare_message_id(message_id);
     let carries =
         |e: &&Value| e["messageId"].as_array().is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(bare)));
     let list: Vec<Value> =
