@@ -21,3 +21,9 @@ pub fn local_time(rfc3339: &str) -> String {
     }
     String::from(date.to_locale_string("default", &js_sys::Object::new()))
 }
+
+/// A moment (milliseconds since the epoch) as the time of day, in the reader's locale.
+pub fn clock(ms: f64) -> String {
+    let date = js_sys::Date::new(&ms.into());
+    String::from(date.to_locale_time_string("default"))
+}

@@ -1,6 +1,7 @@
 //! The Outbox: every message on its way, what became of it, and what the user can do about it
 //! (cancel while it can still be taken back, send again after a failure).
 
+use super::format::clock;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -11,11 +12,6 @@ use crate::outbox::{Job, JobState, Stats};
 
 /// Shown at most: the waiting ones and the most recent others.
 const SHOWN: usize = 200;
-
-pub fn clock(ms: f64) -> String {
-    let date = js_sys::Date::new(&ms.into());
-    String::from(date.to_locale_time_string("default"))
-}
 
 /// What a job's row says of it at `now`.
 pub fn describe(job: &Job, now: f64, max_attempts: u32) -> String {

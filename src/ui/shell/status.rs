@@ -13,7 +13,7 @@ use crate::outbox::queue::JobState;
 use crate::ui::announcer::AnnouncerRegion;
 use crate::ui::compose::Queued;
 use crate::ui::context::MailContext;
-use crate::ui::outbox_view::clock;
+use crate::ui::format::clock;
 
 use super::live::LiveStatus;
 use super::state::ShellState;
