@@ -91,6 +91,13 @@ pub fn save(prefs: &Prefs) {
     super::remembered::save_json(KEY, prefs);
 }
 
+/// Changes the prefs everyone reads and keeps them on this device.
+pub fn change(prefs: leptos::prelude::RwSignal<Prefs>, f: impl FnOnce(&mut Prefs)) {
+    use leptos::prelude::{GetUntracked, Update};
+    prefs.update(f);
+    save(&prefs.get_untracked());
+}
+
 /// Applies the theme to the page (`data-theme` on `<html>`; CSS picks the colours).
 pub fn apply_theme(theme: Theme) {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {

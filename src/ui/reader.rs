@@ -395,11 +395,12 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
                                                                     class="allow-sender"
                                                                     on:click=move |_| {
                                                                         let s = sender_for_allow.clone();
-                                                                        ctx.prefs
-                                                                            .update(|p| {
+                                                                        super::prefs::change(
+                                                                            ctx.prefs,
+                                                                            |p| {
                                                                                 p.remote_image_senders.insert(s);
-                                                                            });
-                                                                        super::prefs::save(&ctx.prefs.get_untracked());
+                                                                            },
+                                                                        );
                                                                     }
                                                                 >
                                                                     {format!("Always from {}", sender())}

@@ -22,8 +22,7 @@ fn PrefCheckbox(
     let prefs = MailContext::get().prefs;
     let toggle = move |_| {
         let now = !prefs.with_untracked(get);
-        prefs.update(|p| set(p, now));
-        prefs::save(&prefs.get_untracked());
+        prefs::change(prefs, |p| set(p, now));
         if let Some(on_off) = on_off.filter(|_| !now) {
             on_off();
         }
@@ -41,8 +40,7 @@ pub fn Settings() -> impl IntoView {
     let ctx = MailContext::get();
     let prefs = ctx.prefs;
     let change = move |f: &dyn Fn(&mut prefs::Prefs)| {
-        prefs.update(|p| f(p));
-        prefs::save(&prefs.get_untracked());
+        prefs::change(prefs, |p| f(p));
     };
     let identities = RwSignal::new(None::<Result<Vec<Identity>, String>>);
     let vacation = RwSignal::new(None::<Result<Vacation, String>>);

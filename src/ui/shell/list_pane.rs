@@ -94,8 +94,7 @@ fn ListHead(current_folder: Signal<Option<Mailbox>>) -> impl IntoView {
                             id="threaded"
                             prop:checked=move || prefs_signal.with(|p| p.threaded)
                             on:change=move |_| {
-                                prefs_signal.update(|p| p.threaded = !p.threaded);
-                                prefs::save(&prefs_signal.get_untracked());
+                                prefs::change(prefs_signal, |p| p.threaded = !p.threaded);
                             }
                         />
                         "Conversations"
