@@ -3,7 +3,7 @@
 //! (Cyrus's `MDN/send` writes no References), so the report's own fields are read here, from the
 //! report part's text, whichever protocol fetched it.
 
-use super::model::BodyPart;
+use super::model::{bare_message_id, Address, BodyPart};
 
 /// The largest report part read: a report is a few lines; anything larger is not one.
 pub const MAX_REPORT_BYTES: u64 = 16 * 1024;
@@ -37,14 +37,14 @@ impl Receipt {
         }
     }
 
-    /// Whether this report is about the message with `message_id` (brackets or not).
-    pub fn is_for(&self, message_id: &str) -> bool {
-        !self.original_message_id.is_empty() && self.original_message_id == bare_id(message_id)
+    /// Whether this report is about the message with `message_id` (brackets or not) and comes
+    /// from one of its `recipients`: anyone who saw the Message-ID can write a report, and RFC
+    /// 8098 (section 6) warns of forged ones; a report naming someone the mail never went to is not shown.
+    pub fn is_for(&self, message_id: &str, recipients: &[Address]) -> bool {
+        !self.original_message_id.is_empty()
+            && self.original_message_id == bare_message_id(message_id)
+            && recipients.iter().any(|a| a.email.eq_ignore_ascii_case(&self.recipient))
     }
-}
-
-fn bare_id(id: &str) -> &str {
-    id.trim().trim_start_matches('<').trim_end_matches('>')
 }
 
 /// Reads a report part (RFC 8098 section 3.1): header-like fields, folded lines joined, names in
@@ -62,7 +62,7 @@ pub fn parse_report(text: &str) -> Option<Receipt> {
         }
     }
     let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let original_message_id = bare_id(field("original-message-id")?).to_owned();
+    let original_message_id = bare_message_id(field("original-message-id")?).to_owned();
     // "manual-action/MDN-sent-manually; displayed", perhaps with "/modifier" after the type.
     let (_, kind) = field("disposition")?.split_once(';')?;
     let disposition = kind.split('/').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -86,8 +86,11 @@ mod tests {
         let r = parse_report(CYRUS).expect("a report");
         assert_eq!(r.recipient, "bob@example.org");
         assert_eq!(r.disposition, "displayed");
-        assert!(r.is_for("<orig-123@example.com>") && r.is_for("orig-123@example.com"));
-        assert!(!r.is_for("<other@example.com>"));
+        let to = [Address { name: None, email: "Bob@Example.org".into() }];
+        assert!(r.is_for("<orig-123@example.com>", &to) && r.is_for("orig-123@example.com", &to));
+        assert!(!r.is_for("<other@example.com>", &to), "another message");
+        let elsewhere = [Address { name: None, email: "carol@example.org".into() }];
+        assert!(!r.is_for("<orig-123@example.com>", &elsewhere), "from someone the mail never went to");
         assert_eq!(r.describe(), "Displayed to bob@example.org");
     }
 

@@ -9,16 +9,19 @@ use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use super::context::MailContext;
 use crate::mail::error::sentence;
 use crate::mail::receipts::{parse_report, Receipt};
-use crate::mail::{keyword, Action, Message};
+use crate::mail::{keyword, Action, MailError, Message, Role};
 
 #[component]
 pub fn ReceiptBar(message: Message) -> impl IntoView {
     let ctx = MailContext::get();
     let Some(asker) = message.receipt_to.first().map(|a| a.label().to_owned()) else { return ().into_any() };
-    let mine =
-        ctx.me.with_value(|me| message.receipt_to.iter().any(|a| me.iter().any(|m| m.eq_ignore_ascii_case(&a.email))));
-    if mine {
-        // The user's own mail (its sent copy): nothing to answer, receipts to show.
+    // The user's own mail: filed in Sent, or from the account's address (the login may not be one).
+    let in_sent = ctx.role_id(Role::Sent).is_some_and(|sent| message.summary.in_mailbox(&sent));
+    let from_me = ctx
+        .me
+        .with_value(|me| message.summary.from.iter().any(|a| me.iter().any(|m| m.eq_ignore_ascii_case(&a.email))));
+    if in_sent || from_me {
+        // Nothing to answer: the receipts that came back to show.
         return view! { <ReceiptsReceived message=message /> }.into_any();
     }
     let id = message.summary.id.clone();
@@ -110,13 +113,17 @@ pub fn ReceiptBar(message: Message) -> impl IntoView {
 fn ReceiptsReceived(message: Message) -> impl IntoView {
     let ctx = MailContext::get();
     let found = RwSignal::new(None::<Result<Vec<(Receipt, String)>, String>>);
+    // Nothing is shown where receipts cannot be looked up (RustMailer, offline): no promise to keep.
+    let Some(backend) = ctx.engine.with_value(|e| e.backend()) else { return ().into_any() };
     let Some(message_id) = message.message_id.first().cloned() else { return ().into_any() };
+    let recipients: Vec<_> = message.summary.to.iter().chain(&message.cc).chain(&message.bcc).cloned().collect();
     let after = message.summary.received_at.clone();
+    let shown = RwSignal::new(true);
     // Looked up as the message opens; leaving it cancels the lookup.
     spawn_local_scoped_with_cancellation(async move {
-        let Some(backend) = ctx.engine.with_value(|e| e.backend()) else { return };
         let reports = match backend.receipt_reports(&after).await {
             Ok(reports) => reports,
+            Err(MailError::Unsupported(_)) => return shown.set(false),
             Err(e) => return found.set(Some(Err(sentence(&format!("read receipts could not be looked up: {e}"))))),
         };
         let (connection, digests) = (ctx.connection.get_untracked(), ctx.digests.get_value());
@@ -124,7 +131,8 @@ fn ReceiptsReceived(message: Message) -> impl IntoView {
         for mail in reports {
             let Ok(blob) = connection.download(&mail.email_id, &mail.report, &*digests).await else { continue };
             let Ok(text) = wasm_bindgen_futures::JsFuture::from(blob.text()).await else { continue };
-            if let Some(receipt) = text.as_string().as_deref().and_then(parse_report).filter(|r| r.is_for(&message_id))
+            if let Some(receipt) =
+                text.as_string().as_deref().and_then(parse_report).filter(|r| r.is_for(&message_id, &recipients))
             {
                 receipts.push((receipt, mail.received_at));
             }
@@ -132,16 +140,24 @@ fn ReceiptsReceived(message: Message) -> impl IntoView {
         found.set(Some(Ok(receipts)));
     });
     view! {
-        <div class="receipt-bar receipts-received" role="status" aria-label="Read receipts">
+        <div
+            class="receipt-bar receipts-received"
+            role="status"
+            aria-label="Read receipts"
+            hidden=move || !shown.get() || found.with(Option::is_none)
+        >
             {move || match found.get() {
-                None => "You asked for read receipts: looking for them…".to_owned(),
+                None => String::new(),
                 Some(Ok(receipts)) if receipts.is_empty() => {
                     "You asked for read receipts: none has come back yet.".to_owned()
                 }
                 Some(Ok(receipts)) => {
                     let said: Vec<String> = receipts
                         .iter()
-                        .map(|(r, at)| format!("{} ({})", r.describe(), super::format::local_time(at)))
+                        .map(|(r, at)| match at.is_empty() {
+                            true => r.describe(),
+                            false => format!("{} ({})", r.describe(), super::format::local_time(at)),
+                        })
                         .collect();
                     format!("Read receipts: {}.", said.join("; "))
                 }

@@ -478,7 +478,7 @@ impl MailBackend for JmapMail {
     fn find_by_message_id<'a>(&'a self, message_id: &'a str) -> BackendFuture<'a, Option<Found>> {
         async move {
             let mut req = self.request();
-            let header = format!("<{}>", message_id.trim_matches(|c| c == '<' || c == '>'));
+            let header = format!("<{}>", crate::mail::model::bare_message_id(message_id));
             let q = req.call("Email/query", json!({ "accountId": self.account, "filter": { "header": ["Message-ID", header] }, "limit": 5 }));
             let get = req.call("Email/get", json!({ "accountId": self.account, "#ids": q.result("/ids"), "properties": ["id", "keywords"] }));
             // A header filter may run on a search index that lags behind (Stalwart indexes a
@@ -592,8 +592,14 @@ impl MailBackend for JmapMail {
             let calls = super::mdn::reports_request(&mut req, &self.account, after);
             let mut response = self.client.send(&req).await?;
             let mut reports: Vec<ReportMail> = Vec::new();
-            for (query, get) in calls {
-                response.take(&query)?;
+            for (n, (query, get)) in calls.into_iter().enumerate() {
+                // A server that refuses the header filter still has the plain search's answer.
+                if let Err(e) = response.take(&query) {
+                    if n == 0 && matches!(e, JmapError::Method { .. }) {
+                        continue;
+                    }
+                    return Err(e.into());
+                }
                 for report in super::mdn::parse_reports(response.take(&get)?)? {
                     if !reports.iter().any(|r| r.email_id == report.email_id) {
                         reports.push(report);

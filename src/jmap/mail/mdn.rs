@@ -21,13 +21,13 @@ use crate::mail::MailError;
 
 /// How many reports since a message was sent are read for its receipts.
 const MAX_REPORTS: u32 = 50;
-/// How much of the newest mail since then is looked through as well.
+/// How much of the mail since then is looked through as well.
 const MAX_RECENT: u32 = 100;
 
 /// Adds the search for read receipts since `after`: mail whose Content-Type says it is a
 /// disposition notification (a header filter, which Cyrus matches within the value; Stalwart 0.16
-/// matches no header filter at all), and the newest mail since then, whose parts show it. Returns
-/// the calls: each query with its fetch.
+/// matches no header filter at all), and the first mail since then, whose parts show it. Returns
+/// the calls: each query with its fetch, the header filter's first.
 pub fn reports_request(request: &mut Request, account: &str, after: &str) -> Vec<(Call, Call)> {
     let by_header = json!({ "header": ["Content-Type", "disposition-notification"], "after": after });
     [(by_header, MAX_REPORTS), (json!({ "after": after }), MAX_RECENT)]
@@ -38,7 +38,8 @@ pub fn reports_request(request: &mut Request, account: &str, after: &str) -> Vec
                 json!({
                     "accountId": account,
                     "filter": filter,
-                    "sort": [{ "property": "receivedAt", "isAscending": false }],
+                    // Receipts come soon after the mail: the oldest since then first.
+                    "sort": [{ "property": "receivedAt", "isAscending": true }],
                     "limit": limit,
                 }),
             );
@@ -74,7 +75,9 @@ pub fn parse_reports(value: Value) -> Result<Vec<ReportMail>, MailError> {
         .into_iter()
         .filter_map(|mail| {
             let report = mail.attachments.unwrap_or_default().into_iter().find(|p| {
-                p.content_type.eq_ignore_ascii_case("message/disposition-notification")
+                let t = p.content_type.to_ascii_lowercase();
+                // RFC 6533's form for internationalised addresses carries the same fields.
+                (t == "message/disposition-notification" || t == "message/global-disposition-notification")
                     && p.blob_id.is_some()
                     && p.size <= MAX_REPORT_BYTES
             })?;
