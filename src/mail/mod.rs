@@ -1,7 +1,8 @@
 //! The mail model and engine the UI reads, independent of the protocol that fills it.
 //!
 //! - [`model`], [`mailbox`], [`query`], [`action`], [`quota`]: the data; [`address`]: address lists as typed;
-//!   [`receipts`]: read receipts that came back.
+//!   [`receipts`]: read receipts that came back; [`filters`]: rules as a Sieve script; [`labels`]:
+//!   label names as keywords.
 //! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
 //! - [`store`]: one account's local copy, with pending actions shown on top.
 //! - [`engine`]: keeps a store in step with the server and with its [`local_copy`] (a port the
@@ -15,7 +16,9 @@ pub mod address;
 pub mod backend;
 pub mod engine;
 pub mod error;
+pub mod filters;
 pub mod html_policy;
+pub mod labels;
 pub mod local_copy;
 pub mod mailbox;
 pub mod mailto;
