@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -183,6 +184,24 @@ def read_env(base):
     return env
 
 
+def deliver(env, recipient, raw):
+    """Delivers `raw` to `recipient` as mail from the internet arrives, so the server's filters
+    (Sieve) act on it, which Email/import never does: by LMTP into Cyrus; by SMTP into Stalwart,
+    from an envelope sender at inbound.test (the rig stores that mail; all else goes to the sink).
+    `env`: the rig's server.env (read_env) or the environment it was loaded into."""
+    # By the server's name: an environment that held another rig's facts may still hold the other's.
+    if env.get("SERVER") == "stalwart":
+        client = smtplib.SMTP("127.0.0.1", int(env["STALWART_SMTP_PORT"]))
+    else:
+        client = smtplib.LMTP(env["LMTP_SOCKET"])
+    try:
+        refused = client.sendmail("sender@inbound.test", [recipient], raw)
+    finally:
+        client.quit()
+    if refused:
+        raise SystemExit("mailserver: delivery to %s refused: %s" % (recipient, refused))
+
+
 def start_sink(base, smtp_port, sink_http):
     with open(base + "/sink.log", "ab") as logf:
         sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(smtp_port),
@@ -224,7 +243,7 @@ def start_cyrus(base, httpd, smtp_port, sink_http):
     set_quota(imap_port, USERS[0][0], DEMO_QUOTA_KIB)
     push = 0 if httpd == CYRUS_BIN + "/httpd" else 1  # 1: WebSocket and EventSource
     log("Cyrus JMAP on http://127.0.0.1:%d, IMAP on %d, SMTP sink on %d (%s)" % (http_port, imap_port, smtp_port, base))
-    return http_port, "IMAP_PORT=%d\nPUSH=%d\n" % (imap_port, push)
+    return http_port, "IMAP_PORT=%d\nLMTP_SOCKET=%s\nPUSH=%d\n" % (imap_port, base + "/run/socket/lmtp", push)
 
 
 def start_stalwart(base, binary, smtp_port, sink_http):

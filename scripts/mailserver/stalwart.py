@@ -82,8 +82,11 @@ require = false
 # Scheduled send: JMAP submissions may be held (FUTURERELEASE, RFC 4865) for up to 30 days.
 future-release = "30d"
 
+# Everything goes to the SMTP sink, except mail whose envelope sender is at inbound.test: the
+# journeys' "real delivery" (a filter must act on it), stored here like mail from the internet.
 [queue.strategy]
-route = "'sink'"
+route = [ { if = "sender_domain == 'inbound.test'", then = "'local'" },
+          { else = "'sink'" } ]
 
 [queue.route.sink]
 type = "relay"

@@ -13,11 +13,14 @@ pub mod quota;
 pub mod request;
 pub mod session;
 pub mod set;
+pub mod sieve;
 
 #[cfg(target_arch = "wasm32")]
 pub mod blob_io;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+#[cfg(target_arch = "wasm32")]
+pub mod sieve_io;
 
 pub use error::JmapError;
 pub use method_error::{MethodErrorKind, Retry, WriteOutcome};
@@ -38,4 +41,8 @@ pub mod capability {
     pub const CYRUS_QUOTA: &str = "https://cyrusimap.org/ns/jmap/quota";
     /// RFC 9007: read receipts.
     pub const MDN: &str = "urn:ietf:params:jmap:mdn";
+    /// RFC 9661: filters as Sieve scripts.
+    pub const SIEVE: &str = "urn:ietf:params:jmap:sieve";
+    /// Cyrus's SieveScript methods, before RFC 9661.
+    pub const CYRUS_SIEVE: &str = "https://cyrusimap.org/ns/jmap/sieve";
 }

@@ -146,6 +146,20 @@ impl SieveCapabilities {
     }
 }
 
+/// The account's filters as loaded: Petrel's script (empty when there is none yet) and what
+/// saving it must know.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub script: FilterScript,
+    /// The script's text as stored (what the raw editor starts from).
+    pub text: String,
+    pub caps: SieveCapabilities,
+    /// The server's id of Petrel's script, once it exists.
+    pub script_id: Option<String>,
+    /// Another script that is active now: saving Petrel's turns it off unless Petrel's includes it.
+    pub other_active: Option<String>,
+}
+
 /// One piece of Petrel's script, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -169,9 +183,26 @@ impl FilterScript {
         })
     }
 
-    /// Sieve the rules editor does not show.
+    /// Pieces of Sieve the rules editor does not show: other than comments and `include`s.
     pub fn other_sieve(&self) -> usize {
-        self.parts.iter().filter(|p| matches!(p, Part::Sieve(s) if !s.trim().is_empty())).count()
+        self.sieve_lines()
+            .filter(|(_, line)| !line.starts_with('#') && included_name(line).is_none())
+            .map(|(n, _)| n)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
+    /// The other scripts this one runs (`include`).
+    pub fn included(&self) -> Vec<String> {
+        self.sieve_lines().filter_map(|(_, line)| included_name(line)).collect()
+    }
+
+    /// The non-blank lines of the Sieve parts, trimmed, with their part's number.
+    fn sieve_lines(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.parts.iter().enumerate().flat_map(|(n, p)| match p {
+            Part::Sieve(s) => s.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| (n, l)).collect::<Vec<_>>(),
+            Part::Rule(_) => Vec::new(),
+        })
     }
 
     /// Replaces the rules with `rules`, keeping other Sieve where it stood; new rules go after
@@ -204,6 +235,12 @@ impl FilterScript {
             self.parts.push(Part::Sieve(include_line(name)));
         }
     }
+}
+
+/// The script an `include` line names.
+fn included_name(line: &str) -> Option<String> {
+    let statement = line.strip_prefix("include")?.trim_end().strip_suffix(';')?;
+    quoted_strings(statement).pop()
 }
 
 fn include_line(name: &str) -> String {
@@ -493,6 +530,30 @@ fn normalized(text: &str) -> String {
     text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
 }
 
+/// The server's refusal of a script, with the line it points at where it says one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptProblem {
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl ScriptProblem {
+    /// A server's complaint, with the line it names; Cyrus's leading "line N:" is left to the
+    /// line number, so it is not said twice.
+    pub fn from_message(message: &str) -> ScriptProblem {
+        let message = message.trim();
+        let line = error_line(message);
+        let rest = line
+            .and_then(|n| {
+                let lower = message.to_ascii_lowercase();
+                let prefix = format!("line {n}");
+                lower.starts_with(&prefix).then(|| message[prefix.len()..].trim_start_matches([':', ' ']).to_owned())
+            })
+            .filter(|rest| !rest.is_empty());
+        ScriptProblem { line, message: rest.unwrap_or_else(|| message.to_owned()) }
+    }
+}
+
 /// The line a server's complaint about a script points at ("line 3: syntax error" from Cyrus,
 /// "... at line 3, column 27." from Stalwart).
 pub fn error_line(description: &str) -> Option<u32> {
@@ -647,6 +708,8 @@ mod tests {
         script.include("roundcube");
         script.include("roundcube");
         assert!(script.includes("roundcube"));
+        assert_eq!(script.included(), vec!["roundcube".to_string()]);
+        assert_eq!(script.other_sieve(), 0, "comments and includes are not hand-written rules");
         let text = write_script(&script, &cyrus()).unwrap();
         assert_eq!(text.matches("include :personal \"roundcube\";").count(), 1);
         assert!(text.contains("\"include\""));
@@ -697,5 +760,11 @@ mod tests {
         assert_eq!(error_line("Expected token \"';'\" but found \"}\" at line 12, column 27."), Some(12));
         assert_eq!(error_line("script too large"), None);
         assert_eq!(error_line("line 0"), None);
+        assert_eq!(
+            ScriptProblem::from_message("line 14: syntax error\r\n"),
+            ScriptProblem { line: Some(14), message: "syntax error".into() }
+        );
+        let stalwart = ScriptProblem::from_message("Invalid Arguments at line 4, column 11.");
+        assert_eq!((stalwart.line, stalwart.message.as_str()), (Some(4), "Invalid Arguments at line 4, column 11."));
     }
 }

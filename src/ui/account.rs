@@ -13,6 +13,7 @@ use crate::jmap::mail::JmapMail;
 use crate::jmap::{blob_io, capability};
 use crate::mail::backend::SendMailboxes;
 use crate::mail::engine::MailEngine;
+use crate::mail::filters::{Filters, ScriptProblem};
 use crate::mail::BodyPart;
 use crate::mail::{MailError, Message, Role};
 use crate::outbox::dispatcher::{Outbox, Sender, Subscription};
@@ -139,6 +140,40 @@ impl Connection {
             }
             Connection::Offline { .. } => Err(MailError::Unsupported("attachments until you sign in again")),
         }
+    }
+}
+
+/// Filters (Sieve) live on JMAP servers that offer them; RustMailer's API has none.
+impl Connection {
+    pub fn offers_filters(&self) -> bool {
+        matches!(self, Connection::Jmap(client) if crate::jmap::sieve::offered(&client.session()).is_some())
+    }
+
+    fn filters_client(&self) -> Result<&JmapClient, MailError> {
+        match self {
+            Connection::Jmap(client) if self.offers_filters() => Ok(client),
+            Connection::Offline { .. } => Err(MailError::Unsupported("filters until you sign in again")),
+            _ => Err(MailError::Unsupported("filters")),
+        }
+    }
+
+    pub async fn filters(&self, digests: &dyn DigestStore) -> Result<Filters, MailError> {
+        Ok(crate::jmap::sieve_io::load(self.filters_client()?, digests).await?)
+    }
+
+    /// The server's check of `text` as Sieve: `None` when it is valid.
+    pub async fn check_sieve(&self, text: &str, digests: &dyn DigestStore) -> Result<Option<ScriptProblem>, MailError> {
+        Ok(crate::jmap::sieve_io::validate(self.filters_client()?, text, digests).await?)
+    }
+
+    /// Stores and activates Petrel's script; `Ok(Err(..))` when the server refused it.
+    pub async fn save_filters(
+        &self,
+        script_id: Option<&str>,
+        text: &str,
+        digests: &dyn DigestStore,
+    ) -> Result<Result<(), ScriptProblem>, MailError> {
+        Ok(crate::jmap::sieve_io::save(self.filters_client()?, script_id, text, digests).await?)
     }
 }
 

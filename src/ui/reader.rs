@@ -18,6 +18,7 @@ use super::receipt_bar::ReceiptBar;
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
 use super::unsubscribe_bar::UnsubscribeBar;
 use crate::mail::error::sentence;
+use crate::mail::filters::{self, Rule};
 use crate::mail::quoting::{split_quotes, ReplyKind};
 use crate::mail::{keyword, Action, Address, BodyPart, Draft, EmailSummary, Message, Role};
 
@@ -42,6 +43,7 @@ pub fn Reader(
     on_close: Callback<()>,
     on_print: Callback<()>,
     on_compose: Callback<Draft>,
+    on_filter: Callback<Rule>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
@@ -169,6 +171,7 @@ pub fn Reader(
                                                         id=id.clone()
                                                         on_answer=on_answer
                                                         on_compose=on_compose
+                                                        on_filter=on_filter
                                                     />
                                                 }
                                             })
@@ -183,6 +186,35 @@ pub fn Reader(
     }
 }
 
+/// "Filter like this" and "Block sender", where the account's server keeps filters: each opens
+/// the filters with the rule filled in, to be checked and saved there.
+fn filter_buttons(ctx: &MailContext, m: &Message, on_filter: Callback<Rule>) -> Option<impl IntoView> {
+    let sender = m.summary.from.first().map(|a| a.email.to_lowercase()).filter(|s| s.contains('@'))?;
+    // Not for the user's own mail: a rule against oneself is never what was meant.
+    let own = ctx.me.with_value(|me| me.iter().any(|a| a.eq_ignore_ascii_case(&sender)));
+    if own || !ctx.connection.with_untracked(|c| c.offers_filters()) {
+        return None;
+    }
+    let trash = ctx.role_id(Role::Trash).and_then(|id| {
+        ctx.mailboxes.with_untracked(|all| all.iter().find(|m| m.id == id).map(|m| (id.clone(), m.name.clone())))
+    });
+    let like = filters::rule_like(&sender, None);
+    let block = trash.map(|(id, name)| filters::block_rule(&sender, &id, &name));
+    Some(view! {
+        <button type="button" class="filter-like" on:click=move |_| on_filter.run(like.clone())>
+            "Filter like this"
+        </button>
+        {block
+            .map(|rule| {
+                view! {
+                    <button type="button" class="block-sender" on:click=move |_| on_filter.run(rule.clone())>
+                        "Block sender"
+                    </button>
+                }
+            })}
+    })
+}
+
 /// Object URLs of downloaded parts, revoked when the message view goes.
 struct ObjectUrls(Vec<String>);
 
@@ -195,7 +227,12 @@ impl Drop for ObjectUrls {
 }
 
 #[component]
-fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> impl IntoView {
+fn MessageView(
+    id: String,
+    on_answer: OnAnswer,
+    on_compose: Callback<Draft>,
+    on_filter: Callback<Rule>,
+) -> impl IntoView {
     let ctx = MailContext::get();
     let message = RwSignal::new_local(None::<Message>);
     let error = RwSignal::new(None::<String>);
@@ -346,6 +383,7 @@ fn MessageView(id: String, on_answer: OnAnswer, on_compose: Callback<Draft>) -> 
                                         </button>
                                     }
                                 }
+                                {filter_buttons(&ctx, &m, on_filter)}
                                 {has_html
                                     .then(|| {
                                         view! {

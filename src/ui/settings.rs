@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::account::Connection;
 use super::context::MailContext;
 use super::prefs::{self, Theme};
 use crate::mail::error::sentence;
@@ -36,7 +37,7 @@ fn PrefCheckbox(
 }
 
 #[component]
-pub fn Settings() -> impl IntoView {
+pub fn Settings(on_filters: Callback<()>) -> impl IntoView {
     let ctx = MailContext::get();
     let prefs = ctx.prefs;
     let change = move |f: &dyn Fn(&mut prefs::Prefs)| {
@@ -280,6 +281,34 @@ pub fn Settings() -> impl IntoView {
                     None => view! { <p class="loading">"Loading…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="hint">{e}</p> }.into_any(),
                     Some(Ok(v)) => view! { <VacationForm initial=v /> }.into_any(),
+                }}
+            </fieldset>
+            <fieldset>
+                <legend>"Filters"</legend>
+                {move || {
+                    if ctx.connection.with(|c| c.offers_filters()) {
+                        view! {
+                            <p class="hint">
+                                "Rules the server applies to mail as it arrives: file, label, forward, block."
+                            </p>
+                            <button type="button" id="filters-open" on:click=move |_| on_filters.run(())>
+                                "Edit filters"
+                            </button>
+                        }
+                            .into_any()
+                    } else {
+                        let offline = ctx.connection.with(|c| matches!(c, Connection::Offline { .. }));
+                        view! {
+                            <p class="hint" id="filters-unsupported">
+                                {if offline {
+                                    "Filters can be edited once Petrel reaches the server again."
+                                } else {
+                                    "This account's server offers no filters (rules applied as mail arrives)."
+                                }}
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }}
             </fieldset>
         </section>

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
-22): "not spam", the storage quota, the print view, unsubscribe, text and PDF previews, read receipts. The release app through the gateway, in each
+22): "not spam", the storage quota, the print view, unsubscribe, text and PDF previews, read receipts,
+filters (proved by real delivery: LMTP into Cyrus, SMTP into Stalwart). The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
@@ -35,6 +36,11 @@ HOSTILE_LIST = "%s Hostile list" % TOKEN
 NEWSLETTER_FROM = "deals-%s@shop.example.com" % TOKEN
 WITH_TEXT = "%s Meeting notes attached" % TOKEN
 RECEIPT_ASKED = ["%s Please confirm %s" % (TOKEN, n) for n in ("one", "two", "three")]
+DIGEST_FROM = "digest-%s@lists.example.com" % TOKEN
+DIGEST = "%s Digest of the week" % TOKEN
+DIGEST_FOLDER = "%s Digests" % TOKEN
+PEST_FROM = "pest-%s@spam.example.net" % TOKEN
+PEST = "%s Buy now" % TOKEN
 
 
 class OneClickList:
@@ -142,6 +148,14 @@ def seed(seeder, one_click):
     seeder.put(message("Bo Chen <bo@example.com>", USER, "Re: " + PRINTED, when(DAYS_AGO + 10), html, TOKEN + "-agenda-1",
                        "In-Reply-To: <%s@demo.petrel>\r\nReferences: <%s@demo.petrel>\r\n" % (first, first),
                        content_type="text/html; charset=utf-8"), seeder.roles["inbox"], {}, DAYS_AGO + 10)
+
+
+def seed_filters(seeder):
+    seeder.folder(DIGEST_FOLDER)
+    seeder.put(message("Weekly Digest <%s>" % DIGEST_FROM, USER, DIGEST, when(DAYS_AGO + 30), "This week, in short.\n",
+                       TOKEN + "-digest"), seeder.roles["inbox"], {"$seen": True}, DAYS_AGO + 30)
+    seeder.put(message("Pest <%s>" % PEST_FROM, USER, PEST, when(DAYS_AGO + 31), "Unwanted.\n", TOKEN + "-pest"),
+               seeder.roles["inbox"], {"$seen": True}, DAYS_AGO + 31)
 
 
 def open_message(d, subject):
@@ -460,10 +474,117 @@ def journey_read_receipts(d, seeder):
     d.element("#pref-never-receipts").click()
 
 
+def sieve_capability(seeder):
+    offered = seeder.jmap.session["capabilities"]
+    return next(c for c in ("urn:ietf:params:jmap:sieve", "https://cyrusimap.org/ns/jmap/sieve") if c in offered)
+
+
+def activate_script(seeder, name, text):
+    """Stores a script as another app would and makes it the active one."""
+    blob = seeder.jmap.upload(text.encode())
+    seeder.jmap.call(["SieveScript/set", {"accountId": seeder.jmap.account, "create": {"s": {"name": name, "blobId": blob}},
+                                          "onSuccessActivateScript": "#s"}], using=[sieve_capability(seeder)])
+
+
+def choose(d, css, value, index=0):
+    """Picks `value` in the index-th <select> matching `css`, as a user's choice does (a change event)."""
+    d.wait_for("%s #%d offering %s" % (css, index, value), lambda: d.run(
+        "const s = document.querySelectorAll(arguments[0])[arguments[2]];"
+        "return !!s && [...s.options].some(o => o.value === arguments[1]);", css, value, index), 30)
+    d.run("const s = document.querySelectorAll(arguments[0])[arguments[2]]; s.value = arguments[1];"
+          "s.dispatchEvent(new Event('change', {bubbles: true}));", css, value, index)
+
+
+def set_text(d, css, text):
+    """Replaces a text field's value, as typing would (an input event)."""
+    d.run("const t = document.querySelector(arguments[0]); t.value = arguments[1];"
+          "t.dispatchEvent(new Event('input', {bubbles: true}));", css, text)
+
+
+def deliver_and_find(seeder, sender, subject, n):
+    """Delivers a mail for real (the server's filters run) and returns it once stored."""
+    mailserver.deliver(os.environ, USER, message(sender, USER, subject, when(0), "Delivered.\n", "%s-delivered-%d" % (TOKEN, n)))
+    [found] = wait("%s delivered" % subject, lambda: seeder.search(subject), 60, every=0.25)
+    return found
+
+
+def saved(d, said):
+    d.wait_for("the status: %s" % said, lambda: said in (d.element(".filters-status").text or ""), 30)
+
+
+def journey_filters(d, seeder):
+    """A rule made from a message ("Filter like this") files mail that arrives by real delivery into
+    its folder, read and labelled; the rules of a script made elsewhere keep running; the Sieve
+    editor shows the server's error at its line and keeps hand-written Sieve; "Block sender" sends
+    that sender's next mail to Trash."""
+    other = "elsewhere-%s" % TOKEN
+    activate_script(seeder, other, 'require ["imap4flags"];\nif header :contains "subject" "%s elsewhere" { addflag "$elsewhere"; }\n' % TOKEN)
+    open_message(d, DIGEST)
+    d.element(".message-view .filter-like", timeout=30).click()
+    d.element(".rule-editor", timeout=30)
+    assert d.run("return document.querySelector('.condition-value').value") == DIGEST_FROM, "the sender filled in"
+    assert other in d.element(".other-script").text, "the other active script is named"
+    set_text(d, "#rule-name", "Digests " + TOKEN)
+    choose(d, ".action-folder", seeder.names[DIGEST_FOLDER])
+    for i, kind in enumerate(["read", "label", "stop"], start=1):
+        d.element("#rule-add-action").click()
+        choose(d, ".action-kind", kind, i)
+    d.wait_for("the label field", lambda: d.find(".action-value"), 10)
+    set_text(d, ".action-value", "Reading list")
+    shot(d, "features-filters-editor.png")
+    d.element("#rule-save").click()
+    saved(d, "The rule “Digests %s” is saved" % TOKEN)
+    d.wait_for("the rule listed", lambda: [r for r in d.find(".rule") if "Digests " + TOKEN in (r.text or "")], 30)
+    d.wait_for("the other script kept (included)", lambda: not d.find(".other-script")
+               and any(other in (p.text or "") for p in d.find(".included-script")), 30)
+    shot(d, "features-filters-list.png")
+    problems = audit(d, "filters")
+    assert not problems, "\n".join(problems)
+
+    filed = deliver_and_find(seeder, "Weekly Digest <%s>" % DIGEST_FROM, "%s digest arrives" % TOKEN, 1)
+    got = seeder.mailboxes_of(filed)
+    assert got["mailboxIds"] == {seeder.names[DIGEST_FOLDER]: True}, got
+    assert keywords(seeder, filed) >= {"$seen", "reading_list"}, keywords(seeder, filed)
+    kept = deliver_and_find(seeder, "Someone <someone@example.com>", "%s elsewhere rule" % TOKEN, 2)
+    assert "$elsewhere" in keywords(seeder, kept), "the other script's rule still runs"
+    assert seeder.mailboxes_of(kept)["mailboxIds"] == {seeder.roles["inbox"]: True}
+
+    # The Sieve editor: the server's error at its line, then hand-written Sieve kept beside the rules.
+    d.element(".sieve-editor summary").click()
+    script = d.run("return document.querySelector('#sieve-text').value")
+    assert "# petrel-rule" in script and "Digests " + TOKEN in script, script
+    added = ['if header :contains "subject" "%s by hand" {' % TOKEN, '  addflag "$byhand"', "}"]
+    set_text(d, "#sieve-text", script.rstrip("\n") + "\n" + "\n".join(added) + "\n")
+    d.element("#sieve-check").click()
+    verdict = d.element(".sieve-error", timeout=30).text
+    line = d.element(".sieve-line").text.strip()
+    assert verdict.startswith("Line ") and line in (added[1].strip(), added[2]), (verdict, line)
+    shot(d, "features-filters-sieve-error.png")
+    added[1] += ";"
+    set_text(d, "#sieve-text", script.rstrip("\n") + "\n" + "\n".join(added) + "\n")
+    d.element("#sieve-save").click()
+    saved(d, "The Sieve script is saved and active.")
+    d.wait_for("the hand-written Sieve noted", lambda: "written by hand" in d.element(".filters").text, 30)
+    assert [r for r in d.find(".rule") if "Digests " + TOKEN in (r.text or "")], "the rule still reads back as a rule"
+    by_hand = deliver_and_find(seeder, "Someone <someone@example.com>", "%s by hand" % TOKEN, 3)
+    assert "$byhand" in keywords(seeder, by_hand), "the hand-written Sieve runs"
+
+    # Block sender
+    open_message(d, PEST)
+    d.element(".message-view .block-sender", timeout=30).click()
+    d.wait_for("the block rule", lambda: "Block " + PEST_FROM in d.element(".rule-editor h3").text, 30)
+    d.element("#rule-save").click()
+    saved(d, "The rule “Block %s” is saved" % PEST_FROM)
+    blocked = deliver_and_find(seeder, "Pest <%s>" % PEST_FROM, "%s again" % PEST, 4)
+    assert seeder.mailboxes_of(blocked)["mailboxIds"] == {seeder.roles["trash"]: True}, seeder.mailboxes_of(blocked)
+    assert "$seen" in keywords(seeder, blocked)
+
+
 def main():
     seeder = Seeder()
     one_click = OneClickList()
     seed(seeder, one_click)
+    seed_filters(seeder)
     journeys = [
         ("sign in", sign_in),
         ("not spam, and spam again", lambda d: journey_not_spam(d, seeder)),
@@ -473,6 +594,7 @@ def main():
         ("a PDF attachment in the browser's own viewer, its script never run", lambda d: journey_pdf_attachment(d, one_click)),
         ("read receipts: asked for, sent, declined, never", lambda d: journey_read_receipts(d, seeder)),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
+        ("filters: a rule from a message, real delivery, the Sieve editor, block sender", lambda d: journey_filters(d, seeder)),
     ]
     run_journeys_in_one_browser(journeys, "feature", ARTIFACTS, "features", first="sign in")
 

@@ -210,6 +210,7 @@ pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
                             on_close=on_close
                             on_print=on_print
                             on_compose=Callback::new(move |draft| state.composing.set(Some(draft)))
+                            on_filter=Callback::new(move |rule| state.show(Page::Filters(Some(rule))))
                         />
                     }
                         .into_any()

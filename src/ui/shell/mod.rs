@@ -20,6 +20,7 @@ use leptos::task::spawn_local;
 use super::account::{Connection, Link, SignedIn};
 use super::compose::{Compose, Queued};
 use super::context::MailContext;
+use super::filters::FiltersPage;
 use super::outbox_view::OutboxView;
 use super::prefs;
 use super::print_view::PrintView;
@@ -200,7 +201,11 @@ pub fn MailShell(
                         }
                             .into_any()
                     }
-                    Page::Settings => view! { <Settings /> }.into_any(),
+                    Page::Settings => {
+                        view! { <Settings on_filters=Callback::new(move |_| state.show(Page::Filters(None))) /> }
+                            .into_any()
+                    }
+                    Page::Filters(start_with) => view! { <FiltersPage start_with=start_with /> }.into_any(),
                     Page::Folder(_) | Page::Search { .. } => {
                         view! {
                             <div class="mail-panes">
@@ -247,6 +252,7 @@ fn window_title(
             Page::Search { text, .. } => format!("Search: {text}"),
             Page::Outbox => "Outbox".to_owned(),
             Page::Settings => "Settings".to_owned(),
+            Page::Filters(_) => "Filters".to_owned(),
         };
         let title = match total.max(unread) {
             0 => format!("{place} · Petrel"),

@@ -19,9 +19,14 @@ use crate::ui::selection::Selection;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Page {
     Folder(String),
-    Search { text: String, query: MailQuery },
+    Search {
+        text: String,
+        query: MailQuery,
+    },
     Outbox,
     Settings,
+    /// The filters, with a rule to start editing ("Filter like this", "Block sender").
+    Filters(Option<crate::mail::filters::Rule>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,911 @@
+//! Filters: the rules the server applies to mail as it arrives (Petrel's Sieve script, see
+//! `mail::filters`), edited as rules or as Sieve. Reached from Settings and from a message
+//! ("Filter like this", "Block sender").
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::alert::Alert;
+use super::context::MailContext;
+use crate::mail::error::sentence;
+use crate::mail::filters::{self, Condition, Field, Filters, Rule, RuleAction, ScriptProblem, TextTest};
+
+/// What the page has loaded.
+#[derive(Clone)]
+enum Loaded {
+    Loading,
+    Failed(String),
+    Ready(Filters),
+}
+
+#[component]
+pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
+    let ctx = MailContext::get();
+    let loaded = RwSignal::new(Loaded::Loading);
+    // The rule in the editor: its place in the list (None: new) and the rule.
+    let editing = RwSignal::new(start_with.map(|r| (None::<usize>, r)));
+    let keep_other = RwSignal::new(true);
+    let said = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    // Answers that come after the page closed are dropped (`try_set`).
+    let reload = move || {
+        let connection = ctx.connection.get_untracked();
+        let digests = ctx.digests.get_value();
+        spawn_local(async move {
+            let _ = loaded.try_set(match connection.filters(&*digests).await {
+                Ok(f) => Loaded::Ready(f),
+                Err(e) => Loaded::Failed(sentence(&e.to_string())),
+            });
+        });
+    };
+    reload();
+    // Writes `text` as Petrel's script; `done` says what changed once the server has it.
+    let store = move |text: String, done: String, on_problem: Option<RwSignal<Option<ScriptProblem>>>| {
+        let Loaded::Ready(current) = loaded.get_untracked() else { return };
+        said.set("Saving…".into());
+        problem.set(None);
+        let connection = ctx.connection.get_untracked();
+        let digests = ctx.digests.get_value();
+        spawn_local(async move {
+            let answer = connection.save_filters(current.script_id.as_deref(), &text, &*digests).await;
+            let (text, failure) = match answer {
+                Ok(Ok(())) => {
+                    if editing.try_set(None).is_none() {
+                        reload();
+                    }
+                    (done, None)
+                }
+                Ok(Err(p)) => {
+                    let failure = format!("The server refused the filters: {}", sentence(&p.message));
+                    if let Some(target) = on_problem {
+                        let _ = target.try_set(Some(p));
+                    }
+                    (String::new(), Some(failure))
+                }
+                Err(e) => (String::new(), Some(format!("The filters were not saved: {}", sentence(&e.to_string())))),
+            };
+            let _ = said.try_set(text);
+            let _ = problem.try_set(failure);
+        });
+    };
+    // Saves the rules as `rules`, keeping the script's other Sieve.
+    let save_rules = move |rules: Vec<Rule>, done: String| {
+        let Loaded::Ready(mut current) = loaded.get_untracked() else { return };
+        current.script.set_rules(rules);
+        if let Some(other) = current.other_active.as_deref().filter(|_| keep_other.get_untracked()) {
+            current.script.include(other);
+        }
+        match filters::write_script(&current.script, &current.caps) {
+            Ok(text) => store(text, done, None),
+            Err(e) => problem.set(Some(sentence(&e.to_string()))),
+        }
+    };
+    let rules = move || match loaded.get() {
+        Loaded::Ready(f) => f.script.rules().cloned().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    view! {
+        <section class="settings filters" aria-labelledby="filters-title">
+            <h2 id="filters-title">"Filters"</h2>
+            <p class="hint">"The server applies these rules to mail as it arrives, also while Petrel is closed."</p>
+            <Alert text=problem />
+            <p role="status" class="filters-status">
+                {move || said.get()}
+            </p>
+            {move || match loaded.get() {
+                Loaded::Loading => view! { <p>"Loading the filters…"</p> }.into_any(),
+                Loaded::Failed(reason) => {
+                    view! {
+                        <p class="notice" role="alert">
+                            {reason}
+                        </p>
+                    }
+                        .into_any()
+                }
+                Loaded::Ready(f) => {
+                    let other = f.other_active.clone().filter(|name| !f.script.includes(name));
+                    let other_sieve = f.script.other_sieve();
+                    let included = f.script.included();
+                    let caps = f.caps.clone();
+                    view! {
+                        {other
+                            .map(|name| {
+                                view! {
+                                    <fieldset class="other-script">
+                                        <legend>"Filters made elsewhere"</legend>
+                                        <p>
+                                            {format!(
+                                                "The server now runs the filter script “{name}”, made in another app. Saving Petrel's filters makes them the ones the server runs.",
+                                            )}
+                                        </p>
+                                        <label class="checkbox">
+                                            <input
+                                                type="checkbox"
+                                                id="filters-keep-other"
+                                                prop:checked=keep_other
+                                                on:change=move |_| keep_other.update(|k| *k = !*k)
+                                            />
+                                            {format!("Keep running the rules of “{name}” after Petrel's")}
+                                        </label>
+                                        {move || {
+                                            (!keep_other.get())
+                                                .then(|| {
+                                                    view! {
+                                                        <p class="notice">
+                                                            {format!(
+                                                                "Saving will turn “{name}” off: its rules will stop working.",
+                                                            )}
+                                                        </p>
+                                                    }
+                                                })
+                                        }}
+                                    </fieldset>
+                                }
+                            })}
+                        <fieldset>
+                            <legend>"Rules"</legend>
+                            {move || {
+                                let list = rules();
+                                if list.is_empty() {
+                                    return view! { <p class="empty">"No rules yet."</p> }.into_any();
+                                }
+                                let count = list.len();
+                                view! {
+                                    <ol class="rule-list">
+                                        {list
+                                            .into_iter()
+                                            .enumerate()
+                                            .map(|(i, rule)| {
+                                                let summary = describe(&rule);
+                                                let name = rule.name.clone();
+                                                let edit_rule = rule.clone();
+                                                let moved = move |by: isize| {
+                                                    let mut all = rules();
+                                                    let to = i as isize + by;
+                                                    if (0..all.len() as isize).contains(&to) {
+                                                        all.swap(i, to as usize);
+                                                        save_rules(all, "The order of the rules is saved.".into());
+                                                    }
+                                                };
+                                                let delete = {
+                                                    let name = name.clone();
+                                                    move |_| {
+                                                        let mut all = rules();
+                                                        all.remove(i);
+                                                        save_rules(all, format!("The rule “{name}” is deleted."));
+                                                    }
+                                                };
+                                                view! {
+                                                    <li class="rule">
+                                                        <strong class="rule-name">{name.clone()}</strong>
+                                                        <span class="rule-summary">{summary}</span>
+                                                        <span class="rule-buttons">
+                                                            <button
+                                                                type="button"
+                                                                class="rule-edit"
+                                                                aria-label=format!("Edit “{name}”")
+                                                                on:click=move |_| {
+                                                                    editing.set(Some((Some(i), edit_rule.clone())))
+                                                                }
+                                                            >
+                                                                "Edit"
+                                                            </button>
+                                                            <button
+                                                                type="button"
+                                                                aria-label=format!("Move “{name}” up")
+                                                                disabled=i == 0
+                                                                on:click=move |_| moved(-1)
+                                                            >
+                                                                "↑"
+                                                            </button>
+                                                            <button
+                                                                type="button"
+                                                                aria-label=format!("Move “{name}” down")
+                                                                disabled=i + 1 == count
+                                                                on:click=move |_| moved(1)
+                                                            >
+                                                                "↓"
+                                                            </button>
+                                                            <button
+                                                                type="button"
+                                                                class="rule-delete"
+                                                                aria-label=format!("Delete “{name}”")
+                                                                on:click=delete
+                                                            >
+                                                                "Delete"
+                                                            </button>
+                                                        </span>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ol>
+                                }
+                                    .into_any()
+                            }}
+                            {included
+                                .into_iter()
+                                .map(|name| {
+                                    view! {
+                                        <p class="hint included-script">
+                                            {format!(
+                                                "After these, the server also runs the rules of “{name}”, a script made elsewhere, as it is.",
+                                            )}
+                                        </p>
+                                    }
+                                })
+                                .collect_view()}
+                            {(other_sieve > 0)
+                                .then(|| {
+                                    view! {
+                                        <p class="hint">
+                                            {format!(
+                                                "The script also holds Sieve written by hand ({other_sieve} {}): it is kept as it is and runs in its place. See it under “Edit as Sieve”.",
+                                                if other_sieve == 1 { "part" } else { "parts" },
+                                            )}
+                                        </p>
+                                    }
+                                })}
+                            <button
+                                type="button"
+                                id="filter-new"
+                                on:click=move |_| {
+                                    editing
+                                        .set(
+                                            Some((
+                                                None,
+                                                Rule {
+                                                    name: String::new(),
+                                                    match_all: true,
+                                                    conditions: Vec::new(),
+                                                    actions: Vec::new(),
+                                                },
+                                            )),
+                                        )
+                                }
+                            >
+                                "New rule"
+                            </button>
+                        </fieldset>
+                        {move || {
+                            editing
+                                .get()
+                                .map(|(at, rule)| {
+                                    let caps = caps.clone();
+                                    let on_save = Callback::new(move |rule: Rule| {
+                                        let mut all = rules();
+                                        let name = rule.name.clone();
+                                        match at {
+                                            Some(i) if i < all.len() => all[i] = rule,
+                                            _ => all.push(rule),
+                                        }
+                                        save_rules(
+                                            all,
+                                            format!(
+                                                "The rule “{name}” is saved; the server applies it to new mail.",
+                                            ),
+                                        );
+                                    });
+                                    view! {
+                                        <RuleEditor
+                                            rule=rule
+                                            caps=caps
+                                            on_save=on_save
+                                            on_cancel=Callback::new(move |_| editing.set(None))
+                                        />
+                                    }
+                                })
+                        }}
+                        <SieveEditor text=f.text.clone() store=store said=said />
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// A rule in words, for the list.
+fn describe(rule: &Rule) -> String {
+    let conditions: Vec<String> = rule
+        .conditions
+        .iter()
+        .map(|c| match c {
+            Condition::Header { field, test, value } => {
+                let test = match test {
+                    TextTest::Contains => "contains",
+                    TextTest::DoesNotContain => "does not contain",
+                    TextTest::Is => "is",
+                };
+                format!("{} {test} “{value}”", field.label())
+            }
+            Condition::LargerThan { bytes } => format!("larger than {}", super::format::human_size(*bytes)),
+            Condition::SmallerThan { bytes } => format!("smaller than {}", super::format::human_size(*bytes)),
+            Condition::HasAttachment => "has an attachment".to_owned(),
+        })
+        .collect();
+    let actions: Vec<String> = rule
+        .actions
+        .iter()
+        .map(|a| match a {
+            RuleAction::MoveTo { name, .. } => format!("move to {name}"),
+            RuleAction::MarkRead => "mark read".to_owned(),
+            RuleAction::Flag => "flag".to_owned(),
+            RuleAction::Label { name } => format!("label “{name}”"),
+            RuleAction::Forward { to } => format!("forward to {to}"),
+            RuleAction::Discard => "delete at once".to_owned(),
+            RuleAction::Stop => "stop".to_owned(),
+        })
+        .collect();
+    let when = match conditions.len() {
+        0 => "All mail".to_owned(),
+        _ => format!("If {}", conditions.join(if rule.match_all { " and " } else { " or " })),
+    };
+    format!("{when}: {}.", actions.join(", "))
+}
+
+/// One editable row: a condition or an action, as the form holds it.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    key: u32,
+    kind: String,
+    test: String,
+    value: String,
+}
+
+fn condition_row(key: u32, c: &Condition) -> Row {
+    let row = |kind: &str, test: &str, value: String| Row { key, kind: kind.into(), test: test.into(), value };
+    match c {
+        Condition::Header { field, test, value } => {
+            let test = match test {
+                TextTest::Contains => "contains",
+                TextTest::DoesNotContain => "does-not-contain",
+                TextTest::Is => "is",
+            };
+            row(field.header(), test, value.clone())
+        }
+        Condition::LargerThan { bytes } => row("larger", "", (bytes / 1024).to_string()),
+        Condition::SmallerThan { bytes } => row("smaller", "", (bytes / 1024).to_string()),
+        Condition::HasAttachment => row("attachment", "", String::new()),
+    }
+}
+
+fn action_row(key: u32, a: &RuleAction) -> Row {
+    let row = |kind: &str, value: String| Row { key, kind: kind.into(), test: String::new(), value };
+    match a {
+        RuleAction::MoveTo { mailbox_id, .. } => row("move", mailbox_id.clone()),
+        RuleAction::MarkRead => row("read", String::new()),
+        RuleAction::Flag => row("flag", String::new()),
+        RuleAction::Label { name } => row("label", name.clone()),
+        RuleAction::Forward { to } => row("forward", to.clone()),
+        RuleAction::Discard => row("discard", String::new()),
+        RuleAction::Stop => row("stop", String::new()),
+    }
+}
+
+/// The rows back as a condition; a size that is not a number is said so.
+fn condition_of(row: &Row) -> Result<Condition, String> {
+    let kilobytes = || {
+        row.value
+            .trim()
+            .parse::<u64>()
+            .map(|kb| kb.saturating_mul(1024))
+            .map_err(|_| format!("“{}” is not a size: type a whole number of kilobytes.", row.value.trim()))
+    };
+    Ok(match row.kind.as_str() {
+        "larger" => Condition::LargerThan { bytes: kilobytes()? },
+        "smaller" => Condition::SmallerThan { bytes: kilobytes()? },
+        "attachment" => Condition::HasAttachment,
+        header => Condition::Header {
+            field: Field::parse(header).unwrap_or(Field::From),
+            test: match row.test.as_str() {
+                "does-not-contain" => TextTest::DoesNotContain,
+                "is" => TextTest::Is,
+                _ => TextTest::Contains,
+            },
+            value: row.value.clone(),
+        },
+    })
+}
+
+fn action_of(row: &Row, folder_name: impl Fn(&str) -> Option<String>) -> Result<RuleAction, String> {
+    Ok(match row.kind.as_str() {
+        "move" => {
+            let name = folder_name(&row.value).ok_or("Choose the folder to move mail to.")?;
+            RuleAction::MoveTo { mailbox_id: row.value.clone(), name }
+        }
+        "read" => RuleAction::MarkRead,
+        "flag" => RuleAction::Flag,
+        "label" => RuleAction::Label { name: row.value.trim().to_owned() },
+        "forward" => RuleAction::Forward { to: row.value.trim().to_owned() },
+        "discard" => RuleAction::Discard,
+        _ => RuleAction::Stop,
+    })
+}
+
+const CONDITION_KINDS: [(&str, &str); 8] = [
+    ("from", "From"),
+    ("to", "To"),
+    ("cc", "Cc"),
+    ("subject", "Subject"),
+    ("list-id", "List-Id"),
+    ("larger", "Size is over (KB)"),
+    ("smaller", "Size is under (KB)"),
+    ("attachment", "Has an attachment"),
+];
+
+const ACTION_KINDS: [(&str, &str); 7] = [
+    ("move", "Move to folder"),
+    ("read", "Mark as read"),
+    ("flag", "Flag"),
+    ("label", "Add label"),
+    ("forward", "Forward a copy to"),
+    ("discard", "Delete at once (no Trash)"),
+    ("stop", "Stop: no later rule applies"),
+];
+
+#[component]
+fn RuleEditor(
+    rule: Rule,
+    caps: filters::SieveCapabilities,
+    on_save: Callback<Rule>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let ctx = MailContext::get();
+    let next_key = StoredValue::new(1000u32);
+    let fresh = move || {
+        next_key.update_value(|k| *k += 1);
+        next_key.get_value()
+    };
+    let can_forward = caps.can_forward();
+    let name = RwSignal::new(rule.name.clone());
+    let match_all = RwSignal::new(rule.match_all);
+    let conditions =
+        RwSignal::new(rule.conditions.iter().enumerate().map(|(i, c)| condition_row(i as u32, c)).collect::<Vec<_>>());
+    let actions =
+        RwSignal::new(rule.actions.iter().enumerate().map(|(i, a)| action_row(500 + i as u32, a)).collect::<Vec<_>>());
+    if conditions.with_untracked(Vec::is_empty) {
+        conditions.set(vec![Row { key: fresh(), kind: "from".into(), test: "contains".into(), value: String::new() }]);
+    }
+    if actions.with_untracked(Vec::is_empty) {
+        actions.set(vec![Row { key: fresh(), kind: "move".into(), test: String::new(), value: String::new() }]);
+    }
+    let error = RwSignal::new(None::<String>);
+    let heading = NodeRef::<leptos::html::H3>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            super::focus::focus_after_render(&h);
+        }
+    });
+    let folders = move || {
+        ctx.mailboxes
+            .with(|all| crate::mail::mailbox::build_tree(all))
+            .into_iter()
+            .flat_map(flatten)
+            .collect::<Vec<_>>()
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let folder_name =
+            |id: &str| ctx.mailboxes.with_untracked(|all| all.iter().find(|m| m.id == id).map(|m| m.name.clone()));
+        let built = (|| -> Result<Rule, String> {
+            let conditions =
+                conditions.with_untracked(|rows| rows.iter().map(condition_of).collect::<Result<Vec<_>, _>>())?;
+            let actions = actions
+                .with_untracked(|rows| rows.iter().map(|r| action_of(r, folder_name)).collect::<Result<Vec<_>, _>>())?;
+            let typed = name.get_untracked().trim().to_owned();
+            let rule = Rule {
+                name: if typed.is_empty() { "Rule".to_owned() } else { typed },
+                match_all: match_all.get_untracked(),
+                conditions,
+                actions,
+            };
+            filters::check(&rule, &caps).map_err(|e| sentence(&e.to_string()))?;
+            Ok(rule)
+        })();
+        match built {
+            Ok(rule) => {
+                error.set(None);
+                on_save.run(rule);
+            }
+            Err(reason) => error.set(Some(reason)),
+        }
+    };
+    let remove = move |list: RwSignal<Vec<Row>>, key: u32| list.update(|rows| rows.retain(|r| r.key != key));
+    view! {
+        <form class="rule-editor" on:submit=save aria-labelledby="rule-editor-title">
+            <h3 id="rule-editor-title" tabindex="-1" node_ref=heading>
+                {if rule.name.is_empty() { "New rule".to_owned() } else { format!("Rule “{}”", rule.name) }}
+            </h3>
+            <label for="rule-name">"Name"</label>
+            <input id="rule-name" type="text" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+            <label for="rule-match">"Apply when"</label>
+            <select id="rule-match" on:change=move |ev| match_all.set(event_target_value(&ev) == "all")>
+                <option value="all" selected=move || match_all.get()>
+                    "every condition holds"
+                </option>
+                <option value="any" selected=move || !match_all.get()>
+                    "any condition holds"
+                </option>
+            </select>
+            <fieldset class="rule-rows">
+                <legend>"Conditions"</legend>
+                {move || {
+                    conditions
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, row)| {
+                            let key = row.key;
+                            let set_kind = move |ev| {
+                                let kind = event_target_value(&ev);
+                                conditions
+                                    .update(|rows| {
+                                        if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
+                                            r.kind = kind;
+                                        }
+                                    })
+                            };
+                            let is_header = !matches!(row.kind.as_str(), "larger" | "smaller" | "attachment");
+                            let is_size = matches!(row.kind.as_str(), "larger" | "smaller");
+                            let test = row.test.clone();
+                            view! {
+                                <div class="rule-row">
+                                    <select
+                                        class="condition-kind"
+                                        aria-label=format!("Condition {}", n + 1)
+                                        on:change=set_kind
+                                    >
+                                        {CONDITION_KINDS
+                                            .iter()
+                                            .map(|(value, label)| {
+                                                view! {
+                                                    <option value=*value selected=row.kind == *value>
+                                                        {*label}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                    {is_header
+                                        .then(|| {
+                                            view! {
+                                                <select
+                                                    class="condition-test"
+                                                    aria-label=format!("Condition {}: how", n + 1)
+                                                    on:change=move |ev| {
+                                                        let t = event_target_value(&ev);
+                                                        conditions
+                                                            .update_untracked(|rows| {
+                                                                if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
+                                                                    r.test = t;
+                                                                }
+                                                            })
+                                                    }
+                                                >
+                                                    <option value="contains" selected=test == "contains">
+                                                        "contains"
+                                                    </option>
+                                                    <option
+                                                        value="does-not-contain"
+                                                        selected=test == "does-not-contain"
+                                                    >
+                                                        "does not contain"
+                                                    </option>
+                                                    <option value="is" selected=test == "is">
+                                                        "is exactly"
+                                                    </option>
+                                                </select>
+                                            }
+                                        })}
+                                    {(is_header || is_size)
+                                        .then(|| {
+                                            view! {
+                                                <input
+                                                    type="text"
+                                                    class="condition-value"
+                                                    inputmode=if is_size { "numeric" } else { "text" }
+                                                    aria-label=format!("Condition {}: value", n + 1)
+                                                    prop:value=row.value.clone()
+                                                    on:input=move |ev| {
+                                                        let v = event_target_value(&ev);
+                                                        conditions
+                                                            .update_untracked(|rows| {
+                                                                if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
+                                                                    r.value = v;
+                                                                }
+                                                            })
+                                                    }
+                                                />
+                                            }
+                                        })}
+                                    <button
+                                        type="button"
+                                        aria-label=format!("Remove condition {}", n + 1)
+                                        on:click=move |_| remove(conditions, key)
+                                    >
+                                        "×"
+                                    </button>
+                                </div>
+                            }
+                        })
+                        .collect_view()
+                }}
+                <button
+                    type="button"
+                    id="rule-add-condition"
+                    on:click=move |_| {
+                        let key = fresh();
+                        conditions
+                            .update(|rows| {
+                                rows.push(Row {
+                                    key,
+                                    kind: "subject".into(),
+                                    test: "contains".into(),
+                                    value: String::new(),
+                                })
+                            })
+                    }
+                >
+                    "Add a condition"
+                </button>
+                <p class="hint">"No condition: the rule applies to all mail."</p>
+            </fieldset>
+            <fieldset class="rule-rows">
+                <legend>"Actions"</legend>
+                {move || {
+                    actions
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, row)| {
+                            let key = row.key;
+                            let set = move |f: Box<dyn Fn(&mut Row)>, redraw: bool| {
+                                let change = |rows: &mut Vec<Row>| {
+                                    if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
+                                        f(r);
+                                    }
+                                };
+                                if redraw { actions.update(change) } else { actions.update_untracked(change) }
+                            };
+                            let value = row.value.clone();
+                            let parameter = match row.kind.as_str() {
+                                "move" => {
+                                    view! {
+                                        <select
+                                            class="action-folder"
+                                            aria-label=format!("Action {}: folder", n + 1)
+                                            on:change=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                set(Box::new(move |r| r.value = v.clone()), false)
+                                            }
+                                        >
+                                            <option value="" selected=value.is_empty()>
+                                                "Choose a folder"
+                                            </option>
+                                            {folders()
+                                                .into_iter()
+                                                .map(|(id, label)| {
+                                                    let selected = id == value;
+                                                    view! {
+                                                        <option value=id selected=selected>
+                                                            {label}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </select>
+                                    }
+                                        .into_any()
+                                }
+                                "label" | "forward" => {
+                                    let is_label = row.kind == "label";
+                                    view! {
+                                        <input
+                                            type=if is_label { "text" } else { "email" }
+                                            class="action-value"
+                                            aria-label=format!(
+                                                "Action {}: {}",
+                                                n + 1,
+                                                if is_label { "label" } else { "address" },
+                                            )
+                                            prop:value=value
+                                            on:input=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                set(Box::new(move |r| r.value = v.clone()), false)
+                                            }
+                                        />
+                                    }
+                                        .into_any()
+                                }
+                                _ => ().into_any(),
+                            };
+                            view! {
+                                <div class="rule-row">
+                                    <select
+                                        class="action-kind"
+                                        aria-label=format!("Action {}", n + 1)
+                                        on:change=move |ev| {
+                                            let kind = event_target_value(&ev);
+                                            set(
+                                                Box::new(move |r| {
+                                                    r.kind = kind.clone();
+                                                    r.value.clear();
+                                                }),
+                                                true,
+                                            )
+                                        }
+                                    >
+                                        {ACTION_KINDS
+                                            .iter()
+                                            .filter(|(value, _)| *value != "forward" || can_forward)
+                                            .map(|(value, label)| {
+                                                view! {
+                                                    <option value=*value selected=row.kind == *value>
+                                                        {*label}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                    {parameter}
+                                    <button
+                                        type="button"
+                                        aria-label=format!("Remove action {}", n + 1)
+                                        on:click=move |_| remove(actions, key)
+                                    >
+                                        "×"
+                                    </button>
+                                </div>
+                            }
+                        })
+                        .collect_view()
+                }}
+                <button
+                    type="button"
+                    id="rule-add-action"
+                    on:click=move |_| {
+                        let key = fresh();
+                        actions
+                            .update(|rows| {
+                                rows.push(Row {
+                                    key,
+                                    kind: "read".into(),
+                                    test: String::new(),
+                                    value: String::new(),
+                                })
+                            })
+                    }
+                >
+                    "Add an action"
+                </button>
+            </fieldset>
+            <Alert text=error />
+            <div class="rule-editor-buttons">
+                <button type="submit" class="primary" id="rule-save">
+                    "Save rule"
+                </button>
+                <button type="button" id="rule-cancel" on:click=move |_| on_cancel.run(())>
+                    "Cancel"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The folders as (id, indented name), in the tree's order.
+fn flatten(node: crate::mail::MailboxNode) -> Vec<(String, String)> {
+    let mut out = vec![(node.mailbox.id.clone(), format!("{}{}", "  ".repeat(node.depth), node.mailbox.name))];
+    for child in node.children {
+        out.extend(flatten(child));
+    }
+    out
+}
+
+/// Petrel's script as Sieve: checked by the server (SieveScript/validate) before it is saved, its
+/// errors shown at their lines.
+#[component]
+fn SieveEditor<S>(text: String, store: S, said: RwSignal<String>) -> impl IntoView
+where
+    S: Fn(String, String, Option<RwSignal<Option<ScriptProblem>>>) + Copy + Send + Sync + 'static,
+{
+    let ctx = MailContext::get();
+    let draft = RwSignal::new(text);
+    let verdict = RwSignal::new(None::<Result<(), ScriptProblem>>);
+    let problem = RwSignal::new(None::<ScriptProblem>);
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(p) = problem.get() {
+            verdict.set(Some(Err(p)));
+        }
+    });
+    // Selects the line at fault, so the cursor is where the mending starts.
+    let show_line = move |line: u32| {
+        let Some(area) = area.get_untracked() else { return };
+        let text = draft.get_untracked();
+        let start: usize = text.split_inclusive('\n').take(line as usize - 1).map(|l| l.encode_utf16().count()).sum();
+        let length =
+            text.split_inclusive('\n').nth(line as usize - 1).map(|l| l.trim_end().encode_utf16().count()).unwrap_or(0);
+        let _ = area.focus();
+        let _ = area.set_selection_range(start as u32, (start + length) as u32);
+    };
+    let check = move |then_save: bool| {
+        let text = draft.get_untracked();
+        verdict.set(None);
+        if then_save {
+            said.set("Checking the script…".into());
+        }
+        let connection = ctx.connection.get_untracked();
+        let digests = ctx.digests.get_value();
+        spawn_local(async move {
+            let found = match connection.check_sieve(&text, &*digests).await {
+                Ok(None) if then_save => {
+                    store(text, "The Sieve script is saved and active.".into(), Some(problem));
+                    return;
+                }
+                Ok(None) => Ok(()),
+                Ok(Some(p)) => Err(p),
+                Err(e) => Err(ScriptProblem { line: None, message: e.to_string() }),
+            };
+            if let Err(ScriptProblem { line: Some(line), .. }) = &found {
+                show_line(*line);
+            }
+            if then_save {
+                let _ = said.try_set(String::new());
+            }
+            let _ = verdict.try_set(Some(found));
+        });
+    };
+    view! {
+        <details class="sieve-editor">
+            <summary>"Edit as Sieve"</summary>
+            <p class="hint">
+                "The whole script Petrel keeps on the server. Rules Petrel wrote read back as rules while their lines stay as written; anything else is kept as it is."
+            </p>
+            <label for="sieve-text">"Sieve script"</label>
+            <textarea
+                id="sieve-text"
+                rows="16"
+                spellcheck="false"
+                node_ref=area
+                prop:value=draft
+                aria-describedby="sieve-verdict"
+                on:input=move |ev| {
+                    draft.set(event_target_value(&ev));
+                    verdict.set(None);
+                }
+            ></textarea>
+            <div id="sieve-verdict" role="status">
+                {move || match verdict.get() {
+                    None => ().into_any(),
+                    Some(Ok(())) => view! { <p class="sieve-ok">"The server accepts this script."</p> }.into_any(),
+                    Some(Err(p)) => {
+                        let at = p.line;
+                        let quoted = at
+                            .and_then(|n| draft.with_untracked(|t| t.lines().nth(n as usize - 1).map(str::to_owned)));
+                        view! {
+                            <div class="sieve-error">
+                                <p>
+                                    {match at {
+                                        Some(n) => format!("Line {n}: {}", sentence(&p.message)),
+                                        None => sentence(&p.message),
+                                    }}
+                                </p>
+                                {quoted.map(|line| view! { <pre class="sieve-line">{line}</pre> })}
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+            <div class="rule-editor-buttons">
+                <button type="button" id="sieve-check" on:click=move |_| check(false)>
+                    "Check"
+                </button>
+                <button type="button" class="primary" id="sieve-save" on:click=move |_| check(true)>
+                    "Save script"
+                </button>
+            </div>
+        </details>
+    }
+}
