@@ -1,5 +1,6 @@
 //! Moving blobs (wasm): upload with progress and SHA-256, download streamed through the check.
 
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use js_sys::{Array, Reflect, Uint8Array};
 use serde::Deserialize;
 use serde_json::json;
@@ -71,8 +72,20 @@ struct UploadAnswer {
     size: u64,
 }
 
-/// Uploads `file`, hashing it first, and records its digest under the new blob id.
-pub async fn upload(
+/// Uploads `file`, hashing it first, and records its digest under the new blob id. Boxed, as
+/// `download`: one copy of the code, whoever awaits it.
+pub fn upload<'a>(
+    client: &'a JmapClient,
+    account_id: &'a str,
+    file: &'a web_sys::Blob,
+    content_type: &'a str,
+    digests: &'a dyn DigestStore,
+    on_progress: &'a dyn Fn(Progress),
+) -> LocalBoxFuture<'a, Result<UploadedBlob, JmapError>> {
+    upload_now(client, account_id, file, content_type, digests, on_progress).boxed_local()
+}
+
+async fn upload_now(
     client: &JmapClient,
     account_id: &str,
     file: &web_sys::Blob,
@@ -210,7 +223,19 @@ pub async fn server_digest(
 
 /// Downloads a blob through the SHA-256 check and returns it as a browser Blob. The bytes stay in
 /// the browser's memory, never whole in wasm; on a mismatch they are dropped.
-pub async fn download(
+pub fn download<'a>(
+    client: &'a JmapClient,
+    account_id: &'a str,
+    blob_id: &'a str,
+    name: &'a str,
+    content_type: &'a str,
+    digests: &'a dyn DigestStore,
+    max_bytes: u64,
+) -> LocalBoxFuture<'a, Result<web_sys::Blob, JmapError>> {
+    download_now(client, account_id, blob_id, name, content_type, digests, max_bytes).boxed_local()
+}
+
+async fn download_now(
     client: &JmapClient,
     account_id: &str,
     blob_id: &str,

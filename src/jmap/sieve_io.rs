@@ -1,6 +1,8 @@
 //! Petrel's filter script on the server (wasm): its text moves as a blob, through the SHA-256 check
-//! both ways (see [`super::blob_io`]).
+//! both ways (see [`super::blob_io`]). The futures are boxed: compiled once here, not inlined into
+//! every view that awaits them (that cost 40 KB of wasm).
 
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -25,7 +27,14 @@ fn unsupported() -> JmapError {
 
 /// The account's filters: Petrel's script read into rules (empty when it has none yet), and the
 /// other script that is active, if any.
-pub async fn load(client: &JmapClient, digests: &dyn DigestStore) -> Result<Filters, JmapError> {
+pub fn load<'a>(
+    client: &'a JmapClient,
+    digests: &'a dyn DigestStore,
+) -> LocalBoxFuture<'a, Result<Filters, JmapError>> {
+    load_now(client, digests).boxed_local()
+}
+
+async fn load_now(client: &JmapClient, digests: &dyn DigestStore) -> Result<Filters, JmapError> {
     let session = client.session();
     let (using, account) = sieve::offered(&session).ok_or_else(unsupported)?;
     let caps = sieve::capabilities(&session, using, &account);
@@ -74,7 +83,15 @@ async fn upload(
 }
 
 /// The server's verdict on `text` as Sieve: `None` when it is valid.
-pub async fn validate(
+pub fn validate<'a>(
+    client: &'a JmapClient,
+    text: &'a str,
+    digests: &'a dyn DigestStore,
+) -> LocalBoxFuture<'a, Result<Option<ScriptProblem>, JmapError>> {
+    validate_now(client, text, digests).boxed_local()
+}
+
+async fn validate_now(
     client: &JmapClient,
     text: &str,
     digests: &dyn DigestStore,
@@ -88,7 +105,16 @@ pub async fn validate(
 
 /// Stores `text` as Petrel's script and makes it the active one; `Ok(Err(..))` when the server
 /// refused the script (nothing changed then).
-pub async fn save(
+pub fn save<'a>(
+    client: &'a JmapClient,
+    script_id: Option<&'a str>,
+    text: &'a str,
+    digests: &'a dyn DigestStore,
+) -> LocalBoxFuture<'a, Result<Result<(), ScriptProblem>, JmapError>> {
+    save_now(client, script_id, text, digests).boxed_local()
+}
+
+async fn save_now(
     client: &JmapClient,
     script_id: Option<&str>,
     text: &str,

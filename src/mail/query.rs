@@ -113,6 +113,8 @@ impl MailQuery {
 pub enum SearchSyntaxError {
     #[error("\"{value}\" is not a date: write it as YYYY-MM-DD")]
     BadDate { value: String },
+    #[error("\"{0}\" is not a label name")]
+    UnknownLabel(String),
     #[error("there is no folder called \"{0}\"")]
     UnknownFolder(String),
     #[error("\"has:{0}\" is not known: try has:attachment")]
@@ -130,7 +132,13 @@ pub fn folder_named(mailboxes: &[super::Mailbox], name: &str) -> Option<String> 
         .map(|m| m.id.clone())
 }
 
-pub fn parse_search(input: &str, folder_id: impl Fn(&str) -> Option<String>) -> Result<Filter, SearchSyntaxError> {
+/// `label_keyword` resolves `label:` names (the user's labels); other names are taken as the
+/// label's own name or another client's keyword.
+pub fn parse_search(
+    input: &str,
+    folder_id: impl Fn(&str) -> Option<String>,
+    label_keyword: impl Fn(&str) -> Option<String>,
+) -> Result<Filter, SearchSyntaxError> {
     let mut filter = Filter::default();
     let mut words: Vec<String> = Vec::new();
     for token in tokens(input)? {
@@ -148,6 +156,10 @@ pub fn parse_search(input: &str, folder_id: impl Fn(&str) -> Option<String>) -> 
             "before" => filter.before = Some(day_start(&value)?),
             "after" => filter.after = Some(day_start(&value)?),
             "in" => filter.in_mailbox = Some(folder_id(&value).ok_or(SearchSyntaxError::UnknownFolder(value))?),
+            "label" => {
+                let keyword = label_keyword(&value).or_else(|| super::labels::keyword_for(&value).ok());
+                filter.has_keyword = Some(keyword.ok_or(SearchSyntaxError::UnknownLabel(value))?);
+            }
             "is" if value.eq_ignore_ascii_case("unread") => filter.not_keyword = Some(super::keyword::SEEN.to_owned()),
             "is" if value.eq_ignore_ascii_case("flagged") => {
                 filter.has_keyword = Some(super::keyword::FLAGGED.to_owned())
@@ -162,7 +174,7 @@ pub fn parse_search(input: &str, folder_id: impl Fn(&str) -> Option<String>) -> 
 }
 
 fn known_key(key: &str) -> bool {
-    ["from", "to", "subject", "has", "before", "after", "in", "is"].iter().any(|k| k.eq_ignore_ascii_case(key))
+    ["from", "to", "subject", "has", "before", "after", "in", "is", "label"].iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// Splits on spaces, keeping `"quoted phrases"` (also after `key:`) together.
@@ -226,11 +238,27 @@ mod tests {
         assert_eq!(folder_named(&boxes, "trash"), None);
     }
 
+    fn no_labels(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn labels_by_their_name_or_keyword() {
+        let known = |name: &str| (name.eq_ignore_ascii_case("Job")).then(|| "work".to_owned());
+        assert_eq!(parse_search("label:job", folders, known).unwrap().has_keyword.as_deref(), Some("work"));
+        assert_eq!(
+            parse_search("label:\"Reading list\"", folders, known).unwrap().has_keyword.as_deref(),
+            Some("reading_list")
+        );
+        assert_eq!(parse_search("label:\" \"", folders, known), Err(SearchSyntaxError::UnknownLabel(" ".into())));
+    }
+
     #[test]
     fn search_box_operators_and_words() {
         let f = parse_search(
             r#"from:ann subject:"q3 plan" has:attachment after:2026-02-28 in:Archive budget  draft"#,
             folders,
+            no_labels,
         )
         .unwrap();
         assert_eq!(f.from.as_deref(), Some("ann"));
@@ -240,22 +268,25 @@ mod tests {
         assert_eq!(f.in_mailbox.as_deref(), Some("mb-archive"));
         assert_eq!(f.text.as_deref(), Some("budget draft"));
         // A colon that is not an operator stays a word.
-        assert_eq!(parse_search("re:lunch 10:30", folders).unwrap().text.as_deref(), Some("re:lunch 10:30"));
+        assert_eq!(parse_search("re:lunch 10:30", folders, no_labels).unwrap().text.as_deref(), Some("re:lunch 10:30"));
     }
 
     #[test]
     fn bad_search_input_is_explained() {
         assert_eq!(
-            parse_search("before:2026-02-30", folders),
+            parse_search("before:2026-02-30", folders, no_labels),
             Err(SearchSyntaxError::BadDate { value: "2026-02-30".into() })
         );
         assert_eq!(
-            parse_search("before:yesterday", folders),
+            parse_search("before:yesterday", folders, no_labels),
             Err(SearchSyntaxError::BadDate { value: "yesterday".into() })
         );
-        assert_eq!(parse_search("in:Nowhere", folders), Err(SearchSyntaxError::UnknownFolder("Nowhere".into())));
-        assert_eq!(parse_search("has:pony", folders), Err(SearchSyntaxError::UnknownHas("pony".into())));
-        assert_eq!(parse_search("subject:\"open", folders), Err(SearchSyntaxError::OpenQuote));
+        assert_eq!(
+            parse_search("in:Nowhere", folders, no_labels),
+            Err(SearchSyntaxError::UnknownFolder("Nowhere".into()))
+        );
+        assert_eq!(parse_search("has:pony", folders, no_labels), Err(SearchSyntaxError::UnknownHas("pony".into())));
+        assert_eq!(parse_search("subject:\"open", folders, no_labels), Err(SearchSyntaxError::OpenQuote));
     }
 
     #[test]

@@ -169,51 +169,48 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
                                                 };
                                                 let delete = {
                                                     let name = name.clone();
-                                                    move |_| {
+                                                    move |_: ()| {
                                                         let mut all = rules();
                                                         all.remove(i);
                                                         save_rules(all, format!("The rule “{name}” is deleted."));
                                                     }
                                                 };
+                                                let edit = Callback::new(move |_| {
+                                                    editing.set(Some((Some(i), edit_rule.clone())))
+                                                });
                                                 view! {
                                                     <li class="rule">
                                                         <strong class="rule-name">{name.clone()}</strong>
                                                         <span class="rule-summary">{summary}</span>
                                                         <span class="rule-buttons">
-                                                            <button
-                                                                type="button"
-                                                                class="rule-edit"
-                                                                aria-label=format!("Edit “{name}”")
-                                                                on:click=move |_| {
-                                                                    editing.set(Some((Some(i), edit_rule.clone())))
-                                                                }
-                                                            >
-                                                                "Edit"
-                                                            </button>
-                                                            <button
-                                                                type="button"
-                                                                aria-label=format!("Move “{name}” up")
-                                                                disabled=i == 0
-                                                                on:click=move |_| moved(-1)
-                                                            >
-                                                                "↑"
-                                                            </button>
-                                                            <button
-                                                                type="button"
-                                                                aria-label=format!("Move “{name}” down")
-                                                                disabled=i + 1 == count
-                                                                on:click=move |_| moved(1)
-                                                            >
-                                                                "↓"
-                                                            </button>
-                                                            <button
-                                                                type="button"
-                                                                class="rule-delete"
-                                                                aria-label=format!("Delete “{name}”")
-                                                                on:click=delete
-                                                            >
-                                                                "Delete"
-                                                            </button>
+                                                            {button(
+                                                                "rule-edit",
+                                                                "Edit",
+                                                                format!("Edit “{name}”"),
+                                                                false,
+                                                                edit,
+                                                            )}
+                                                            {button(
+                                                                "rule-up",
+                                                                "↑",
+                                                                format!("Move “{name}” up"),
+                                                                i == 0,
+                                                                Callback::new(move |_| moved(-1)),
+                                                            )}
+                                                            {button(
+                                                                "rule-down",
+                                                                "↓",
+                                                                format!("Move “{name}” down"),
+                                                                i + 1 == count,
+                                                                Callback::new(move |_| moved(1)),
+                                                            )}
+                                                            {button(
+                                                                "rule-delete",
+                                                                "Delete",
+                                                                format!("Delete “{name}”"),
+                                                                false,
+                                                                Callback::new(delete),
+                                                            )}
                                                         </span>
                                                     </li>
                                                 }
@@ -303,6 +300,16 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// A button that says `text` (and `aria_label` to assistive technology).
+fn button(class: &'static str, text: &'static str, aria_label: String, disabled: bool, on: Callback<()>) -> AnyView {
+    view! {
+        <button type="button" class=class aria-label=aria_label disabled=disabled on:click=move |_| on.run(())>
+            {text}
+        </button>
+    }
+    .into_any()
 }
 
 /// A rule in words, for the list.
@@ -511,7 +518,10 @@ fn RuleEditor(
             Err(reason) => error.set(Some(reason)),
         }
     };
-    let remove = move |list: RwSignal<Vec<Row>>, key: u32| list.update(|rows| rows.retain(|r| r.key != key));
+    let add = move |list: RwSignal<Vec<Row>>, kind: &str, test: &str| {
+        let key = fresh();
+        list.update(|rows| rows.push(Row { key, kind: kind.into(), test: test.into(), value: String::new() }))
+    };
     view! {
         <form class="rule-editor" on:submit=save aria-labelledby="rule-editor-title">
             <h3 id="rule-editor-title" tabindex="-1" node_ref=heading>
@@ -536,117 +546,22 @@ fn RuleEditor(
                         .into_iter()
                         .enumerate()
                         .map(|(n, row)| {
-                            let key = row.key;
-                            let set_kind = move |ev| {
-                                let kind = event_target_value(&ev);
-                                conditions
-                                    .update(|rows| {
-                                        if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
-                                            r.kind = kind;
-                                        }
-                                    })
+                            let parameter = match row.kind.as_str() {
+                                "attachment" => Parameter::Nothing,
+                                "larger" | "smaller" => {
+                                    Parameter::Text {
+                                        label: "value",
+                                        numeric: true,
+                                    }
+                                }
+                                _ => Parameter::Test,
                             };
-                            let is_header = !matches!(row.kind.as_str(), "larger" | "smaller" | "attachment");
-                            let is_size = matches!(row.kind.as_str(), "larger" | "smaller");
-                            let test = row.test.clone();
-                            view! {
-                                <div class="rule-row">
-                                    <select
-                                        class="condition-kind"
-                                        aria-label=format!("Condition {}", n + 1)
-                                        on:change=set_kind
-                                    >
-                                        {CONDITION_KINDS
-                                            .iter()
-                                            .map(|(value, label)| {
-                                                view! {
-                                                    <option value=*value selected=row.kind == *value>
-                                                        {*label}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </select>
-                                    {is_header
-                                        .then(|| {
-                                            view! {
-                                                <select
-                                                    class="condition-test"
-                                                    aria-label=format!("Condition {}: how", n + 1)
-                                                    on:change=move |ev| {
-                                                        let t = event_target_value(&ev);
-                                                        conditions
-                                                            .update_untracked(|rows| {
-                                                                if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
-                                                                    r.test = t;
-                                                                }
-                                                            })
-                                                    }
-                                                >
-                                                    <option value="contains" selected=test == "contains">
-                                                        "contains"
-                                                    </option>
-                                                    <option
-                                                        value="does-not-contain"
-                                                        selected=test == "does-not-contain"
-                                                    >
-                                                        "does not contain"
-                                                    </option>
-                                                    <option value="is" selected=test == "is">
-                                                        "is exactly"
-                                                    </option>
-                                                </select>
-                                            }
-                                        })}
-                                    {(is_header || is_size)
-                                        .then(|| {
-                                            view! {
-                                                <input
-                                                    type="text"
-                                                    class="condition-value"
-                                                    inputmode=if is_size { "numeric" } else { "text" }
-                                                    aria-label=format!("Condition {}: value", n + 1)
-                                                    prop:value=row.value.clone()
-                                                    on:input=move |ev| {
-                                                        let v = event_target_value(&ev);
-                                                        conditions
-                                                            .update_untracked(|rows| {
-                                                                if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
-                                                                    r.value = v;
-                                                                }
-                                                            })
-                                                    }
-                                                />
-                                            }
-                                        })}
-                                    <button
-                                        type="button"
-                                        aria-label=format!("Remove condition {}", n + 1)
-                                        on:click=move |_| remove(conditions, key)
-                                    >
-                                        "×"
-                                    </button>
-                                </div>
-                            }
+                            let kinds = CONDITION_KINDS.iter().map(|&(v, l)| (v.to_owned(), l.to_owned())).collect();
+                            row_view(conditions, row, n, "Condition", kinds, parameter)
                         })
                         .collect_view()
                 }}
-                <button
-                    type="button"
-                    id="rule-add-condition"
-                    on:click=move |_| {
-                        let key = fresh();
-                        conditions
-                            .update(|rows| {
-                                rows.push(Row {
-                                    key,
-                                    kind: "subject".into(),
-                                    test: "contains".into(),
-                                    value: String::new(),
-                                })
-                            })
-                    }
-                >
+                <button type="button" id="rule-add-condition" on:click=move |_| add(conditions, "subject", "contains")>
                     "Add a condition"
                 </button>
                 <p class="hint">"No condition: the rule applies to all mail."</p>
@@ -659,124 +574,32 @@ fn RuleEditor(
                         .into_iter()
                         .enumerate()
                         .map(|(n, row)| {
-                            let key = row.key;
-                            let set = move |f: Box<dyn Fn(&mut Row)>, redraw: bool| {
-                                let change = |rows: &mut Vec<Row>| {
-                                    if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
-                                        f(r);
-                                    }
-                                };
-                                if redraw { actions.update(change) } else { actions.update_untracked(change) }
-                            };
-                            let value = row.value.clone();
                             let parameter = match row.kind.as_str() {
-                                "move" => {
-                                    view! {
-                                        <select
-                                            class="action-folder"
-                                            aria-label=format!("Action {}: folder", n + 1)
-                                            on:change=move |ev| {
-                                                let v = event_target_value(&ev);
-                                                set(Box::new(move |r| r.value = v.clone()), false)
-                                            }
-                                        >
-                                            <option value="" selected=value.is_empty()>
-                                                "Choose a folder"
-                                            </option>
-                                            {folders()
-                                                .into_iter()
-                                                .map(|(id, label)| {
-                                                    let selected = id == value;
-                                                    view! {
-                                                        <option value=id selected=selected>
-                                                            {label}
-                                                        </option>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </select>
+                                "move" => Parameter::Folder(folders()),
+                                "label" => {
+                                    Parameter::Text {
+                                        label: "label",
+                                        numeric: false,
                                     }
-                                        .into_any()
                                 }
-                                "label" | "forward" => {
-                                    let is_label = row.kind == "label";
-                                    view! {
-                                        <input
-                                            type=if is_label { "text" } else { "email" }
-                                            class="action-value"
-                                            aria-label=format!(
-                                                "Action {}: {}",
-                                                n + 1,
-                                                if is_label { "label" } else { "address" },
-                                            )
-                                            prop:value=value
-                                            on:input=move |ev| {
-                                                let v = event_target_value(&ev);
-                                                set(Box::new(move |r| r.value = v.clone()), false)
-                                            }
-                                        />
+                                "forward" => {
+                                    Parameter::Text {
+                                        label: "address",
+                                        numeric: false,
                                     }
-                                        .into_any()
                                 }
-                                _ => ().into_any(),
+                                _ => Parameter::Nothing,
                             };
-                            view! {
-                                <div class="rule-row">
-                                    <select
-                                        class="action-kind"
-                                        aria-label=format!("Action {}", n + 1)
-                                        on:change=move |ev| {
-                                            let kind = event_target_value(&ev);
-                                            set(
-                                                Box::new(move |r| {
-                                                    r.kind = kind.clone();
-                                                    r.value.clear();
-                                                }),
-                                                true,
-                                            )
-                                        }
-                                    >
-                                        {ACTION_KINDS
-                                            .iter()
-                                            .filter(|(value, _)| *value != "forward" || can_forward)
-                                            .map(|(value, label)| {
-                                                view! {
-                                                    <option value=*value selected=row.kind == *value>
-                                                        {*label}
-                                                    </option>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </select>
-                                    {parameter}
-                                    <button
-                                        type="button"
-                                        aria-label=format!("Remove action {}", n + 1)
-                                        on:click=move |_| remove(actions, key)
-                                    >
-                                        "×"
-                                    </button>
-                                </div>
-                            }
+                            let kinds = ACTION_KINDS
+                                .iter()
+                                .filter(|(value, _)| *value != "forward" || can_forward)
+                                .map(|&(v, l)| (v.to_owned(), l.to_owned()))
+                                .collect();
+                            row_view(actions, row, n, "Action", kinds, parameter)
                         })
                         .collect_view()
                 }}
-                <button
-                    type="button"
-                    id="rule-add-action"
-                    on:click=move |_| {
-                        let key = fresh();
-                        actions
-                            .update(|rows| {
-                                rows.push(Row {
-                                    key,
-                                    kind: "read".into(),
-                                    test: String::new(),
-                                    value: String::new(),
-                                })
-                            })
-                    }
-                >
+                <button type="button" id="rule-add-action" on:click=move |_| add(actions, "read", "")>
                     "Add an action"
                 </button>
             </fieldset>
@@ -791,6 +614,154 @@ fn RuleEditor(
             </div>
         </form>
     }
+}
+
+/// What follows a row's first choice.
+enum Parameter {
+    Nothing,
+    /// How a header is tested, then the text.
+    Test,
+    Text {
+        label: &'static str,
+        numeric: bool,
+    },
+    Folder(Vec<(String, String)>),
+}
+
+/// Changes the row `key` of `list`; `redraw` when the row's shape changes (its kind).
+fn edit_row(list: RwSignal<Vec<Row>>, key: u32, redraw: bool, change: impl FnOnce(&mut Row)) {
+    let apply = |rows: &mut Vec<Row>| {
+        if let Some(r) = rows.iter_mut().find(|r| r.key == key) {
+            change(r);
+        }
+    };
+    if redraw {
+        list.update(apply)
+    } else {
+        list.update_untracked(apply)
+    }
+}
+
+/// A select's options, `selected` chosen.
+fn options(choices: Vec<(String, String)>, selected: &str) -> AnyView {
+    choices
+        .into_iter()
+        .map(|(value, label)| {
+            let chosen = value == selected;
+            view! {
+                <option value=value selected=chosen>
+                    {label}
+                </option>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// One editable row, a condition or an action: its kind, its parameter, a remove button.
+fn row_view(
+    list: RwSignal<Vec<Row>>,
+    row: Row,
+    n: usize,
+    noun: &'static str,
+    kinds: Vec<(String, String)>,
+    parameter: Parameter,
+) -> AnyView {
+    let key = row.key;
+    let label = |what: &str| format!("{noun} {}{what}", n + 1);
+    let text_input = |class: &'static str, what: &'static str, numeric: bool| {
+        view! {
+            <input
+                type="text"
+                class=class
+                inputmode=if numeric { "numeric" } else { "text" }
+                aria-label=label(&format!(": {what}"))
+                prop:value=row.value.clone()
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    edit_row(list, key, false, |r| r.value = v)
+                }
+            />
+        }
+        .into_any()
+    };
+    let parameter = match parameter {
+        Parameter::Nothing => ().into_any(),
+        Parameter::Test => {
+            let tests = [("contains", "contains"), ("does-not-contain", "does not contain"), ("is", "is exactly")];
+            let tests = tests.iter().map(|&(v, l)| (v.to_owned(), l.to_owned())).collect();
+            view! {
+                <select
+                    class="condition-test"
+                    aria-label=label(": how")
+                    on:change=move |ev| {
+                        let t = event_target_value(&ev);
+                        edit_row(list, key, false, |r| r.test = t)
+                    }
+                >
+                    {options(tests, &row.test)}
+                </select>
+                {text_input("condition-value", "value", false)}
+            }
+            .into_any()
+        }
+        Parameter::Text { label: what, numeric } => {
+            let class = if noun == "Condition" { "condition-value" } else { "action-value" };
+            text_input(class, what, numeric)
+        }
+        Parameter::Folder(folders) => {
+            let mut choices = vec![(String::new(), "Choose a folder".to_owned())];
+            choices.extend(folders);
+            view! {
+                <select
+                    class="action-folder"
+                    aria-label=label(": folder")
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        edit_row(list, key, false, |r| r.value = v)
+                    }
+                >
+                    {options(choices, &row.value)}
+                </select>
+            }
+            .into_any()
+        }
+    };
+    let kind_class = if noun == "Condition" { "condition-kind" } else { "action-kind" };
+    view! {
+        <div class="rule-row">
+            <select
+                class=kind_class
+                aria-label=label("")
+                on:change=move |ev| {
+                    let kind = event_target_value(&ev);
+                    edit_row(
+                        list,
+                        key,
+                        true,
+                        |r| {
+                            r.kind = kind;
+                            r.value.clear();
+                            if r.test.is_empty() {
+                                r.test = "contains".into();
+                            }
+                        },
+                    )
+                }
+            >
+                {options(kinds, &row.kind)}
+            </select>
+            {parameter}
+            <button
+                type="button"
+                aria-label=format!("Remove {} {}", noun.to_lowercase(), n + 1)
+                on:click=move |_| list.update(|rows| rows.retain(|r| r.key != key))
+            >
+                "×"
+            </button>
+        </div>
+    }
+    .into_any()
 }
 
 /// The folders as (id, indented name), in the tree's order.

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use super::alert::Alert;
 use super::context::MailContext;
+use super::labels::label_chips;
 use super::selection::Selection;
 use crate::mail::engine::PAGE;
 use crate::mail::error::sentence;
@@ -358,6 +359,7 @@ fn MessageRow(
                 <span class="preview">{preview}</span>
                 <span class="date">{date}</span>
                 <span class="markers">
+                    {label_chips(email.keywords.clone())}
                     {flagged
                         .then(|| {
                             view! {

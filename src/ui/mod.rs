@@ -30,6 +30,8 @@ mod format;
 #[cfg(target_arch = "wasm32")]
 mod icons;
 #[cfg(target_arch = "wasm32")]
+mod labels;
+#[cfg(target_arch = "wasm32")]
 pub mod mail_actions;
 #[cfg(target_arch = "wasm32")]
 mod mailbox_tree;

@@ -1,5 +1,5 @@
 //! Display preferences kept on this device (localStorage, through `remembered`): theme, remote
-//! images, list shape, notifications, background sending, signatures.
+//! images, list shape, notifications, background sending, signatures, label names and colours.
 //! Nothing secret lives here; vacation replies and identities live on the server.
 
 use std::collections::BTreeSet;
@@ -55,6 +55,8 @@ pub struct Prefs {
     pub send_after_close: bool,
     /// Never send read receipts, and do not ask (off: ask for each mail that requests one).
     pub never_send_receipts: bool,
+    /// The user's labels: names and colours here, keywords on the server.
+    pub labels: Vec<crate::mail::labels::Label>,
 }
 
 impl Default for Prefs {
@@ -68,6 +70,7 @@ impl Default for Prefs {
             notify_new_mail: false,
             send_after_close: true,
             never_send_receipts: false,
+            labels: Vec::new(),
         }
     }
 }

@@ -13,6 +13,7 @@ use super::alert::Alert;
 use super::browser_support::PdfViewer;
 use super::context::MailContext;
 use super::format::{human_size, local_time};
+use super::labels::label_chips;
 use super::mail_actions::{self, Batch};
 use super::receipt_bar::ReceiptBar;
 use super::sanitize::{sanitize_mail_html, SanitizeOptions};
@@ -44,6 +45,7 @@ pub fn Reader(
     on_print: Callback<()>,
     on_compose: Callback<Draft>,
     on_filter: Callback<Rule>,
+    on_label: Callback<String>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
@@ -172,6 +174,7 @@ pub fn Reader(
                                                         on_answer=on_answer
                                                         on_compose=on_compose
                                                         on_filter=on_filter
+                                                        on_label=on_label
                                                     />
                                                 }
                                             })
@@ -232,6 +235,7 @@ fn MessageView(
     on_answer: OnAnswer,
     on_compose: Callback<Draft>,
     on_filter: Callback<Rule>,
+    on_label: Callback<String>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let message = RwSignal::new_local(None::<Message>);
@@ -320,6 +324,17 @@ fn MessageView(
                         let email_id = m.summary.id.clone();
                         view! {
                             {headers(&m, false)}
+                            {
+                                let id = email_id.clone();
+                                move || {
+                                    ctx.version.track();
+                                    let keywords = ctx
+                                        .engine
+                                        .with_value(|e| e.read(|s| s.email(&id).map(|m| m.keywords)))
+                                        .unwrap_or_default();
+                                    label_chips(keywords)
+                                }
+                            }
                             <div class="message-actions" role="toolbar" aria-label="Message actions">
                                 <button type="button" class="reply" on:click=move |_| answer(ReplyKind::Reply)>
                                     "Reply"
@@ -380,6 +395,14 @@ fn MessageView(
                                             )
                                         >
                                             {move || if in_junk.get() { "Not spam" } else { "Spam" }}
+                                        </button>
+                                    }
+                                }
+                                {
+                                    let id = email_id.clone();
+                                    view! {
+                                        <button type="button" class="label" on:click=move |_| on_label.run(id.clone())>
+                                            "Label…"
                                         </button>
                                     }
                                 }

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::account::Connection;
 use super::context::MailContext;
+use super::labels::LabelSettings;
 use super::prefs::{self, Theme};
 use crate::mail::error::sentence;
 use crate::mail::{Identity, Vacation};
@@ -282,6 +283,11 @@ pub fn Settings(on_filters: Callback<()>) -> impl IntoView {
                     Some(Err(e)) => view! { <p class="hint">{e}</p> }.into_any(),
                     Some(Ok(v)) => view! { <VacationForm initial=v /> }.into_any(),
                 }}
+            </fieldset>
+            <fieldset>
+                <legend>"Labels"</legend>
+                <p class="hint">"Names and colours are kept on this device; the labels themselves on the server."</p>
+                <LabelSettings />
             </fieldset>
             <fieldset>
                 <legend>"Filters"</legend>

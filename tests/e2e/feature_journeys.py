@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
 22): "not spam", the storage quota, the print view, unsubscribe, text and PDF previews, read receipts,
-filters (proved by real delivery: LMTP into Cyrus, SMTP into Stalwart). The release app through the gateway, in each
+labels, filters (proved by real delivery: LMTP into Cyrus, SMTP into Stalwart). The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ui_journeys import (  # noqa: E402
-    ARTIFACTS, TOKEN, USER, Seeder, frame_ready, key, message, open_folder, row, search_for, shot, sign_in, sink_eml,
+    ARTIFACTS, ENTER, TOKEN, USER, Seeder, frame_ready, key, message, open_folder, row, search_for, shot, sign_in, sink_eml,
     sink_messages, when)
 from webdriver import run_journeys_in_one_browser, wait  # noqa: E402
 from accessibility import audit  # noqa: E402
@@ -41,6 +41,7 @@ DIGEST = "%s Digest of the week" % TOKEN
 DIGEST_FOLDER = "%s Digests" % TOKEN
 PEST_FROM = "pest-%s@spam.example.net" % TOKEN
 PEST = "%s Buy now" % TOKEN
+TRIP = ["%s Flight to Lisbon" % TOKEN, "%s Hotel in Lisbon" % TOKEN]
 
 
 class OneClickList:
@@ -148,6 +149,12 @@ def seed(seeder, one_click):
     seeder.put(message("Bo Chen <bo@example.com>", USER, "Re: " + PRINTED, when(DAYS_AGO + 10), html, TOKEN + "-agenda-1",
                        "In-Reply-To: <%s@demo.petrel>\r\nReferences: <%s@demo.petrel>\r\n" % (first, first),
                        content_type="text/html; charset=utf-8"), seeder.roles["inbox"], {}, DAYS_AGO + 10)
+
+
+def seed_labels(seeder):
+    for i, subject in enumerate(TRIP):
+        seeder.put(message("Travel Desk <travel@example.com>", USER, subject, when(DAYS_AGO + 40 + i), "Booked.\n",
+                           "%s-trip-%d" % (TOKEN, i)), seeder.roles["inbox"], {"$seen": True}, DAYS_AGO + 40 + i)
 
 
 def seed_filters(seeder):
@@ -580,11 +587,70 @@ def journey_filters(d, seeder):
     assert "$seen" in keywords(seeder, blocked)
 
 
+def chips(d, css):
+    return [c.text for c in d.find(css + " .label-chip")]
+
+
+def journey_labels(d, seeder):
+    """Two messages labelled at once (`l`, a new label), the chips on their rows; renamed and
+    recoloured in Settings (the keyword stays); the folder pane's label lists them; one unlabelled
+    from the reader; deleting the label takes it off the rest. Checked on the server's keywords."""
+    ids = [seeder.search(subject)[0] for subject in TRIP]
+    search = d.element("#search")
+    search.clear()
+    search.type("%s Lisbon%s" % (TOKEN, ENTER))
+    for subject in TRIP:
+        d.run("document.querySelector('.message-row[data-id=\"' + arguments[0] + '\"] .row-check').click()",
+              row(d, subject).id)
+    d.run("document.activeElement && document.activeElement.blur()")
+    key(d, "l")
+    d.element("#label-new-name", timeout=10).type("Travel")
+    d.element("#label-new-add").click()
+    wait("the keyword on both, on the server", lambda: all("travel" in keywords(seeder, i) for i in ids), 30)
+    d.wait_for("the new label ticked", lambda: d.run(
+        "const c = document.querySelector('.label-choice[data-keyword=\"travel\"]'); return !!c && c.checked"), 10)
+    shot(d, "features-labels-dialog.png")
+    problems = audit(d, "label picker")
+    assert not problems, "\n".join(problems)
+    d.element("#labels-close").click()
+    d.wait_for("a chip on both rows", lambda: all(chips(d, '.message-row[data-id="%s"]' % i) == ["Travel"] for i in ids), 30)
+    shot(d, "features-labels-rows.png")
+
+    d.element("#settings-button").click()
+    rename = d.element(".label-setting .label-rename")
+    rename.clear()
+    rename.type("Trips")
+    d.run("const i = document.querySelector('.label-setting .label-rename'); i.dispatchEvent(new Event('change', {bubbles: true}));")
+    d.wait_for("renamed", lambda: "Renamed to “Trips”" in d.element(".label-status").text, 10)
+    choose(d, ".label-setting .label-colour", "4")
+    d.wait_for("recoloured", lambda: d.find(".label-setting .label-chip.label-colour-4"), 10)
+    shot(d, "features-labels-settings.png")
+
+    d.wait_for("the label in the folder pane", lambda: [b for b in d.find(".label-nav-button") if b.text == "Trips"], 10)[0].click()
+    d.wait_for("both in the label's list", lambda: all(d.find('.message-row[data-id="%s"]' % i) for i in ids), 30)
+    assert all(chips(d, '.message-row[data-id="%s"]' % i) == ["Trips"] for i in ids), "the chips follow the rename"
+    assert all("travel" in keywords(seeder, i) for i in ids), "a rename leaves the keyword"
+
+    row(d, TRIP[0]).click()
+    d.wait_for("the chip in the reader", lambda: chips(d, ".message-view") == ["Trips"], 30)
+    d.element(".message-view .label").click()
+    d.element('.label-choice[data-keyword="travel"]', timeout=10).click()
+    wait("off the first, on the server", lambda: "travel" not in keywords(seeder, ids[0]), 30)
+    assert "travel" in keywords(seeder, ids[1])
+    d.element("#labels-close").click()
+
+    d.element("#settings-button").click()
+    d.element(".label-setting .label-delete").click()
+    wait("off the second, on the server", lambda: "travel" not in keywords(seeder, ids[1]), 60)
+    d.wait_for("no labels left", lambda: not d.find(".label-setting"), 10)
+
+
 def main():
     seeder = Seeder()
     one_click = OneClickList()
     seed(seeder, one_click)
     seed_filters(seeder)
+    seed_labels(seeder)
     journeys = [
         ("sign in", sign_in),
         ("not spam, and spam again", lambda d: journey_not_spam(d, seeder)),
@@ -595,6 +661,7 @@ def main():
         ("read receipts: asked for, sent, declined, never", lambda d: journey_read_receipts(d, seeder)),
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
         ("filters: a rule from a message, real delivery, the Sieve editor, block sender", lambda d: journey_filters(d, seeder)),
+        ("labels: apply to many, rename, recolour, list by label, remove, delete", lambda d: journey_labels(d, seeder)),
     ]
     run_journeys_in_one_browser(journeys, "feature", ARTIFACTS, "features", first="sign in")
 

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 
 use super::state::{Dialog, ShellState};
 use crate::ui::context::MailContext;
+use crate::ui::labels::LabelDialogBody;
 use crate::ui::mail_actions::Batch;
 use crate::ui::shortcuts::HELP;
 
@@ -26,6 +27,12 @@ pub fn ShellDialogs() -> impl IntoView {
                 view! { <MoveDialog ids=ids on_done=on_done /> }.into_any()
             }
             Dialog::Help => view! { <HelpDialog on_close=close /> }.into_any(),
+            Dialog::Labels(ids) => view! {
+                <Modal labelled_by="labels-title" on_close=close>
+                    <LabelDialogBody ids=ids on_close=close />
+                </Modal>
+            }
+            .into_any(),
         })
     }
 }

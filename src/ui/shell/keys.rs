@@ -90,6 +90,12 @@ fn carry_out(command: Command, state: ShellState, ctx: MailContext, total: u64) 
                 state.dialog.set(Some(Dialog::Move(ids)));
             }
         }
+        Command::Label => {
+            let ids = state.targets(&ctx);
+            if !ids.is_empty() {
+                state.dialog.set(Some(Dialog::Labels(ids)));
+            }
+        }
         Command::Reply => state.answer_current(ctx, ReplyKind::Reply),
         Command::ReplyAll => state.answer_current(ctx, ReplyKind::ReplyAll),
         Command::Forward => state.answer_current(ctx, ReplyKind::Forward),

@@ -8,6 +8,7 @@ use crate::mail::quoting::ReplyKind;
 use crate::mail::{MailQuery, Mailbox, Message, SortBy};
 use crate::ui::context::MailContext;
 use crate::ui::focus::focus_cursor_row;
+use crate::ui::labels::LabelNav;
 use crate::ui::mail_actions::Batch;
 use crate::ui::mailbox_tree::{FolderTools, MailboxTree};
 use crate::ui::message_list::{ListEvents, MessageList};
@@ -134,6 +135,13 @@ fn BatchBar() -> impl IntoView {
                     >
                         "Move…"
                     </button>
+                    <button
+                        type="button"
+                        id="batch-label"
+                        on:click=move |_| state.dialog.set(Some(Dialog::Labels(state.targets(&ctx))))
+                    >
+                        "Label…"
+                    </button>
                     {move || {
                         let spam = state.spam_batch(&ctx);
                         let label = if spam == Batch::NotSpam { "Not spam" } else { "Spam" };
@@ -168,6 +176,9 @@ pub fn FolderNav(waiting: Signal<usize>) -> impl IntoView {
                 on_select=Callback::new(move |id: String| state.show(Page::Folder(id)))
             />
             <FolderTools selected=selected />
+            <LabelNav on_pick=Callback::new(move |name: String| {
+                state.search(&ctx, &format!("label:\"{}\"", name.replace('"', "")))
+            }) />
             <button
                 type="button"
                 id="outbox-button"
@@ -211,6 +222,7 @@ pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
                             on_print=on_print
                             on_compose=Callback::new(move |draft| state.composing.set(Some(draft)))
                             on_filter=Callback::new(move |rule| state.show(Page::Filters(Some(rule))))
+                            on_label=Callback::new(move |id: String| state.dialog.set(Some(Dialog::Labels(vec![id]))))
                         />
                     }
                         .into_any()

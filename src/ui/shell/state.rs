@@ -32,6 +32,7 @@ pub enum Page {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
     Move(Vec<String>),
+    Labels(Vec<String>),
     Help,
 }
 
@@ -180,14 +181,18 @@ impl ShellState {
         });
     }
 
-    /// Runs a search typed in the search field (`in:` names folders by name or role).
+    /// Runs a search typed in the search field (`in:` names folders by name or role, `label:`
+    /// labels by name).
     pub fn search(&self, ctx: &MailContext, text: &str) {
         let text = text.trim().to_owned();
         if text.is_empty() {
             return;
         }
         let folders = ctx.mailboxes.get_untracked();
-        match parse_search(&text, |name| folder_named(&folders, name)) {
+        let labels = ctx.prefs.with_untracked(|p| p.labels.clone());
+        let label_keyword =
+            |name: &str| labels.iter().find(|l| l.name.eq_ignore_ascii_case(name)).map(|l| l.keyword.clone());
+        match parse_search(&text, |name| folder_named(&folders, name), label_keyword) {
             Ok(filter) => self.show(Page::Search {
                 text,
                 query: MailQuery { filter, sort: SortBy::ReceivedAt, ascending: false, threads: false },
