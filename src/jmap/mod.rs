@@ -41,6 +41,8 @@ pub mod capability {
     pub const CYRUS_QUOTA: &str = "https://cyrusimap.org/ns/jmap/quota";
     /// RFC 9007: read receipts.
     pub const MDN: &str = "urn:ietf:params:jmap:mdn";
+    /// Cyrus's own Email properties, `snoozed` among them.
+    pub const CYRUS_MAIL: &str = "https://cyrusimap.org/ns/jmap/mail";
     /// RFC 9661: filters as Sieve scripts.
     pub const SIEVE: &str = "urn:ietf:params:jmap:sieve";
     /// Cyrus's SieveScript methods, before RFC 9661.

@@ -195,6 +195,14 @@ pub trait MailBackend {
     fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
         Box::pin(async { Ok(None) })
     }
+    /// Whether the server itself brings snoozed mail back ([`MailBackend::snooze`]).
+    fn snoozes(&self) -> bool {
+        false
+    }
+    /// Snoozes `ids` on the server until `until` (RFC 3339): out of the Inbox, back at the time.
+    fn snooze<'a>(&'a self, _ids: &'a [String], _until: &'a str) -> BackendFuture<'a, ()> {
+        Box::pin(async { Err(MailError::Unsupported("snooze")) })
+    }
 }
 
 /// A message found by its Message-ID.

@@ -27,6 +27,7 @@ pub mod query;
 pub mod quota;
 pub mod quoting;
 pub mod receipts;
+pub mod snooze;
 pub mod store;
 pub mod unsubscribe;
 

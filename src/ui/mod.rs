@@ -70,6 +70,8 @@ pub mod shortcuts;
 #[cfg(target_arch = "wasm32")]
 mod sign_in;
 #[cfg(target_arch = "wasm32")]
+mod snooze;
+#[cfg(target_arch = "wasm32")]
 mod unsubscribe_bar;
 
 #[cfg(target_arch = "wasm32")]

@@ -46,6 +46,7 @@ pub fn Reader(
     on_compose: Callback<Draft>,
     on_filter: Callback<Rule>,
     on_label: Callback<String>,
+    on_snooze: Callback<String>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let messages = RwSignal::new(Vec::<EmailSummary>::new());
@@ -175,6 +176,7 @@ pub fn Reader(
                                                         on_compose=on_compose
                                                         on_filter=on_filter
                                                         on_label=on_label
+                                                        on_snooze=on_snooze
                                                     />
                                                 }
                                             })
@@ -236,6 +238,7 @@ fn MessageView(
     on_compose: Callback<Draft>,
     on_filter: Callback<Rule>,
     on_label: Callback<String>,
+    on_snooze: Callback<String>,
 ) -> impl IntoView {
     let ctx = MailContext::get();
     let message = RwSignal::new_local(None::<Message>);
@@ -405,6 +408,21 @@ fn MessageView(
                                             "Label…"
                                         </button>
                                     }
+                                }
+                                {
+                                    let id = email_id.clone();
+                                    super::snooze::offered(&ctx)
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="snooze"
+                                                    on:click=move |_| on_snooze.run(id.clone())
+                                                >
+                                                    "Snooze…"
+                                                </button>
+                                            }
+                                        })
                                 }
                                 {filter_buttons(&ctx, &m, on_filter)}
                                 {has_html

@@ -20,6 +20,7 @@ pub enum Command {
     Move,
     /// Label or unlabel the chosen mail (a picker).
     Label,
+    Snooze,
     Spam,
     Search,
     GoInbox,
@@ -69,6 +70,7 @@ pub const HELP: &[Shortcut] = &[
     row("s", "flag or unflag", &[("s", Command::ToggleFlag)]),
     row("m", "move to a folder", &[("m", Command::Move)]),
     row("l", "label or unlabel", &[("l", Command::Label)]),
+    row("b", "snooze: back in the Inbox later", &[("b", Command::Snooze)]),
     row("!", "report as spam (in Junk: not spam)", &[("!", Command::Spam)]),
     row("z", "undo the last action", &[("z", Command::Undo)]),
     row("/", "search", &[("/", Command::Search)]),
@@ -119,6 +121,7 @@ mod tests {
             ToggleFlag,
             Move,
             Label,
+            Snooze,
             Spam,
             Search,
             GoInbox,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end journeys of what a daily webmail user reaches for beyond reading and writing (issue
 22): "not spam", the storage quota, the print view, unsubscribe, text and PDF previews, read receipts,
-labels, filters (proved by real delivery: LMTP into Cyrus, SMTP into Stalwart). The release app through the gateway, in each
+labels, snooze, filters (proved by real delivery: LMTP into Cyrus, SMTP into Stalwart). The release app through the gateway, in each
 engine, against real Cyrus or Stalwart; mail seeded through JMAP under a fresh token, server state
 checked through JMAP (and, for the quota, Cyrus's IMAP admin).
 
@@ -21,9 +21,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ui_journeys import (  # noqa: E402
-    ARTIFACTS, ENTER, TOKEN, USER, Seeder, frame_ready, key, message, open_folder, row, search_for, shot, sign_in, sink_eml,
+    ARTIFACTS, ENTER, GATEWAY, PASSWORD, TOKEN, USER, Seeder, frame_ready, key, message, open_folder, row, search_for, shot, sign_in, sink_eml,
     sink_messages, when)
-from webdriver import run_journeys_in_one_browser, wait  # noqa: E402
+from webdriver import fill_sign_in, run_journeys_in_one_browser, wait  # noqa: E402
 from accessibility import audit  # noqa: E402
 import mailserver  # noqa: E402  (scripts/mailserver, on the path through ui_journeys)
 
@@ -42,6 +42,7 @@ DIGEST_FOLDER = "%s Digests" % TOKEN
 PEST_FROM = "pest-%s@spam.example.net" % TOKEN
 PEST = "%s Buy now" % TOKEN
 TRIP = ["%s Flight to Lisbon" % TOKEN, "%s Hotel in Lisbon" % TOKEN]
+SNOOZE = ["%s Call the plumber" % TOKEN, "%s Renew the passport" % TOKEN]
 
 
 class OneClickList:
@@ -155,6 +156,12 @@ def seed_labels(seeder):
     for i, subject in enumerate(TRIP):
         seeder.put(message("Travel Desk <travel@example.com>", USER, subject, when(DAYS_AGO + 40 + i), "Booked.\n",
                            "%s-trip-%d" % (TOKEN, i)), seeder.roles["inbox"], {"$seen": True}, DAYS_AGO + 40 + i)
+
+
+def seed_snooze(seeder):
+    for i, subject in enumerate(SNOOZE):
+        seeder.put(message("Home <home@example.com>", USER, subject, when(DAYS_AGO + 45 + i), "Later.\n",
+                           "%s-snooze-%d" % (TOKEN, i)), seeder.roles["inbox"], {"$seen": True}, DAYS_AGO + 45 + i)
 
 
 def seed_filters(seeder):
@@ -515,6 +522,11 @@ def deliver_and_find(seeder, sender, subject, n):
     return found
 
 
+def shows(d, css, text):
+    """Whether an element matching `css` shows `text` (one script: no handle goes stale)."""
+    return d.run("return [...document.querySelectorAll(arguments[0])].some(e => e.innerText.includes(arguments[1]))", css, text)
+
+
 def saved(d, said):
     d.wait_for("the status: %s" % said, lambda: said in (d.element(".filters-status").text or ""), 30)
 
@@ -541,9 +553,8 @@ def journey_filters(d, seeder):
     shot(d, "features-filters-editor.png")
     d.element("#rule-save").click()
     saved(d, "The rule “Digests %s” is saved" % TOKEN)
-    d.wait_for("the rule listed", lambda: [r for r in d.find(".rule") if "Digests " + TOKEN in (r.text or "")], 30)
-    d.wait_for("the other script kept (included)", lambda: not d.find(".other-script")
-               and any(other in (p.text or "") for p in d.find(".included-script")), 30)
+    d.wait_for("the rule listed", lambda: shows(d, ".rule", "Digests " + TOKEN), 30)
+    d.wait_for("the other script kept (included)", lambda: not d.find(".other-script") and shows(d, ".included-script", other), 30)
     shot(d, "features-filters-list.png")
     problems = audit(d, "filters")
     assert not problems, "\n".join(problems)
@@ -571,8 +582,8 @@ def journey_filters(d, seeder):
     set_text(d, "#sieve-text", script.rstrip("\n") + "\n" + "\n".join(added) + "\n")
     d.element("#sieve-save").click()
     saved(d, "The Sieve script is saved and active.")
-    d.wait_for("the hand-written Sieve noted", lambda: "written by hand" in d.element(".filters").text, 30)
-    assert [r for r in d.find(".rule") if "Digests " + TOKEN in (r.text or "")], "the rule still reads back as a rule"
+    d.wait_for("the hand-written Sieve noted", lambda: shows(d, ".filters", "written by hand"), 30)
+    d.wait_for("the rule still read back as a rule", lambda: shows(d, ".rule", "Digests " + TOKEN), 30)
     by_hand = deliver_and_find(seeder, "Someone <someone@example.com>", "%s by hand" % TOKEN, 3)
     assert "$byhand" in keywords(seeder, by_hand), "the hand-written Sieve runs"
 
@@ -588,7 +599,7 @@ def journey_filters(d, seeder):
 
 
 def chips(d, css):
-    return [c.text for c in d.find(css + " .label-chip")]
+    return d.run("return [...document.querySelectorAll(arguments[0])].map(c => c.innerText.trim())", css + " .label-chip")
 
 
 def journey_labels(d, seeder):
@@ -645,12 +656,68 @@ def journey_labels(d, seeder):
     d.wait_for("no labels left", lambda: not d.find(".label-setting"), 10)
 
 
+def snooze_for(d, seconds):
+    """Snoozes the open message until `seconds` from now, through the picker's own time field."""
+    d.element(".message-view .snooze", timeout=30).click()
+    d.element("#snooze-time", timeout=10)
+    d.run("const t = document.querySelector('#snooze-time'); const at = new Date(Date.now() + arguments[0] * 1000);"
+          "const pad = n => String(n).padStart(2, '0');"
+          "t.value = at.getFullYear() + '-' + pad(at.getMonth() + 1) + '-' + pad(at.getDate()) + 'T' + pad(at.getHours())"
+          "  + ':' + pad(at.getMinutes()) + ':' + pad(at.getSeconds());"
+          "t.dispatchEvent(new Event('input', {bubbles: true}));", seconds)
+    d.element("#snooze-at").click()
+
+
+def back_in_inbox_on_screen(d, subject):
+    """The Inbox, searched as a user would, shows `subject` (searched again until it does)."""
+    def shown():
+        search = d.element("#search")
+        search.clear()
+        search.type("in:inbox %s%s" % (subject, ENTER))
+        return d.run("return [...document.querySelectorAll('.message-row')].some(r => r.innerText.includes(arguments[0]))", subject)
+    d.wait_for("%s back in the Inbox on screen" % subject, shown, 60)
+
+
+def journey_snooze(d, seeder):
+    """Snoozed mail leaves the Inbox and comes back at its time, while Petrel is open and after a
+    reload: Cyrus does it (its `snoozed`, calalarmd); on Stalwart, Petrel (a Snoozed folder, the
+    time in a keyword, woken by the page under the outbox's lock)."""
+    inbox = seeder.roles["inbox"]
+    first, second = [seeder.search(subject)[0] for subject in SNOOZE]
+    open_message(d, SNOOZE[0])
+    d.element(".message-view .snooze", timeout=30).click()
+    assert "Tomorrow morning (" in d.element("#snooze-tomorrow").text
+    assert "Next week (" in d.element("#snooze-next-week").text
+    shot(d, "features-snooze-dialog.png")
+    problems = audit(d, "snooze picker")
+    assert not problems, "\n".join(problems)
+    d.element("#snooze-cancel").click()
+
+    snooze_for(d, 20)
+    wait("out of the Inbox on the server", lambda: inbox not in seeder.mailboxes_of(first)["mailboxIds"], 30)
+    d.wait_for("the status", lambda: "Snoozed until" in (d.run("return document.body.innerText") or ""), 10)
+    wait("back in the Inbox on the server, while open", lambda: inbox in seeder.mailboxes_of(first)["mailboxIds"], 90, every=0.5)
+    assert not any(k.startswith("$petrel-snoozed-") for k in keywords(seeder, first)), "the time keyword goes"
+    back_in_inbox_on_screen(d, SNOOZE[0])
+
+    open_message(d, SNOOZE[1])
+    snooze_for(d, 20)
+    wait("out of the Inbox on the server", lambda: inbox not in seeder.mailboxes_of(second)["mailboxIds"], 30)
+    d.refresh()
+    # Credentials live in memory only: a reload signs in again.
+    fill_sign_in(d, GATEWAY, USER, PASSWORD)
+    d.element(".shell[data-connection=live]", timeout=60)
+    wait("back in the Inbox on the server, after a reload", lambda: inbox in seeder.mailboxes_of(second)["mailboxIds"], 90, every=0.5)
+    back_in_inbox_on_screen(d, SNOOZE[1])
+
+
 def main():
     seeder = Seeder()
     one_click = OneClickList()
     seed(seeder, one_click)
     seed_filters(seeder)
     seed_labels(seeder)
+    seed_snooze(seeder)
     journeys = [
         ("sign in", sign_in),
         ("not spam, and spam again", lambda d: journey_not_spam(d, seeder)),
@@ -662,6 +729,7 @@ def main():
         ("unsubscribe: one click, by mail, and a hostile header", lambda d: journey_unsubscribe(d, seeder, one_click)),
         ("filters: a rule from a message, real delivery, the Sieve editor, block sender", lambda d: journey_filters(d, seeder)),
         ("labels: apply to many, rename, recolour, list by label, remove, delete", lambda d: journey_labels(d, seeder)),
+        ("snooze: back while open and after a reload", lambda d: journey_snooze(d, seeder)),
     ]
     run_journeys_in_one_browser(journeys, "feature", ARTIFACTS, "features", first="sign in")
 

@@ -611,6 +611,59 @@ impl MailBackend for JmapMail {
         .boxed_local()
     }
 
+    fn snoozes(&self) -> bool {
+        self.client.session().has_capability(capability::CYRUS_MAIL)
+    }
+
+    fn snooze<'a>(&'a self, ids: &'a [String], until: &'a str) -> BackendFuture<'a, ()> {
+        async move {
+            if !self.snoozes() {
+                return Err(MailError::Unsupported("snooze"));
+            }
+            // Cyrus snoozes into the mailbox whose role is "snoozed" (made once, if missing) and
+            // its calalarmd moves the mail back at the time.
+            let mut req = self.request().using(capability::CYRUS_MAIL);
+            let get = req.call("Mailbox/get", json!({ "accountId": self.account, "properties": ["role"] }));
+            let boxes = self.client.send(&req).await?.take(&get)?;
+            let role_id = |role: &str| {
+                boxes["list"].as_array().and_then(|l| {
+                    l.iter().find(|m| m["role"].as_str() == Some(role)).and_then(|m| m["id"].as_str().map(str::to_owned))
+                })
+            };
+            let inbox = role_id("inbox").ok_or_else(|| MailError::NotFound("the Inbox".into()))?;
+            let snoozed = match role_id("snoozed") {
+                Some(id) => id,
+                None => {
+                    let mut req = self.request().using(capability::CYRUS_MAIL);
+                    let create = req.call(
+                        "Mailbox/set",
+                        json!({ "accountId": self.account, "create": { "s": { "name": "Snoozed", "role": "snoozed" } } }),
+                    );
+                    let set = SetResponse::parse(self.client.send(&req).await?.take(&create)?)?;
+                    set.created_id("s").map(str::to_owned).ok_or_else(|| MailError::Refused {
+                        what: "make the Snoozed folder".into(),
+                        reason: set.not_created.values().next().map(set_error_advice).unwrap_or_default(),
+                    })?
+                }
+            };
+            let update: serde_json::Map<String, Value> = ids
+                .iter()
+                .map(|id| {
+                    let change = json!({ "mailboxIds": { &snoozed: true }, "snoozed": { "until": until, "moveToMailboxId": inbox } });
+                    (id.clone(), change)
+                })
+                .collect();
+            let mut req = self.request().using(capability::CYRUS_MAIL);
+            let set = req.call("Email/set", json!({ "accountId": self.account, "update": update }));
+            let set = SetResponse::parse(self.client.send(&req).await?.take(&set)?)?;
+            match set.not_updated.values().next() {
+                Some(e) => Err(MailError::Refused { what: "snooze the mail".into(), reason: set_error_advice(e) }),
+                None => Ok(()),
+            }
+        }
+        .boxed_local()
+    }
+
     fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
         async move {
             let session = self.client.session();

@@ -9,6 +9,7 @@ use crate::ui::context::MailContext;
 use crate::ui::labels::LabelDialogBody;
 use crate::ui::mail_actions::Batch;
 use crate::ui::shortcuts::HELP;
+use crate::ui::snooze::SnoozeDialogBody;
 
 /// The dialog the shell's state asks for, if any.
 #[component]
@@ -27,6 +28,12 @@ pub fn ShellDialogs() -> impl IntoView {
                 view! { <MoveDialog ids=ids on_done=on_done /> }.into_any()
             }
             Dialog::Help => view! { <HelpDialog on_close=close /> }.into_any(),
+            Dialog::Snooze(ids) => view! {
+                <Modal labelled_by="snooze-title" on_close=close>
+                    <SnoozeDialogBody ids=ids on_close=close />
+                </Modal>
+            }
+            .into_any(),
             Dialog::Labels(ids) => view! {
                 <Modal labelled_by="labels-title" on_close=close>
                     <LabelDialogBody ids=ids on_close=close />

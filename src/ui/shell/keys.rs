@@ -90,6 +90,12 @@ fn carry_out(command: Command, state: ShellState, ctx: MailContext, total: u64) 
                 state.dialog.set(Some(Dialog::Move(ids)));
             }
         }
+        Command::Snooze => {
+            let ids = state.targets(&ctx);
+            if !ids.is_empty() && crate::ui::snooze::offered(&ctx) {
+                state.dialog.set(Some(Dialog::Snooze(ids)));
+            }
+        }
         Command::Label => {
             let ids = state.targets(&ctx);
             if !ids.is_empty() {

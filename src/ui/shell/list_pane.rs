@@ -142,6 +142,18 @@ fn BatchBar() -> impl IntoView {
                     >
                         "Label…"
                     </button>
+                    {crate::ui::snooze::offered(&ctx)
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    id="batch-snooze"
+                                    on:click=move |_| state.dialog.set(Some(Dialog::Snooze(state.targets(&ctx))))
+                                >
+                                    "Snooze…"
+                                </button>
+                            }
+                        })}
                     {move || {
                         let spam = state.spam_batch(&ctx);
                         let label = if spam == Batch::NotSpam { "Not spam" } else { "Spam" };
@@ -223,6 +235,7 @@ pub fn ReaderPane(on_answer: Callback<(Message, ReplyKind)>) -> impl IntoView {
                             on_compose=Callback::new(move |draft| state.composing.set(Some(draft)))
                             on_filter=Callback::new(move |rule| state.show(Page::Filters(Some(rule))))
                             on_label=Callback::new(move |id: String| state.dialog.set(Some(Dialog::Labels(vec![id]))))
+                            on_snooze=Callback::new(move |id: String| state.dialog.set(Some(Dialog::Snooze(vec![id]))))
                         />
                     }
                         .into_any()

@@ -109,6 +109,7 @@ pub fn MailShell(
     };
 
     let live = live::use_live(ctx, state, account.outbox.clone(), intent);
+    super::snooze::start_waker(ctx);
     let query = Memo::new(move |_| state.query(&ctx));
     // A new list starts with nothing selected.
     Effect::new(move |_| {

@@ -33,6 +33,7 @@ pub enum Page {
 pub enum Dialog {
     Move(Vec<String>),
     Labels(Vec<String>),
+    Snooze(Vec<String>),
     Help,
 }
 
