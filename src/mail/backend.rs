@@ -195,6 +195,10 @@ pub trait MailBackend {
     fn quota(&self) -> BackendFuture<'_, Option<Quota>> {
         Box::pin(async { Ok(None) })
     }
+    /// Whether the server keeps keywords of the user's own naming (labels).
+    fn offers_labels(&self) -> bool {
+        true
+    }
     /// Whether the server itself brings snoozed mail back ([`MailBackend::snooze`]).
     fn snoozes(&self) -> bool {
         false

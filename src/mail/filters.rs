@@ -64,8 +64,12 @@ pub enum RuleAction {
     },
     MarkRead,
     Flag,
+    /// `keyword`: the label's keyword where the user made the label (a renamed label keeps its
+    /// first keyword); otherwise the one its name makes.
     Label {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keyword: Option<String>,
     },
     /// A copy goes to `to`; the mail is also kept.
     Forward {
@@ -205,21 +209,26 @@ impl FilterScript {
         })
     }
 
-    /// Replaces the rules with `rules`, keeping other Sieve where it stood; new rules go after
-    /// the last rule (or first, before any other Sieve, when there was none).
+    /// Replaces the rules with `rules`, in order, into the places the old rules held, so other
+    /// Sieve keeps its place among them; rules beyond the old count go after the last old rule
+    /// (or first, before any other Sieve, when there was none).
     pub fn set_rules(&mut self, rules: Vec<Rule>) {
-        let first_rule = self.parts.iter().position(|p| matches!(p, Part::Rule(_)));
-        let at = first_rule.unwrap_or(0);
-        let mut before: Vec<Part> = Vec::new();
-        let mut after: Vec<Part> = Vec::new();
-        for (i, part) in self.parts.drain(..).enumerate() {
+        let last_rule = self.parts.iter().rposition(|p| matches!(p, Part::Rule(_)));
+        let mut new = rules.into_iter();
+        let mut parts = Vec::new();
+        if last_rule.is_none() {
+            parts.extend(new.by_ref().map(Part::Rule));
+        }
+        for (i, part) in std::mem::take(&mut self.parts).into_iter().enumerate() {
             match part {
-                Part::Rule(_) => {}
-                other if i < at => before.push(other),
-                other => after.push(other),
+                Part::Rule(_) => parts.extend(new.next().map(Part::Rule)),
+                other => parts.push(other),
+            }
+            if Some(i) == last_rule {
+                parts.extend(new.by_ref().map(Part::Rule));
             }
         }
-        self.parts = before.into_iter().chain(rules.into_iter().map(Part::Rule)).chain(after).collect();
+        self.parts = parts;
     }
 
     /// Whether the script runs the server's script `name` (`include`, RFC 6609).
@@ -296,7 +305,7 @@ pub fn check(rule: &Rule, caps: &SieveCapabilities) -> Result<(), RuleError> {
             RuleAction::MoveTo { mailbox_id, name: folder } if mailbox_id.is_empty() && folder.is_empty() => {
                 return Err(RuleError::NoFolder { rule: name() });
             }
-            RuleAction::Label { name: label } => {
+            RuleAction::Label { name: label, keyword: None } => {
                 labels::keyword_for(label).map_err(|e| RuleError::Label { rule: name(), reason: e.to_string() })?;
             }
             _ => {}
@@ -349,7 +358,8 @@ fn rule_sieve(rule: &Rule, caps: &SieveCapabilities) -> Result<(String, Vec<Stri
         let flag = match action {
             RuleAction::MarkRead => "\\Seen".to_owned(),
             RuleAction::Flag => "\\Flagged".to_owned(),
-            RuleAction::Label { name } => labels::keyword_for(name)
+            RuleAction::Label { keyword: Some(keyword), .. } => keyword.clone(),
+            RuleAction::Label { name, keyword: None } => labels::keyword_for(name)
                 .map_err(|e| RuleError::Label { rule: rule.name.clone(), reason: e.to_string() })?,
             _ => continue,
         };
@@ -441,6 +451,21 @@ pub fn write_script(script: &FilterScript, caps: &SieveCapabilities) -> Result<S
     Ok(text)
 }
 
+/// Where the first `;` outside a quoted string is on `line`.
+fn statement_end(line: &str) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (at, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => return Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The quoted strings in a `require` statement.
 fn quoted_strings(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -478,15 +503,26 @@ pub fn read_script(text: &str, caps: &SieveCapabilities) -> FilterScript {
             i += 1;
         } else if line.starts_with("require") {
             let mut statement = String::new();
+            let mut rest = String::new();
             while i < lines.len() {
-                statement.push_str(lines[i]);
+                let line = lines[i];
                 i += 1;
-                if statement.contains(';') {
-                    break;
+                match statement_end(line) {
+                    // What follows the `;` on its line is Sieve of its own, kept.
+                    Some(end) => {
+                        statement.push_str(&line[..=end]);
+                        rest = line[end + 1..].to_owned();
+                        break;
+                    }
+                    None => statement.push_str(line),
                 }
             }
             for name in quoted_strings(&statement) {
                 add_unique(&mut script.requires, &name);
+            }
+            if !rest.trim().is_empty() {
+                raw.push_str(rest.trim_start());
+                break;
             }
         } else if line.starts_with('#') && !line.starts_with(RULE_MARK.trim_end()) {
             raw.push_str(lines[i]);
@@ -618,7 +654,7 @@ mod tests {
             actions: vec![
                 RuleAction::MoveTo { mailbox_id: "k9r3".into(), name: "Archive".into() },
                 RuleAction::MarkRead,
-                RuleAction::Label { name: "Reading list".into() },
+                RuleAction::Label { name: "Reading list".into(), keyword: None },
                 RuleAction::Forward { to: "me@example.net".into() },
                 RuleAction::Stop,
             ],
@@ -686,6 +722,15 @@ mod tests {
     }
 
     #[test]
+    fn a_require_sharing_its_line_keeps_what_follows() {
+        let text = "require \"fileinto\"; if header :contains \"subject\" \"a;b\" { fileinto \"X\"; }\nkeep;\n";
+        let back = read_script(text, &cyrus());
+        assert_eq!(back.requires, vec!["fileinto".to_string()]);
+        let again = write_script(&back, &cyrus()).unwrap();
+        assert!(again.contains("if header :contains \"subject\" \"a;b\" { fileinto \"X\"; }\nkeep;\n"), "{again}");
+    }
+
+    #[test]
     fn set_rules_keeps_other_sieve_around_them() {
         let mut script = FilterScript {
             requires: vec![],
@@ -705,6 +750,25 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["# a", "Block c@x.example", "Block d@x.example", "# b"]);
+        // Sieve between two rules stays between them when the rules change.
+        let mut between = FilterScript {
+            requires: vec![],
+            parts: vec![
+                Part::Rule(block_rule("a@x.example", "t", "Trash")),
+                Part::Sieve("# by hand\n".into()),
+                Part::Rule(block_rule("b@x.example", "t", "Trash")),
+            ],
+        };
+        between.set_rules(vec![
+            block_rule("b@x.example", "t", "Trash"),
+            block_rule("a@x.example", "t", "Trash"),
+            block_rule("e@x.example", "t", "Trash"),
+        ]);
+        assert!(matches!(&between.parts[1], Part::Sieve(s) if s == "# by hand\n"));
+        assert_eq!(
+            between.rules().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["Block b@x.example", "Block a@x.example", "Block e@x.example"]
+        );
         script.include("roundcube");
         script.include("roundcube");
         assert!(script.includes("roundcube"));
@@ -731,7 +795,7 @@ mod tests {
         }
         let rule = Rule { actions: vec![RuleAction::Forward { to: "me@example.net".into() }], ..newsletter_rule() };
         assert_eq!(check(&rule, &bare()), Err(RuleError::Unsupported("forward mail")));
-        let rule = Rule { actions: vec![RuleAction::Label { name: "  ".into() }], ..newsletter_rule() };
+        let rule = Rule { actions: vec![RuleAction::Label { name: "  ".into(), keyword: None }], ..newsletter_rule() };
         assert!(matches!(check(&rule, &cyrus()), Err(RuleError::Label { .. })));
     }
 

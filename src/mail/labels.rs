@@ -51,6 +51,9 @@ pub fn labels_of(keywords: &BTreeMap<String, bool>, known: &[Label]) -> Vec<Labe
 pub fn create(known: &[Label], name: &str, colour: u8) -> Result<Label, LabelError> {
     let name = name.trim();
     let keyword = keyword_for(name)?;
+    if !is_label(&keyword) {
+        return Err(LabelError::Reserved(name.to_owned()));
+    }
     if known.iter().any(|l| l.name.eq_ignore_ascii_case(name) || l.keyword == keyword) {
         return Err(LabelError::Taken(name.to_owned()));
     }
@@ -79,6 +82,8 @@ pub enum LabelError {
     TooLong,
     #[error("there is already a label called \"{0}\"")]
     Taken(String),
+    #[error("\"{0}\" is a name other mail programs use for their own marks: choose another")]
+    Reserved(String),
 }
 
 /// RFC 8621's limit on a keyword.
@@ -122,6 +127,11 @@ mod tests {
         assert_eq!(known[0], Label { keyword: "work".into(), name: "Work".into(), colour: 6 });
         assert_eq!(create(&known, " work ", 1), Err(LabelError::Taken("work".into())));
         assert_eq!(create(&known, "", 1), Err(LabelError::Empty));
+        assert_eq!(
+            create(&known, "Junk", 1),
+            Err(LabelError::Reserved("Junk".into())),
+            "it would hide, and mean spam elsewhere"
+        );
         known.push(create(&known, "Receipts", 9).unwrap());
         assert_eq!(known[1].colour, 1, "colours wrap");
         rename(&mut known, "work", "Job").unwrap();

@@ -353,6 +353,11 @@ impl RustMailerBackend {
 }
 
 impl MailBackend for RustMailerBackend {
+    /// Labels need flags of the user's naming; the folders listed say whether the server keeps them.
+    fn offers_labels(&self) -> bool {
+        convert::allows_custom_flags(&self.state.borrow().folders)
+    }
+
     fn sync(&self, request: SyncRequest) -> BackendFuture<'_, SyncResult> {
         async move {
             let list = self.refresh_folders().await?;

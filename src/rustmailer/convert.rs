@@ -75,6 +75,17 @@ fn address(a: &pb::Addr) -> Option<Address> {
     (!email.is_empty() || a.name.is_some()).then(|| Address { name: a.name.clone().filter(|n| !n.is_empty()), email })
 }
 
+/// Whether the server stores flags of the client's naming (IMAP PERMANENTFLAGS with `\*`), which
+/// labels need. RustMailer reports `\*` as MAY_CREATE (and a CUSTOM `\*` is read so too).
+pub fn allows_custom_flags(folders: &[pb::MailBox]) -> bool {
+    let (may_create, custom) = (pb::EmailFlag::MayCreate as i32, pb::EmailFlag::Custom as i32);
+    folders.iter().any(|f| {
+        f.permanent_flags
+            .iter()
+            .any(|p| p.flag == may_create || (p.flag == custom && p.custom.as_deref() == Some("\\*")))
+    })
+}
+
 /// IMAP flags as JMAP keywords (`\Seen` -> `$seen`, ...). RustMailer's SEEN is enum value 0.
 pub fn keywords(flags: &[pb::EnvelopeFlag]) -> BTreeMap<String, bool> {
     flags
@@ -311,6 +322,20 @@ mod tests {
         for ms in [951_782_400_000_i64, 4_102_444_799_000] {
             assert_eq!(parse_rfc3339_ms(&rfc3339(ms)), Some(ms));
         }
+    }
+
+    #[test]
+    fn custom_flags_only_where_permanent_flags_say_so() {
+        let folder =
+            |permanent: Vec<pb::EnvelopeFlag>| pb::MailBox { permanent_flags: permanent, ..Default::default() };
+        let custom = |name: &str| pb::EnvelopeFlag { flag: pb::EmailFlag::Custom as i32, custom: Some(name.into()) };
+        assert!(allows_custom_flags(&[folder(vec![]), folder(vec![custom("\\*")])]));
+        let may_create = pb::EnvelopeFlag { flag: pb::EmailFlag::MayCreate as i32, custom: None };
+        assert!(allows_custom_flags(&[folder(vec![may_create])]), "RustMailer's own way of saying \\*");
+        assert!(!allows_custom_flags(&[folder(vec![custom("work")])]), "one custom flag is not any");
+        assert!(!allows_custom_flags(&[]));
+        let mut keywords_back = keywords(&[custom("Travel")]);
+        assert_eq!(keywords_back.remove("travel"), Some(true), "custom flags read back as keywords");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
     let keep_other = RwSignal::new(true);
     let said = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
+    // One save at a time, each from what the last one left: a change made while a save is on its
+    // way would be built from the script before it, and undo it.
+    let busy = RwSignal::new(false);
     // Answers that come after the page closed are dropped (`try_set`).
     let reload = move || {
         let connection = ctx.connection.get_untracked();
@@ -36,18 +39,41 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
                 Ok(f) => Loaded::Ready(f),
                 Err(e) => Loaded::Failed(sentence(&e.to_string())),
             });
+            let _ = busy.try_set(false);
         });
     };
     reload();
     // Writes `text` as Petrel's script; `done` says what changed once the server has it.
+    // `on_problem`: the Sieve editor's, whose text is saved as written (keeping another active
+    // script running when the user said so).
     let store = move |text: String, done: String, on_problem: Option<RwSignal<Option<ScriptProblem>>>| {
-        let Loaded::Ready(current) = loaded.get_untracked() else { return };
+        let Some(Loaded::Ready(current)) = loaded.try_get_untracked() else { return };
+        if busy.get_untracked() {
+            said.set("Wait a moment: the last change is still being saved.".into());
+            return;
+        }
+        let text = match current.other_active.as_deref() {
+            Some(other) if on_problem.is_some() && keep_other.get_untracked() && current.caps.has("include") => {
+                let mut script = filters::read_script(&text, &current.caps);
+                if script.includes(other) {
+                    text
+                } else {
+                    script.include(other);
+                    filters::write_script(&script, &current.caps).unwrap_or(text)
+                }
+            }
+            _ => text,
+        };
+        busy.set(true);
         said.set("Saving…".into());
         problem.set(None);
         let connection = ctx.connection.get_untracked();
         let digests = ctx.digests.get_value();
         spawn_local(async move {
             let answer = connection.save_filters(current.script_id.as_deref(), &text, &*digests).await;
+            if !matches!(answer, Ok(Ok(()))) {
+                let _ = busy.try_set(false);
+            }
             let (text, failure) = match answer {
                 Ok(Ok(())) => {
                     if editing.try_set(None).is_none() {
@@ -72,7 +98,8 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
     let save_rules = move |rules: Vec<Rule>, done: String| {
         let Loaded::Ready(mut current) = loaded.get_untracked() else { return };
         current.script.set_rules(rules);
-        if let Some(other) = current.other_active.as_deref().filter(|_| keep_other.get_untracked()) {
+        let can_keep = current.caps.has("include");
+        if let Some(other) = current.other_active.as_deref().filter(|_| can_keep && keep_other.get_untracked()) {
             current.script.include(other);
         }
         match filters::write_script(&current.script, &current.caps) {
@@ -105,8 +132,10 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
                 Loaded::Ready(f) => {
                     let other = f.other_active.clone().filter(|name| !f.script.includes(name));
                     let other_sieve = f.script.other_sieve();
+                    let can_keep = f.caps.has("include");
                     let included = f.script.included();
                     let caps = f.caps.clone();
+                    // `include` (RFC 6609) is how the other script keeps running.
                     view! {
                         {other
                             .map(|name| {
@@ -118,17 +147,24 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
                                                 "The server now runs the filter script “{name}”, made in another app. Saving Petrel's filters makes them the ones the server runs.",
                                             )}
                                         </p>
-                                        <label class="checkbox">
-                                            <input
-                                                type="checkbox"
-                                                id="filters-keep-other"
-                                                prop:checked=keep_other
-                                                on:change=move |_| keep_other.update(|k| *k = !*k)
-                                            />
-                                            {format!("Keep running the rules of “{name}” after Petrel's")}
-                                        </label>
+                                        {can_keep
+                                            .then(|| {
+                                                view! {
+                                                    <label class="checkbox">
+                                                        <input
+                                                            type="checkbox"
+                                                            id="filters-keep-other"
+                                                            prop:checked=keep_other
+                                                            on:change=move |_| keep_other.update(|k| *k = !*k)
+                                                        />
+                                                        {format!(
+                                                            "Keep running the rules of “{name}” after Petrel's",
+                                                        )}
+                                                    </label>
+                                                }
+                                            })}
                                         {move || {
-                                            (!keep_other.get())
+                                            (!can_keep || !keep_other.get())
                                                 .then(|| {
                                                     view! {
                                                         <p class="notice">
@@ -338,7 +374,7 @@ fn describe(rule: &Rule) -> String {
             RuleAction::MoveTo { name, .. } => format!("move to {name}"),
             RuleAction::MarkRead => "mark read".to_owned(),
             RuleAction::Flag => "flag".to_owned(),
-            RuleAction::Label { name } => format!("label “{name}”"),
+            RuleAction::Label { name, .. } => format!("label “{name}”"),
             RuleAction::Forward { to } => format!("forward to {to}"),
             RuleAction::Discard => "delete at once".to_owned(),
             RuleAction::Stop => "stop".to_owned(),
@@ -383,7 +419,7 @@ fn action_row(key: u32, a: &RuleAction) -> Row {
         RuleAction::MoveTo { mailbox_id, .. } => row("move", mailbox_id.clone()),
         RuleAction::MarkRead => row("read", String::new()),
         RuleAction::Flag => row("flag", String::new()),
-        RuleAction::Label { name } => row("label", name.clone()),
+        RuleAction::Label { name, .. } => row("label", name.clone()),
         RuleAction::Forward { to } => row("forward", to.clone()),
         RuleAction::Discard => row("discard", String::new()),
         RuleAction::Stop => row("stop", String::new()),
@@ -415,7 +451,12 @@ fn condition_of(row: &Row) -> Result<Condition, String> {
     })
 }
 
-fn action_of(row: &Row, folder_name: impl Fn(&str) -> Option<String>) -> Result<RuleAction, String> {
+/// The row as an action; `known_label` gives the keyword of a label the user made by that name.
+fn action_of(
+    row: &Row,
+    folder_name: impl Fn(&str) -> Option<String>,
+    known_label: impl Fn(&str) -> Option<String>,
+) -> Result<RuleAction, String> {
     Ok(match row.kind.as_str() {
         "move" => {
             let name = folder_name(&row.value).ok_or("Choose the folder to move mail to.")?;
@@ -423,7 +464,10 @@ fn action_of(row: &Row, folder_name: impl Fn(&str) -> Option<String>) -> Result<
         }
         "read" => RuleAction::MarkRead,
         "flag" => RuleAction::Flag,
-        "label" => RuleAction::Label { name: row.value.trim().to_owned() },
+        "label" => {
+            let name = row.value.trim().to_owned();
+            RuleAction::Label { keyword: known_label(&name), name }
+        }
         "forward" => RuleAction::Forward { to: row.value.trim().to_owned() },
         "discard" => RuleAction::Discard,
         _ => RuleAction::Stop,
@@ -495,11 +539,17 @@ fn RuleEditor(
         ev.prevent_default();
         let folder_name =
             |id: &str| ctx.mailboxes.with_untracked(|all| all.iter().find(|m| m.id == id).map(|m| m.name.clone()));
+        let known_label = |name: &str| {
+            ctx.prefs.with_untracked(|p| {
+                p.labels.iter().find(|l| l.name.eq_ignore_ascii_case(name)).map(|l| l.keyword.clone())
+            })
+        };
         let built = (|| -> Result<Rule, String> {
             let conditions =
                 conditions.with_untracked(|rows| rows.iter().map(condition_of).collect::<Result<Vec<_>, _>>())?;
-            let actions = actions
-                .with_untracked(|rows| rows.iter().map(|r| action_of(r, folder_name)).collect::<Result<Vec<_>, _>>())?;
+            let actions = actions.with_untracked(|rows| {
+                rows.iter().map(|r| action_of(r, folder_name, known_label)).collect::<Result<Vec<_>, _>>()
+            })?;
             let typed = name.get_untracked().trim().to_owned();
             let rule = Rule {
                 name: if typed.is_empty() { "Rule".to_owned() } else { typed },
@@ -792,8 +842,9 @@ where
     });
     // Selects the line at fault, so the cursor is where the mending starts.
     let show_line = move |line: u32| {
+        // Called after an answer: the editor may be gone by then.
+        let Some(text) = draft.try_get_untracked() else { return };
         let Some(area) = area.get_untracked() else { return };
-        let text = draft.get_untracked();
         let start: usize = text.split_inclusive('\n').take(line as usize - 1).map(|l| l.encode_utf16().count()).sum();
         let length =
             text.split_inclusive('\n').nth(line as usize - 1).map(|l| l.trim_end().encode_utf16().count()).unwrap_or(0);

@@ -16,6 +16,13 @@ use crate::mail::{Action, Filter, MailQuery, SortBy};
 /// Mail that loses a deleted label at once (more keeps it: the server has no bulk change).
 const MAX_RELABEL: u64 = 1000;
 
+/// Whether labels can be set here: not where the server keeps no flags of the user's naming
+/// (RustMailer over an IMAP server without `\*` in PERMANENTFLAGS). Offline, changes wait.
+pub fn offered(ctx: &MailContext) -> bool {
+    ctx.mailboxes.track();
+    ctx.engine.with_value(|e| e.backend().is_none_or(|b| b.offers_labels()))
+}
+
 fn chip(label: Label) -> AnyView {
     view! { <span class=format!("label-chip label-colour-{}", label.colour)>{label.name}</span> }.into_any()
 }
@@ -135,12 +142,12 @@ pub fn LabelDialogBody(ids: Vec<String>, on_close: Callback<()>) -> impl IntoVie
     }
 }
 
-/// The folder pane's labels: each opens the mail that has it.
+/// The folder pane's labels: each opens the mail that has it (`on_pick` gets the label).
 #[component]
-pub fn LabelNav(on_pick: Callback<String>) -> impl IntoView {
+pub fn LabelNav(on_pick: Callback<Label>) -> impl IntoView {
     let ctx = MailContext::get();
     move || {
-        let known = ctx.prefs.with(|p| p.labels.clone());
+        let known = if offered(&ctx) { ctx.prefs.with(|p| p.labels.clone()) } else { Vec::new() };
         (!known.is_empty()).then(|| {
             view! {
                 <nav class="label-nav" aria-label="Labels">
@@ -148,12 +155,12 @@ pub fn LabelNav(on_pick: Callback<String>) -> impl IntoView {
                     {known
                         .into_iter()
                         .map(|l| {
-                            let name = l.name.clone();
+                            let picked = l.clone();
                             view! {
                                 <button
                                     type="button"
                                     class="label-nav-button"
-                                    on:click=move |_| on_pick.run(name.clone())
+                                    on:click=move |_| on_pick.run(picked.clone())
                                 >
                                     {chip(l)}
                                 </button>
@@ -290,6 +297,10 @@ async fn delete(ctx: MailContext, keyword: String, name: String, said: RwSignal<
     let engine = ctx.engine.get_value();
     if let Err(e) = engine.show(&query, 0, MAX_RELABEL).await {
         let _ = said.try_set(format!("The label “{name}” is kept: the mail that has it could not be found ({e})."));
+        return;
+    }
+    // Settings may have closed, or the account changed, while the server answered.
+    if ctx.prefs.try_get_untracked().is_none() {
         return;
     }
     let ids: Vec<String> = engine.read(|s| {

@@ -403,11 +403,18 @@ fn MessageView(
                                 }
                                 {
                                     let id = email_id.clone();
-                                    view! {
-                                        <button type="button" class="label" on:click=move |_| on_label.run(id.clone())>
-                                            "Label…"
-                                        </button>
-                                    }
+                                    super::labels::offered(&ctx)
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="label"
+                                                    on:click=move |_| on_label.run(id.clone())
+                                                >
+                                                    "Label…"
+                                                </button>
+                                            }
+                                        })
                                 }
                                 {
                                     let id = email_id.clone();

@@ -12,6 +12,9 @@ use crate::mail::snooze::{self, Preset};
 use crate::mail::{keyword, Action, Filter, MailQuery, Role, SortBy};
 use crate::outbox::tabs::{self, DISPATCH_LOCK};
 
+/// A message id with a folder id or a keyword.
+type MessageAnd = (String, String);
+
 /// How often the page asks the server for snoozed mail whose time has come (a snooze made in
 /// this tab also wakes it at its time).
 const WAKE_EVERY_MS: u32 = 30_000;
@@ -58,15 +61,35 @@ async fn snooze(ctx: MailContext, ids: Vec<String>, until: String) {
         Some(id) => id,
         None => engine.create_mailbox(snooze::FOLDER, None).await.0,
     };
+    if ctx.engine.try_get_value().is_none() {
+        return;
+    }
     let keyword = snooze::keyword(&until);
-    let actions = vec![
-        Action::Move { ids: ids.clone(), from: None, to: folder.clone() },
-        Action::SetKeyword { ids: ids.clone(), keyword: keyword.clone(), on: true },
-    ];
-    let undo = vec![
-        Action::Move { ids: ids.clone(), from: Some(folder), to: inbox },
-        Action::SetKeyword { ids, keyword, on: false },
-    ];
+    // Each message's folder now (Undo puts it back there) and any earlier snooze time it carries
+    // (the new one replaces it, or the earlier would bring it back first).
+    let (homes, earlier): (Vec<MessageAnd>, Vec<MessageAnd>) = engine.read(|s| {
+        let mut homes = Vec::new();
+        let mut earlier = Vec::new();
+        for id in &ids {
+            let Some(email) = s.email(id) else { continue };
+            let home = email.mailbox_ids.iter().find(|(m, on)| **on && **m != folder).map(|(m, _)| m.clone());
+            homes.push((id.clone(), home.unwrap_or_else(|| inbox.clone())));
+            for k in email.keywords.keys().filter(|k| k.starts_with(snooze::KEYWORD_PREFIX) && **k != keyword) {
+                earlier.push((id.clone(), k.clone()));
+            }
+        }
+        (homes, earlier)
+    });
+    // The time goes on first: mail in the Snoozed folder always carries the time it comes back.
+    let mut actions: Vec<Action> =
+        earlier.into_iter().map(|(id, k)| Action::SetKeyword { ids: vec![id], keyword: k, on: false }).collect();
+    actions.push(Action::SetKeyword { ids: ids.clone(), keyword: keyword.clone(), on: true });
+    actions.push(Action::Move { ids: ids.clone(), from: None, to: folder.clone() });
+    let mut undo: Vec<Action> = homes
+        .into_iter()
+        .map(|(id, home)| Action::Move { ids: vec![id], from: Some(folder.clone()), to: home })
+        .collect();
+    undo.push(Action::SetKeyword { ids, keyword, on: false });
     ctx.act(actions, Some(said), undo);
     let wait = js_sys::Date::new(&until.as_str().into()).get_time() as i64 - now_ms() + 1000;
     if wait < i64::from(u32::MAX) {
@@ -104,17 +127,22 @@ async fn wake_due(ctx: MailContext) {
             continue;
         };
         let ids = vec![email.id.clone()];
+        // Written straight to the server, not queued behind other changes: when the lock goes,
+        // the next tab must read the mail as back already.
         for action in [
             Action::Move { ids: ids.clone(), from: Some(folder.clone()), to: inbox.clone() },
             Action::SetKeyword { ids: ids.clone(), keyword: k.clone(), on: false },
             // Back as new mail, at the top of the Inbox's unread.
             Action::SetKeyword { ids, keyword: keyword::SEEN.to_owned(), on: false },
         ] {
-            engine.act(action).await;
+            if backend.perform(&action).await.is_err() {
+                return;
+            }
         }
         woken += 1;
     }
     if woken > 0 {
+        let _ = engine.sync().await;
         let mail = if woken == 1 { "A snoozed message is".to_owned() } else { format!("{woken} snoozed messages are") };
         let _ = ctx.status.try_set(Some(format!("{mail} back in the Inbox.")));
     }

@@ -33,7 +33,7 @@ def sent(token):
     return [m for m in control("/sent") if token in (m.get("subject") or "")]
 
 
-def sign_in(d):
+def sign_in(d, account_name="alice@example.org"):
     d.get(APP + "/")
     d.element("#sign-in")
     d.run("const s = document.getElementById('server-kind'); s.value = 'rustmailer'; s.dispatchEvent(new Event('change'));")
@@ -42,7 +42,7 @@ def sign_in(d):
     server.type(APP)
     account = d.element("#username")
     account.clear()
-    account.type("alice@example.org")
+    account.type(account_name)
     d.element("#password").type(TOKEN)
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-sign-in.png"))
     d.element("#sign-in-button").click()
@@ -146,13 +146,44 @@ def a_bounce_reported_later_is_shown(d):
     d.screenshot(os.path.join(ARTIFACTS, "rustmailer-bounce.png"))
 
 
+def open_row(d, subject):
+    wait("a row %r" % subject, lambda: any(subject in s for s in row_subjects(d)), 30)
+    d.run("const r = [...document.querySelectorAll('.message-row')].find(r => r.querySelector('.subject').textContent.includes(arguments[0]));"
+          "r.querySelector('.message-open').click();", subject)
+
+
+def reader_chips(d):
+    return d.run("return [...document.querySelectorAll('.message-view .label-chip')].map(c => c.textContent)")
+
+
+def labels_through_custom_flags(d):
+    """Alice's server keeps flags of the client's naming (`\\*` in PERMANENTFLAGS): a label set in
+    Petrel is a custom flag there, read back after a reload. Bob's keeps none: no label control."""
+    open_inbox(d)
+    open_row(d, "Welcome to RustMailer")
+    d.element(".message-view .label", timeout=30).click()
+    d.element("#label-new-name", timeout=10).type("Travel")
+    d.element("#label-new-add").click()
+    d.element("#labels-close").click()
+    wait("the chip", lambda: reader_chips(d) == ["Travel"], 30)
+    sign_in(d)
+    open_row(d, "Welcome to RustMailer")
+    wait("the label read back from RustMailer's flags", lambda: reader_chips(d) == ["Travel"], 30)
+    d.screenshot(os.path.join(ARTIFACTS, "rustmailer-label.png"))
+    sign_in(d, "bob@example.org")
+    open_row(d, "Lunch?")
+    d.element(".message-view .reply", timeout=30)
+    assert not d.find(".message-view .label"), "no label control where the server keeps no custom flags"
+    sign_in(d)
+
+
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     d = Driver()
     failed = []
     try:
         sign_in(d)
-        for journey in (reads_the_inbox, reads_a_conversation, an_answer_that_cannot_be_read_is_named_not_offline, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown):
+        for journey in (reads_the_inbox, reads_a_conversation, an_answer_that_cannot_be_read_is_named_not_offline, sends_exactly_once, undo_takes_the_task_back, a_bounce_reported_later_is_shown, labels_through_custom_flags):
             if not run_journey(d, journey.__name__, journey, os.path.join(ARTIFACTS, "failed-%s.png" % journey.__name__)):
                 failed.append(journey.__name__)
     finally:

@@ -98,7 +98,7 @@ fn carry_out(command: Command, state: ShellState, ctx: MailContext, total: u64) 
         }
         Command::Label => {
             let ids = state.targets(&ctx);
-            if !ids.is_empty() {
+            if !ids.is_empty() && crate::ui::labels::offered(&ctx) {
                 state.dialog.set(Some(Dialog::Labels(ids)));
             }
         }

@@ -135,13 +135,18 @@ fn BatchBar() -> impl IntoView {
                     >
                         "Move…"
                     </button>
-                    <button
-                        type="button"
-                        id="batch-label"
-                        on:click=move |_| state.dialog.set(Some(Dialog::Labels(state.targets(&ctx))))
-                    >
-                        "Label…"
-                    </button>
+                    {crate::ui::labels::offered(&ctx)
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    id="batch-label"
+                                    on:click=move |_| state.dialog.set(Some(Dialog::Labels(state.targets(&ctx))))
+                                >
+                                    "Label…"
+                                </button>
+                            }
+                        })}
                     {crate::ui::snooze::offered(&ctx)
                         .then(|| {
                             view! {
@@ -188,8 +193,21 @@ pub fn FolderNav(waiting: Signal<usize>) -> impl IntoView {
                 on_select=Callback::new(move |id: String| state.show(Page::Folder(id)))
             />
             <FolderTools selected=selected />
-            <LabelNav on_pick=Callback::new(move |name: String| {
-                state.search(&ctx, &format!("label:\"{}\"", name.replace('"', "")))
+            <LabelNav on_pick=Callback::new(move |label: crate::mail::labels::Label| {
+                let filter = crate::mail::Filter {
+                    has_keyword: Some(label.keyword),
+                    ..Default::default()
+                };
+                state
+                    .show(Page::Search {
+                        text: format!("label:\"{}\"", label.name),
+                        query: MailQuery {
+                            filter,
+                            sort: SortBy::ReceivedAt,
+                            ascending: false,
+                            threads: false,
+                        },
+                    })
             }) />
             <button
                 type="button"

@@ -30,6 +30,8 @@ pub struct Mail {
     pub date_ms: i64,
     pub internal_date_ms: i64,
     pub flags: BTreeSet<i32>,
+    /// Flags of the client's naming (CUSTOM), kept where the account's server allows them.
+    pub custom_flags: BTreeSet<String>,
     pub text: String,
     pub html: Option<String>,
     pub attachments: Vec<Attachment>,
@@ -88,6 +90,8 @@ pub struct Account {
     pub created_at: i64,
     pub mailboxes: Vec<Mailbox>,
     pub next_mailbox_id: u64,
+    /// Whether its IMAP server keeps flags of the client's naming (`\*` in PERMANENTFLAGS).
+    pub custom_flags: bool,
 }
 
 impl Account {
@@ -99,6 +103,7 @@ impl Account {
             created_at: SEED_EPOCH_MS - 90 * 86_400_000,
             mailboxes: vec![],
             next_mailbox_id: id * 1000 + 1,
+            custom_flags: true,
         };
         use pb::AttributeEnum as A;
         for (name, special) in [
@@ -147,6 +152,7 @@ pub fn new_mail(from: (&str, &str), to: &str, subject: &str, text: &str, date_ms
         date_ms,
         internal_date_ms: date_ms,
         flags: BTreeSet::new(),
+        custom_flags: BTreeSet::new(),
         text: text.to_owned(),
         html: None,
         attachments: vec![],
@@ -247,6 +253,8 @@ pub fn seed(bulk: u32) -> Vec<Account> {
         }
     }
     let mut bob = Account::new(2, "bob@example.org", "Bob Builder");
+    // Bob's IMAP server keeps only the system flags: no labels there.
+    bob.custom_flags = false;
     bob.mailbox_mut("INBOX").expect("seeded").append(new_mail(
         ("Alice Example", me),
         "bob@example.org",

@@ -449,19 +449,43 @@ impl pb::message_service_server::MessageService for Services {
         let r = request.into_inner();
         let action = r.action.unwrap_or_default();
         let mut world = self.0.lock();
-        let email = world.account(r.account_id)?.email.clone();
+        let (email, custom_ok) = {
+            let account = world.account(r.account_id)?;
+            (account.email.clone(), account.custom_flags)
+        };
         let m = world.mailbox_mut(r.account_id, &r.mailbox_name)?;
         let mut changed = vec![];
+        // A flag of the client's naming is kept only where the server allows them (as IMAP
+        // STORE without `\*` in PERMANENTFLAGS: silently not kept).
+        let custom = |f: &pb::EnvelopeFlag| {
+            (f.flag == pb::EmailFlag::Custom as i32).then(|| f.custom.clone().unwrap_or_default())
+        };
         for uid in &r.uids {
             let Some(mail) = m.mails.get_mut(uid) else { continue };
             if !action.overwrite.is_empty() {
-                mail.flags = action.overwrite.iter().map(|f| f.flag).collect();
+                mail.flags = action.overwrite.iter().filter(|f| custom(f).is_none()).map(|f| f.flag).collect();
+                mail.custom_flags = action.overwrite.iter().filter_map(custom).filter(|_| custom_ok).collect();
             }
             for f in &action.add {
-                mail.flags.insert(f.flag);
+                match custom(f) {
+                    Some(name) if custom_ok => {
+                        mail.custom_flags.insert(name);
+                    }
+                    Some(_) => {}
+                    None => {
+                        mail.flags.insert(f.flag);
+                    }
+                }
             }
             for f in &action.remove {
-                mail.flags.remove(&f.flag);
+                match custom(f) {
+                    Some(name) => {
+                        mail.custom_flags.remove(&name);
+                    }
+                    None => {
+                        mail.flags.remove(&f.flag);
+                    }
+                }
             }
             changed.push(*uid);
         }

@@ -188,6 +188,7 @@ fn compose(
         date_ms: now,
         internal_date_ms: now,
         flags: [pb::EmailFlag::Seen as i32].into_iter().collect(),
+        custom_flags: Default::default(),
         text: text.unwrap_or_default(),
         html,
         attachments: vec![],
@@ -295,6 +296,7 @@ fn finish(shared: &Shared, id: u64) {
     for account in world.accounts.iter_mut().filter(|a| recipients.iter().any(|r| r.eq_ignore_ascii_case(&a.email))) {
         let mut copy = mail.clone();
         copy.flags.clear();
+        copy.custom_flags.clear();
         let email = account.email.clone();
         let account_id = account.id;
         if let Some(inbox) = account.mailbox_mut("INBOX") {

@@ -164,7 +164,16 @@ pub fn envelope(account: &Account, mailbox: &Mailbox, mail: &Mail) -> pb::EmailE
         id: mail.uid.to_string(),
         internal_date: Some(mail.internal_date_ms),
         size: size as u32,
-        flags: mail.flags.iter().map(|f| flag(*f)).collect(),
+        flags: mail
+            .flags
+            .iter()
+            .map(|f| flag(*f))
+            .chain(
+                mail.custom_flags
+                    .iter()
+                    .map(|c| pb::EnvelopeFlag { flag: pb::EmailFlag::Custom as i32, custom: Some(c.clone()) }),
+            )
+            .collect(),
         flags_hash: None,
         bcc: vec![],
         cc: mail.cc.iter().map(addr).collect(),
@@ -217,7 +226,12 @@ pub fn mailbox_info(account: &Account, mailbox: &Mailbox) -> pb::MailBox {
         .collect(),
         exists: mailbox.mails.len() as u32,
         unseen: Some(mailbox.unseen()),
-        permanent_flags: vec![],
+        permanent_flags: if account.custom_flags {
+            // RustMailer reports IMAP's `\*` (any flag may be created) as MAY_CREATE.
+            vec![flag(pb::EmailFlag::MayCreate as i32)]
+        } else {
+            vec![]
+        },
         uid_next: Some(mailbox.uid_next),
         uid_validity: Some(mailbox.uid_validity),
         highest_modseq: None,
