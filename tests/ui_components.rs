@@ -224,6 +224,8 @@ fn every_shortcut_in_the_help_is_bound() {
         ("#", Command::Delete),
         ("s", Command::ToggleFlag),
         ("m", Command::Move),
+        ("l", Command::Label),
+        ("b", Command::Snooze),
         ("!", Command::Spam),
         ("z", Command::Undo),
         ("/", Command::Search),
@@ -238,7 +240,7 @@ fn every_shortcut_in_the_help_is_bound() {
     assert_eq!(command_for("s", false, false, true), Some(Command::GoSent));
     assert_eq!(command_for("d", false, false, true), Some(Command::GoDrafts));
     assert_eq!(command_for("q", false, false, true), None);
-    assert_eq!(HELP.len(), 17);
+    assert_eq!(HELP.len(), 19);
 }
 
 #[wasm_bindgen_test]
