@@ -50,6 +50,16 @@ got=$(node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}' || tru
 axe_want=$(node -p "require('./package.json').devDependencies['axe-core']" 2>/dev/null || true)
 got=$(node -p "require('./node_modules/axe-core/package.json').version" 2>/dev/null || true)
 [ -n "$got" ] && [ "$got" = "$axe_want" ] && pass "axe-core $got (npm)" || fail "node_modules/axe-core is '${got:-missing}', package.json pins ${axe_want:-?}"
+# The edge runtimes the edge suite and petrel-edge run in.
+for tool in workerd deno; do
+  want=$(node -p "require('./package.json').devDependencies['$tool']" 2>/dev/null || true)
+  got=$(node -p "require('./node_modules/$tool/package.json').version" 2>/dev/null || true)
+  if [ -n "$got" ] && [ "$got" = "$want" ] && node_modules/.bin/$tool --version >/dev/null 2>&1; then
+    pass "$tool $got (npm)"
+  else
+    fail "node_modules/$tool is '${got:-missing}' (or does not run), package.json pins ${want:-?}"
+  fi
+done
 rustup target list --installed | grep -qx wasm32-unknown-unknown && pass "rust target wasm32-unknown-unknown" \
   || fail "rust target wasm32-unknown-unknown is missing"
 command -v node >/dev/null && pass "node $(node --version)" || fail "node is missing (scripts/build compresses with it)"

@@ -30,6 +30,9 @@ pub enum JmapError {
     Protocol(String),
     #[error("the account has no {0} capability on this server")]
     MissingCapability(String),
+    /// The runtime lacks what this needs (an edge runtime without WebSocket, say).
+    #[error("{0}")]
+    Runtime(#[from] crate::net::runtime::Missing),
     #[error("the file {blob_id} is not what the server said it was (SHA-256 {actual}, expected {expected}); it was not opened")]
     BlobDigestMismatch { blob_id: String, expected: String, actual: String },
     #[error("the file is larger than the {limit}-byte limit")]

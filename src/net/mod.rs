@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod gate;
 pub mod queue;
 pub mod retry_after;
+pub mod runtime;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

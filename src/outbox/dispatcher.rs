@@ -17,8 +17,9 @@ use wasm_bindgen::JsCast;
 
 use super::classify;
 use super::queue::{Failure, Job, JobState, OutboxError, Policy, Priority, Queue, Stats, Undo};
+use super::store::JobStore;
 use super::tabs::{self, JobChannel, DISPATCH_LOCK};
-use crate::cache::{kind, OfflineCache, Op, OUTBOX};
+use crate::cache::OfflineCache;
 use crate::mail::backend::{MailBackend, SendMailboxes};
 use crate::mail::{Draft, MailError};
 use crate::net::{now_ms, sleep};
@@ -68,7 +69,7 @@ impl Drop for Subscription {
 pub struct Outbox {
     queue: Rc<RefCell<Queue>>,
     policy: Policy,
-    cache: Option<Rc<OfflineCache>>,
+    store: Option<Rc<dyn JobStore>>,
     senders: RefCell<HashMap<String, Sender>>,
     running: Cell<bool>,
     channel: Option<JobChannel>,
@@ -79,8 +80,13 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// The outbox as persisted, following other tabs' changes from now on.
+    /// The outbox as persisted in the offline cache, following other tabs' changes from now on.
     pub async fn open(cache: Option<Rc<OfflineCache>>, policy: Policy) -> Outbox {
+        Outbox::open_on(cache.map(|c| c as Rc<dyn JobStore>), policy).await
+    }
+
+    /// The outbox as persisted in `store` (an edge runtime's storage, where there is no IndexedDB).
+    pub async fn open_on(store: Option<Rc<dyn JobStore>>, policy: Policy) -> Outbox {
         let queue = Rc::new(RefCell::new(Queue::default()));
         let listeners: Listeners = Rc::default();
         let bell = Bell::default();
@@ -98,7 +104,7 @@ impl Outbox {
         let outbox = Outbox {
             queue,
             policy,
-            cache,
+            store,
             senders: RefCell::default(),
             running: Cell::new(false),
             channel,
@@ -113,8 +119,8 @@ impl Outbox {
 
     /// Takes in what IndexedDB holds (other tabs may have written while this one was away).
     async fn reload(&self) {
-        let Some(cache) = &self.cache else { return };
-        let texts = cache.load_kind(OUTBOX, kind::JOB).await.unwrap_or_default();
+        let Some(store) = &self.store else { return };
+        let texts = store.load_jobs().await.unwrap_or_default();
         let mut changed = false;
         {
             let mut queue = self.queue.borrow_mut();
@@ -293,9 +299,9 @@ impl Outbox {
 
     async fn persist(&self, id: &str) {
         let Some(json) = self.queue.borrow().get(id).and_then(|j| serde_json::to_string(j).ok()) else { return };
-        if let Some(cache) = &self.cache {
+        if let Some(store) = &self.store {
             // A write that fails leaves the job in memory; it is written with its next change.
-            let _ = cache.save(OUTBOX, vec![Op::Put { kind: kind::JOB, id: id.to_owned(), json: json.clone() }]).await;
+            let _ = store.save_job(id, &json).await;
         }
         if let Some(channel) = &self.channel {
             channel.post(&json);

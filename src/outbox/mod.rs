@@ -5,6 +5,7 @@
 //! - [`classify`]: what a failed attempt means for the next one.
 //! - `dispatcher`: sends the jobs; `tabs`: one dispatcher at a time across tabs and workers.
 //! - `background`: sends waiting mail from a service worker with no page open, under a [`grant`].
+//! - `store`: where jobs are kept: IndexedDB in a browser, the host's storage in an edge runtime.
 
 #[cfg(target_arch = "wasm32")]
 pub mod background;
@@ -12,6 +13,8 @@ pub mod background;
 pub mod dispatcher;
 pub mod grant;
 pub mod queue;
+#[cfg(target_arch = "wasm32")]
+pub mod store;
 #[cfg(target_arch = "wasm32")]
 pub mod tabs;
 

@@ -201,8 +201,12 @@ async fn run_event_source(
     let Some(url) = session.event_source_url(&types, false, options.ping_secs) else {
         return Ended::Unsupported("no eventSourceUrl".into());
     };
+    // A push stream is many small events: compressing them only delays each, and an edge runtime's
+    // decoder may fail on a stream that stops mid-frame (Deno's on Cyrus's brotli). Browsers set
+    // Accept-Encoding themselves and drop this one; edge runtimes send it.
     let mut request = HttpRequest::get(url)
         .header("accept", "text/event-stream")
+        .header("accept-encoding", "identity")
         .header("authorization", client.credentials().authorization_header());
     if !last_event_id.is_empty() {
         request = request.header("last-event-id", last_event_id.clone());
@@ -267,12 +271,50 @@ pub struct JmapWebSocket {
 
 impl Drop for JmapWebSocket {
     fn drop(&mut self) {
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        self.socket.set_onerror(None);
+        for (kind, callback) in ["open", "message", "close", "error"].into_iter().zip(&self._callbacks) {
+            let _ = self.socket.remove_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        }
         let _ = self.socket.close();
     }
+}
+
+/// workerd's client WebSocket: a fetch with an Upgrade header, answered 101 with the socket on
+/// the response (not yet accepted). Returns it with the subprotocol the server chose.
+async fn upgrade_through_fetch(url: &str, authorization: &str) -> Result<(web_sys::WebSocket, String), JmapError> {
+    use js_sys::{Function, Promise, Reflect};
+    let unreachable = |why: String| JmapError::Network(NetError::Unreachable(why));
+    let headers = web_sys::Headers::new().map_err(|_| unreachable("no Headers".into()))?;
+    for (name, value) in
+        [("upgrade", "websocket"), ("sec-websocket-protocol", websocket::SUBPROTOCOL), ("authorization", authorization)]
+    {
+        headers.append(name, value).map_err(|_| unreachable("a WebSocket handshake header".into()))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&headers);
+    let global = js_sys::global();
+    let fetch: Function = Reflect::get(&global, &"fetch".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or(JmapError::Runtime(crate::net::runtime::Missing(crate::net::runtime::Feature::Fetch)))?;
+    let promise: Promise = fetch
+        .call2(&global, &url.into(), &init)
+        .map_err(|e| unreachable(crate::net::fetch_js_message(&e)))?
+        .unchecked_into();
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| unreachable(crate::net::fetch_js_message(&e)))?
+        .unchecked_into();
+    match response.status() {
+        101 => {}
+        401 => return Err(JmapError::Unauthorized),
+        status => return Err(JmapError::Http { status, detail: "the WebSocket handshake was refused".into() }),
+    }
+    let socket = Reflect::get(&response, &"webSocket".into())
+        .ok()
+        .filter(|s| !s.is_null() && !s.is_undefined())
+        .ok_or_else(|| JmapError::Protocol("the 101 answer carried no WebSocket".into()))?;
+    let protocol = response.headers().get("sec-websocket-protocol").ok().flatten().unwrap_or_default();
+    Ok((socket.unchecked_into(), protocol))
 }
 
 impl JmapWebSocket {
@@ -293,9 +335,20 @@ impl JmapWebSocket {
                 .ok_or_else(|| JmapError::MissingCapability(capability::WEBSOCKET.into()))?
                 .to_owned(),
         };
-        let url = websocket::websocket_url(&session.url, &advertised, client.credentials())?;
-        let socket = web_sys::WebSocket::new_with_str(&url, websocket::SUBPROTOCOL)
-            .map_err(|_| JmapError::Network(NetError::Unreachable("the WebSocket URL was refused".into())))?;
+        crate::net::runtime::require(crate::net::runtime::Feature::WebSocket)?;
+        // workerd opens client WebSockets only through fetch (which carries headers); elsewhere
+        // `new WebSocket`, which cannot, so the credentials go in the URL.
+        let through_fetch = js_sys::Reflect::has(&js_sys::global(), &"WebSocketPair".into()).unwrap_or(false);
+        let (socket, chosen_protocol) = if through_fetch {
+            let url = websocket::handshake_url(&session.url, &advertised)?;
+            let (socket, protocol) = upgrade_through_fetch(&url, &client.credentials().authorization_header()).await?;
+            (socket, Some(protocol))
+        } else {
+            let url = websocket::websocket_url(&session.url, &advertised, client.credentials())?;
+            let socket = web_sys::WebSocket::new_with_str(&url, websocket::SUBPROTOCOL)
+                .map_err(|_| JmapError::Network(NetError::Unreachable("the WebSocket URL was refused".into())))?;
+            (socket, None)
+        };
         let events = LocalQueue::new();
         let mut callbacks = Vec::new();
         let on = |events: &LocalQueue<WsEvent>, f: fn(web_sys::Event) -> WsEvent| {
@@ -312,10 +365,10 @@ impl JmapWebSocket {
             WsEvent::Closed(format!("the WebSocket closed (code {code})"))
         });
         let error = on(&events, |_| WsEvent::Closed("the WebSocket failed".into()));
-        socket.set_onopen(Some(open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(close.as_ref().unchecked_ref()));
-        socket.set_onerror(Some(error.as_ref().unchecked_ref()));
+        // Listeners, not on* attributes: workerd's sockets have only addEventListener.
+        for (kind, callback) in [("open", &open), ("message", &message), ("close", &close), ("error", &error)] {
+            let _ = socket.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        }
         callbacks.extend([open, message, close, error]);
         let ws = JmapWebSocket {
             socket,
@@ -325,16 +378,29 @@ impl JmapWebSocket {
             max_frame,
             _callbacks: callbacks,
         };
-        match ws.events.next().await {
-            Some(WsEvent::Open) => {}
-            Some(WsEvent::Closed(reason)) => return Err(JmapError::Network(NetError::Unreachable(reason))),
-            _ => return Err(JmapError::Protocol("the WebSocket did not open".into())),
-        }
-        if ws.socket.protocol() != websocket::SUBPROTOCOL {
-            return Err(JmapError::Protocol(format!(
-                "the server chose subprotocol {:?}, not jmap",
+        let protocol = match chosen_protocol {
+            Some(protocol) => {
+                // Accepted only now, with every listener in place: from here it is open.
+                let accept = js_sys::Reflect::get(&ws.socket, &"accept".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                    .ok_or_else(|| JmapError::Protocol("the upgraded WebSocket cannot be accepted".into()))?;
+                accept
+                    .call0(&ws.socket)
+                    .map_err(|_| JmapError::Protocol("the upgraded WebSocket was refused".into()))?;
+                protocol
+            }
+            None => {
+                match ws.events.next().await {
+                    Some(WsEvent::Open) => {}
+                    Some(WsEvent::Closed(reason)) => return Err(JmapError::Network(NetError::Unreachable(reason))),
+                    _ => return Err(JmapError::Protocol("the WebSocket did not open".into())),
+                }
                 ws.socket.protocol()
-            )));
+            }
+        };
+        if protocol != websocket::SUBPROTOCOL {
+            return Err(JmapError::Protocol(format!("the server chose subprotocol {protocol:?}, not jmap")));
         }
         Ok(ws)
     }

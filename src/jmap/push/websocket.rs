@@ -19,6 +19,25 @@ pub const SUBPROTOCOL: &str = "jmap";
 /// the Authorization header. Cyrus advertises a host-less `wss:/jmap/ws/`: the host and, for a plain
 /// http session, the scheme come from the session URL.
 pub fn websocket_url(session_url: &Url, advertised: &str, credentials: &Credentials) -> Result<String, JmapError> {
+    let mut url = resolve(session_url, advertised)?;
+    match credentials {
+        Credentials::Basic { username, password } => url.set_credentials(username, password),
+        Credentials::Bearer { token } => url.append_query_pair("access_token", token),
+    }
+    Ok(url.to_string())
+}
+
+/// The same address as an http(s) URL without credentials, for runtimes that open a WebSocket
+/// through `fetch` with an Upgrade header (workerd), where the credentials go in the
+/// Authorization header as on any other request.
+pub fn handshake_url(session_url: &Url, advertised: &str) -> Result<String, JmapError> {
+    let mut url = resolve(session_url, advertised)?;
+    let scheme = if url.scheme() == "wss" { "https" } else { "http" };
+    url.set_scheme(scheme).map_err(|e| JmapError::Protocol(format!("the WebSocket URL {advertised:?} {e}")))?;
+    Ok(url.to_string())
+}
+
+fn resolve(session_url: &Url, advertised: &str) -> Result<Url, JmapError> {
     let bad = |why: &str| JmapError::Protocol(format!("the WebSocket URL {advertised:?} {why}"));
     let secure_session = session_url.scheme() == "https";
     let (scheme, rest) = match advertised.split_once(':') {
@@ -27,7 +46,7 @@ pub fn websocket_url(session_url: &Url, advertised: &str, credentials: &Credenti
         }
         _ => (None, advertised),
     };
-    let mut url = if let Some(after) = rest.strip_prefix("//") {
+    let url = if let Some(after) = rest.strip_prefix("//") {
         Url::parse(&format!("{}://{after}", scheme.as_deref().unwrap_or("wss"))).map_err(|e| bad(&e.to_string()))?
     } else {
         let mut base = session_url.clone();
@@ -35,11 +54,7 @@ pub fn websocket_url(session_url: &Url, advertised: &str, credentials: &Credenti
         base.set_scheme(scheme).map_err(|e| bad(&e.to_string()))?;
         base.join(rest).map_err(|e| bad(&e.to_string()))?
     };
-    match credentials {
-        Credentials::Basic { username, password } => url.set_credentials(username, password),
-        Credentials::Bearer { token } => url.append_query_pair("access_token", token),
-    }
-    Ok(url.to_string())
+    Ok(url)
 }
 
 /// A request frame: the usual request object with `@type` and an `id` to match the response by.
@@ -145,6 +160,8 @@ mod tests {
             "ws://127.0.0.1:8080/jmap/ws/?access_token=t"
         );
         assert!(websocket_url(&http, "wss://", &basic).is_err());
+        assert_eq!(handshake_url(&http, "wss:/jmap/ws/").unwrap(), "http://127.0.0.1:8080/jmap/ws/");
+        assert_eq!(handshake_url(&https, "wss://push.example.com/ws").unwrap(), "https://push.example.com/ws");
     }
 
     #[test]
