@@ -36,6 +36,11 @@ pub struct Config {
     #[arg(long = "cors-origin", env = "PETREL_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Writes the app's edge manifest (what petrel-edge serves, with this gateway's headers) to
+    /// this file and exits, serving nothing.
+    #[arg(long, value_name = "FILE")]
+    pub write_edge_manifest: Option<PathBuf>,
+
     /// Demo mode only: `LOGIN:PASSWORD` the app signs in with by itself. Never use on a real server.
     #[arg(long, env = "PETREL_DEMO_LOGIN", value_parser = parse_demo_login, hide_env_values = true)]
     pub demo_login: Option<(String, String)>,

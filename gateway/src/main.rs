@@ -4,6 +4,7 @@
 //! Authorization header that EventSource cannot send. See `--help` for the flags.
 
 mod config;
+mod edge_manifest;
 mod events;
 mod grpc_frames;
 mod grpc_web;
@@ -119,6 +120,15 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 #[tokio::main]
 async fn main() {
     let config = Config::parse();
+    if let Some(out) = &config.write_edge_manifest {
+        let written = edge_manifest::manifest(&config.app_dir)
+            .and_then(|m| std::fs::write(out, serde_json::to_vec_pretty(&m).unwrap_or_default()));
+        if let Err(e) = written {
+            eprintln!("petrel-gateway: cannot write the edge manifest of {}: {e}", config.app_dir.display());
+            std::process::exit(1);
+        }
+        return;
+    }
     if !config.app_dir.is_dir() {
         eprintln!(
             "petrel-gateway: warning: app folder {} does not exist yet; build the app with `trunk build --release`",

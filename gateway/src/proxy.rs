@@ -82,6 +82,53 @@ fn move_token_to_header(parts: &mut hyper::http::request::Parts) {
     }
 }
 
+/// A browser sends the credentials of a WebSocket URL (`user:password@host`) only when a 401 asks
+/// for Basic, and Chromium does not when the server names another scheme first (Stalwart: Bearer,
+/// then Basic). The browser is offered the Basic challenges alone (when there are any).
+fn basic_challenge_only(headers: &mut hyper::HeaderMap) {
+    let challenges: Vec<String> = headers
+        .get_all(header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(split_challenges)
+        .collect();
+    let basic: Vec<&String> =
+        challenges.iter().filter(|c| c.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic "))).collect();
+    if basic.is_empty() {
+        return;
+    }
+    headers.remove(header::WWW_AUTHENTICATE);
+    for challenge in basic {
+        if let Ok(v) = HeaderValue::from_str(challenge) {
+            headers.append(header::WWW_AUTHENTICATE, v);
+        }
+    }
+}
+
+/// One header value's challenges: a comma starts a new one where a scheme name and a space follow
+/// (`Bearer realm="a", Basic realm="b"`); commas between a challenge's parameters do not.
+fn split_challenges(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut rest = value;
+    while let Some(comma) = rest.find(',') {
+        let (head, tail) = rest.split_at(comma);
+        let after = tail[1..].trim_start();
+        let token_len = after.find(|c: char| !c.is_ascii_alphanumeric() && c != '-').unwrap_or(after.len());
+        current.push_str(head);
+        if token_len > 0 && after[token_len..].starts_with(' ') {
+            out.push(std::mem::take(&mut current));
+            rest = after;
+        } else {
+            current.push(',');
+            rest = &tail[1..];
+        }
+    }
+    current.push_str(rest);
+    out.push(current);
+    out.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+}
+
 fn is_websocket_upgrade(headers: &hyper::HeaderMap) -> bool {
     headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
@@ -156,6 +203,9 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
         }
     };
     let mut upstream_response = upstream_response;
+    if websocket && upstream_response.status() == StatusCode::UNAUTHORIZED {
+        basic_challenge_only(upstream_response.headers_mut());
+    }
     if let (Some(client_upgrade), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, upstream_response.status()) {
         let upstream_upgrade = hyper::upgrade::on(&mut upstream_response);
         tokio::spawn(async move {
@@ -400,6 +450,27 @@ mod tests {
         move_token_to_header(&mut parts);
         assert_eq!(parts.headers[header::AUTHORIZATION], "Basic abc", "explicit credentials win");
         assert_eq!(parts.uri, "/jmap/ws/");
+    }
+
+    #[test]
+    fn a_websocket_401_offers_the_browser_basic_alone() {
+        let mut h = hyper::HeaderMap::new();
+        h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"Stalwart Server\""));
+        h.append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Stalwart Server\", charset=\"UTF-8\""),
+        );
+        basic_challenge_only(&mut h);
+        let left: Vec<_> = h.get_all(header::WWW_AUTHENTICATE).iter().collect();
+        assert_eq!(left, ["Basic realm=\"Stalwart Server\", charset=\"UTF-8\""]);
+        let mut one_line = hyper::HeaderMap::new();
+        one_line.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"a\", Basic realm=\"b\""));
+        basic_challenge_only(&mut one_line);
+        assert_eq!(one_line[header::WWW_AUTHENTICATE], "Basic realm=\"b\"");
+        let mut bearer_only = hyper::HeaderMap::new();
+        bearer_only.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"a\""));
+        basic_challenge_only(&mut bearer_only);
+        assert_eq!(bearer_only[header::WWW_AUTHENTICATE], "Bearer realm=\"a\"", "nothing else to offer: left alone");
     }
 
     #[test]

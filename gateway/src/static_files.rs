@@ -48,7 +48,7 @@ fn file_for(root: &Path, url_path: &str) -> Option<PathBuf> {
 }
 
 /// Decodes %XX escapes; `None` for malformed escapes, non-UTF-8, NUL or backslashes.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
+pub fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -176,14 +176,29 @@ pub async fn serve(root: &Path, request: &Request<hyper::body::Incoming>) -> Res
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(ETAG, etag);
     }
-    let cache = if !index && is_hashed_asset(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache_control(&path)));
     if let Some(csp) = csp.and_then(|csp| HeaderValue::from_str(&csp).ok()) {
         headers.insert("content-security-policy", csp);
     }
-    add_security_headers(headers);
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     head_only(request, response)
 }
+
+/// How long a file may be kept: hashed assets for good, everything else (the page, the service
+/// worker, the manifest) checked each time.
+pub fn cache_control(path: &Path) -> &'static str {
+    let index = path.file_name().and_then(|n| n.to_str()) == Some("index.html");
+    if !index && is_hashed_asset(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
+/// The copies scripts/build writes beside a file, best first: (Content-Encoding, file suffix).
+pub const PRECOMPRESSED: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
 
 /// The copies scripts/build writes beside a file (`x.wasm.br`, `x.wasm.gz`), best first, as
 /// (Content-Encoding, path, metadata). A copy older than its file is stale and never served.
@@ -192,7 +207,7 @@ async fn precompressed_variants(
     identity: &std::fs::Metadata,
 ) -> Vec<(&'static str, PathBuf, std::fs::Metadata)> {
     let mut found = Vec::new();
-    for (coding, suffix) in [("br", "br"), ("gzip", "gz")] {
+    for (coding, suffix) in PRECOMPRESSED {
         let mut name = path.as_os_str().to_owned();
         name.push(".");
         name.push(suffix);
@@ -263,10 +278,9 @@ fn if_none_match(request: &Request<hyper::body::Incoming>, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-fn add_security_headers(headers: &mut hyper::HeaderMap) {
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-}
+/// Sent with every file.
+pub const SECURITY_HEADERS: [(&str, &str); 2] =
+    [("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer")];
 
 fn head_only(request: &Request<hyper::body::Incoming>, response: Response<Body>) -> Response<Body> {
     if request.method() == Method::HEAD {
