@@ -30,6 +30,9 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
     // One save at a time, each from what the last one left: a change made while a save is on its
     // way would be built from the script before it, and undo it.
     let busy = RwSignal::new(false);
+    // Where focus goes when a save closes the editor (its Save button is gone): the line saying
+    // what happened, so a keyboard user hears it and goes on from the page's top.
+    let status = NodeRef::<leptos::html::P>::new();
     // Answers that come after the page closed are dropped (`try_set`).
     let reload = move || {
         let connection = ctx.connection.get_untracked();
@@ -76,8 +79,12 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
             }
             let (text, failure) = match answer {
                 Ok(Ok(())) => {
+                    let was_editing = editing.try_with_untracked(Option::is_some).unwrap_or(false);
                     if editing.try_set(None).is_none() {
                         reload();
+                        if let Some(line) = status.get_untracked().filter(|_| was_editing) {
+                            super::focus::focus_after_render(&line);
+                        }
                     }
                     (done, None)
                 }
@@ -116,7 +123,7 @@ pub fn FiltersPage(start_with: Option<Rule>) -> impl IntoView {
             <h2 id="filters-title">"Filters"</h2>
             <p class="hint">"The server applies these rules to mail as it arrives, also while Petrel is closed."</p>
             <Alert text=problem />
-            <p role="status" class="filters-status">
+            <p role="status" class="filters-status" tabindex="-1" node_ref=status>
                 {move || said.get()}
             </p>
             {move || match loaded.get() {

@@ -553,6 +553,9 @@ def journey_filters(d, seeder):
     shot(d, "features-filters-editor.png")
     d.element("#rule-save").click()
     saved(d, "The rule “Digests %s” is saved" % TOKEN)
+    # The editor (and its Save button) closed: focus goes on to the line that says what happened.
+    d.wait_for("focus on the saved line", lambda: d.run(
+        "return !!document.activeElement && document.activeElement.classList.contains('filters-status')"), 10)
     d.wait_for("the rule listed", lambda: shows(d, ".rule", "Digests " + TOKEN), 30)
     d.wait_for("the other script kept (included)", lambda: not d.find(".other-script") and shows(d, ".included-script", other), 30)
     shot(d, "features-filters-list.png")
