@@ -38,7 +38,8 @@ function text(status, body) {
 
 /**
  * Answers one request. `runtime` gives `assets.fetch(path)` (the app's files), `manifest` (the
- * build's), `settings` (settingsFrom) and `proxyWebSocket(request, target, headers)`.
+ * build's), `settings` (settingsFrom), `fetchUpstream(target, init)` (a fetch that leaves the
+ * server's encoding alone, or asks for none) and `proxyWebSocket(request, target, headers)`.
  */
 export async function handle(request, runtime) {
   const url = new URL(request.url);
@@ -86,9 +87,10 @@ async function serveFile(request, url, { assets, manifest }) {
   if (request.method !== "GET" && request.method !== "HEAD") return text(405, "only GET and HEAD are served here");
   let path = decodePath(url.pathname);
   if (path === null) return text(400, "bad path");
+  // As the gateway decides: by the last segment the browser asked for (`/mail/inbox/` is a route).
+  const lastSegment = path.split("/").filter(Boolean).pop() ?? "";
   if (path.endsWith("/")) path += "index.html";
   let entry = manifest.files[path];
-  const lastSegment = path.slice(path.lastIndexOf("/") + 1);
   if (!entry && !lastSegment.includes(".")) {
     // Client-side routes: the app itself decides what to show.
     entry = manifest.files["/index.html"];
@@ -107,6 +109,12 @@ async function serveFile(request, url, { assets, manifest }) {
   }
   const stored = await assets.fetch(variant.file);
   if (!stored.ok) return text(404, "not found");
+  const storedLength = stored.headers.get("content-length");
+  if (storedLength !== null && Number(storedLength) !== variant.length) {
+    // dist/ was rebuilt after the manifest: its lengths and validators no longer hold.
+    await stored.body?.cancel();
+    return text(500, `${variant.file} changed after petrel-edge's manifest was written: run scripts/build-edge`);
+  }
   headers.set("content-length", String(variant.length));
   // The bytes are already encoded: workerd must send them as they are (Deno ignores the option).
   return new Response(request.method === "HEAD" ? null : stored.body, { status: 200, headers, encodeBody: "manual" });
@@ -205,7 +213,7 @@ function preflight(request, origin) {
   return new Response(null, { status: 204, headers });
 }
 
-async function proxyJmap(request, url, { settings, proxyWebSocket }) {
+async function proxyJmap(request, url, { settings, proxyWebSocket, fetchUpstream }) {
   const origin = allowedOrigin(request, settings);
   // Preflights are answered here: some servers (Cyrus before 3.13) demand auth on OPTIONS.
   if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
@@ -222,8 +230,19 @@ async function proxyJmap(request, url, { settings, proxyWebSocket }) {
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
   if (websocket) {
-    moveTokenToHeader(target, headers);
-    return proxyWebSocket(request, target, headers);
+    // Another site's page must not open a socket with credentials the browser keeps for this one.
+    const from = request.headers.get("origin");
+    if (from && from !== url.origin && !origin) return text(403, `WebSocket from ${from} refused: not an allowed origin`);
+    try {
+      moveTokenToHeader(target, headers);
+    } catch {
+      return text(400, "the access_token cannot be sent as a header");
+    }
+    try {
+      return await proxyWebSocket(request, target, headers);
+    } catch (error) {
+      return text(502, `the mail server at ${upstream.origin} refused the WebSocket (${error?.message ?? error})`);
+    }
   }
   const sessionRequest = request.method === "GET" && SESSION_PATHS.has(url.pathname);
   if (sessionRequest || (headers.get("accept") || "").includes("text/event-stream")) {
@@ -234,7 +253,8 @@ async function proxyJmap(request, url, { settings, proxyWebSocket }) {
   let answer;
   try {
     const hasBody = !["GET", "HEAD"].includes(request.method);
-    answer = await fetch(target, {
+    // As the server sent it: encoded bodies pass through encoded (fetchUpstream: see workerd.js, deno.js).
+    answer = await fetchUpstream(target, {
       method: request.method,
       headers,
       body: hasBody ? request.body : undefined,
@@ -278,9 +298,38 @@ async function proxyJmap(request, url, { settings, proxyWebSocket }) {
   return new Response(answer.body, init);
 }
 
+/** The body, up to `limit` bytes; null when it is larger. */
+async function readLimited(body, limit) {
+  const chunks = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += chunk.length;
+    if (length > limit) {
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
 async function sessionResponse(answer, headers, upstream) {
-  const bytes = new Uint8Array(await answer.arrayBuffer());
-  if (bytes.length > MAX_SESSION_BYTES) return text(502, "the mail server's session is larger than 1 MiB");
+  if ((answer.headers.get("content-encoding") || "identity") !== "identity") {
+    // Asked for plain (identity); a server that compresses anyway is passed on as it is.
+    return new Response(answer.body, { status: 200, headers, encodeBody: "manual" });
+  }
+  let bytes;
+  try {
+    bytes = answer.body ? await readLimited(answer.body, MAX_SESSION_BYTES) : new Uint8Array();
+  } catch (error) {
+    return text(502, `the mail server's session was cut off (${error?.message ?? error})`);
+  }
+  if (bytes === null) return text(502, "the mail server's session is larger than 1 MiB");
   let body = bytes;
   try {
     const session = JSON.parse(new TextDecoder().decode(bytes));

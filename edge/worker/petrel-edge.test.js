@@ -101,8 +101,25 @@ Deno.test("paths that leave the app, and other methods, are refused", async () =
   assertEquals((await handle(new Request("http://edge/x%zz"), runtime)).status, 400);
   assertEquals((await handle(new Request("http://edge/", { method: "POST", body: "x" }), runtime)).status, 405);
   assertEquals((await handle(new Request("http://edge/missing.js"), runtime)).status, 404);
-  const route = await handle(new Request("http://edge/settings/filters"), runtime);
-  assertEquals([route.status, await route.text()], [200, "page"], "a client-side route gets the page");
+  for (const path of ["/settings/filters", "/mail/inbox/", "/a/%2e%2e/%2e%2e/etc/passwd"]) {
+    const route = await handle(new Request(`http://edge${path}`), runtime);
+    assertEquals([route.status, await route.text()], [200, "page"], `${path}: a client-side route gets the page`);
+  }
+});
+
+Deno.test("a file changed after the manifest is not served under its old length", async () => {
+  const stale = { ...runtime, assets: { fetch: () => new Response("longer page", { headers: { "content-length": "11" } }) } };
+  const answer = await handle(new Request("http://edge/"), stale);
+  assertEquals(answer.status, 500);
+  assertEquals((await answer.text()).includes("scripts/build-edge"), true);
+});
+
+Deno.test("a WebSocket from another site is refused", async () => {
+  const upgrade = (origin) =>
+    new Request("http://edge/jmap/ws/", { headers: { upgrade: "websocket", origin } });
+  const withServer = { ...runtime, settings: settingsFrom((n) => (n === "PETREL_JMAP_UPSTREAM" ? "http://mail" : undefined)), proxyWebSocket: () => new Response("relayed") };
+  assertEquals((await handle(upgrade("http://evil.example"), withServer)).status, 403);
+  assertEquals(await (await handle(upgrade("http://edge"), withServer)).text(), "relayed");
 });
 
 Deno.test("without a JMAP server the proxy says so", async () => {

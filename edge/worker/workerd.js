@@ -6,6 +6,12 @@ import { basicChallengeOnly, handle, settingsFrom, upgradeHeaders } from "./petr
 
 // A WebSocket upgrade goes upstream as a fetch with the Upgrade header; answering with its 101
 // (which carries the upstream socket) hands that socket to the browser as it is.
+// The server's body as it was sent (a gzip stays gzip): workerd would decode it otherwise, and the
+// browser would get plain bytes labelled gzip.
+function fetchUpstream(target, init) {
+  return fetch(target, { ...init, encodeResponseBody: "manual" });
+}
+
 async function proxyWebSocket(request, target, headers) {
   headers.set("upgrade", "websocket");
   const answer = await fetch(target, { headers });
@@ -20,6 +26,6 @@ export default {
   async fetch(request, env) {
     settings ??= settingsFrom((name) => env[name]);
     const assets = { fetch: (file) => env.ASSETS.fetch(new URL(file, "http://assets")) };
-    return handle(request, { settings, manifest, assets, proxyWebSocket });
+    return handle(request, { settings, manifest, assets, fetchUpstream, proxyWebSocket });
   },
 };

@@ -129,6 +129,18 @@ fn split_challenges(value: &str) -> Vec<String> {
     out.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
 }
 
+/// A request with no Origin (not from a page), from this gateway's own origin (the Origin's host
+/// is the Host asked for), or from an origin `--cors-origin` allows.
+fn same_site_or_allowed(headers: &hyper::HeaderMap, allowed_origin: Option<&str>) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
+    if allowed_origin.is_some() {
+        return true;
+    }
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
 fn is_websocket_upgrade(headers: &hyper::HeaderMap) -> bool {
     headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
@@ -147,6 +159,10 @@ pub async fn forward(config: &Config, client: &UpstreamClient, request: Request<
     };
     let mut request = request;
     let websocket = is_websocket_upgrade(request.headers());
+    if websocket && !same_site_or_allowed(request.headers(), allowed_origin.as_deref()) {
+        // Another site's page must not open a socket with credentials the browser keeps for this one.
+        return text_response(StatusCode::FORBIDDEN, "WebSocket from another site refused: not an allowed origin");
+    }
     let client_upgrade = websocket.then(|| hyper::upgrade::on(&mut request));
     let (mut parts, body) = request.into_parts();
     if websocket {
@@ -450,6 +466,18 @@ mod tests {
         move_token_to_header(&mut parts);
         assert_eq!(parts.headers[header::AUTHORIZATION], "Basic abc", "explicit credentials win");
         assert_eq!(parts.uri, "/jmap/ws/");
+    }
+
+    #[test]
+    fn websockets_only_from_this_site_or_allowed_origins() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("mail.example.com"));
+        assert!(same_site_or_allowed(&h, None), "no Origin: not from a page");
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://mail.example.com"));
+        assert!(same_site_or_allowed(&h, None));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_site_or_allowed(&h, None));
+        assert!(same_site_or_allowed(&h, Some("https://evil.example")), "allowed by --cors-origin");
     }
 
     #[test]

@@ -275,7 +275,9 @@ def journey_read_thread(d, seed, subject):
     row(d, TOKEN + " Launch plan").click()
     d.wait_for("conversation of 3", lambda: len(d.find(".conversation-item")) == 3, 30)
     # The opened message and the unread ones are expanded, with their bodies.
-    d.wait_for("body of the last message", lambda: any("book the room" in (e.text or "") for e in d.find(".plain-text")), 30)
+    # Read in the page: a re-render between finding the bodies and reading them leaves no stale handle.
+    d.wait_for("body of the last message", lambda: d.run(
+        "return [...document.querySelectorAll('.plain-text')].some(e => e.innerText.includes('book the room'))"), 30)
     quoted = d.find(".conversation-item details.quoted")
     assert quoted, "the quote in Bo's reply is folded"
     shot(d, "ui-thread.png")

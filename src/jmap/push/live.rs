@@ -464,6 +464,8 @@ async fn run_websocket(client: &JmapClient, options: &PushOptions, on_event: Rc<
     }
     let ws = match JmapWebSocket::connect(client, options.websocket_url.as_deref(), options.max_frame).await {
         Ok(ws) => ws,
+        // No WebSocket in this runtime: the next transport at once, not a retry.
+        Err(e @ JmapError::Runtime(_)) => return Ended::Unsupported(e.to_string()),
         Err(e) => return Ended::Failed(e.to_string()),
     };
     let types: Vec<&str> = options.data_types.iter().map(String::as_str).collect();
