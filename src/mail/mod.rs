@@ -2,7 +2,7 @@
 //!
 //! - [`model`], [`mailbox`], [`query`], [`action`], [`quota`]: the data; [`address`]: address lists as typed;
 //!   [`receipts`]: read receipts that came back; [`filters`]: rules as a Sieve script; [`labels`]:
-//!   label names as keywords.
+//!   label names as keywords; [`time`]: instants as RFC 3339 text.
 //! - [`backend`]: the trait a protocol implements (JMAP in `jmap::mail`).
 //! - [`store`]: one account's local copy, with pending actions shown on top.
 //! - [`engine`]: keeps a store in step with the server and with its [`local_copy`] (a port the
@@ -29,6 +29,7 @@ pub mod quoting;
 pub mod receipts;
 pub mod snooze;
 pub mod store;
+pub mod time;
 pub mod unsubscribe;
 
 pub use action::Action;

@@ -7,6 +7,8 @@ pub const KEYWORD_PREFIX: &str = "$petrel-snoozed-";
 /// The folder Petrel files snoozed mail in when the server does not snooze.
 pub const FOLDER: &str = "Snoozed";
 
+use super::time::rfc3339;
+
 const DAY_MS: i64 = 86_400_000;
 const MORNING_MS: i64 = 8 * 3_600_000;
 
@@ -17,26 +19,6 @@ pub enum Preset {
     TomorrowMorning,
     /// 08:00 next Monday, local time.
     NextWeek,
-}
-
-/// Days since 1970-01-01 as (year, month, day) (Howard Hinnant's civil-from-days).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// A UTC instant (ms since 1970) as RFC 3339, to the second: `2026-12-07T08:00:00Z`.
-pub fn iso(ms: i64) -> String {
-    let (days, rest) = (ms.div_euclid(DAY_MS), ms.rem_euclid(DAY_MS) / 1000);
-    let (y, m, d) = civil(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
 }
 
 /// When a preset ends: `now_ms` in UTC, `offset_minutes` the local zone's offset east of UTC.
@@ -51,7 +33,7 @@ pub fn until(preset: Preset, now_ms: i64, offset_minutes: i32) -> String {
             7 - weekday
         }
     };
-    iso((today + days_ahead) * DAY_MS + MORNING_MS - offset)
+    rfc3339((today + days_ahead) * DAY_MS + MORNING_MS - offset)
 }
 
 /// The keyword that carries `until` (RFC 3339, UTC, to the second).
@@ -91,13 +73,6 @@ mod tests {
 
     // 2026-12-06T15:30:00Z, a Sunday.
     const SUNDAY: i64 = 1_796_571_000_000;
-
-    #[test]
-    fn instants_read_as_dates() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso(SUNDAY), "2026-12-06T15:30:00Z");
-        assert_eq!(iso(951_782_400_000), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn presets_are_local_mornings() {

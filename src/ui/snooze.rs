@@ -119,7 +119,7 @@ async fn wake_due(ctx: MailContext) {
         threads: false,
     };
     let Ok(window) = backend.window(&query, WindowAt::Position(0), MAX_SNOOZED).await else { return };
-    let now = snooze::iso(now_ms());
+    let now = crate::mail::time::rfc3339(now_ms());
     let mut woken = 0;
     for email in window.summaries {
         let Some(k) = email.keywords.keys().find(|k| snooze::until_of(k).is_some_and(|u| snooze::is_due(&u, &now)))
@@ -196,7 +196,7 @@ pub fn SnoozeDialogBody(ids: Vec<String>, on_close: Callback<()>) -> impl IntoVi
         } else if (ms as i64) <= now_ms() {
             error.set(Some("Choose a time in the future.".into()));
         } else {
-            go(snooze::iso(ms as i64));
+            go(crate::mail::time::rfc3339(ms as i64));
         }
     };
     view! {
