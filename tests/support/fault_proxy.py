@@ -124,6 +124,12 @@ def abort(writer):
 async def handle(reader, writer, upstream):
     state["writers"].add(writer)
     up_writer = None
+    if not state["up"]:
+        # Accepted just before /down closed the listener, but started only after it cut every
+        # connection: cut this one too, or a request slips through an outage.
+        abort(writer)
+        state["writers"].discard(writer)
+        return
     try:
         head = await read_head(reader)
         length = int(header(head, b"content-length") or 0)
@@ -194,12 +200,13 @@ async def go_up(port, upstream):
 async def go_down():
     if not state["up"]:
         return
+    # Down before anything is awaited: a connection whose handler starts from here on is cut (handle).
+    state["up"] = False
     state["server"].close()
     for w in list(state["writers"]):
         abort(w)
     state["writers"].clear()
     await state["server"].wait_closed()
-    state["up"] = False
 
 
 async def control(reader, writer, port, upstream):
