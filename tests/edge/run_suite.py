@@ -15,7 +15,8 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from petrel_edge import ROOT, free_port  # noqa: E402
 BIN = os.path.join(ROOT, "node_modules", ".bin")
 
 
@@ -27,12 +28,6 @@ def rig():
         "password": os.environ.get("OTHER_PASSWORD", "bob-password"),
         "sink": os.environ["SINK_HTTP"],
     }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port, process, seconds, log):
